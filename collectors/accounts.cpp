@@ -1,0 +1,82 @@
+#include "collectors/accounts.hpp"
+
+#include <array>
+#include <unordered_set>
+
+#include "collectors/bounded_read.hpp"
+#include "collectors/inventory.hpp"
+#include "collectors/text_fields.hpp"
+
+namespace hostprint::collectors {
+namespace {
+constexpr std::size_t max_line_bytes = 64 * 1024;
+}
+
+PasswdEntries parse_passwd(std::string_view text) {
+  PasswdEntries out;
+  std::unordered_set<std::string_view> seen;
+  for_each_line(text, max_line_bytes, [&](std::string_view line, bool too_long) {
+    if (too_long) {
+      ++out.overlong_lines;
+      return;
+    }
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (trim(line).empty() || line.front() == '#') return;
+    if (line.front() == '+' || line.front() == '-') return;  // NIS inclusion, not an account
+    if (line.find('\0') != std::string_view::npos) {
+      ++out.malformed_lines;
+      return;
+    }
+    std::array<std::string_view, 7> field;
+    std::size_t count = 0;
+    std::string_view rest = line;
+    for (;;) {
+      auto colon = rest.find(':');
+      if (count < field.size()) field[count] = rest.substr(0, colon);
+      ++count;
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+    auto uid = count == 7 ? parse_unsigned<std::uint32_t>(field[2]) : std::nullopt;
+    auto gid = count == 7 ? parse_unsigned<std::uint32_t>(field[3]) : std::nullopt;
+    if (count != 7 || field[0].empty() || !uid || !gid) {
+      ++out.malformed_lines;
+      return;
+    }
+    if (!seen.insert(field[0]).second) return;
+    out.accounts.push_back(
+        {std::string(field[0]), *uid, *gid, std::string(field[5]), std::string(field[6])});
+  });
+  return out;
+}
+
+Outcome AccountsCollector::collect(const ScanContext& context) {
+  Outcome outcome;
+  auto read = read_in_root(context.root, "etc/passwd", max_file_bytes);
+  if (read.status == ReadStatus::missing) {
+    accounts_ = std::make_shared<std::vector<Account>>();
+    return outcome;
+  }
+  if (read.status == ReadStatus::error) {
+    outcome.fail(read.error);
+    return outcome;
+  }
+  std::string_view text = read.file.text;
+  if (read.file.truncated) {
+    outcome.error("etc/passwd is larger than " + std::to_string(max_file_bytes >> 20) +
+                  " MiB; only its beginning was read");
+    text = text.substr(0, text.rfind('\n') + 1);  // the cut line is incomplete
+  }
+  auto parsed = parse_passwd(text);
+  if (parsed.malformed_lines > 0)
+    outcome.error("etc/passwd: " + std::to_string(parsed.malformed_lines) + " malformed lines skipped");
+  if (parsed.overlong_lines > 0)
+    outcome.error("etc/passwd: " + std::to_string(parsed.overlong_lines) +
+                  " lines longer than 64 KiB skipped");
+  accounts_ = std::make_shared<std::vector<Account>>(std::move(parsed.accounts));
+  return outcome;
+}
+
+void AccountsCollector::publish(Inventory& inventory) const { inventory.accounts = accounts_; }
+
+}  // namespace hostprint::collectors

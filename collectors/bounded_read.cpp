@@ -1,0 +1,103 @@
+#include "collectors/bounded_read.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace hostprint::collectors {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+ReadResult failure(const std::string& path, int err) {
+  ReadResult r;
+  if (err == ENOENT || err == ENOTDIR) {
+    r.status = ReadStatus::missing;
+  } else {
+    r.status = ReadStatus::error;
+    r.error = path + ": " + std::strerror(err);
+  }
+  return r;
+}
+
+ReadResult read_fd(int fd, const std::string& path, std::size_t max_bytes) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return failure(path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    ReadResult r;
+    r.status = ReadStatus::error;
+    r.error = path + ": not a regular file";
+    return r;
+  }
+  ReadResult r;
+  // /proc files report size 0, so the size is only a hint for the first allocation.
+  std::size_t hint = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 4096;
+  r.file.text.resize(std::min(hint, max_bytes) + 1);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == r.file.text.size()) {
+      if (used > max_bytes) break;
+      r.file.text.resize(std::min(r.file.text.size() * 2, max_bytes + 1));
+    }
+    ssize_t n = ::read(fd, r.file.text.data() + used, r.file.text.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return failure(path, errno);
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  if (used > max_bytes) {
+    r.file.truncated = true;
+    used = max_bytes;
+  }
+  r.file.text.resize(used);
+  return r;
+}
+
+}  // namespace
+
+ReadResult read_in_root(const std::filesystem::path& root, std::string_view relative,
+                        std::size_t max_bytes) {
+  std::string display = (root / std::filesystem::path(relative).relative_path()).string();
+  Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) return failure(root.string(), errno);
+  struct open_how how {};
+  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string rel(relative);
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty()) rel = ".";
+  int fd;
+  do {
+    fd = static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how));
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  if (fd < 0) return failure(display, errno);
+  Fd file(fd);
+  return read_fd(file.get(), display, max_bytes);
+}
+
+ReadResult read_bounded(const std::filesystem::path& path, std::size_t max_bytes) {
+  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (file.get() < 0) return failure(path.string(), errno);
+  return read_fd(file.get(), path.string(), max_bytes);
+}
+
+}  // namespace hostprint::collectors

@@ -1,0 +1,20 @@
+#pragma once
+// Everything one scan found, as the collectors' shared, immutable results.
+#include <memory>
+#include <vector>
+
+#include "collectors/accounts.hpp"
+#include "collectors/kernel_modules.hpp"
+#include "collectors/listening_ports.hpp"
+#include "collectors/processes.hpp"
+
+namespace hostprint::collectors {
+
+struct Inventory {
+  std::shared_ptr<const std::vector<Account>> accounts;
+  std::shared_ptr<const std::vector<ListeningPort>> listening_ports;
+  std::shared_ptr<const std::vector<ProcessInfo>> processes;
+  std::shared_ptr<const std::vector<KernelModule>> kernel_modules;
+};
+
+}  // namespace hostprint::collectors
