@@ -82,9 +82,8 @@ ReadResult read_in_root(const std::filesystem::path& root, std::string_view rela
   struct open_how how {};
   how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  std::string rel(relative);
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  if (rel.empty()) rel = ".";
+  while (!relative.empty() && relative.front() == '/') relative.remove_prefix(1);
+  const std::string rel = relative.empty() ? std::string(1, '.') : std::string(relative);
   int fd;
   do {
     fd = static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how));

@@ -139,6 +139,10 @@ std::optional<std::string> percent_decode(std::string_view text) {
   return out;
 }
 
+bool is_valid_text(std::string_view text) {
+  return text.find('\0') == std::string_view::npos && valid_utf8(text);
+}
+
 std::size_t utf8_length(std::string_view text) {
   std::size_t n = 0;
   for (unsigned char c : text)

@@ -16,6 +16,8 @@ enum class Category { host, container };
 
 // Decodes %XX escapes as UTF-8. Fails on a malformed escape, invalid UTF-8 or a NUL.
 std::optional<std::string> percent_decode(std::string_view text);
+// Valid UTF-8 without NUL characters.
+bool is_valid_text(std::string_view text);
 // Number of UTF-8 code points of valid UTF-8 text.
 std::size_t utf8_length(std::string_view text);
 

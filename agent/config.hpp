@@ -1,0 +1,58 @@
+#pragma once
+// The agent's configuration: built-in defaults, then the JSON file, then command-line flags.
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "agent/logging.hpp"
+
+namespace hostprint {
+
+// A bad flag, key or value: the message is the whole one-line explanation.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ListenAddress {
+  std::string host;  // IPv4 dotted quad or IPv6 text without brackets
+  unsigned short port = 0;
+  std::string text() const;
+};
+
+ListenAddress parse_listen_address(std::string_view text);  // throws ConfigError
+
+struct Config {
+  ListenAddress listen{"127.0.0.1", 9779};
+  std::filesystem::path root = "/";
+  std::filesystem::path token_file = "/etc/hostprint/token";
+  std::optional<std::string> project_id;
+  std::string enterprise_project_id = "0";
+  std::optional<std::string> host_id;  // unset: etc/machine-id under the root
+  std::filesystem::path state_dir = "/var/lib/hostprint";
+  unsigned scan_interval_s = 60;
+  std::vector<std::string> rasp_alarm_logs;
+  std::vector<std::string> rasp_agent_jars;
+  std::filesystem::path rules_file = "/usr/share/hostprint/fingerprints.json";
+  LogLevel log_level = LogLevel::info;
+};
+
+inline const std::filesystem::path default_config_path = "/etc/hostprint/hostprint.json";
+
+// Applies a configuration file's text (JSON with // comments) over `config`. `origin` names the
+// file in messages. Throws ConfigError naming the key and what is allowed.
+void apply_config_text(Config& config, std::string_view text, const std::string& origin);
+
+// Reads and applies the file at `path`; a missing default file is not an error.
+void apply_config_file(Config& config, const std::filesystem::path& path, bool explicitly_named);
+
+// Value checks shared by the file and the flags.
+std::string checked_id(std::string_view key, std::string_view value, std::size_t max_length);
+unsigned checked_scan_interval(std::string_view key, std::string_view digits);
+
+// host_id as configured, else the machine id under the root ("" when there is none).
+std::string effective_host_id(const Config& config);
+
+}  // namespace hostprint

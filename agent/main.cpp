@@ -1,0 +1,31 @@
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "agent/cli.hpp"
+
+int main(int argc, char** argv) {
+  using namespace hostprint;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    CommandLine command_line = parse_command_line(args);
+    if (command_line.help_for) {
+      std::fputs(usage_text(command_line.help_for).c_str(), stdout);
+      return 0;
+    }
+    switch (command_line.subcommand) {
+      case Subcommand::help: std::fputs(usage_text(std::nullopt).c_str(), stdout); return 0;
+      case Subcommand::version: std::printf("hostprint %s\n", HOSTPRINT_VERSION); return 0;
+      case Subcommand::serve: return run_serve(command_line);
+      case Subcommand::query: return run_query(command_line);
+    }
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "hostprint: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hostprint: fatal: %s\n", e.what());
+    return 1;
+  }
+  return 1;
+}

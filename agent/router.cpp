@@ -1,0 +1,110 @@
+#include "agent/router.hpp"
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "proto/query.hpp"
+#include "proto/wire.hpp"
+
+namespace hostprint {
+namespace {
+
+constexpr std::string_view all_granted = "all_granted_eps";
+
+bool selects_this_host(const std::optional<std::string>& requested, const RouterSettings& settings) {
+  return !requested || *requested == settings.enterprise_project_id || *requested == all_granted;
+}
+
+const ScopeView& scope(const Snapshot& snapshot, proto::Category category) {
+  return category == proto::Category::host ? snapshot.host : snapshot.container;
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  if (t.time_since_epoch().count() == 0) return {};
+  auto seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string status_json(const Snapshot& snapshot) {
+  boost::json::object o;
+  o["generation"] = snapshot.generation;
+  o["scan_completed_at"] = iso_time(snapshot.completed_at);
+  o["scan_duration_ms"] = snapshot.scan_duration_ms;
+  boost::json::array list;
+  for (const auto& c : snapshot.collectors) {
+    boost::json::object item;
+    item["name"] = c.name;
+    item["last_run"] = iso_time(c.last_run);
+    item["last_success"] = iso_time(c.last_success);
+    item["duration_ms"] = c.duration_ms;
+    item["item_count"] = c.item_count;
+    item["complete"] = c.complete;
+    boost::json::array errors;
+    for (const auto& e : c.errors) errors.emplace_back(to_valid_utf8(e));
+    item["errors"] = std::move(errors);
+    list.emplace_back(std::move(item));
+  }
+  o["collectors"] = std::move(list);
+  return boost::json::serialize(o);
+}
+
+Answer answer(const proto::AssetStatisticsQuery& q, const Snapshot& snapshot,
+              const RouterSettings& settings) {
+  bool selected = selects_this_host(q.enterprise_project_id, settings) &&
+                  (!q.host_id || *q.host_id == settings.host_id);
+  return {200, proto::to_json(selected ? scope(snapshot, q.category).counts : proto::AssetStatistics{})};
+}
+
+Answer answer(const proto::ProcessStatisticsQuery& q, const Snapshot& snapshot,
+              const RouterSettings& settings) {
+  proto::ProcessStatistics out;
+  if (selects_this_host(q.enterprise_project_id, settings)) {
+    const auto& table = scope(snapshot, q.category).process_table;
+    std::int64_t matched = 0;
+    for (const auto& entry : table) {
+      if (q.path && entry.path.find(*q.path) == std::string::npos) continue;
+      if (matched >= q.offset && out.data_list.size() < q.limit) out.data_list.push_back(entry);
+      ++matched;
+    }
+    out.total_num = matched;
+  }
+  return {200, proto::to_json(out)};
+}
+
+Answer answer(const proto::RaspStatisticsQuery& q, const Snapshot& snapshot,
+              const RouterSettings& settings) {
+  return {200, proto::to_json(selects_this_host(q.enterprise_project_id, settings)
+                                  ? snapshot.rasp
+                                  : proto::RaspStatistics{})};
+}
+
+Answer answer(const proto::StatusQuery&, const Snapshot& snapshot, const RouterSettings&) {
+  return {200, status_json(snapshot)};
+}
+
+}  // namespace
+
+Answer error_answer(const proto::ApiError& error) {
+  return {error.status, proto::to_json(error), error.status == 405};
+}
+
+Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
+             const RouterSettings& settings) {
+  auto match = proto::match_path(target);
+  if (!match) return error_answer(proto::not_found());
+  if (method != "GET" && method != "HEAD") return error_answer(proto::method_not_allowed());
+  if (match->error) return error_answer(*match->error);
+  if (match->endpoint != proto::Endpoint::status && settings.project_id &&
+      match->project_id != *settings.project_id)
+    return error_answer(proto::project_mismatch(match->project_id));
+  auto query = proto::parse_query(match->endpoint, target);
+  if (auto* error = std::get_if<proto::ApiError>(&query)) return error_answer(*error);
+  return std::visit([&](const auto& q) { return answer(q, snapshot, settings); },
+                    std::get<proto::Query>(query));
+}
+
+}  // namespace hostprint

@@ -1,0 +1,29 @@
+#pragma once
+// Request target -> validated query -> answer from a Snapshot. Shared by `serve` and `query`.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "agent/snapshot.hpp"
+
+namespace hostprint {
+
+struct RouterSettings {
+  std::optional<std::string> project_id;  // unset: any valid id is accepted
+  std::string enterprise_project_id = "0";
+  std::string host_id;
+};
+
+struct Answer {
+  int status = 200;
+  std::string body;  // JSON
+  bool allow_header = false;  // 405: send Allow: GET, HEAD
+};
+
+Answer error_answer(const proto::ApiError& error);
+
+// `method` is the HTTP method; authentication is the caller's business and comes first.
+Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
+             const RouterSettings& settings);
+
+}  // namespace hostprint

@@ -1,0 +1,116 @@
+#include "agent/scanner.hpp"
+
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "agent/logging.hpp"
+#include "collectors/accounts.hpp"
+#include "collectors/inventory.hpp"
+#include "collectors/kernel_modules.hpp"
+#include "collectors/listening_ports.hpp"
+#include "collectors/processes.hpp"
+
+namespace hostprint {
+
+Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
+  collectors_.push_back(std::make_unique<collectors::AccountsCollector>());
+  collectors_.push_back(std::make_unique<collectors::ListeningPortsCollector>());
+  collectors_.push_back(std::make_unique<collectors::ProcessesCollector>());
+  collectors_.push_back(std::make_unique<collectors::KernelModulesCollector>());
+  for (const auto& c : collectors_) {
+    CollectorStatus status;
+    status.name = c->name();
+    statuses_.push_back(std::move(status));
+  }
+}
+
+Scanner::~Scanner() { stop_background(); }
+
+ScanSettings Scanner::settings_snapshot() const {
+  std::lock_guard lock(settings_mutex_);
+  return settings_;
+}
+
+std::shared_ptr<const Snapshot> Scanner::scan_once() {
+  const auto settings = settings_snapshot();
+  const auto scan_start = std::chrono::steady_clock::now();
+  collectors::Inventory inventory;
+  for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    auto& collector = *collectors_[i];
+    auto& status = statuses_[i];
+    collectors::ScanContext context;
+    context.root = settings.root;
+    context.proc = settings.proc;
+    const auto start = std::chrono::steady_clock::now();
+    context.deadline = start + settings.collector_deadline;
+    collectors::Outcome outcome;
+    try {
+      outcome = collector.collect(context);
+    } catch (const std::exception& e) {  // collectors should not throw; one that does is contained
+      outcome.fail(std::string("internal failure: ") + e.what());
+    }
+    const auto end = std::chrono::steady_clock::now();
+    status.last_run = std::chrono::system_clock::now();
+    status.duration_ms = std::chrono::duration<double, std::milli>(end - start).count();
+    status.complete = outcome.complete;
+    status.errors = std::move(outcome.errors);
+    if (outcome.complete) status.last_success = status.last_run;
+    status.item_count = collector.item_count();
+    collector.publish(inventory);
+    for (const auto& e : status.errors)
+      log(outcome.complete ? LogLevel::warning : LogLevel::error, collector.name(),
+          outcome.complete ? e : e + " (keeping the last good result)");
+  }
+  const double total_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start).count();
+  auto snapshot = build_snapshot(std::move(inventory), statuses_, ++generation_, total_ms);
+  current_.store(snapshot);
+  if (log_enabled(LogLevel::debug))
+    log(LogLevel::debug, "scanner", "scan " + std::to_string(generation_) + " took " +
+                                        std::to_string(total_ms) + " ms");
+  return snapshot;
+}
+
+void Scanner::start_background() {
+  if (thread_.joinable()) return;
+  io_.restart();
+  schedule_next();
+  thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void Scanner::stop_background() {
+  if (!thread_.joinable()) return;
+  io_.stop();
+  thread_.join();
+}
+
+void Scanner::schedule_next() {
+  const auto interval = settings_snapshot().interval;
+  // Up to 10% jitter keeps a fleet's agents from scanning in step.
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  const auto spread = std::chrono::duration_cast<std::chrono::milliseconds>(interval) / 10;
+  std::uniform_int_distribution<std::int64_t> jitter(-spread.count(), spread.count());
+  timer_.expires_after(interval + std::chrono::milliseconds(jitter(random)));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    scan_once();
+    schedule_next();
+  });
+}
+
+void Scanner::reload(ScanSettings settings) {
+  {
+    std::lock_guard lock(settings_mutex_);
+    settings_ = std::move(settings);
+  }
+  boost::asio::post(io_, [this] {
+    timer_.cancel();
+    scan_once();
+    schedule_next();
+  });
+}
+
+}  // namespace hostprint

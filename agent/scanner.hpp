@@ -1,0 +1,61 @@
+#pragma once
+// Runs every collector under a deadline and publishes one immutable Snapshot atomically.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "agent/snapshot.hpp"
+#include "collectors/collector.hpp"
+
+namespace hostprint {
+
+struct ScanSettings {
+  std::filesystem::path root = "/";
+  std::filesystem::path proc = "/proc";
+  std::chrono::seconds interval{60};
+  std::chrono::milliseconds collector_deadline{20000};
+};
+
+class Scanner {
+ public:
+  explicit Scanner(ScanSettings settings);
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  // One scan on the calling thread; publishes and returns the new snapshot.
+  std::shared_ptr<const Snapshot> scan_once();
+
+  // The latest completed scan (never null after the first scan_once).
+  std::shared_ptr<const Snapshot> current() const { return current_.load(); }
+
+  // Rescans every interval (with jitter) on a thread of its own.
+  void start_background();
+  void stop_background();
+  // New settings take effect at the next scan, which is started at once.
+  void reload(ScanSettings settings);
+
+ private:
+  void schedule_next();
+  ScanSettings settings_snapshot() const;
+
+  mutable std::mutex settings_mutex_;
+  ScanSettings settings_;
+  std::vector<std::unique_ptr<collectors::Collector>> collectors_;
+  std::vector<CollectorStatus> statuses_;
+  std::uint64_t generation_ = 0;
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+
+  boost::asio::io_context io_;
+  boost::asio::steady_timer timer_{io_};
+  std::thread thread_;
+};
+
+}  // namespace hostprint

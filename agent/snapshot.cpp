@@ -1,0 +1,88 @@
+#include "agent/snapshot.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "proto/query.hpp"
+
+namespace hostprint {
+namespace {
+
+std::vector<proto::ProcessEntry> process_table(const std::vector<collectors::ProcessInfo>& processes) {
+  std::unordered_map<std::string_view, std::int64_t> by_path;
+  for (const auto& p : processes)
+    if (!p.exe.empty()) ++by_path[p.exe];
+  std::vector<proto::ProcessEntry> table;
+  table.reserve(by_path.size());
+  for (const auto& [path, num] : by_path) table.push_back({to_valid_utf8(path), num});
+  std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) {
+    if (a.num != b.num) return a.num > b.num;
+    return a.path < b.path;  // std::string compares bytes as unsigned char
+  });
+  // Two byte paths that differ only in invalid bytes map to one text; merge them.
+  std::vector<proto::ProcessEntry> merged;
+  merged.reserve(table.size());
+  std::unordered_map<std::string, std::size_t> index;
+  for (auto& e : table) {
+    auto [it, fresh] = index.emplace(e.path, merged.size());
+    if (fresh)
+      merged.push_back(std::move(e));
+    else
+      merged[it->second].num += e.num;
+  }
+  if (merged.size() != table.size())
+    std::sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) {
+      return a.num != b.num ? a.num > b.num : a.path < b.path;
+    });
+  return merged;
+}
+
+}  // namespace
+
+std::string to_valid_utf8(std::string_view bytes) {
+  if (proto::is_valid_text(bytes)) return std::string(bytes);
+  std::string out;
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    // Take the longest valid sequence starting here (1 to 4 bytes), else one replacement.
+    bool taken = false;
+    for (std::size_t len = 1; len <= 4 && i + len <= bytes.size(); ++len) {
+      auto piece = bytes.substr(i, len);
+      if (proto::is_valid_text(piece)) {
+        out.append(piece);
+        i += len;
+        taken = true;
+        break;
+      }
+    }
+    if (!taken) {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
+                                               std::vector<CollectorStatus> statuses,
+                                               std::uint64_t generation, double scan_duration_ms) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->generation = generation;
+  snapshot->completed_at = std::chrono::system_clock::now();
+  snapshot->scan_duration_ms = scan_duration_ms;
+  snapshot->collectors = std::move(statuses);
+
+  auto size_of = [](const auto& list) -> std::int64_t {
+    return list ? static_cast<std::int64_t>(list->size()) : 0;
+  };
+  auto& counts = snapshot->host.counts;
+  counts.account_num = size_of(inventory.accounts);
+  counts.port_num = size_of(inventory.listening_ports);
+  counts.process_num = size_of(inventory.processes);
+  counts.kernel_module_num = size_of(inventory.kernel_modules);
+  if (inventory.processes) snapshot->host.process_table = process_table(*inventory.processes);
+  snapshot->inventory = std::move(inventory);
+  return snapshot;
+}
+
+}  // namespace hostprint

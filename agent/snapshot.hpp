@@ -1,0 +1,49 @@
+#pragma once
+// One completed scan: what the collectors found, and what requests need derived from it once.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectors/inventory.hpp"
+#include "proto/wire.hpp"
+
+namespace hostprint {
+
+struct CollectorStatus {
+  std::string name;
+  std::chrono::system_clock::time_point last_run{};
+  std::chrono::system_clock::time_point last_success{};  // epoch when it never succeeded
+  double duration_ms = 0;
+  std::size_t item_count = 0;
+  bool complete = true;             // the last run produced a result
+  std::vector<std::string> errors;  // of the last run
+};
+
+// The assets of one scope: the host, or all containers together.
+struct ScopeView {
+  proto::AssetStatistics counts;
+  std::vector<proto::ProcessEntry> process_table;  // num descending, then path by bytes
+};
+
+struct Snapshot {
+  std::uint64_t generation = 0;
+  std::chrono::system_clock::time_point completed_at{};
+  double scan_duration_ms = 0;
+  collectors::Inventory inventory;
+  ScopeView host;
+  ScopeView container;
+  proto::RaspStatistics rasp;
+  std::vector<CollectorStatus> collectors;
+};
+
+// Derives counts and the process table from the inventory.
+std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
+                                               std::vector<CollectorStatus> statuses,
+                                               std::uint64_t generation, double scan_duration_ms);
+
+// Executable paths are bytes; JSON needs UTF-8, so invalid sequences become U+FFFD.
+std::string to_valid_utf8(std::string_view bytes);
+
+}  // namespace hostprint

@@ -1,0 +1,185 @@
+// `serve` and `query`: the same configuration, scanner and router; only the transport differs.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "agent/cli.hpp"
+#include "agent/http_server.hpp"
+#include "agent/logging.hpp"
+#include "agent/router.hpp"
+#include "agent/scanner.hpp"
+#include "agent/tokens.hpp"
+
+namespace hostprint {
+namespace {
+
+RouterSettings router_settings(const Config& config) {
+  return {config.project_id, config.enterprise_project_id, effective_host_id(config)};
+}
+
+ScanSettings scan_settings(const Config& config) {
+  ScanSettings s;
+  s.root = config.root;
+  s.interval = std::chrono::seconds(config.scan_interval_s);
+  return s;
+}
+
+// Creates the state folder (0700) when missing; a failure costs persistence, nothing else.
+void prepare_state_dir(const Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (!ec) {
+    ::chmod(config.state_dir.c_str(), 0700);
+    if (::access(config.state_dir.c_str(), W_OK) == 0) return;
+    ec = std::error_code(errno, std::generic_category());
+  }
+  log(LogLevel::warning, "state",
+      config.state_dir.string() + " cannot be created or written (" + ec.message() +
+          "); the RASP event window is kept in memory only");
+}
+
+// What requests need from the configuration, swapped whole on reload.
+struct Runtime {
+  TokenSet tokens;
+  RouterSettings router;
+};
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+  }
+  return "";
+}
+
+}  // namespace
+
+int run_query(const CommandLine& command_line) {
+  Config config = resolve_config(command_line);
+  set_log_level(config.log_level);
+  prepare_state_dir(config);
+  Scanner scanner(scan_settings(config));
+  auto snapshot = scanner.scan_once();
+  Answer answer = route("GET", command_line.target, *snapshot, router_settings(config));
+  std::fwrite(answer.body.data(), 1, answer.body.size(), stdout);
+  std::fflush(stdout);
+  std::fprintf(stderr, "%d %s\n", answer.status, reason_phrase(answer.status));
+  if (answer.status >= 200 && answer.status < 300) return 0;
+  if (answer.status >= 400 && answer.status < 500) return 2;
+  return 1;
+}
+
+int run_serve(const CommandLine& command_line) {
+  Config config = resolve_config(command_line);
+  set_log_level(config.log_level);
+  auto runtime = std::make_shared<const Runtime>(
+      Runtime{load_token_file(config.token_file), router_settings(config)});
+  std::atomic<std::shared_ptr<const Runtime>> current_runtime{runtime};
+
+  namespace asio = boost::asio;
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config.listen.host, ec);
+  if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
+  prepare_state_dir(config);
+
+  Scanner scanner(scan_settings(config));
+  {
+    auto first = scanner.scan_once();
+    log(LogLevel::info, "scanner",
+        "first scan done in " + std::to_string(static_cast<long>(first->scan_duration_ms)) +
+            " ms: " + std::to_string(first->host.counts.process_num) + " processes, " +
+            std::to_string(first->host.counts.port_num) + " ports, " +
+            std::to_string(first->host.counts.account_num) + " accounts");
+  }
+
+  HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
+    auto rt = current_runtime.load();
+    if (!request.token || !rt->tokens.accepts(*request.token))
+      return error_answer(proto::unauthorized());
+    return route(request.method, request.target, *scanner.current(), rt->router);
+  };
+
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
+                                          handler);
+  } catch (const boost::system::system_error& e) {
+    log(LogLevel::error, "http", "cannot listen on " + config.listen.text() + ": " + e.code().message());
+    return 1;
+  }
+  server->start();
+  scanner.start_background();
+  log(LogLevel::info, "http", "listening on " + config.listen.text());
+
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  asio::steady_timer drain_deadline(io);
+  std::function<void()> wait_for_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& error, int signal) {
+      if (error) return;
+      if (signal == SIGHUP) {
+        try {
+          Config fresh = resolve_config(command_line);
+          auto fresh_runtime = std::make_shared<const Runtime>(
+              Runtime{load_token_file(fresh.token_file), router_settings(fresh)});
+          if (!(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port))
+            log(LogLevel::warning, "config", "listen changed to " + fresh.listen.text() +
+                                                 "; it takes effect at the next start");
+          set_log_level(fresh.log_level);
+          current_runtime.store(fresh_runtime);
+          scanner.reload(scan_settings(fresh));
+          config = fresh;
+          log(LogLevel::info, "config", "reloaded; " + std::to_string(fresh_runtime->tokens.size()) +
+                                            " tokens accepted, rescanning");
+        } catch (const ConfigError& e) {
+          log(LogLevel::error, "config", std::string("reload refused, keeping the running configuration: ") + e.what());
+        }
+        wait_for_signal();
+        return;
+      }
+      log(LogLevel::info, "agent", std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      server->begin_shutdown();
+      signals.cancel();
+      // Requests in flight get a few seconds; then the loop ends whatever remains.
+      drain_deadline.expires_after(std::chrono::seconds(5));
+      drain_deadline.async_wait([&](const boost::system::error_code& e) {
+        if (!e) io.stop();
+      });
+    });
+  };
+  wait_for_signal();
+
+  // The drain timer keeps run() alive until it fires; end earlier once no connection is left.
+  asio::steady_timer poll(io);
+  std::function<void()> watch_drain = [&] {
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      if (server->shutting_down() && server->connection_count() == 0) {
+        drain_deadline.cancel();
+        return;
+      }
+      watch_drain();
+    });
+  };
+  watch_drain();
+  io.run();
+  scanner.stop_background();
+  log(LogLevel::info, "agent", "stopped");
+  return 0;
+}
+
+}  // namespace hostprint

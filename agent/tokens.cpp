@@ -1,0 +1,85 @@
+#include "agent/tokens.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "agent/config.hpp"
+#include "collectors/bounded_read.hpp"
+#include "collectors/text_fields.hpp"
+
+namespace hostprint {
+namespace {
+constexpr std::size_t max_token_file_bytes = 1024 * 1024;
+
+bool equal_in_constant_time(std::string_view stored, std::string_view presented) {
+  // Walk the stored token whatever was presented; index the presented one without branching.
+  volatile unsigned char difference = stored.size() != presented.size() ? 1 : 0;
+  const std::size_t presented_size = presented.size();
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    std::size_t in_range = static_cast<std::size_t>(i < presented_size);
+    std::size_t index = i * in_range;  // 0 when past the presented token's end
+    unsigned char other = presented_size == 0 ? 0 : static_cast<unsigned char>(presented[index]);
+    difference = difference | static_cast<unsigned char>(static_cast<unsigned char>(stored[i]) ^ other);
+  }
+  return difference == 0;
+}
+}  // namespace
+
+bool TokenSet::accepts(std::string_view presented) const {
+  if (presented.empty() || presented.size() > max_token_length) return false;
+  bool accepted = false;
+  for (const auto& token : tokens_) accepted |= equal_in_constant_time(token, presented);
+  return accepted;
+}
+
+TokenSet parse_token_text(std::string_view text, const std::string& origin) {
+  std::vector<std::string> tokens;
+  std::size_t line_number = 0;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = collectors::trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++line_number;
+    if (line.empty()) continue;
+    if (line.size() > max_token_length)
+      throw ConfigError(origin + ": line " + std::to_string(line_number) +
+                        ": a token must be 1 to 32768 characters long");
+    if (line.find('\0') != std::string_view::npos)
+      throw ConfigError(origin + ": line " + std::to_string(line_number) + ": a token must not hold NUL");
+    tokens.emplace_back(line);
+  }
+  if (tokens.empty()) throw ConfigError(origin + ": holds no token");
+  return TokenSet(std::move(tokens));
+}
+
+TokenSet load_token_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0 && errno == ELOOP)
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a link is fine; its target is checked
+  if (fd < 0)
+    throw ConfigError("token_file: " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  int rc = ::fstat(fd, &st);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0) throw ConfigError("token_file: " + path.string() + ": " + std::strerror(saved));
+  if (!S_ISREG(st.st_mode)) throw ConfigError("token_file: " + path.string() + ": not a regular file");
+  if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw ConfigError("token_file: " + path.string() + ": mode " + mode +
+                      " lets group or others read or write it; allowed is 0600 or 0400 "
+                      "(chmod 600 " + path.string() + ")");
+  }
+  auto read = collectors::read_bounded(path, max_token_file_bytes);
+  if (read.status != collectors::ReadStatus::ok)
+    throw ConfigError("token_file: " + (read.error.empty() ? path.string() + ": unreadable" : read.error));
+  if (read.file.truncated) throw ConfigError("token_file: " + path.string() + ": larger than 1 MiB");
+  return parse_token_text(read.file.text, "token_file: " + path.string());
+}
+
+}  // namespace hostprint

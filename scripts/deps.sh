@@ -1,0 +1,20 @@
+# Sourced by run.sh and test.sh: installs with apt-get what building (and testing) needs.
+# Usage: ensure_packages PACKAGE...
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "hostprint: these packages are missing: ${missing[*]}; run as root to install them" >&2
+    return 1
+  fi
+  echo "installing: ${missing[*]}" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
+                libproc2-dev)
+TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl)

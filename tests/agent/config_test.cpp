@@ -1,0 +1,172 @@
+#include "agent/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "agent/cli.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace hostprint {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, DefaultsAreTheSpecs) {
+  Config c;
+  EXPECT_EQ(c.listen.text(), "127.0.0.1:9779");
+  EXPECT_EQ(c.root, "/");
+  EXPECT_EQ(c.token_file, "/etc/hostprint/token");
+  EXPECT_FALSE(c.project_id);
+  EXPECT_EQ(c.enterprise_project_id, "0");
+  EXPECT_EQ(c.state_dir, "/var/lib/hostprint");
+  EXPECT_EQ(c.scan_interval_s, 60u);
+  EXPECT_EQ(c.rules_file, "/usr/share/hostprint/fingerprints.json");
+}
+
+TEST(Config, FileWithCommentsAndEveryKey) {
+  Config c;
+  apply_config_text(c, R"({
+    // comments are allowed
+    "listen": "[::1]:9800",
+    "root": "/srv/root",
+    "token_file": "/etc/t",
+    "project_id": "p1",
+    "enterprise_project_id": "ep",
+    "host_id": "h1",
+    "state_dir": "/tmp/s",
+    "scan_interval_s": 10,
+    "rasp": {"alarm_logs": ["/var/log/*.log"], "agent_jars": ["my-rasp.jar"]},
+    /* block comment */
+    "rules_file": "/r.json"
+  })", "f.json");
+  EXPECT_EQ(c.listen.host, "::1");
+  EXPECT_EQ(c.listen.port, 9800);
+  EXPECT_EQ(c.listen.text(), "[::1]:9800");
+  EXPECT_EQ(c.root, "/srv/root");
+  EXPECT_EQ(c.project_id, "p1");
+  EXPECT_EQ(c.enterprise_project_id, "ep");
+  EXPECT_EQ(c.host_id, "h1");
+  EXPECT_EQ(c.scan_interval_s, 10u);
+  EXPECT_EQ(c.rasp_alarm_logs, std::vector<std::string>{"/var/log/*.log"});
+  EXPECT_EQ(c.rasp_agent_jars, std::vector<std::string>{"my-rasp.jar"});
+  EXPECT_EQ(c.rules_file, "/r.json");
+  Config flat;
+  apply_config_text(flat, R"({"rasp.agent_jars": ["x.jar"]})", "f.json");
+  EXPECT_EQ(flat.rasp_agent_jars, std::vector<std::string>{"x.jar"});
+}
+
+TEST(Config, BadKeysAndValuesNameTheKey) {
+  struct Case {
+    const char* text;
+    const char* key;
+  };
+  for (auto [text, key] : std::initializer_list<Case>{
+           {R"({"lisen": "1.2.3.4:1"})", "lisen: unknown key"},
+           {R"({"listen": "localhost:80"})", "listen:"},
+           {R"({"listen": "127.0.0.1:0"})", "listen:"},
+           {R"({"listen": "127.0.0.1:65536"})", "listen:"},
+           {R"({"listen": "::1:80"})", "listen:"},
+           {R"({"listen": 80})", "listen: must be a string"},
+           {R"({"scan_interval_s": 9})", "scan_interval_s:"},
+           {R"({"scan_interval_s": 86401})", "scan_interval_s:"},
+           {R"({"scan_interval_s": "60"})", "scan_interval_s:"},
+           {R"({"scan_interval_s": 60.5})", "scan_interval_s:"},
+           {R"({"project_id": ""})", "project_id:"},
+           {R"({"host_id": "0123456789012345678901234567890123456789012345678901234567890123456789"})", "host_id:"},
+           {R"({"rasp": {"logs": []}})", "rasp.logs: unknown key"},
+           {R"({"rasp": {"alarm_logs": [1]}})", "rasp.alarm_logs:"},
+           {R"({"root": ""})", "root:"},
+       }) {
+    auto message = error_of([&] {
+      Config c;
+      apply_config_text(c, text, "f.json");
+    });
+    EXPECT_NE(message.find(std::string("f.json: ") + key), std::string::npos) << text << " -> " << message;
+  }
+}
+
+TEST(Config, BrokenJsonIsOneLine) {
+  auto message = error_of([] {
+    Config c;
+    apply_config_text(c, "{\"listen\": ", "f.json");
+  });
+  EXPECT_NE(message.find("f.json: not valid JSON"), std::string::npos);
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  EXPECT_NE(error_of([] {
+              Config c;
+              apply_config_text(c, "[1,2]", "f.json");
+            }).find("one JSON object"),
+            std::string::npos);
+}
+
+TEST(Config, MissingDefaultFileIsFineNamedFileIsNot) {
+  Config c;
+  EXPECT_NO_THROW(apply_config_file(c, "/nonexistent/hostprint.json", false));
+  EXPECT_NE(error_of([&] { apply_config_file(c, "/nonexistent/hostprint.json", true); }).find("no such file"),
+            std::string::npos);
+}
+
+TEST(Config, HostIdFromMachineIdUnderRoot) {
+  test::TempDir root;
+  Config c;
+  c.root = root.path();
+  EXPECT_EQ(effective_host_id(c), "");
+  root.write("etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+  EXPECT_EQ(effective_host_id(c), "0123456789abcdef0123456789abcdef");
+  c.host_id = "configured";
+  EXPECT_EQ(effective_host_id(c), "configured");
+}
+
+TEST(CommandLine, FlagsOverrideTheFile) {
+  test::TempDir dir;
+  auto file = dir.write("c.json", R"({"listen": "127.0.0.1:1000", "scan_interval_s": 30, "root": "/"})");
+  auto cl = parse_command_line({"serve", "--config", file.string(), "--listen=[::1]:2000",
+                                "--scan-interval", "15", "--root", dir.path().string()});
+  auto c = resolve_config(cl);
+  EXPECT_EQ(c.listen.text(), "[::1]:2000");
+  EXPECT_EQ(c.scan_interval_s, 15u);
+  EXPECT_EQ(c.root, dir.path());
+}
+
+TEST(CommandLine, Errors) {
+  EXPECT_NE(error_of([] { parse_command_line({}); }).find("subcommand"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"scan"}); }).find("unknown subcommand"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"serve", "--bogus"}); }).find("unknown flag '--bogus'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"query", "--listen", "x", "/status"}); }).find("unknown flag"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"serve", "--listen"}); }).find("needs a value"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"query"}); }).find("TARGET"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"query", "v5/x"}); }).find("beginning with '/'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"query", "/a", "/b"}); }).find("second"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_command_line({"serve", "extra"}); }).find("no arguments"), std::string::npos);
+  EXPECT_NE(error_of([] { resolve_config(parse_command_line({"serve", "--scan-interval", "5"})); })
+                .find("--scan-interval"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { resolve_config(parse_command_line({"serve", "--log-level", "loud"})); })
+                .find("--log-level"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { resolve_config(parse_command_line({"serve", "--root", "/nonexistent"})); })
+                .find("root:"),
+            std::string::npos);
+}
+
+TEST(CommandLine, HelpAndVersion) {
+  EXPECT_EQ(parse_command_line({"--help"}).subcommand, Subcommand::help);
+  EXPECT_EQ(parse_command_line({"--version"}).subcommand, Subcommand::version);
+  EXPECT_EQ(parse_command_line({"serve", "--help"}).help_for, "serve");
+  EXPECT_EQ(parse_command_line({"query", "--help"}).help_for, "query");
+  EXPECT_NE(usage_text("serve").find("--scan-interval"), std::string::npos);
+  EXPECT_NE(usage_text("query").find("TARGET"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hostprint

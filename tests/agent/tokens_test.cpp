@@ -1,0 +1,65 @@
+#include "agent/tokens.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "agent/config.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace hostprint {
+namespace {
+
+TEST(TokenSet, AcceptsOnlyExactTokens) {
+  TokenSet set({"alpha", "beta-token"});
+  EXPECT_TRUE(set.accepts("alpha"));
+  EXPECT_TRUE(set.accepts("beta-token"));
+  EXPECT_FALSE(set.accepts("alph"));
+  EXPECT_FALSE(set.accepts("alphaa"));
+  EXPECT_FALSE(set.accepts("Alpha"));
+  EXPECT_FALSE(set.accepts(""));
+  EXPECT_FALSE(set.accepts("beta"));
+  EXPECT_FALSE(set.accepts(std::string("alpha\0", 6)));
+}
+
+TEST(TokenSet, LongestTokenWorksOneMoreDoesNot) {
+  std::string longest(32768, 'k');
+  TokenSet set({longest});
+  EXPECT_TRUE(set.accepts(longest));
+  EXPECT_FALSE(set.accepts(longest + "k"));
+  EXPECT_FALSE(set.accepts(std::string(32767, 'k')));
+}
+
+TEST(TokenText, ParsesLines) {
+  auto set = parse_token_text("  first \r\n\n\nsecond\n", "t");
+  EXPECT_EQ(set.size(), 2u);
+  EXPECT_TRUE(set.accepts("first"));
+  EXPECT_TRUE(set.accepts("second"));
+  EXPECT_THROW(parse_token_text("\n \n", "t"), ConfigError);
+  EXPECT_THROW(parse_token_text(std::string(32769, 'x'), "t"), ConfigError);
+  EXPECT_NO_THROW(parse_token_text(std::string(32768, 'x'), "t"));
+}
+
+TEST(TokenFile, RefusesGroupOrOtherAccess) {
+  test::TempDir dir;
+  auto file = dir.write("token", "secret\n");
+  for (mode_t mode : {0640, 0604, 0620, 0602, 0644}) {
+    ASSERT_EQ(::chmod(file.c_str(), mode), 0);
+    try {
+      load_token_file(file);
+      ADD_FAILURE() << "mode " << std::oct << mode << " accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("group or others"), std::string::npos) << e.what();
+    }
+  }
+  for (mode_t mode : {0600, 0400}) {
+    ASSERT_EQ(::chmod(file.c_str(), mode), 0);
+    EXPECT_TRUE(load_token_file(file).accepts("secret"));
+  }
+}
+
+TEST(TokenFile, MissingFileIsAnError) {
+  EXPECT_THROW(load_token_file("/nonexistent/token"), ConfigError);
+}
+
+}  // namespace
+}  // namespace hostprint

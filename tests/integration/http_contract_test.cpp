@@ -1,0 +1,491 @@
+// The HTTP contract of api.md against the real server on loopback, with a real client.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <set>
+
+#include "tests/integration/agent_harness.hpp"
+
+namespace hostprint::test {
+namespace {
+
+boost::json::object body_json(const Response& r) { return boost::json::parse(r.body()).as_object(); }
+
+void expect_error(const Response& r, int status, std::string_view code, std::string_view message = {}) {
+  EXPECT_EQ(static_cast<int>(r.result_int()), status) << r.body();
+  EXPECT_EQ(r[http::field::content_type], "application/json;charset=UTF-8");
+  EXPECT_FALSE(r["X-Request-Id"].empty());
+  auto o = body_json(r);
+  EXPECT_EQ(o.size(), 3u) << r.body();
+  EXPECT_EQ(o.at("error_code").as_string(), code) << r.body();
+  EXPECT_TRUE(o.at("error_description").is_string());
+  if (!message.empty()) {
+    EXPECT_EQ(o.at("error_msg").as_string(), message) << r.body();
+  }
+}
+
+class HttpContract : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    AgentOptions options;
+    options.config = R"({"host_id": "host-under-test", "enterprise_project_id": "ep-1"})";
+    agent_ = new Agent(options);
+  }
+  // Checked per test, so that an agent that failed to start fails every test instead of
+  // skipping them.
+  void SetUp() override { ASSERT_TRUE(agent_->ready()) << agent_->log_text(); }
+  static void TearDownTestSuite() {
+    delete agent_;
+    agent_ = nullptr;
+  }
+  static Agent* agent_;
+  const Agent& agent() { return *agent_; }
+};
+Agent* HttpContract::agent_ = nullptr;
+
+const char* const api_paths[] = {"/v5/p1/asset/statistics", "/v5/p1/asset/process/statistics",
+                                 "/v5/p1/rasp/statistics", "/status"};
+
+TEST_F(HttpContract, EveryEndpointAnswersWithTheToken) {
+  for (auto path : api_paths) {
+    auto r = fetch(agent(), path);
+    EXPECT_EQ(r.result_int(), 200u) << path << " " << r.body();
+    EXPECT_EQ(r[http::field::content_type], "application/json;charset=UTF-8");
+    EXPECT_FALSE(r["X-Request-Id"].empty());
+    EXPECT_NO_THROW(boost::json::parse(r.body())) << r.body();
+  }
+  auto stats = body_json(fetch(agent(), "/v5/p1/asset/statistics"));
+  EXPECT_EQ(stats.size(), 12u);
+  for (const auto& [key, value] : stats) {
+    EXPECT_TRUE(value.is_int64()) << key;
+    EXPECT_GE(value.as_int64(), 0) << key;
+  }
+  EXPECT_GT(stats.at("process_num").as_int64(), 0);
+  auto rasp = body_json(fetch(agent(), "/v5/p1/rasp/statistics"));
+  EXPECT_EQ(rasp.size(), 2u);
+  EXPECT_TRUE(rasp.contains("protect_host_num"));
+  EXPECT_TRUE(rasp.contains("anti_tampering_num"));
+  auto processes = body_json(fetch(agent(), "/v5/p1/asset/process/statistics"));
+  EXPECT_EQ(processes.size(), 2u);
+  EXPECT_LE(processes.at("data_list").as_array().size(), 10u);
+}
+
+TEST_F(HttpContract, AuthenticationFailuresAre401BeforeAnythingElse) {
+  for (auto path : {"/v5/p1/asset/statistics", "/status", "/no/such/path", "/v5/p1/asset/statistics?limit=x"}) {
+    expect_error(fetch(agent(), path, std::nullopt), 401, "HSS.0010");
+    expect_error(fetch(agent(), path, "wrong-token"), 401, "HSS.0010");
+    expect_error(fetch(agent(), path, "test-token-"), 401, "HSS.0010");
+    expect_error(fetch(agent(), path, "test-token-11"), 401, "HSS.0010");
+  }
+  // An empty header value and a wrong method without a token are refused the same way.
+  Connection c(agent());
+  c.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nX-Auth-Token:\r\n\r\n");
+  expect_error(c.read(), 401, "HSS.0010");
+  expect_error(fetch(agent(), "/v5/p1/asset/statistics", std::nullopt, "POST"), 401, "HSS.0010");
+  // Header names are case-insensitive.
+  Connection lower(agent());
+  lower.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nx-auth-token: test-token-1\r\n\r\n");
+  EXPECT_EQ(lower.read().result_int(), 200u);
+}
+
+TEST(HttpTokens, LongestTokenAcceptedOneMoreRefused) {
+  AgentOptions options;
+  options.token = std::string(32768, 'T');
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  auto ok = fetch(agent, "/v5/p1/asset/statistics", agent.token());
+  EXPECT_EQ(ok.result_int(), 200u) << ok.body();
+  expect_error(fetch(agent, "/v5/p1/asset/statistics", std::string(32769, 'T')), 401, "HSS.0010");
+  expect_error(fetch(agent, "/v5/p1/asset/statistics", std::string(32767, 'T')), 401, "HSS.0010");
+}
+
+TEST(HttpTokens, SeveralTokensAndReloadOnSighup) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready());
+  Connection kept(agent);
+  kept.send(get_request("/v5/p1/asset/statistics", "test-token-1"));
+  EXPECT_EQ(kept.read().result_int(), 200u);
+  {
+    std::ofstream out(agent.token_file(), std::ios::trunc);
+    out << "second-token\nthird-token\n";
+  }
+  ::kill(agent.pid(), SIGHUP);
+  bool switched = false;
+  for (int i = 0; i < 200 && !switched; ++i) {
+    switched = fetch(agent, "/v5/p1/asset/statistics", "second-token").result_int() == 200;
+    if (!switched) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(switched) << agent.log_text();
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "third-token").result_int(), 200u);
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "test-token-1").result_int(), 401u);
+  // The connection opened before the reload still works.
+  kept.send(get_request("/v5/p1/asset/statistics", "third-token"));
+  EXPECT_EQ(kept.read().result_int(), 200u);
+  // A broken token file on reload is refused and the running tokens stay.
+  std::filesystem::permissions(agent.token_file(), std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  ::kill(agent.pid(), SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "second-token").result_int(), 200u);
+  EXPECT_NE(agent.log_text().find("reload refused"), std::string::npos);
+}
+
+TEST_F(HttpContract, UnknownPathIs404) {
+  for (auto path : {"/", "/v5", "/v5/p1", "/v5/p1/asset", "/v5/p1/asset/statistics/x",
+                    "/v5/p1/asset/statistics/", "/v6/p1/asset/statistics", "/metrics",
+                    "/v5/p1/ASSET/statistics"})
+    expect_error(fetch(agent(), path), 404, "HSS.0011");
+}
+
+TEST_F(HttpContract, WrongMethodIs405WithAllow) {
+  for (auto method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    for (auto path : api_paths) {
+      auto r = fetch(agent(), path, agent().token(), method);
+      expect_error(r, 405, "HSS.0001");
+      EXPECT_EQ(r[http::field::allow], "GET, HEAD") << method << " " << path;
+    }
+  }
+}
+
+TEST_F(HttpContract, HeadAnswersLikeGetWithoutBody) {
+  for (auto path : {"/v5/p1/asset/statistics", "/v5/p1/rasp/statistics", "/nope"}) {
+    Connection c(agent());
+    c.send(get_request(path, agent().token(), "HEAD"));
+    auto head = c.read(true);
+    auto get = fetch(agent(), path);
+    EXPECT_EQ(head.result_int(), get.result_int()) << path;
+    EXPECT_EQ(head[http::field::content_length], std::to_string(get.body().size())) << path;
+    EXPECT_TRUE(head.body().empty());
+    EXPECT_EQ(head[http::field::content_type], "application/json;charset=UTF-8");
+    // The connection goes on after a HEAD: no stray body bytes were sent.
+    c.send(get_request("/v5/p1/rasp/statistics", agent().token()));
+    EXPECT_EQ(c.read().result_int(), 200u);
+  }
+}
+
+TEST_F(HttpContract, RequestIdsAreUnique) {
+  std::set<std::string> ids;
+  Connection c(agent());
+  for (int i = 0; i < 50; ++i) {
+    c.send(get_request("/v5/p1/asset/statistics", agent().token()));
+    ids.insert(std::string(c.read()["X-Request-Id"]));
+  }
+  ids.insert(std::string(fetch(agent(), "/nope")["X-Request-Id"]));
+  EXPECT_EQ(ids.size(), 51u);
+  // Each id appears in the log line of its request.
+  auto id = std::string(fetch(agent(), "/v5/p1/rasp/statistics?marker=abc")["X-Request-Id"]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto log = agent_->log_text();
+  auto at = log.find("request_id=" + id);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(log.substr(at, log.find('\n', at) - at).find("marker=abc"), std::string::npos);
+}
+
+TEST_F(HttpContract, InvalidParametersAre400NamingTheParameter) {
+  struct Case {
+    std::string target;
+    std::string name;
+  };
+  std::vector<Case> cases = {
+      {"/v5/p1/asset/statistics?category=vm", "category"},
+      {"/v5/p1/asset/statistics?category=", "category"},
+      {"/v5/p1/asset/statistics?host_id=" + std::string(65, 'h'), "host_id"},
+      {"/v5/p1/asset/statistics?host_id=", "host_id"},
+      {"/v5/p1/asset/statistics?enterprise_project_id=" + std::string(257, 'e'), "enterprise_project_id"},
+      {"/v5/p1/asset/statistics?enterprise_project_id=", "enterprise_project_id"},
+      {"/v5/p1/asset/statistics?category=host&category=host", "category"},
+      {"/v5/p1/asset/process/statistics?category=VM", "category"},
+      {"/v5/p1/asset/process/statistics?path=", "path"},
+      {"/v5/p1/asset/process/statistics?path=" + std::string(257, 'p'), "path"},
+      {"/v5/p1/asset/process/statistics?path=%zz", "path"},
+      {"/v5/p1/asset/process/statistics?path=%C3%28", "path"},
+      {"/v5/p1/asset/process/statistics?path=a%00b", "path"},
+      {"/v5/p1/asset/process/statistics?path=%", "path"},
+      {"/v5/p1/asset/process/statistics?path=a&path=b", "path"},
+      {"/v5/p1/asset/process/statistics?limit=0", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=201", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=-1", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=+1", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=%2B1", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=%201", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=0x10", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=1e1", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=ten", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=10&limit=10", "limit"},
+      {"/v5/p1/asset/process/statistics?limit=99999999999999999999", "limit"},
+      {"/v5/p1/asset/process/statistics?offset=2000001", "offset"},
+      {"/v5/p1/asset/process/statistics?offset=-1", "offset"},
+      {"/v5/p1/asset/process/statistics?offset=1.5", "offset"},
+      {"/v5/p1/asset/process/statistics?offset=", "offset"},
+      {"/v5/p1/asset/process/statistics?enterprise_project_id=%FF", "enterprise_project_id"},
+      {"/v5/p1/rasp/statistics?enterprise_project_id=", "enterprise_project_id"},
+      {"/v5/p1/rasp/statistics?enterprise_project_id=a&enterprise_project_id=a", "enterprise_project_id"},
+      {"/v5/" + std::string(257, 'p') + "/asset/statistics", "project_id"},
+      {"/v5/%zz/asset/statistics", "project_id"},
+      {"/v5/%00/rasp/statistics", "project_id"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.target);
+    expect_error(fetch(agent(), c.target), 400, "HSS.0001", "invalid parameter: " + c.name);
+  }
+}
+
+TEST_F(HttpContract, BoundaryValuesAreAccepted) {
+  for (const std::string& target : std::vector<std::string>{"/v5/p1/asset/process/statistics?limit=1",
+                             "/v5/p1/asset/process/statistics?limit=200",
+                             "/v5/p1/asset/process/statistics?offset=0",
+                             "/v5/p1/asset/process/statistics?offset=2000000",
+                             "/v5/p1/asset/process/statistics?path=" + std::string(256, 'p'),
+                             "/v5/" + std::string(256, 'p') + "/asset/statistics",
+                             "/v5/p1/asset/statistics?host_id=" + std::string(64, 'h'),
+                             "/v5/p1/asset/statistics?enterprise_project_id=" + std::string(256, 'e'),
+                             "/v5/p1/asset/statistics?unknown=1&unknown=2&also=%zz",
+                             "/v5/p1/asset/statistics?category=container"})
+    EXPECT_EQ(fetch(agent(), target).result_int(), 200u) << target;
+  auto past = body_json(fetch(agent(), "/v5/p1/asset/process/statistics?offset=2000000"));
+  EXPECT_TRUE(past.at("data_list").as_array().empty());
+  EXPECT_GT(past.at("total_num").as_int64(), 0);
+}
+
+TEST_F(HttpContract, EnterpriseProjectAndHostSelection) {
+  auto processes = [&](const std::string& query) {
+    return body_json(fetch(agent(), "/v5/p1/asset/statistics" + query)).at("process_num").as_int64();
+  };
+  EXPECT_GT(processes(""), 0);
+  EXPECT_GT(processes("?enterprise_project_id=ep-1"), 0);
+  EXPECT_GT(processes("?enterprise_project_id=all_granted_eps"), 0);
+  EXPECT_EQ(processes("?enterprise_project_id=0"), 0);
+  EXPECT_EQ(processes("?enterprise_project_id=ep-2"), 0);
+  EXPECT_GT(processes("?host_id=host-under-test"), 0);
+  EXPECT_EQ(processes("?host_id=another-host"), 0);
+  EXPECT_EQ(processes("?host_id=host-under-test&enterprise_project_id=ep-2"), 0);
+  auto zeros = body_json(fetch(agent(), "/v5/p1/asset/statistics?host_id=another-host"));
+  EXPECT_EQ(zeros.size(), 12u);
+  for (const auto& [key, value] : zeros) EXPECT_EQ(value.as_int64(), 0) << key;
+  EXPECT_EQ(fetch(agent(), "/v5/p1/asset/process/statistics?enterprise_project_id=ep-2").body(),
+            R"({"total_num":0,"data_list":[]})");
+  EXPECT_EQ(fetch(agent(), "/v5/p1/rasp/statistics?enterprise_project_id=ep-2").body(),
+            R"({"protect_host_num":0,"anti_tampering_num":0})");
+}
+
+TEST(HttpProject, MismatchIs400WhenConfigured) {
+  AgentOptions options;
+  options.config = R"({"project_id": "proj-a"})";
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  EXPECT_EQ(fetch(agent, "/v5/proj-a/asset/statistics").result_int(), 200u);
+  EXPECT_EQ(fetch(agent, "/v5/proj%2Da/rasp/statistics").result_int(), 200u);
+  for (auto path : {"/v5/proj-b/asset/statistics", "/v5/proj-b/asset/process/statistics",
+                    "/v5/proj-b/rasp/statistics", "/v5/PROJ-A/asset/statistics"})
+    expect_error(fetch(agent, path), 400, "HSS.0011");
+}
+
+TEST_F(HttpContract, ProcessStatisticsOrderAndPaging) {
+  auto all = body_json(fetch(agent(), "/v5/p1/asset/process/statistics?limit=200"));
+  auto total = all.at("total_num").as_int64();
+  auto& list = all.at("data_list").as_array();
+  ASSERT_GT(total, 0);
+  ASSERT_EQ(static_cast<std::int64_t>(list.size()), std::min<std::int64_t>(total, 200));
+  for (std::size_t i = 1; i < list.size(); ++i) {
+    auto a_num = list[i - 1].at("num").as_int64(), b_num = list[i].at("num").as_int64();
+    std::string a_path(list[i - 1].at("path").as_string()), b_path(list[i].at("path").as_string());
+    EXPECT_TRUE(a_num > b_num || (a_num == b_num && a_path < b_path)) << a_path << " before " << b_path;
+  }
+  // Pages of 3 put together give the same list, and total_num never changes.
+  boost::json::array joined;
+  for (std::int64_t offset = 0; offset < std::min<std::int64_t>(total, 200); offset += 3) {
+    auto page = body_json(fetch(agent(), "/v5/p1/asset/process/statistics?limit=3&offset=" +
+                                             std::to_string(offset)));
+    EXPECT_EQ(page.at("total_num").as_int64(), total);
+    for (auto& e : page.at("data_list").as_array()) joined.push_back(e);
+  }
+  joined.resize(list.size());
+  EXPECT_EQ(boost::json::value(joined), boost::json::value(list));
+  // The filter is a case-sensitive substring of the path; hostprint itself is running.
+  auto self = body_json(fetch(agent(), "/v5/p1/asset/process/statistics?path=hostprint"));
+  ASSERT_GE(self.at("total_num").as_int64(), 1);
+  for (auto& e : self.at("data_list").as_array())
+    EXPECT_NE(std::string(e.at("path").as_string()).find("hostprint"), std::string::npos);
+  auto upper = body_json(fetch(agent(), "/v5/p1/asset/process/statistics?path=HOSTPRINT"));
+  EXPECT_EQ(upper.at("total_num").as_int64(), 0);
+}
+
+TEST_F(HttpContract, KeepAliveAndPipelining) {
+  Connection c(agent());
+  std::string batch;
+  const char* targets[] = {"/v5/p1/asset/statistics", "/nope", "/v5/p1/rasp/statistics",
+                           "/v5/p1/asset/process/statistics?limit=0", "/v5/p1/asset/process/statistics"};
+  for (auto t : targets) batch += get_request(t, agent().token());
+  c.send(batch);  // all requests in one write
+  unsigned expected[] = {200, 404, 200, 400, 200};
+  std::set<std::string> ids;
+  for (unsigned status : expected) {
+    auto r = c.read();
+    EXPECT_EQ(r.result_int(), status);
+    EXPECT_TRUE(r.keep_alive());
+    ids.insert(std::string(r["X-Request-Id"]));
+  }
+  EXPECT_EQ(ids.size(), 5u);
+  // And the connection is still usable.
+  c.send(get_request("/v5/p1/asset/statistics", agent().token()));
+  EXPECT_EQ(c.read().result_int(), 200u);
+  // Connection: close is honoured.
+  c.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET", "Connection: close\r\n"));
+  auto last = c.read();
+  EXPECT_EQ(last.result_int(), 200u);
+  EXPECT_FALSE(last.keep_alive());
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST_F(HttpContract, OversizeHeadersAre431) {
+  Connection c(agent());
+  c.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                     "X-Filler: " + std::string(70 * 1024, 'f') + "\r\n"));
+  auto r = c.read();
+  expect_error(r, 431, "HSS.0002");
+  EXPECT_TRUE(c.closed_by_server());
+  // A target alone past the limit too.
+  Connection d(agent());
+  d.send(get_request("/v5/p1/asset/statistics?x=" + std::string(70 * 1024, 'x'), agent().token()));
+  expect_error(d.read(), 431, "HSS.0002");
+  // Headers just under 64 KiB with the longest token are still fine (checked in HttpTokens).
+  Connection e(agent());
+  e.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                     "X-Filler: " + std::string(60 * 1024, 'f') + "\r\n"));
+  EXPECT_EQ(e.read().result_int(), 200u);
+}
+
+TEST_F(HttpContract, BodyOnGetIsIgnoredUpTo64KiB) {
+  Connection c(agent());
+  std::string body(64 * 1024, 'b');
+  c.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n") + body);
+  EXPECT_EQ(c.read().result_int(), 200u);
+  c.send(get_request("/v5/p1/rasp/statistics", agent().token()));
+  EXPECT_EQ(c.read().result_int(), 200u);  // the body did not leak into the next request
+
+  Connection big(agent());
+  big.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                       "Content-Length: " + std::to_string(64 * 1024 + 1) + "\r\n"));
+  expect_error(big.read(), 413, "HSS.0002");
+
+  Connection chunked(agent());
+  std::string chunk(40 * 1024, 'c');
+  char size_line[32];
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
+  chunked.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                           "Transfer-Encoding: chunked\r\n") +
+               size_line + chunk + "\r\n" + size_line + chunk + "\r\n0\r\n\r\n");
+  expect_error(chunked.read(), 413, "HSS.0002");
+}
+
+TEST_F(HttpContract, MalformedRequestsDoNotHurtTheServer) {
+  const std::string garbage[] = {
+      "\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET / HTTP/9.9\r\n\r\n",
+      "G\x01T / HTTP/1.1\r\n\r\n",
+      std::string("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nX-Auth-Token: a\0b\r\n\r\n", 72),
+      "GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+      "GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+      "GET /v5/p1/asset/statistics HTTP/1.1\r\nBad Header\r\n\r\n",
+      std::string(100 * 1024, 'A'),
+  };
+  for (const auto& g : garbage) {
+    Connection c(agent());
+    c.send(g);
+    boost::system::error_code ec;
+    c.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    try {
+      auto r = c.read();
+      EXPECT_GE(r.result_int(), 400u);
+      EXPECT_NO_THROW(boost::json::parse(r.body()));
+    } catch (const boost::system::system_error&) {
+      // A close without an answer is fine for bytes that are not HTTP at all.
+    }
+  }
+  // A client that disappears mid-request.
+  {
+    Connection c(agent());
+    c.send("GET /v5/p1/asset/statis");
+  }
+  EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
+}
+
+TEST_F(HttpContract, ManyConnectionsAreCappedAndServiceGoesOn) {
+  std::vector<std::unique_ptr<Connection>> open;
+  for (int i = 0; i < 600; ++i) open.push_back(std::make_unique<Connection>(agent()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int refused = 0;
+  for (auto& c : open)
+    if (c->closed_by_server(5)) ++refused;
+  EXPECT_GE(refused, 600 - 512);
+  open.clear();
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    try {
+      served = fetch(agent(), "/v5/p1/asset/statistics").result_int() == 200;
+    } catch (...) {
+    }
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST(HttpListen, Ipv6Loopback) {
+  AgentOptions options;
+  options.listen_host = "::1";
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics").result_int(), 200u);
+}
+
+TEST(HttpLifecycle, SigtermStopsGracefullyWithIdleConnectionsOpen) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready());
+  Connection idle(agent);
+  idle.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  EXPECT_EQ(idle.read().result_int(), 200u);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(agent.stop(SIGTERM), 0) << agent.log_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_TRUE(idle.closed_by_server());
+}
+
+TEST(HttpLifecycle, SigintStopsToo) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready());
+  EXPECT_EQ(agent.stop(SIGINT), 0);
+}
+
+TEST(HttpLifecycle, RequestInFlightFinishesAtShutdown) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready());
+  Connection c(agent);
+  // Half a request, then SIGTERM, then the rest: it is answered (503), then the connection ends.
+  c.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::kill(agent.pid(), SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  c.send("X-Auth-Token: test-token-1\r\n\r\n");
+  auto r = c.read();
+  expect_error(r, 503, "HSS.0002");
+  EXPECT_FALSE(r.keep_alive());
+  EXPECT_EQ(agent.stop(SIGTERM), 0);
+}
+
+TEST(HttpStart, RefusesAReadableTokenFile) {
+  TempDir dir;
+  auto token = dir.write("token", "abc\n");
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::replace);
+  auto r = run_program({hostprint_binary(), "serve", "--token-file", token.string(), "--listen",
+                        "127.0.0.1:" + std::to_string(free_port()), "--config",
+                        dir.write("c.json", "{}").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("group or others"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hostprint::test

@@ -1,0 +1,60 @@
+#pragma once
+// Runs a function as pid 1 of fresh namespaces (PID + mount with its own /proc, and optionally
+// network with loopback up). Needs root.
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+
+namespace hostprint::test {
+
+inline bool bring_loopback_up() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Returns the function's exit status (its return value), or -1 when the namespaces could not be
+// made. The function runs in a forked process: it reports through files or pipes, not memory.
+inline int run_in_namespaces(const std::function<int()>& body, bool new_network = true) {
+  pid_t outer = ::fork();
+  if (outer < 0) return -1;
+  if (outer == 0) {
+    int flags = CLONE_NEWPID | CLONE_NEWNS | (new_network ? CLONE_NEWNET : 0);
+    if (::unshare(flags) != 0) _exit(200);
+    pid_t init = ::fork();
+    if (init < 0) _exit(201);
+    if (init == 0) {
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(202);
+      if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) _exit(203);
+      if (new_network && !bring_loopback_up()) _exit(204);
+      int rc = 1;
+      try {
+        rc = body();
+      } catch (...) {
+        rc = 205;
+      }
+      _exit(rc);
+    }
+    int status = 0;
+    ::waitpid(init, &status, 0);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+  int status = 0;
+  ::waitpid(outer, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace hostprint::test

@@ -1,0 +1,58 @@
+#include "proto/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace hostprint::proto {
+namespace {
+
+TEST(Wire, AssetStatisticsHasExactlyTheTwelveMembers) {
+  AssetStatistics s;
+  s.account_num = 24;
+  s.process_num = 71;
+  s.database_num = 3;
+  auto v = boost::json::parse(to_json(s)).as_object();
+  EXPECT_EQ(v.size(), 12u);
+  for (auto key : {"account_num", "port_num", "process_num", "app_num", "auto_launch_num",
+                   "web_framework_num", "web_site_num", "jar_package_num", "kernel_module_num",
+                   "web_service_num", "web_app_num", "database_num"})
+    EXPECT_TRUE(v.contains(key)) << key;
+  EXPECT_EQ(v["account_num"].as_int64(), 24);
+  EXPECT_EQ(v["process_num"].as_int64(), 71);
+  EXPECT_EQ(v["database_num"].as_int64(), 3);
+}
+
+TEST(Wire, CountsAreClamped) {
+  AssetStatistics s;
+  s.port_num = 5'000'000'000;
+  s.app_num = -4;
+  auto v = boost::json::parse(to_json(s)).as_object();
+  EXPECT_EQ(v["port_num"].as_int64(), 2147483647);
+  EXPECT_EQ(v["app_num"].as_int64(), 0);
+}
+
+TEST(Wire, ProcessStatisticsShape) {
+  ProcessStatistics p{2, {{"/usr/sbin/nginx", 3}, {"/usr/bin/a\"b\n", 1}}};
+  EXPECT_EQ(to_json(ProcessStatistics{}), R"({"total_num":0,"data_list":[]})");
+  auto v = boost::json::parse(to_json(p)).as_object();
+  EXPECT_EQ(v["total_num"].as_int64(), 2);
+  auto& list = v["data_list"].as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].as_object().at("path").as_string(), "/usr/sbin/nginx");
+  EXPECT_EQ(list[0].as_object().at("num").as_int64(), 3);
+  EXPECT_EQ(list[1].as_object().at("path").as_string(), "/usr/bin/a\"b\n");
+}
+
+TEST(Wire, RaspAndErrorBodies) {
+  EXPECT_EQ(to_json(RaspStatistics{1, 4}), R"({"protect_host_num":1,"anti_tampering_num":4})");
+  auto e = boost::json::parse(to_json(invalid_parameter("limit", "limit must be an integer from 1 to 200")))
+               .as_object();
+  EXPECT_EQ(e["error_code"].as_string(), "HSS.0001");
+  EXPECT_EQ(e["error_msg"].as_string(), "invalid parameter: limit");
+  EXPECT_EQ(e["error_description"].as_string(), "limit must be an integer from 1 to 200");
+  EXPECT_EQ(e.size(), 3u);
+}
+
+}  // namespace
+}  // namespace hostprint::proto
