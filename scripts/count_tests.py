@@ -21,7 +21,7 @@ for suite in root.iter("testsuite"):
     for case in suite.iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
-            failing_programs.add(suite.get("name", "").split(".")[0])
+            failing_programs.add(suite.get("name", ""))
         elif case.find("skipped") is not None:
             skipped += 1
         else:
@@ -34,7 +34,8 @@ try:
             record = json.loads(line)
             if record.get("result") not in ("OK", "SKIP", "EXPECTEDFAIL"):
                 name = record.get("name", "?")
-                if not any(name in p or p in name for p in failing_programs if p):
+                # meson names gtest suites "<project>.<test>.<Suite>".
+                if not any(f".{name}." in p or p.startswith(name + ".") for p in failing_programs):
                     failed += 1
                     print(f"test program {name}: {record.get('result')}", file=sys.stderr)
 except OSError:

@@ -54,8 +54,11 @@ TEST(HostTruth, ProcessCountMatchesPs) {
 }
 
 TEST(HostTruth, ProcessStatisticsAddUp) {
-  auto stats = query("/v5/p/asset/statistics");
-  auto table = query("/v5/p/asset/process/statistics?limit=200");
+  // Both answers from one snapshot of a running agent.
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  auto stats = boost::json::parse(fetch(agent, "/v5/p/asset/statistics").body()).as_object();
+  auto table = boost::json::parse(fetch(agent, "/v5/p/asset/process/statistics?limit=200").body()).as_object();
   std::int64_t sum = 0;
   for (const auto& e : table.at("data_list").as_array()) sum += e.at("num").as_int64();
   // As root every executable resolves except those of zombies.
@@ -69,7 +72,7 @@ TEST(HostTruth, ProcessStatisticsAddUp) {
   }
   // The test program itself is an entry under its own path.
   auto self = std::filesystem::read_symlink("/proc/self/exe").string();
-  auto mine = query("/v5/p/asset/process/statistics?path=" + self);
+  auto mine = boost::json::parse(fetch(agent, "/v5/p/asset/process/statistics?path=" + self).body()).as_object();
   ASSERT_GE(mine.at("data_list").as_array().size(), 1u);
   EXPECT_EQ(mine.at("data_list").as_array()[0].at("path").as_string(), self);
 }
