@@ -8,10 +8,12 @@
 namespace hostprint {
 namespace {
 
-std::vector<proto::ProcessEntry> process_table(const std::vector<collectors::ProcessInfo>& processes) {
+// The process table of one scope: the host's processes, or those of every container together.
+std::vector<proto::ProcessEntry> process_table(const std::vector<collectors::ProcessInfo>& processes,
+                                               bool containers) {
   std::unordered_map<std::string_view, std::int64_t> by_path;
   for (const auto& p : processes)
-    if (!p.exe.empty()) ++by_path[p.exe];
+    if (!p.exe.empty() && p.container_id.empty() != containers) ++by_path[p.exe];
   std::vector<proto::ProcessEntry> table;
   table.reserve(by_path.size());
   for (const auto& [path, num] : by_path) table.push_back({to_valid_utf8(path), num});
@@ -72,15 +74,20 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
   snapshot->scan_duration_ms = scan_duration_ms;
   snapshot->collectors = std::move(statuses);
 
+  // Files, sockets and modules of containers are not read yet; their processes are told apart.
   auto size_of = [](const auto& list) -> std::int64_t {
     return list ? static_cast<std::int64_t>(list->size()) : 0;
   };
   auto& counts = snapshot->host.counts;
   counts.account_num = size_of(inventory.accounts);
   counts.port_num = size_of(inventory.listening_ports);
-  counts.process_num = size_of(inventory.processes);
   counts.kernel_module_num = size_of(inventory.kernel_modules);
-  if (inventory.processes) snapshot->host.process_table = process_table(*inventory.processes);
+  if (inventory.processes) {
+    for (const auto& p : *inventory.processes)
+      ++(p.container_id.empty() ? counts : snapshot->container.counts).process_num;
+    snapshot->host.process_table = process_table(*inventory.processes, false);
+    snapshot->container.process_table = process_table(*inventory.processes, true);
+  }
   snapshot->inventory = std::move(inventory);
   return snapshot;
 }

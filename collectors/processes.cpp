@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "collectors/containers.hpp"
 #include "collectors/inventory.hpp"
 
 // How a scan stays cheap when little has changed, and why it stays right.
@@ -44,6 +45,10 @@
 // PIDS_EXE is not used either: libproc2 4.0 passes the link through escape_str(), which turns
 // bytes outside printable ASCII into '?' or '.' (outside UTF-8 locales, every non-ASCII byte), and
 // reports a failure as "-"; the API reports the path itself.
+//
+// The container a process belongs to comes from /proc/<pid>/cgroup, read when the process is first
+// seen and again whenever its executable changed (runtimes place a process in the container's
+// cgroup before they exec its entrypoint); an unchanged process keeps what was read.
 //
 // Memory per pid between scans is one KnownProcess (24 bytes); no command lines are kept.
 
@@ -223,6 +228,28 @@ std::string_view read_exe(int proc_fd, int pid, LinkBuffer& buffer, ExeFailures&
   return strip_deleted_suffix(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
 }
 
+// The container id named by the cgroup of `pid`; empty for the host's processes and for a process
+// that is gone.
+std::string read_container(int proc_fd, int pid) {
+  std::array<char, 24> path{};
+  auto [end, ec] = std::to_chars(path.data(), path.data() + 12, pid);
+  if (ec != std::errc{}) return {};
+  std::memcpy(end, "/cgroup", 8);
+  Fd fd(::openat(proc_fd, path.data(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return {};
+  // Real cgroup files are well under this; a longer one is read as far as it goes.
+  std::array<char, 16 * 1024> text;
+  std::size_t used = 0;
+  while (used < text.size()) {
+    ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  auto ref = container_from_cgroup(std::string_view(text.data(), used));
+  return ref ? std::move(ref->id) : std::string();
+}
+
 // Builds the new process list, sharing the previous one when nothing in it changed (the usual
 // rescan), so that an unchanged table costs neither allocations nor a new snapshot member.
 class ProcessListBuilder {
@@ -230,17 +257,17 @@ class ProcessListBuilder {
   explicit ProcessListBuilder(std::shared_ptr<const std::vector<ProcessInfo>> previous)
       : previous_(std::move(previous)) {}
 
-  void add(int pid, std::uint64_t start_ticks, std::string_view exe) {
+  void add(int pid, std::uint64_t start_ticks, std::string_view exe, std::string_view container) {
     if (!built_) {
       const auto& old = *previous_;
       if (same_ < old.size() && old[same_].pid == pid && old[same_].start_ticks == start_ticks &&
-          old[same_].exe == exe) {
+          old[same_].exe == exe && old[same_].container_id == container) {
         ++same_;
         return;
       }
       diverge();
     }
-    built_->push_back({pid, start_ticks, std::string(exe)});
+    built_->push_back({pid, start_ticks, std::string(exe), std::string(container)});
   }
 
   std::shared_ptr<const std::vector<ProcessInfo>> finish(std::size_t expected) {
@@ -402,13 +429,27 @@ Outcome ProcessesCollector::scan(const ScanContext& context) {
   LinkBuffer buffer;
   ExeFailures failures;
   std::size_t handled = 0;
+  const std::vector<ProcessInfo>& previous = *processes_;  // sorted by pid
+  auto before = previous.begin();
+  std::string fresh_container;
   for (const KnownProcess& known : next) {
     if (known.kernel_thread) continue;
     if (++handled % deadline_stride == 0 && context.expired()) {
       outcome.fail(deadline_message("reading executables"));
       return outcome;
     }
-    processes.add(known.pid, known.start_ticks, read_exe(proc.get(), known.pid, buffer, failures));
+    std::string_view exe = read_exe(proc.get(), known.pid, buffer, failures);
+    while (before != previous.end() && before->pid < known.pid) ++before;
+    const bool unchanged = before != previous.end() && before->pid == known.pid &&
+                           before->start_ticks == known.start_ticks && before->exe == exe;
+    std::string_view container;
+    if (unchanged) {
+      container = before->container_id;
+    } else {
+      fresh_container = read_container(proc.get(), known.pid);
+      container = fresh_container;
+    }
+    processes.add(known.pid, known.start_ticks, exe, container);
   }
   if (failures.count > 0)
     outcome.error("/proc/<pid>/exe could not be read for " + std::to_string(failures.count) +

@@ -17,6 +17,7 @@ struct ProcessInfo {
   int pid = 0;
   std::uint64_t start_ticks = 0;  // clock ticks after boot, from /proc/<pid>/stat
   std::string exe;                // executable path; empty when it cannot be resolved
+  std::string container_id;       // the container its cgroup names; empty: the host's
 };
 
 // "/usr/bin/foo (deleted)" -> "/usr/bin/foo"; other paths unchanged.

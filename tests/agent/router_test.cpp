@@ -11,8 +11,8 @@ std::shared_ptr<const Snapshot> sample_snapshot() {
   collectors::Inventory inventory;
   auto processes = std::make_shared<std::vector<collectors::ProcessInfo>>();
   int pid = 1;
-  auto add = [&](const std::string& exe, int n) {
-    for (int i = 0; i < n; ++i) processes->push_back({pid++, 0, exe});
+  auto add = [&](const std::string& exe, int n, const std::string& container = {}) {
+    for (int i = 0; i < n; ++i) processes->push_back({pid++, 0, exe, container});
   };
   add("/usr/sbin/nginx", 3);
   add("/usr/bin/bash", 2);
@@ -20,6 +20,8 @@ std::shared_ptr<const Snapshot> sample_snapshot() {
   add("/usr/bin/zsh", 1);
   add("/opt/app/bin/a", 1);
   add("", 4);  // unresolvable: counted as processes, not as entries
+  add("/usr/sbin/nginx", 2, std::string(64, 'a'));  // in containers: not the host's
+  add("/usr/bin/redis-server", 1, std::string(64, 'b'));
   inventory.processes = processes;
   auto accounts = std::make_shared<std::vector<collectors::Account>>();
   accounts->push_back({"root", 0, 0, "/root", "/bin/sh"});
@@ -61,7 +63,7 @@ TEST(Router, SelectionByEnterpriseProjectAndHost) {
   EXPECT_EQ(count("/v5/p/asset/statistics?enterprise_project_id=other"), 0);
   EXPECT_EQ(count("/v5/p/asset/statistics?host_id=host-1"), 13);
   EXPECT_EQ(count("/v5/p/asset/statistics?host_id=host-2"), 0);
-  EXPECT_EQ(count("/v5/p/asset/statistics?category=container"), 0);
+  EXPECT_EQ(count("/v5/p/asset/statistics?category=container"), 3);
   auto p = route("GET", "/v5/p/asset/process/statistics?enterprise_project_id=x", *snap, settings);
   EXPECT_EQ(p.body, R"({"total_num":0,"data_list":[]})");
   auto r = route("GET", "/v5/p/rasp/statistics?enterprise_project_id=x", *snap, settings);
@@ -88,6 +90,15 @@ TEST(Router, ProcessOrderPagingAndFilter) {
   EXPECT_EQ(json_of(case_sensitive).at("total_num").as_int64(), 0);
   auto defaults = route("GET", "/v5/p/asset/process/statistics", *snap, settings);
   EXPECT_EQ(entries(defaults).size(), 5u);
+}
+
+TEST(Router, ContainerProcessesAreTheirOwnCategory) {
+  auto snap = sample_snapshot();
+  using E = std::vector<std::pair<std::string, std::int64_t>>;
+  auto containers = route("GET", "/v5/p/asset/process/statistics?category=container", *snap, settings);
+  EXPECT_EQ(entries(containers), (E{{"/usr/sbin/nginx", 2}, {"/usr/bin/redis-server", 1}}));
+  auto host = route("GET", "/v5/p/asset/process/statistics?path=nginx", *snap, settings);
+  EXPECT_EQ(entries(host), (E{{"/usr/sbin/nginx", 3}}));
 }
 
 TEST(Router, Errors) {
@@ -133,7 +144,7 @@ TEST(Router, StatusListsCollectors) {
 TEST(Snapshot, InvalidUtf8PathsBecomeValidJson) {
   collectors::Inventory inventory;
   inventory.processes = std::make_shared<std::vector<collectors::ProcessInfo>>(
-      std::vector<collectors::ProcessInfo>{{1, 0, "/tmp/bad\xff\xfe"}, {2, 0, "/tmp/ok\xE4\xB8\xAD"}});
+      std::vector<collectors::ProcessInfo>{{1, 0, "/tmp/bad\xff\xfe", {}}, {2, 0, "/tmp/ok\xE4\xB8\xAD", {}}});
   auto snap = build_snapshot(inventory, {}, 1, 0);
   auto a = route("GET", "/v5/p/asset/process/statistics", *snap, settings);
   auto list = json_of(a).at("data_list").as_array();
