@@ -149,7 +149,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
                        HttpLimits limits)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits) {
+    : io_(io), acceptor_(io), accept_pause_(io), handler_(std::move(handler)), limits_(limits) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   if (endpoint.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(true));
@@ -181,8 +181,14 @@ void HttpServer::accept_next() {
       } else {
         std::make_shared<HttpSession>(std::move(socket), *this)->run();
       }
-    } else if (ec == asio::error::no_descriptors) {
-      log(LogLevel::warning, "http", "accept failed: " + ec.message());
+    } else {
+      // Out of descriptors or memory: pause instead of spinning on the same failure.
+      log(LogLevel::warning, "http", "accept failed: " + ec.message() + "; retrying in 100 ms");
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && acceptor_.is_open()) accept_next();
+      });
+      return;
     }
     accept_next();
   });
@@ -193,6 +199,7 @@ void HttpServer::begin_shutdown() {
   shutting_down_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  accept_pause_.cancel();
   // Copy: closing a session may end it and remove it from the set.
   std::vector<HttpSession*> open(sessions_.begin(), sessions_.end());
   for (auto* session : open)

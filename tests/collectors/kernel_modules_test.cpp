@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "collectors/inventory.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -65,6 +66,26 @@ TEST(KernelModulesCollector, ReadsPreparedText) {
   EXPECT_TRUE(outcome.complete);
   EXPECT_TRUE(outcome.errors.empty());
   EXPECT_EQ(collector.item_count(), 5u);
+}
+
+TEST(KernelModulesCollector, FarLargerThanRealIsBounded) {
+  test::TempDir fake_proc;
+  std::string huge;
+  for (int i = 0; huge.size() <= KernelModulesCollector::max_file_bytes + 4096; ++i)
+    huge += "mod" + std::to_string(i) + " 16384 0 - Live 0x0\n";
+  fake_proc.write("modules", huge);
+  KernelModulesCollector collector;
+  ScanContext context;
+  context.proc = fake_proc.path();
+  auto outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_NE(outcome.errors[0].find("larger than"), std::string::npos);
+  EXPECT_GT(collector.item_count(), 100000u);
+  // Every module kept is a whole line: none cut at the bound.
+  Inventory inventory;
+  collector.publish(inventory);
+  EXPECT_EQ(inventory.kernel_modules->back().size, 16384u);
 }
 
 TEST(KernelModulesCollector, LiveMachineMatchesProcModules) {

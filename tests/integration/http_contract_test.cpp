@@ -433,6 +433,21 @@ TEST_F(HttpContract, ManyConnectionsAreCappedAndServiceGoesOn) {
   EXPECT_TRUE(served);
 }
 
+TEST_F(HttpContract, SlowOrIdleClientsAreClosedAfterTheTimeout) {
+  // One that never finishes its headers, and one that goes quiet after an answer.
+  Connection slow(agent());
+  slow.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\n");
+  Connection idle(agent());
+  idle.send(get_request("/v5/p1/asset/statistics", agent().token()));
+  EXPECT_EQ(idle.read().result_int(), 200u);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(slow.closed_by_server(40000));
+  EXPECT_TRUE(idle.closed_by_server(5000));
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::seconds(25));
+  EXPECT_LE(waited, std::chrono::seconds(40));
+}
+
 TEST(HttpListen, Ipv6Loopback) {
   AgentOptions options;
   options.listen_host = "::1";
