@@ -24,7 +24,7 @@ constexpr std::array<FlagSpec, 8> flags{{
 
 }  // namespace
 
-std::string usage_text(std::optional<std::string> subcommand) {
+std::string usage_text(const std::optional<std::string>& subcommand) {
   if (subcommand == "serve")
     return "usage: hostprint serve [--config FILE] [--listen ADDR:PORT] [--root DIR]\n"
            "                       [--token-file FILE] [--state-dir DIR]\n"
@@ -112,11 +112,14 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     for (const auto& f : flags)
       if (f.name == name && (serve ? f.serve : f.query)) spec = &f;
     if (!spec) {
-      std::string allowed;
-      for (const auto& f : flags)
-        if (serve ? f.serve : f.query) allowed += (allowed.empty() ? "" : ", ") + std::string(f.name);
-      throw ConfigError("unknown flag '" + printable(name, 64) + "' for " + first + " (allowed: " +
-                        allowed + ")");
+      std::string message = "unknown flag '" + printable(name, 64) + "' for " + first + " (allowed: ";
+      bool first_flag = true;
+      for (const auto& f : flags) {
+        if (!(serve ? f.serve : f.query)) continue;
+        message.append(first_flag ? "" : ", ").append(f.name);
+        first_flag = false;
+      }
+      throw ConfigError(message + ")");
     }
     if (!value) {
       if (i + 1 >= args.size()) throw ConfigError(name + " needs a value");

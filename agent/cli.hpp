@@ -24,7 +24,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args);
 // Defaults, then the file (the default one only if it exists), then the flags.
 Config resolve_config(const CommandLine& command_line);
 
-std::string usage_text(std::optional<std::string> subcommand);
+std::string usage_text(const std::optional<std::string>& subcommand);
 
 int run_serve(const CommandLine& command_line);
 int run_query(const CommandLine& command_line);
