@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -7,6 +9,8 @@
 
 int main(int argc, char** argv) {
   using namespace hostprint;
+  // Two threads (HTTP and scanner) need no more than two malloc arenas; more only fragment.
+  ::mallopt(M_ARENA_MAX, 2);
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     CommandLine command_line = parse_command_line(args);

@@ -1,5 +1,7 @@
 #include "agent/scanner.hpp"
 
+#include <malloc.h>
+
 #include <boost/asio/post.hpp>
 #include <random>
 
@@ -65,6 +67,8 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start).count();
   auto snapshot = build_snapshot(std::move(inventory), statuses_, ++generation_, total_ms);
   current_.store(snapshot);
+  // A scan's working memory is freed when it ends; hand it back so the resident set stays flat.
+  ::malloc_trim(0);
   if (log_enabled(LogLevel::debug))
     log(LogLevel::debug, "scanner", "scan " + std::to_string(generation_) + " took " +
                                         std::to_string(total_ms) + " ms");
