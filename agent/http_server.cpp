@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
+#include <list>
 #include <random>
 
 #include "agent/logging.hpp"
@@ -16,92 +17,197 @@ namespace http = boost::beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+class HttpSession;
+
+struct HttpServerState {
+  HttpHandler handler;
+  HttpLimits limits;
+  bool shutting_down = false;
+  std::list<HttpSession*> sessions;  // oldest first
+  std::uint64_t request_counter = 0;
+  std::uint32_t instance_tag = 0;
+  std::chrono::steady_clock::time_point last_cap_warning{};
+
+  std::string next_request_id() {
+    char id[32];
+    std::snprintf(id, sizeof id, "%08x-%08llx", instance_tag,
+                  static_cast<unsigned long long>(++request_counter));
+    return id;
+  }
+};
+
+namespace {
+
+// "http://host:port/path?q" -> "/path?q" (RFC 9112 3.2.2: servers accept the absolute form).
+std::string_view origin_form(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() >= scheme.size() &&
+        std::equal(scheme.begin(), scheme.end(), target.begin(),
+                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      auto rest = target.substr(scheme.size());
+      auto slash = rest.find_first_of("/?");
+      if (slash == std::string_view::npos) return "/";
+      return rest[slash] == '/' ? rest.substr(slash) : std::string_view("/");
+    }
+  }
+  return target;
+}
+
+}  // namespace
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, HttpServer& server)
-      : stream_(std::move(socket)), server_(server) {
-    server_.sessions_.insert(this);
+  HttpSession(tcp::socket socket, std::shared_ptr<HttpServerState> state)
+      : stream_(std::move(socket)),
+        state_(std::move(state)),
+        buffer_(state_->limits.header_bytes + state_->limits.body_bytes + 8192) {
+    position_ = state_->sessions.insert(state_->sessions.end(), this);
     boost::system::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
   }
-  ~HttpSession() { server_.sessions_.erase(this); }
+  ~HttpSession() { state_->sessions.erase(position_); }
 
   void run() { read_next(); }
 
-  // At shutdown: a connection waiting for its next request with nothing buffered is closed.
-  void close_if_idle() {
-    if (waiting_ && !parser_->got_some() && buffer_.size() == 0) {
-      boost::system::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      stream_.socket().close(ec);
-    }
+  // Waiting for a next request of which no byte has come: safe to close.
+  bool idle() const { return waiting_ && !parser_->got_some() && buffer_.size() == 0; }
+
+  void close_now() {
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  // At shutdown: close if idle; a request already arriving is finished.
+  void on_shutdown() {
+    if (idle())
+      close_now();
+    else
+      finish_current_ = true;
+  }
+
+  // Over the connection cap with nothing to evict: one 503 and goodbye.
+  void refuse() {
+    auto error = error_answer(proto::shutting_down());
+    error.body = proto::to_json(proto::ApiError{503, "HSS.0002", "service unavailable",
+                                                "too many connections; try again later"});
+    send(error, state_->next_request_id(), false, false, 11);
   }
 
  private:
   void read_next() {
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_.limits_.header_bytes));
-    parser_->body_limit(server_.limits_.body_bytes);
-    stream_.expires_after(server_.limits_.idle_timeout);
+    parser_->header_limit(static_cast<std::uint32_t>(state_->limits.header_bytes));
+    parser_->body_limit(state_->limits.body_bytes);
+    stream_.expires_after(state_->limits.idle_timeout);
     waiting_ = true;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    auto& request = parser_->get();
+    auto expect = request.find(http::field::expect);
+    const bool body_follows = parser_->chunked() || (parser_->content_length() && *parser_->content_length() > 0);
+    if (expect != request.end() && beast::iequals(expect->value(), "100-continue") && body_follows &&
+        !parser_->is_done()) {
+      // The client waits for leave to send its body; give it (an oversized one fails on reading).
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
+                        [self = shared_from_this()](beast::error_code e, std::size_t) {
+                          if (e) return self->on_read(e);
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
     waiting_ = false;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::bad_descriptor) {
-      close();
+        ec == asio::error::bad_descriptor || ec == http::error::partial_message ||
+        ec == asio::error::eof) {
+      close_now();
       return;
     }
     const auto started = std::chrono::steady_clock::now();
-    const std::string id = server_.next_request_id();
+    const std::string id = state_->next_request_id();
     if (ec) {
       proto::ApiError error;
-      if (ec == http::error::header_limit)
+      if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !parser_->is_header_done()))
         error = proto::request_too_large(431, "the request line and headers exceed 64 KiB");
-      else if (ec == http::error::body_limit)
+      else if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         error = proto::request_too_large(413, "the request body exceeds 64 KiB");
-      else if (ec == http::error::partial_message)
-        return close();  // the client went away mid-request
       else
         error = {400, "HSS.0001", "malformed request", "the request is not valid HTTP/1.1"};
       auto answer = error_answer(error);
       log_request(id, "-", "-", answer.status, answer.body.size(), started, ec.message());
-      send(answer, id, /*head=*/false, /*keep_alive=*/false, 11);
+      send(answer, id, false, false, 11);
       return;
     }
 
     auto& request = parser_->get();
     const bool head = request.method() == http::verb::head;
     Answer answer;
-    if (server_.shutting_down_) {
+    if (auto problem = framing_problem(request)) {
+      answer = error_answer({400, "HSS.0001", "malformed request", *problem});
+      log_request(id, request.method_string(), request.target(), answer.status, answer.body.size(),
+                  started, *problem);
+      send(answer, id, head, false, request.version());
+      return;
+    }
+    if (state_->shutting_down && !finish_current_) {
       answer = error_answer(proto::shutting_down());
     } else {
-      HttpRequestView view{request.method_string(), request.target(), std::nullopt};
-      auto token = request.find("X-Auth-Token");
-      if (token != request.end()) view.token = token->value();
+      HttpRequestView view{request.method_string(), origin_form(request.target()), std::nullopt};
+      // A repeated token header is ambiguous: it authenticates nothing.
+      if (request.count("X-Auth-Token") == 1) view.token = request.find("X-Auth-Token")->value();
       try {
-        answer = server_.handler_(view);
+        answer = state_->handler(view);
       } catch (const std::exception& e) {
         log(LogLevel::error, "http", "request_id=" + id + " internal failure: " + printable(e.what()));
         answer = error_answer(proto::internal_error(id));
       }
     }
-    const bool keep_alive = request.keep_alive() && !server_.shutting_down_;
+    finish_current_ = false;
+    const bool keep_alive = request.keep_alive() && !state_->shutting_down;
     log_request(id, request.method_string(), request.target(), answer.status, answer.body.size(),
                 started, {});
     send(answer, id, head, keep_alive, request.version());
   }
 
+  // RFC 9112: a request whose length cannot be told, or an HTTP/1.1 request without Host.
+  static std::optional<std::string> framing_problem(const http::request<http::string_body>& request) {
+    if (request.version() >= 11 && request.count(http::field::host) != 1)
+      return "an HTTP/1.1 request needs exactly one Host header";
+    auto te = request.find(http::field::transfer_encoding);
+    if (te != request.end()) {
+      std::string_view codings = te->value();
+      auto last_comma = codings.rfind(',');
+      std::string_view last = codings.substr(last_comma == std::string_view::npos ? 0 : last_comma + 1);
+      while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+      while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+      if (!beast::iequals(last, "chunked") || request.count(http::field::transfer_encoding) != 1 ||
+          codings.find(',') != std::string_view::npos)
+        return "Transfer-Encoding must be chunked alone";
+    }
+    return std::nullopt;
+  }
+
   void send(const Answer& answer, const std::string& id, bool head, bool keep_alive, unsigned version) {
     auto response = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(answer.status), version);
+        static_cast<http::status>(answer.status), version == 10 ? 10 : 11);
     response->set(http::field::server, "hostprint");
     response->set(http::field::content_type, "application/json;charset=UTF-8");
     response->set(http::field::cache_control, "no-store");
@@ -111,18 +217,33 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // A HEAD answer announces the length of the GET body without sending it.
     response->content_length(answer.body.size());
     if (!head) response->body() = answer.body;
-    stream_.expires_after(server_.limits_.write_timeout);
+    stream_.expires_after(state_->limits.write_timeout);
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
-                        if (ec || !keep_alive) return self->close();
+                        if (ec) return self->close_now();
+                        if (!keep_alive) return self->linger();
                         self->read_next();
                       });
   }
 
-  void close() {
+  // Closing with unread bytes would reset the connection and could destroy the answer before the
+  // client reads it (RFC 9112 9.6): stop sending, then read and drop input for a short while.
+  void linger() {
     boost::system::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    if (ec) return close_now();
+    stream_.expires_after(state_->limits.linger);
+    drain(0);
+  }
+
+  void drain(std::size_t drained) {
+    constexpr std::size_t max_drained = 4 * 1024 * 1024;
+    if (drained > max_drained) return close_now();
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this(), drained](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close_now();
+                              self->drain(drained + n);
+                            });
   }
 
   void log_request(const std::string& id, std::string_view method, std::string_view target,
@@ -132,33 +253,46 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (!log_enabled(level)) return;
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started).count();
-    std::string line = "request_id=" + id + " peer=" + peer_ + " \"" + printable(method, 16) + " " +
-                       printable(target, 300) + "\" " + std::to_string(status) + " " +
-                       std::to_string(bytes) + "B " + std::to_string(micros) + "us";
-    if (!problem.empty()) line += " (" + problem + ")";
+    std::string line = "request_id=" + id;
+    line.append(" peer=").append(peer_).append(" \"").append(printable(method, 16)).append(" ");
+    line.append(printable(target, 300)).append("\" ").append(std::to_string(status)).append(" ");
+    line.append(std::to_string(bytes)).append("B ").append(std::to_string(micros)).append("us");
+    if (!problem.empty()) line.append(" (").append(problem).append(")");
     log(level, "http", line);
   }
 
   beast::tcp_stream stream_;
-  HttpServer& server_;
-  beast::flat_buffer buffer_;
+  std::shared_ptr<HttpServerState> state_;
+  std::list<HttpSession*>::iterator position_;
+  beast::flat_buffer buffer_;  // bounded: a chunk line or trailer cannot grow it past the limits
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 8192> scratch_{};
   std::string peer_ = "-";
   bool waiting_ = false;
+  bool finish_current_ = false;
 };
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
                        HttpLimits limits)
-    : io_(io), acceptor_(io), accept_pause_(io), handler_(std::move(handler)), limits_(limits) {
+    : acceptor_(io), accept_pause_(io), state_(std::make_shared<HttpServerState>()) {
+  state_->handler = std::move(handler);
+  state_->limits = limits;
+  state_->instance_tag = std::random_device{}();
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   if (endpoint.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
-  instance_tag_ = std::random_device{}();
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+  // Connections still open hold the state; they must no longer call into the API.
+  state_->shutting_down = true;
+}
+
+bool HttpServer::shutting_down() const { return state_->shutting_down; }
+
+std::size_t HttpServer::connection_count() const { return state_->sessions.size(); }
 
 tcp::endpoint HttpServer::local_endpoint() const { return acceptor_.local_endpoint(); }
 
@@ -167,21 +301,7 @@ void HttpServer::start() { accept_next(); }
 void HttpServer::accept_next() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      if (sessions_.size() >= limits_.max_connections) {
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_cap_warning_ > std::chrono::seconds(10)) {
-          last_cap_warning_ = now;
-          log(LogLevel::warning, "http", "connection refused: " + std::to_string(sessions_.size()) +
-                                              " connections are open, the cap is " +
-                                              std::to_string(limits_.max_connections));
-        }
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      } else {
-        std::make_shared<HttpSession>(std::move(socket), *this)->run();
-      }
-    } else {
+    if (ec) {
       // Out of descriptors or memory: pause instead of spinning on the same failure.
       log(LogLevel::warning, "http", "accept failed: " + ec.message() + "; retrying in 100 ms");
       accept_pause_.expires_after(std::chrono::milliseconds(100));
@@ -190,27 +310,48 @@ void HttpServer::accept_next() {
       });
       return;
     }
+    auto& state = *state_;
+    bool refuse = false;
+    if (state.sessions.size() >= state.limits.max_connections) {
+      // Make room by closing the connection that has waited longest without sending anything;
+      // when every connection is busy, the newcomer is told so.
+      HttpSession* oldest_idle = nullptr;
+      for (auto* session : state.sessions)
+        if (session->idle()) {
+          oldest_idle = session;
+          break;
+        }
+      if (oldest_idle) {
+        oldest_idle->close_now();
+      } else {
+        refuse = true;
+        auto now = std::chrono::steady_clock::now();
+        if (now - state.last_cap_warning > std::chrono::seconds(10)) {
+          state.last_cap_warning = now;
+          log(LogLevel::warning, "http",
+              "connection refused with 503: all " + std::to_string(state.limits.max_connections) +
+                  " connections are busy");
+        }
+      }
+    }
+    auto session = std::make_shared<HttpSession>(std::move(socket), state_);
+    if (refuse)
+      session->refuse();
+    else
+      session->run();
     accept_next();
   });
 }
 
 void HttpServer::begin_shutdown() {
-  if (shutting_down_) return;
-  shutting_down_ = true;
+  if (state_->shutting_down) return;
+  state_->shutting_down = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
   accept_pause_.cancel();
-  // Copy: closing a session may end it and remove it from the set.
-  std::vector<HttpSession*> open(sessions_.begin(), sessions_.end());
-  for (auto* session : open)
-    if (sessions_.contains(session)) session->close_if_idle();
-}
-
-std::string HttpServer::next_request_id() {
-  char id[32];
-  std::snprintf(id, sizeof id, "%08x-%08llx", instance_tag_,
-                static_cast<unsigned long long>(++request_counter_));
-  return id;
+  // Copy: closing a session may end it and remove it from the list.
+  std::vector<HttpSession*> open(state_->sessions.begin(), state_->sessions.end());
+  for (auto* session : open) session->on_shutdown();
 }
 
 }  // namespace hostprint

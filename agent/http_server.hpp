@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,48 +23,43 @@ struct HttpLimits {
   std::size_t max_connections = 512;
   std::chrono::seconds idle_timeout{30};   // waiting for (all of) the next request
   std::chrono::seconds write_timeout{10};  // sending one answer
+  std::chrono::seconds linger{2};          // reading what a refused client still sends
 };
 
 struct HttpRequestView {
   std::string_view method;
-  std::string_view target;
-  std::optional<std::string_view> token;  // X-Auth-Token, when present
+  std::string_view target;                // origin-form ("/v5/..."), also for absolute-form requests
+  std::optional<std::string_view> token;  // X-Auth-Token, when given exactly once
 };
 
 // Answers one request; must not throw (a throw becomes a logged 500).
 using HttpHandler = std::function<Answer(const HttpRequestView&)>;
 
-class HttpSession;
+struct HttpServerState;
 
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
              HttpHandler handler, HttpLimits limits = {});
   ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
   void start();
-  // Stops accepting, closes idle connections, lets requests in flight finish; later requests on
-  // open connections get 503 and the connection is closed.
+  // Stops accepting and closes idle connections. Requests already arriving are answered; a
+  // request that starts later on an open connection gets 503, and the connection is closed.
   void begin_shutdown();
-  bool shutting_down() const { return shutting_down_; }
+  bool shutting_down() const;
   boost::asio::ip::tcp::endpoint local_endpoint() const;
-  std::size_t connection_count() const { return sessions_.size(); }
+  std::size_t connection_count() const;
 
  private:
-  friend class HttpSession;
   void accept_next();
-  std::string next_request_id();
 
-  boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
-  HttpHandler handler_;
-  HttpLimits limits_;
-  bool shutting_down_ = false;
-  std::unordered_set<HttpSession*> sessions_;
-  std::uint64_t request_counter_ = 0;
-  std::uint32_t instance_tag_ = 0;
-  std::chrono::steady_clock::time_point last_cap_warning_{};
+  // Shared with the connections, which may outlive the server while the loop winds down.
+  std::shared_ptr<HttpServerState> state_;
 };
 
 }  // namespace hostprint

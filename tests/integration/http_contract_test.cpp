@@ -380,6 +380,86 @@ TEST_F(HttpContract, BodyOnGetIsIgnoredUpTo64KiB) {
   expect_error(chunked.read(), 413, "HSS.0002");
 }
 
+std::size_t resident_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+  return 0;
+}
+
+TEST_F(HttpContract, EndlessChunkLinesAndTrailersCostBoundedMemory) {
+  const std::string head = "GET /v5/p1/rasp/statistics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string shapes[] = {"5;x=", "0000", "0\r\nX-Trailer: ", "5;a=b;a=b;a=b"};
+  const auto before = resident_kib(agent_->pid());
+  for (const auto& shape : shapes) {
+    Connection c(agent());
+    c.send(head + shape);
+    std::string filler(64 * 1024, shape[0] == '0' && shape.size() == 4 ? '0' : 'a');
+    std::size_t sent = 0;
+    boost::system::error_code ec;
+    // Up to 32 MiB: far more than any limit; the server must refuse long before.
+    while (sent < (32u << 20) && !ec) sent += boost::asio::write(c.socket(), boost::asio::buffer(filler), ec);
+    EXPECT_LT(sent, 32u << 20) << "the server kept reading: " << shape;
+  }
+  EXPECT_LT(resident_kib(agent_->pid()), before + 8 * 1024);
+  EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
+}
+
+TEST_F(HttpContract, RefusalOfABigBodyReachesAClientThatWritesFirst) {
+  Connection c(agent());
+  std::string body(1 << 20, 'b');
+  c.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n"));
+  boost::system::error_code ec;
+  boost::asio::write(c.socket(), boost::asio::buffer(body), ec);  // may fail once refused
+  expect_error(c.read(), 413, "HSS.0002");
+}
+
+TEST_F(HttpContract, RepeatedTokenHeaderAuthenticatesNothing) {
+  for (auto order : {"X-Auth-Token: test-token-1\r\nX-Auth-Token: bad\r\n",
+                     "X-Auth-Token: bad\r\nX-Auth-Token: test-token-1\r\n",
+                     "X-Auth-Token: test-token-1\r\nX-Auth-Token: test-token-1\r\n"}) {
+    Connection c(agent());
+    c.send(get_request("/v5/p1/asset/statistics", std::nullopt, "GET", order));
+    expect_error(c.read(), 401, "HSS.0010");
+  }
+}
+
+TEST_F(HttpContract, FramingRulesOfHttp11) {
+  // A length that cannot be told and a missing Host are refused; the absolute form is accepted.
+  Connection te(agent());
+  te.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET", "Transfer-Encoding: gzip\r\n") +
+          get_request("/nothere", agent().token()));
+  expect_error(te.read(), 400, "HSS.0001");
+  EXPECT_TRUE(te.closed_by_server());
+  Connection no_host(agent());
+  no_host.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nX-Auth-Token: test-token-1\r\n\r\n");
+  expect_error(no_host.read(), 400, "HSS.0001");
+  Connection old(agent());
+  old.send("GET /v5/p1/asset/statistics HTTP/1.0\r\nX-Auth-Token: test-token-1\r\n\r\n");
+  auto r10 = old.read();
+  EXPECT_EQ(r10.result_int(), 200u);
+  EXPECT_EQ(r10.version(), 10u);
+  EXPECT_FALSE(r10.keep_alive());
+  Connection absolute(agent());
+  absolute.send(get_request("http://127.0.0.1/v5/p1/asset/statistics?category=host", agent().token()));
+  EXPECT_EQ(absolute.read().result_int(), 200u);
+}
+
+TEST_F(HttpContract, ExpectContinueIsAnswered) {
+  Connection c(agent());
+  c.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                     "Content-Length: 5\r\nExpect: 100-continue\r\n"));
+  auto interim = c.read();
+  EXPECT_EQ(interim.result_int(), 100u);
+  c.send("hello");
+  EXPECT_EQ(c.read().result_int(), 200u);
+  Connection big(agent());
+  big.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                       "Content-Length: 100000\r\nExpect: 100-continue\r\n"));
+  expect_error(big.read(), 413, "HSS.0002");
+}
+
 TEST_F(HttpContract, MalformedRequestsDoNotHurtTheServer) {
   const std::string garbage[] = {
       "\r\n\r\n",
@@ -413,15 +493,31 @@ TEST_F(HttpContract, MalformedRequestsDoNotHurtTheServer) {
   EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
 }
 
-TEST_F(HttpContract, ManyConnectionsAreCappedAndServiceGoesOn) {
+TEST_F(HttpContract, IdleConnectionsCannotLockClientsOut) {
+  // 600 connections that send nothing: the cap is 512, and a real client is still served,
+  // because the connection idle the longest makes room for a newcomer.
   std::vector<std::unique_ptr<Connection>> open;
   for (int i = 0; i < 600; ++i) open.push_back(std::make_unique<Connection>(agent()));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  int refused = 0;
+  int closed = 0;
   for (auto& c : open)
-    if (c->closed_by_server(5)) ++refused;
-  EXPECT_GE(refused, 600 - 512);
-  open.clear();
+    if (c->closed_by_server(5)) ++closed;
+  EXPECT_GE(closed, 600 - 512);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
+}
+
+TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
+  // 520 connections each with half a request: nothing is idle to evict, so newcomers get 503.
+  std::vector<std::unique_ptr<Connection>> busy;
+  for (int i = 0; i < 520; ++i) {
+    busy.push_back(std::make_unique<Connection>(agent()));
+    busy.back()->send("GET /v5/p1/asset/statistics HTTP/1.1\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Connection late(agent());
+  late.send(get_request("/v5/p1/asset/statistics", agent().token()));
+  expect_error(late.read(), 503, "HSS.0002");
+  busy.clear();
   bool served = false;
   for (int i = 0; i < 100 && !served; ++i) {
     try {
@@ -474,20 +570,36 @@ TEST(HttpLifecycle, SigintStopsToo) {
   EXPECT_EQ(agent.stop(SIGINT), 0);
 }
 
-TEST(HttpLifecycle, RequestInFlightFinishesAtShutdown) {
+TEST(HttpLifecycle, RequestInFlightFinishesAtShutdownLaterOnesGet503) {
   Agent agent;
   ASSERT_TRUE(agent.ready());
-  Connection c(agent);
-  // Half a request, then SIGTERM, then the rest: it is answered (503), then the connection ends.
-  c.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\n");
+  Connection arriving(agent);
+  Connection idle_then_late(agent);
+  idle_then_late.send(get_request("/v5/p1/rasp/statistics", agent.token()));
+  EXPECT_EQ(idle_then_late.read().result_int(), 200u);
+  // Half a request, then SIGTERM, then the rest: it is answered, then the connection ends.
+  arriving.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ::kill(agent.pid(), SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  c.send("X-Auth-Token: test-token-1\r\n\r\n");
-  auto r = c.read();
-  expect_error(r, 503, "HSS.0002");
+  arriving.send("X-Auth-Token: test-token-1\r\n\r\n");
+  auto r = arriving.read();
+  EXPECT_EQ(r.result_int(), 200u) << r.body();
   EXPECT_FALSE(r.keep_alive());
-  EXPECT_EQ(agent.stop(SIGTERM), 0);
+  // The idle connection was closed at the signal.
+  EXPECT_TRUE(idle_then_late.closed_by_server());
+  EXPECT_EQ(agent.stop(SIGTERM), 0) << agent.log_text();
+}
+
+TEST(HttpLifecycle, StragglerAtTheDrainDeadlineStillExitsCleanly) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready());
+  Connection straggler(agent);
+  straggler.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\n");  // never finished
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(agent.stop(SIGTERM, 20), 0) << agent.log_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(HttpStart, RefusesAReadableTokenFile) {
