@@ -33,14 +33,14 @@ std::string status_json(const Snapshot& snapshot) {
   boost::json::object o;
   o["generation"] = snapshot.generation;
   o["scan_completed_at"] = iso_time(snapshot.completed_at);
-  o["scan_duration_ms"] = snapshot.scan_duration_ms;
+  o["scan_duration_us"] = static_cast<std::int64_t>(snapshot.scan_duration_ms * 1000);
   boost::json::array list;
   for (const auto& c : snapshot.collectors) {
     boost::json::object item;
     item["name"] = c.name;
     item["last_run"] = iso_time(c.last_run);
     item["last_success"] = iso_time(c.last_success);
-    item["duration_ms"] = c.duration_ms;
+    item["duration_us"] = static_cast<std::int64_t>(c.duration_ms * 1000);
     item["item_count"] = c.item_count;
     item["complete"] = c.complete;
     boost::json::array errors;

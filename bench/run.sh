@@ -415,10 +415,10 @@ bench_memory() {
     "$(mib "$second_min")..$(mib "$second_max") MiB (drift $((last - samples[half])) KiB)" "-" "info"
   row memory "VmRSS every 10th rescan, MiB" "$series" "-" "info"
   row memory "VmHWM (kernel's peak, approximate)" "$(mib "$hwm") MiB" "-" "info"
-  local collector ms
-  while read -r collector ms; do
-    row memory "  $collector wall ms (serve, last rescan)" "$(fmt %.2f "$ms")" "-" "info"
-  done < <(printf '%s' "$status" | grep -o '"name":"[a-z_]*"\|"duration_ms":[0-9.eE+-]*' |
+  local collector us
+  while read -r collector us; do
+    row memory "  $collector wall ms (serve, last rescan)" "$(awk -v us="$us" 'BEGIN{printf "%.2f", us/1000}')" "-" "info"
+  done < <(printf '%s' "$status" | grep -o '"name":"[a-z_]*"\|"duration_us":[0-9]*' |
     sed 's/^"[a-z_]*":"\{0,1\}//; s/"$//' | paste -d' ' - -)
 }
 

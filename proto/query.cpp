@@ -208,7 +208,7 @@ std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view ta
     std::string_view raw_name = piece.substr(0, eq);
     std::string_view raw_value = eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
     auto name = percent_decode(raw_name);
-    if (!name) return invalid_parameter("query", "a parameter name is not valid percent-encoded UTF-8");
+    if (!name) continue;  // no known name decodes like that: an unknown parameter, ignored
     bool is_known = false;
     for (auto k : known) is_known = is_known || k == *name;
     if (!is_known) continue;

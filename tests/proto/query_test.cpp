@@ -136,7 +136,7 @@ TEST(AssetQuery, RepeatedParameterIsAmbiguous) {
 
 TEST(AssetQuery, UnknownParametersAreIgnored) {
   auto q = expect_query<AssetStatisticsQuery>(Endpoint::asset_statistics,
-                                              "/x?foo=%zz&limit=abc&foo=1&&=&category=container");
+                                              "/x?foo=%zz&limit=abc&foo=1&&=&f%zzo=1&%00=2&category=container");
   EXPECT_EQ(q.category, Category::container);
 }
 
