@@ -112,6 +112,17 @@ TEST(Config, MissingDefaultFileIsFineNamedFileIsNot) {
             std::string::npos);
 }
 
+TEST(Config, FarLargerThanRealFileIsRefused) {
+  test::TempDir dir;
+  auto file = dir.write("huge.json", "{\"root\": \"/\"" + std::string(2 << 20, ' ') + "}");
+  Config c;
+  EXPECT_NE(error_of([&] { apply_config_file(c, file, true); }).find("larger than 1 MiB"), std::string::npos);
+  auto deep = dir.write("deep.json", std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_FALSE(error_of([&] { apply_config_file(c, deep, true); }).empty());
+  auto nul = dir.write("nul.json", std::string("{\"root\": \"/a\0b\"}", 16));
+  EXPECT_FALSE(error_of([&] { apply_config_file(c, nul, true); }).empty());
+}
+
 TEST(Config, HostIdFromMachineIdUnderRoot) {
   test::TempDir root;
   Config c;

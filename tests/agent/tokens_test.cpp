@@ -57,6 +57,15 @@ TEST(TokenFile, RefusesGroupOrOtherAccess) {
   }
 }
 
+TEST(TokenFile, FarLargerThanRealIsRefused) {
+  test::TempDir dir;
+  auto file = dir.write("token", std::string(3 << 20, 'x'));
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+  EXPECT_THROW(load_token_file(file), ConfigError);
+  ASSERT_EQ(::chmod(dir.write("dir/x", "").parent_path().c_str(), 0700), 0);
+  EXPECT_THROW(load_token_file(dir.path() / "dir"), ConfigError);
+}
+
 TEST(TokenFile, MissingFileIsAnError) {
   EXPECT_THROW(load_token_file("/nonexistent/token"), ConfigError);
 }
