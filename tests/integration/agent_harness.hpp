@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -105,7 +107,13 @@ class Agent {
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     start(argv);
   }
-  ~Agent() { stop(SIGKILL); }
+  ~Agent() {
+    stop(SIGKILL);
+    // Under a sanitizer build, what the agent reported must fail the test that ran it.
+    auto log = log_text();
+    for (auto marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
+      if (log.find(marker) != std::string::npos) ADD_FAILURE() << "the agent reported: " << log;
+  }
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 

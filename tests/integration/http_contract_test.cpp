@@ -461,12 +461,13 @@ TEST_F(HttpContract, ExpectContinueIsAnswered) {
 }
 
 TEST_F(HttpContract, MalformedRequestsDoNotHurtTheServer) {
+  using namespace std::string_literals;
   const std::string garbage[] = {
       "\r\n\r\n",
       "GET\r\n\r\n",
       "GET / HTTP/9.9\r\n\r\n",
       "G\x01T / HTTP/1.1\r\n\r\n",
-      std::string("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nX-Auth-Token: a\0b\r\n\r\n", 72),
+      "GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nX-Auth-Token: a\0b\r\n\r\n"s,
       "GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
       "GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
       "GET /v5/p1/asset/statistics HTTP/1.1\r\nBad Header\r\n\r\n",
