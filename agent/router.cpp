@@ -56,23 +56,22 @@ Answer answer(const proto::AssetStatisticsQuery& q, const Snapshot& snapshot,
               const RouterSettings& settings) {
   bool selected = selects_this_host(q.enterprise_project_id, settings) &&
                   (!q.host_id || *q.host_id == settings.host_id);
-  return {200, proto::to_json(selected ? scope(snapshot, q.category).counts : proto::AssetStatistics{})};
+  return {200, selected ? scope(snapshot, q.category).counts_json : proto::to_json(proto::AssetStatistics{})};
 }
 
 Answer answer(const proto::ProcessStatisticsQuery& q, const Snapshot& snapshot,
               const RouterSettings& settings) {
-  proto::ProcessStatistics out;
+  std::int64_t matched = 0;
+  std::vector<const std::string*> page;
   if (selects_this_host(q.enterprise_project_id, settings)) {
-    const auto& table = scope(snapshot, q.category).process_table;
-    std::int64_t matched = 0;
-    for (const auto& entry : table) {
-      if (q.path && entry.path.find(*q.path) == std::string::npos) continue;
-      if (matched >= q.offset && out.data_list.size() < q.limit) out.data_list.push_back(entry);
+    const auto& view = scope(snapshot, q.category);
+    for (std::size_t i = 0; i < view.process_table.size(); ++i) {
+      if (q.path && view.process_table[i].path.find(*q.path) == std::string::npos) continue;
+      if (matched >= q.offset && page.size() < q.limit) page.push_back(&view.process_entry_json[i]);
       ++matched;
     }
-    out.total_num = matched;
   }
-  return {200, proto::to_json(out)};
+  return {200, proto::process_statistics_json(matched, page)};
 }
 
 Answer answer(const proto::RaspStatisticsQuery& q, const Snapshot& snapshot,

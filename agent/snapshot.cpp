@@ -88,6 +88,11 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
     snapshot->host.process_table = process_table(*inventory.processes, false);
     snapshot->container.process_table = process_table(*inventory.processes, true);
   }
+  for (ScopeView* view : {&snapshot->host, &snapshot->container}) {
+    view->counts_json = proto::to_json(view->counts);
+    view->process_entry_json.reserve(view->process_table.size());
+    for (const auto& entry : view->process_table) view->process_entry_json.push_back(proto::to_json(entry));
+  }
   snapshot->inventory = std::move(inventory);
   return snapshot;
 }

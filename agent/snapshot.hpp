@@ -25,6 +25,9 @@ struct CollectorStatus {
 struct ScopeView {
   proto::AssetStatistics counts;
   std::vector<proto::ProcessEntry> process_table;  // num descending, then path by bytes
+  // Serialized once per scan, since requests ask for the same things many times over.
+  std::string counts_json;
+  std::vector<std::string> process_entry_json;  // to_json of each process_table entry
 };
 
 struct Snapshot {

@@ -244,11 +244,13 @@ bench_http() {
 
   run_wrk node_exporter "http://127.0.0.1:$node_port/metrics"
   local node_rps=$wrk_rps node_p99=$wrk_p99_ms node_bad=$wrk_bad node_detail=$wrk_detail node_ok=$wrk_ok_rps
+  # The peer may still be working off queued scrapes; stop it so it does not load the next runs.
+  stop_pid "$node_pid"; node_pid=""
+  sleep 1
   run_wrk stats "$stats_path" "$auth"
   local stats_rps=$wrk_rps stats_p99=$wrk_p99_ms stats_bad=$wrk_bad
   run_wrk processes "$proc_path" "$auth"
   local proc_rps=$wrk_rps proc_p99=$wrk_p99_ms proc_bad=$wrk_bad
-  stop_pid "$node_pid"; node_pid=""
   stop_hostprint
 
   row http "peer: node_exporter /metrics" "$(fmt %.1f "$node_rps") req/s, p99 $(fmt %.1f "$node_p99") ms" "-" "info"

@@ -42,6 +42,27 @@ std::string to_json(const ProcessStatistics& v) {
   return boost::json::serialize(o);
 }
 
+std::string to_json(const ProcessEntry& e) {
+  boost::json::object item;
+  item["path"] = e.path;
+  item["num"] = clamp_count(e.num);
+  return boost::json::serialize(item);
+}
+
+std::string process_statistics_json(std::int64_t total_num,
+                                    const std::vector<const std::string*>& entries) {
+  std::string out = "{\"total_num\":" + std::to_string(clamp_count(total_num)) + ",\"data_list\":[";
+  std::size_t size = out.size() + 2;
+  for (const auto* e : entries) size += e->size() + 1;
+  out.reserve(size);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(*entries[i]);
+  }
+  out.append("]}");
+  return out;
+}
+
 std::string to_json(const RaspStatistics& v) {
   boost::json::object o;
   o["protect_host_num"] = clamp_count(v.protect_host_num);

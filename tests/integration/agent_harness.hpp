@@ -2,6 +2,7 @@
 // Runs the real `hostprint` executable and talks to it over real sockets.
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ inline RunResult run_program(const std::vector<std::string>& argv, int timeout_s
   auto out_path = dir.path() / "out", err_path = dir.path() / "err";
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     FILE* o = std::freopen(out_path.c_str(), "w", stdout);
     FILE* e = std::freopen(err_path.c_str(), "w", stderr);
     (void)o;
@@ -155,6 +157,7 @@ class Agent {
     auto log_path = dir_.path() / "agent.log";
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a test program that crashed
       FILE* e = std::freopen(log_path.c_str(), "w", stderr);
       FILE* o = std::freopen(log_path.c_str(), "a", stdout);
       (void)e;

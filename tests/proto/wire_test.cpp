@@ -44,6 +44,16 @@ TEST(Wire, ProcessStatisticsShape) {
   EXPECT_EQ(list[1].as_object().at("path").as_string(), "/usr/bin/a\"b\n");
 }
 
+TEST(Wire, PreSerializedEntriesGiveTheSameBytes) {
+  ProcessStatistics p{7, {{"/usr/sbin/nginx", 3}, {"/opt/\"odd\"\n\xE4\xB8\xAD", 1}, {"/x", 5'000'000'000}}};
+  std::vector<std::string> parts;
+  for (const auto& e : p.data_list) parts.push_back(to_json(e));
+  std::vector<const std::string*> pointers;
+  for (const auto& part : parts) pointers.push_back(&part);
+  EXPECT_EQ(process_statistics_json(7, pointers), to_json(p));
+  EXPECT_EQ(process_statistics_json(0, {}), to_json(ProcessStatistics{}));
+}
+
 TEST(Wire, RaspAndErrorBodies) {
   EXPECT_EQ(to_json(RaspStatistics{1, 4}), R"({"protect_host_num":1,"anti_tampering_num":4})");
   auto e = boost::json::parse(to_json(invalid_parameter("limit", "limit must be an integer from 1 to 200")))
