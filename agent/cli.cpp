@@ -50,7 +50,8 @@ std::string usage_text(const std::optional<std::string>& subcommand) {
            "socket or token. The body goes to stdout, the status to stderr.\n"
            "Exit status: 0 for 2xx, 2 for 4xx, 1 otherwise.\n"
            "\n"
-           "  TARGET   a request target, e.g. '/v5/p1/asset/process/statistics?limit=20&path=java'\n"
+           "  TARGET   a request target, e.g. "
+           "'/v5/p1/asset/process/statistics?limit=20&path=java'\n"
            "  --config FILE   configuration file (default /etc/hostprint/hostprint.json)\n"
            "  --root DIR      read host files under DIR (default /)\n"
            "  --state-dir DIR state kept across restarts (default /var/lib/hostprint)\n"
@@ -69,7 +70,8 @@ std::string usage_text(const std::optional<std::string>& subcommand) {
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
   CommandLine out;
-  if (args.empty()) throw ConfigError("a subcommand is required (serve or query); see hostprint --help");
+  if (args.empty())
+    throw ConfigError("a subcommand is required (serve or query); see hostprint --help");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     out.subcommand = Subcommand::help;
@@ -97,7 +99,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     if (!arg.starts_with("--") || arg == "--") {
       if (arg == "--" && i + 1 < args.size()) arg = args[++i];
       if (serve) throw ConfigError("serve takes no arguments, got '" + printable(arg, 64) + "'");
-      if (have_target) throw ConfigError("query takes one TARGET, got a second: '" + printable(arg, 64) + "'");
+      if (have_target)
+        throw ConfigError("query takes one TARGET, got a second: '" + printable(arg, 64) + "'");
       out.target = arg;
       have_target = true;
       continue;
@@ -112,7 +115,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     for (const auto& f : flags)
       if (f.name == name && (serve ? f.serve : f.query)) spec = &f;
     if (!spec) {
-      std::string message = "unknown flag '" + printable(name, 64) + "' for " + first + " (allowed: ";
+      std::string message =
+          "unknown flag '" + printable(name, 64) + "' for " + first + " (allowed: ";
       bool first_flag = true;
       for (const auto& f : flags) {
         if (!(serve ? f.serve : f.query)) continue;

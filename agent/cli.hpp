@@ -12,7 +12,7 @@ enum class Subcommand { serve, query, help, version };
 
 struct CommandLine {
   Subcommand subcommand = Subcommand::help;
-  std::optional<std::string> help_for;   // `SUBCOMMAND --help`
+  std::optional<std::string> help_for;  // `SUBCOMMAND --help`
   std::optional<std::filesystem::path> config_file;
   std::vector<std::pair<std::string, std::string>> overrides;  // flag name -> value, in order
   std::string target;                                          // query

@@ -17,7 +17,8 @@ constexpr std::size_t max_config_bytes = 1024 * 1024;
   throw ConfigError(origin + ": " + std::string(key) + ": " + std::string(allowed));
 }
 
-std::string string_value(const boost::json::value& v, const std::string& origin, std::string_view key) {
+std::string string_value(const boost::json::value& v, const std::string& origin,
+                         std::string_view key) {
   if (!v.is_string()) bad(origin, key, "must be a string");
   return std::string(v.get_string());
 }
@@ -37,7 +38,8 @@ std::vector<std::string> string_list(const boost::json::value& v, const std::str
 std::filesystem::path path_value(const boost::json::value& v, const std::string& origin,
                                  std::string_view key) {
   auto text = string_value(v, origin, key);
-  if (text.empty() || text.find('\0') != std::string::npos) bad(origin, key, "must be a non-empty path");
+  if (text.empty() || text.find('\0') != std::string::npos)
+    bad(origin, key, "must be a non-empty path");
   return text;
 }
 
@@ -60,7 +62,9 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       config.state_dir = path_value(v, origin, key);
     } else if (key == "scan_interval_s") {
       if (!v.is_int64() && !v.is_uint64()) bad(origin, key, "must be an integer from 10 to 86400");
-      auto n = v.is_int64() ? v.get_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(v.get_uint64(), 1u << 31));
+      auto n = v.is_int64()
+                   ? v.get_int64()
+                   : static_cast<std::int64_t>(std::min<std::uint64_t>(v.get_uint64(), 1u << 31));
       if (n < 10 || n > 86400) bad(origin, key, "must be an integer from 10 to 86400");
       config.scan_interval_s = static_cast<unsigned>(n);
     } else if (key == "rasp.alarm_logs") {
@@ -94,7 +98,7 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
 
 std::string ListenAddress::text() const {
   return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
-                                              : host + ":" + std::to_string(port);
+                                             : host + ":" + std::to_string(port);
 }
 
 ListenAddress parse_listen_address(std::string_view text) {

@@ -42,8 +42,9 @@ namespace {
 std::string_view origin_form(std::string_view target) {
   for (std::string_view scheme : {"http://", "https://"}) {
     if (target.size() >= scheme.size() &&
-        std::equal(scheme.begin(), scheme.end(), target.begin(),
-                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+        std::equal(scheme.begin(), scheme.end(), target.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
       auto rest = target.substr(scheme.size());
       auto slash = rest.find_first_of("/?");
       if (slash == std::string_view::npos) return "/";
@@ -102,19 +103,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_->body_limit(state_->limits.body_bytes);
     stream_.expires_after(state_->limits.idle_timeout);
     waiting_ = true;
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read(ec);
     auto& request = parser_->get();
     auto expect = request.find(http::field::expect);
-    const bool body_follows = parser_->chunked() || (parser_->content_length() && *parser_->content_length() > 0);
-    if (expect != request.end() && beast::iequals(expect->value(), "100-continue") && body_follows &&
-        !parser_->is_done()) {
+    const bool body_follows =
+        parser_->chunked() || (parser_->content_length() && *parser_->content_length() > 0);
+    if (expect != request.end() && beast::iequals(expect->value(), "100-continue") &&
+        body_follows && !parser_->is_done()) {
       // The client waits for leave to send its body; give it (an oversized one fails on reading).
       static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
@@ -128,8 +129,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -145,7 +147,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string id = state_->next_request_id();
     if (ec) {
       proto::ApiError error;
-      if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !parser_->is_header_done()))
+      if (ec == http::error::header_limit ||
+          (ec == http::error::buffer_overflow && !parser_->is_header_done()))
         error = proto::request_too_large(431, "the request line and headers exceed 64 KiB");
       else if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         error = proto::request_too_large(413, "the request body exceeds 64 KiB");
@@ -176,7 +179,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       try {
         answer = state_->handler(view);
       } catch (const std::exception& e) {
-        log(LogLevel::error, "http", "request_id=" + id + " internal failure: " + printable(e.what()));
+        log(LogLevel::error, "http",
+            "request_id=" + id + " internal failure: " + printable(e.what()));
         answer = error_answer(proto::internal_error(id));
       }
     }
@@ -188,14 +192,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   // RFC 9112: a request whose length cannot be told, or an HTTP/1.1 request without Host.
-  static std::optional<std::string> framing_problem(const http::request<http::string_body>& request) {
+  static std::optional<std::string> framing_problem(
+      const http::request<http::string_body>& request) {
     if (request.version() >= 11 && request.count(http::field::host) != 1)
       return "an HTTP/1.1 request needs exactly one Host header";
     auto te = request.find(http::field::transfer_encoding);
     if (te != request.end()) {
       std::string_view codings = te->value();
       auto last_comma = codings.rfind(',');
-      std::string_view last = codings.substr(last_comma == std::string_view::npos ? 0 : last_comma + 1);
+      std::string_view last =
+          codings.substr(last_comma == std::string_view::npos ? 0 : last_comma + 1);
       while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
       while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
       if (!beast::iequals(last, "chunked") || request.count(http::field::transfer_encoding) != 1 ||
@@ -205,7 +211,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     return std::nullopt;
   }
 
-  void send(const Answer& answer, const std::string& id, bool head, bool keep_alive, unsigned version) {
+  void send(const Answer& answer, const std::string& id, bool head, bool keep_alive,
+            unsigned version) {
     auto response = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(answer.status), version == 10 ? 10 : 11);
     response->set(http::field::server, "hostprint");
@@ -218,12 +225,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response->content_length(answer.body.size());
     if (!head) response->body() = answer.body;
     stream_.expires_after(state_->limits.write_timeout);
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
-                        if (ec) return self->close_now();
-                        if (!keep_alive) return self->linger();
-                        self->read_next();
-                      });
+    http::async_write(
+        stream_, *response,
+        [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec) return self->close_now();
+          if (!keep_alive) return self->linger();
+          self->read_next();
+        });
   }
 
   // Closing with unread bytes would reset the connection and could destroy the answer before the
@@ -239,11 +247,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void drain(std::size_t drained) {
     constexpr std::size_t max_drained = 4 * 1024 * 1024;
     if (drained > max_drained) return close_now();
-    stream_.async_read_some(asio::buffer(scratch_),
-                            [self = shared_from_this(), drained](beast::error_code ec, std::size_t n) {
-                              if (ec) return self->close_now();
-                              self->drain(drained + n);
-                            });
+    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this(), drained](
+                                                        beast::error_code ec, std::size_t n) {
+      if (ec) return self->close_now();
+      self->drain(drained + n);
+    });
   }
 
   void log_request(const std::string& id, std::string_view method, std::string_view target,
@@ -252,7 +260,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const LogLevel level = status >= 500 ? LogLevel::warning : LogLevel::info;
     if (!log_enabled(level)) return;
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started).count();
+                      std::chrono::steady_clock::now() - started)
+                      .count();
     std::string line = "request_id=" + id;
     line.append(" peer=").append(peer_).append(" \"").append(printable(method, 16)).append(" ");
     line.append(printable(target, 300)).append("\" ").append(std::to_string(status)).append(" ");
@@ -290,13 +299,21 @@ HttpServer::~HttpServer() {
   state_->shutting_down = true;
 }
 
-bool HttpServer::shutting_down() const { return state_->shutting_down; }
+bool HttpServer::shutting_down() const {
+  return state_->shutting_down;
+}
 
-std::size_t HttpServer::connection_count() const { return state_->sessions.size(); }
+std::size_t HttpServer::connection_count() const {
+  return state_->sessions.size();
+}
 
-tcp::endpoint HttpServer::local_endpoint() const { return acceptor_.local_endpoint(); }
+tcp::endpoint HttpServer::local_endpoint() const {
+  return acceptor_.local_endpoint();
+}
 
-void HttpServer::start() { accept_next(); }
+void HttpServer::start() {
+  accept_next();
+}
 
 void HttpServer::accept_next() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {

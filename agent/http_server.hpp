@@ -1,6 +1,9 @@
 #pragma once
 // HTTP/1.1 on Boost.Beast: persistent connections, pipelining, limits and timeouts per
 // connection, a cap on connections, and a graceful stop. It knows nothing of the API.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -8,10 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "agent/router.hpp"
 
@@ -28,7 +27,7 @@ struct HttpLimits {
 
 struct HttpRequestView {
   std::string_view method;
-  std::string_view target;                // origin-form ("/v5/..."), also for absolute-form requests
+  std::string_view target;  // origin-form ("/v5/..."), also for absolute-form requests
   std::optional<std::string_view> token;  // X-Auth-Token, when given exactly once
 };
 

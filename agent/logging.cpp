@@ -13,10 +13,14 @@ std::atomic<LogLevel> threshold{LogLevel::info};
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -28,15 +32,20 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
   return std::nullopt;
 }
 
-void set_log_level(LogLevel level) { threshold.store(level, std::memory_order_relaxed); }
+void set_log_level(LogLevel level) {
+  threshold.store(level, std::memory_order_relaxed);
+}
 
-bool log_enabled(LogLevel level) { return level >= threshold.load(std::memory_order_relaxed); }
+bool log_enabled(LogLevel level) {
+  return level >= threshold.load(std::memory_order_relaxed);
+}
 
 void log(LogLevel level, std::string_view component, std::string_view message) {
   if (!log_enabled(level)) return;
   auto now = std::chrono::system_clock::now();
   auto seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char stamp[64];

@@ -19,10 +19,16 @@ int main(int argc, char** argv) {
       return 0;
     }
     switch (command_line.subcommand) {
-      case Subcommand::help: std::fputs(usage_text(std::nullopt).c_str(), stdout); return 0;
-      case Subcommand::version: std::printf("hostprint %s\n", HOSTPRINT_VERSION); return 0;
-      case Subcommand::serve: return run_serve(command_line);
-      case Subcommand::query: return run_query(command_line);
+      case Subcommand::help:
+        std::fputs(usage_text(std::nullopt).c_str(), stdout);
+        return 0;
+      case Subcommand::version:
+        std::printf("hostprint %s\n", HOSTPRINT_VERSION);
+        return 0;
+      case Subcommand::serve:
+        return run_serve(command_line);
+      case Subcommand::query:
+        return run_query(command_line);
     }
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "hostprint: error: %s\n", e.what());

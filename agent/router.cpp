@@ -11,7 +11,8 @@ namespace {
 
 constexpr std::string_view all_granted = "all_granted_eps";
 
-bool selects_this_host(const std::optional<std::string>& requested, const RouterSettings& settings) {
+bool selects_this_host(const std::optional<std::string>& requested,
+                       const RouterSettings& settings) {
   return !requested || *requested == settings.enterprise_project_id || *requested == all_granted;
 }
 
@@ -56,7 +57,8 @@ Answer answer(const proto::AssetStatisticsQuery& q, const Snapshot& snapshot,
               const RouterSettings& settings) {
   bool selected = selects_this_host(q.enterprise_project_id, settings) &&
                   (!q.host_id || *q.host_id == settings.host_id);
-  return {200, selected ? scope(snapshot, q.category).counts_json : proto::to_json(proto::AssetStatistics{})};
+  return {200, selected ? scope(snapshot, q.category).counts_json
+                        : proto::to_json(proto::AssetStatistics{})};
 }
 
 Answer answer(const proto::ProcessStatisticsQuery& q, const Snapshot& snapshot,

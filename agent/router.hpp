@@ -16,7 +16,7 @@ struct RouterSettings {
 
 struct Answer {
   int status = 200;
-  std::string body;  // JSON
+  std::string body;           // JSON
   bool allow_header = false;  // 405: send Allow: GET, HEAD
 };
 

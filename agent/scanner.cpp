@@ -26,7 +26,9 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   }
 }
 
-Scanner::~Scanner() { stop_background(); }
+Scanner::~Scanner() {
+  stop_background();
+}
 
 ScanSettings Scanner::settings_snapshot() const {
   std::lock_guard lock(settings_mutex_);
@@ -64,14 +66,15 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
           outcome.complete ? e : e + " (keeping the last good result)");
   }
   const double total_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start).count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start)
+          .count();
   auto snapshot = build_snapshot(std::move(inventory), statuses_, ++generation_, total_ms);
   current_.store(snapshot);
   // A scan's working memory is freed when it ends; hand it back so the resident set stays flat.
   ::malloc_trim(0);
   if (log_enabled(LogLevel::debug))
-    log(LogLevel::debug, "scanner", "scan " + std::to_string(generation_) + " took " +
-                                        std::to_string(total_ms) + " ms");
+    log(LogLevel::debug, "scanner",
+        "scan " + std::to_string(generation_) + " took " + std::to_string(total_ms) + " ms");
   return snapshot;
 }
 

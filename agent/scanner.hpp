@@ -1,15 +1,14 @@
 #pragma once
 // Runs every collector under a deadline and publishes one immutable Snapshot atomically.
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"

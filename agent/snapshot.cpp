@@ -9,8 +9,8 @@ namespace hostprint {
 namespace {
 
 // The process table of one scope: the host's processes, or those of every container together.
-std::vector<proto::ProcessEntry> process_table(const std::vector<collectors::ProcessInfo>& processes,
-                                               bool containers) {
+std::vector<proto::ProcessEntry> process_table(
+    const std::vector<collectors::ProcessInfo>& processes, bool containers) {
   std::unordered_map<std::string_view, std::int64_t> by_path;
   for (const auto& p : processes)
     if (!p.exe.empty() && p.container_id.empty() != containers) ++by_path[p.exe];
@@ -91,7 +91,8 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
   for (ScopeView* view : {&snapshot->host, &snapshot->container}) {
     view->counts_json = proto::to_json(view->counts);
     view->process_entry_json.reserve(view->process_table.size());
-    for (const auto& entry : view->process_table) view->process_entry_json.push_back(proto::to_json(entry));
+    for (const auto& entry : view->process_table)
+      view->process_entry_json.push_back(proto::to_json(entry));
   }
   snapshot->inventory = std::move(inventory);
   return snapshot;

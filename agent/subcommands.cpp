@@ -52,15 +52,24 @@ struct Runtime {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
   }
   return "";
 }
@@ -118,7 +127,8 @@ int run_serve(const CommandLine& command_line) {
     server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
                                           handler);
   } catch (const boost::system::system_error& e) {
-    log(LogLevel::error, "http", "cannot listen on " + config.listen.text() + ": " + e.code().message());
+    log(LogLevel::error, "http",
+        "cannot listen on " + config.listen.text() + ": " + e.code().message());
     return 1;
   }
   server->start();
@@ -136,21 +146,24 @@ int run_serve(const CommandLine& command_line) {
           auto fresh_runtime = std::make_shared<const Runtime>(
               Runtime{load_token_file(fresh.token_file), router_settings(fresh)});
           if (!(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port))
-            log(LogLevel::warning, "config", "listen changed to " + fresh.listen.text() +
-                                                 "; it takes effect at the next start");
+            log(LogLevel::warning, "config",
+                "listen changed to " + fresh.listen.text() + "; it takes effect at the next start");
           set_log_level(fresh.log_level);
           current_runtime.store(fresh_runtime);
           scanner.reload(scan_settings(fresh));
           config = fresh;
-          log(LogLevel::info, "config", "reloaded; " + std::to_string(fresh_runtime->tokens.size()) +
-                                            " tokens accepted, rescanning");
+          log(LogLevel::info, "config",
+              "reloaded; " + std::to_string(fresh_runtime->tokens.size()) +
+                  " tokens accepted, rescanning");
         } catch (const ConfigError& e) {
-          log(LogLevel::error, "config", std::string("reload refused, keeping the running configuration: ") + e.what());
+          log(LogLevel::error, "config",
+              std::string("reload refused, keeping the running configuration: ") + e.what());
         }
         wait_for_signal();
         return;
       }
-      log(LogLevel::info, "agent", std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      log(LogLevel::info, "agent",
+          std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
       server->begin_shutdown();
       signals.cancel();
       // Requests in flight get a few seconds; then the loop ends whatever remains.

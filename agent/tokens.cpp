@@ -23,7 +23,8 @@ bool equal_in_constant_time(std::string_view stored, std::string_view presented)
     std::size_t in_range = static_cast<std::size_t>(i < presented_size);
     std::size_t index = i * in_range;  // 0 when past the presented token's end
     unsigned char other = presented_size == 0 ? 0 : static_cast<unsigned char>(presented[index]);
-    difference = difference | static_cast<unsigned char>(static_cast<unsigned char>(stored[i]) ^ other);
+    difference =
+        difference | static_cast<unsigned char>(static_cast<unsigned char>(stored[i]) ^ other);
   }
   return difference == 0;
 }
@@ -49,7 +50,8 @@ TokenSet parse_token_text(std::string_view text, const std::string& origin) {
       throw ConfigError(origin + ": line " + std::to_string(line_number) +
                         ": a token must be 1 to 32768 characters long");
     if (line.find('\0') != std::string_view::npos)
-      throw ConfigError(origin + ": line " + std::to_string(line_number) + ": a token must not hold NUL");
+      throw ConfigError(origin + ": line " + std::to_string(line_number) +
+                        ": a token must not hold NUL");
     tokens.emplace_back(line);
   }
   if (tokens.empty()) throw ConfigError(origin + ": holds no token");
@@ -59,26 +61,30 @@ TokenSet parse_token_text(std::string_view text, const std::string& origin) {
 TokenSet load_token_file(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0 && errno == ELOOP)
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a link is fine; its target is checked
-  if (fd < 0)
-    throw ConfigError("token_file: " + path.string() + ": " + std::strerror(errno));
+    fd = ::open(path.c_str(),
+                O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a link is fine; its target is checked
+  if (fd < 0) throw ConfigError("token_file: " + path.string() + ": " + std::strerror(errno));
   struct stat st {};
   int rc = ::fstat(fd, &st);
   int saved = errno;
   ::close(fd);
   if (rc != 0) throw ConfigError("token_file: " + path.string() + ": " + std::strerror(saved));
-  if (!S_ISREG(st.st_mode)) throw ConfigError("token_file: " + path.string() + ": not a regular file");
+  if (!S_ISREG(st.st_mode))
+    throw ConfigError("token_file: " + path.string() + ": not a regular file");
   if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     throw ConfigError("token_file: " + path.string() + ": mode " + mode +
                       " lets group or others read or write it; allowed is 0600 or 0400 "
-                      "(chmod 600 " + path.string() + ")");
+                      "(chmod 600 " +
+                      path.string() + ")");
   }
   auto read = collectors::read_bounded(path, max_token_file_bytes);
   if (read.status != collectors::ReadStatus::ok)
-    throw ConfigError("token_file: " + (read.error.empty() ? path.string() + ": unreadable" : read.error));
-  if (read.file.truncated) throw ConfigError("token_file: " + path.string() + ": larger than 1 MiB");
+    throw ConfigError("token_file: " +
+                      (read.error.empty() ? path.string() + ": unreadable" : read.error));
+  if (read.file.truncated)
+    throw ConfigError("token_file: " + path.string() + ": larger than 1 MiB");
   return parse_token_text(read.file.text, "token_file: " + path.string());
 }
 

@@ -78,7 +78,8 @@ void result(std::string_view key, double value) {
 int positive(const char* text) {
   char* end = nullptr;
   long n = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || n < 1 || n > 100000) usage("expected a count from 1 to 100000");
+  if (end == text || *end != '\0' || n < 1 || n > 100000)
+    usage("expected a count from 1 to 100000");
   return static_cast<int>(n);
 }
 
@@ -107,7 +108,8 @@ void print_collectors(const Snapshot& snapshot) {
   for (const auto& c : snapshot.collectors) {
     std::printf("    %-16s %9.2f ms  %7zu items  %s", c.name.c_str(), c.duration_ms, c.item_count,
                 c.complete ? "complete" : "INCOMPLETE");
-    if (!c.errors.empty()) std::printf(", %zu errors (first: %s)", c.errors.size(), c.errors.front().c_str());
+    if (!c.errors.empty())
+      std::printf(", %zu errors (first: %s)", c.errors.size(), c.errors.front().c_str());
     std::printf("\n");
   }
 }
@@ -118,18 +120,23 @@ int run_scan(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (i + 1 >= argc) usage("a flag is missing its value");
-    if (arg == "--rescans") rescans = positive(argv[++i]);
-    else if (arg == "--root") settings.root = argv[++i];
-    else if (arg == "--proc") settings.proc = argv[++i];
-    else usage("unknown flag");
+    if (arg == "--rescans")
+      rescans = positive(argv[++i]);
+    else if (arg == "--root")
+      settings.root = argv[++i];
+    else if (arg == "--proc")
+      settings.proc = argv[++i];
+    else
+      usage("unknown flag");
   }
   hostprint::set_log_level(hostprint::LogLevel::error);
 
   Scanner scanner(settings);
   const auto full = measured_scan(scanner);
   const auto& counts = full.snapshot->host.counts;
-  std::printf("full scan (first in this process): cpu %.2f ms (user %.2f, sys %.2f), wall %.2f ms\n",
-              full.cpu_ms, full.split.user_ms, full.split.sys_ms, full.wall_ms);
+  std::printf(
+      "full scan (first in this process): cpu %.2f ms (user %.2f, sys %.2f), wall %.2f ms\n",
+      full.cpu_ms, full.split.user_ms, full.split.sys_ms, full.wall_ms);
   std::printf("  found %lld processes, %lld ports, %lld accounts, %lld kernel modules\n",
               static_cast<long long>(counts.process_num), static_cast<long long>(counts.port_num),
               static_cast<long long>(counts.account_num),
@@ -148,14 +155,16 @@ int run_scan(int argc, char** argv) {
     for (const auto& c : m.snapshot->collectors) per_collector[c.name].push_back(c.duration_ms);
     last = std::move(m.snapshot);
   }
-  std::printf("rescan, nothing changed (median of %d): cpu %.2f ms (user %.2f, sys %.2f), wall %.2f ms,"
-              " min cpu %.2f, max cpu %.2f\n",
-              rescans, median(cpu), median(user), median(sys), median(wall),
-              *std::min_element(cpu.begin(), cpu.end()), *std::max_element(cpu.begin(), cpu.end()));
+  std::printf(
+      "rescan, nothing changed (median of %d): cpu %.2f ms (user %.2f, sys %.2f), wall %.2f ms,"
+      " min cpu %.2f, max cpu %.2f\n",
+      rescans, median(cpu), median(user), median(sys), median(wall),
+      *std::min_element(cpu.begin(), cpu.end()), *std::max_element(cpu.begin(), cpu.end()));
   std::printf("  per collector, median of the rescans:\n");
   for (const auto& c : last->collectors)
-    std::printf("    %-16s %9.2f ms  %7zu items  %s\n", c.name.c_str(), median(per_collector[c.name]),
-                c.item_count, c.complete ? "complete" : "INCOMPLETE");
+    std::printf("    %-16s %9.2f ms  %7zu items  %s\n", c.name.c_str(),
+                median(per_collector[c.name]), c.item_count,
+                c.complete ? "complete" : "INCOMPLETE");
 
   result("full_cpu_ms", full.cpu_ms);
   result("full_user_ms", full.split.user_ms);
@@ -164,7 +173,8 @@ int run_scan(int argc, char** argv) {
   result("rescan_cpu_ms", median(cpu));
   result("rescan_wall_ms", median(wall));
   result("process_num", static_cast<double>(counts.process_num));
-  for (const auto& c : full.snapshot->collectors) result("full_collector_ms." + c.name, c.duration_ms);
+  for (const auto& c : full.snapshot->collectors)
+    result("full_collector_ms." + c.name, c.duration_ms);
   for (const auto& c : last->collectors)
     result("rescan_collector_ms." + c.name, median(per_collector[c.name]));
   return 0;
@@ -211,8 +221,10 @@ int run_peers(int argc, char** argv) {
   int rounds = 5;
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--rounds" && i + 1 < argc) rounds = positive(argv[++i]);
-    else usage("unknown flag");
+    if (arg == "--rounds" && i + 1 < argc)
+      rounds = positive(argv[++i]);
+    else
+      usage("unknown flag");
   }
   const std::vector<Peer> peers = {
       {"ps", {"ps", "-e", "-o", "pid=,args="}},
@@ -233,7 +245,8 @@ int run_peers(int argc, char** argv) {
   std::printf("peers, cpu (user + sys) median of %d rounds:", rounds);
   for (const auto& peer : peers) std::printf(" %s %.2f ms,", peer.label, median(each[peer.label]));
   std::printf(" sum %.2f ms\n", median(sums));
-  for (const auto& peer : peers) result(std::string("peer_cpu_ms.") + peer.label, median(each[peer.label]));
+  for (const auto& peer : peers)
+    result(std::string("peer_cpu_ms.") + peer.label, median(each[peer.label]));
   result("peers_cpu_ms", median(sums));
   return 0;
 }

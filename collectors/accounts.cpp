@@ -69,7 +69,8 @@ Outcome AccountsCollector::collect(const ScanContext& context) {
   }
   auto parsed = parse_passwd(text);
   if (parsed.malformed_lines > 0)
-    outcome.error("etc/passwd: " + std::to_string(parsed.malformed_lines) + " malformed lines skipped");
+    outcome.error("etc/passwd: " + std::to_string(parsed.malformed_lines) +
+                  " malformed lines skipped");
   if (parsed.overlong_lines > 0)
     outcome.error("etc/passwd: " + std::to_string(parsed.overlong_lines) +
                   " lines longer than 64 KiB skipped");
@@ -77,6 +78,8 @@ Outcome AccountsCollector::collect(const ScanContext& context) {
   return outcome;
 }
 
-void AccountsCollector::publish(Inventory& inventory) const { inventory.accounts = accounts_; }
+void AccountsCollector::publish(Inventory& inventory) const {
+  inventory.accounts = accounts_;
+}
 
 }  // namespace hostprint::collectors

@@ -2,8 +2,8 @@
 // What every collector shares: the scan's context and the outcome it reports.
 #include <chrono>
 #include <filesystem>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hostprint::collectors {

@@ -50,7 +50,8 @@ std::optional<ContainerRef> from_path(std::string_view path) {
   for (std::size_t k = count; k-- > 0;) {
     auto segment = segments[k];
     // conmon and the LXC monitor run on the host beside the container.
-    if (segment.starts_with("crio-conmon-") || segment.starts_with("libpod-conmon-")) return std::nullopt;
+    if (segment.starts_with("crio-conmon-") || segment.starts_with("libpod-conmon-"))
+      return std::nullopt;
     for (const auto& [prefix, runtime] : scoped)
       if (auto id = scoped_id(segment, prefix)) return ContainerRef{std::string(runtime), *id};
     if (k > 0 && segments[k - 1] == "docker" && is_container_hex_id(segment))

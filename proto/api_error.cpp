@@ -16,7 +16,9 @@ ApiError unauthorized() {
           "X-Auth-Token is missing, too long or not an accepted token"};
 }
 
-ApiError not_found() { return {404, "HSS.0011", "no such path", "the request path is not part of this API"}; }
+ApiError not_found() {
+  return {404, "HSS.0011", "no such path", "the request path is not part of this API"};
+}
 
 ApiError method_not_allowed() {
   return {405, "HSS.0001", "method not allowed", "only GET and HEAD are allowed"};

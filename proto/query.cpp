@@ -70,8 +70,8 @@ std::variant<std::string, ApiError> string_parameter(std::string_view name, std:
                                                      std::size_t max_length) {
   auto decoded = percent_decode(raw);
   if (!decoded)
-    return invalid_parameter(name, std::string(name) +
-                                       " must be percent-encoded UTF-8 without NUL characters");
+    return invalid_parameter(
+        name, std::string(name) + " must be percent-encoded UTF-8 without NUL characters");
   auto length = utf8_length(*decoded);
   if (length < 1 || length > max_length)
     return invalid_parameter(name, std::string(name) + " must be 1 to " +
@@ -180,22 +180,30 @@ std::optional<RouteMatch> match_path(std::string_view target) {
 
 std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view target) {
   auto qmark = target.find('?');
-  std::string_view query = qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
+  std::string_view query =
+      qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
   // Drop a fragment, which a client should not send but some do.
   query = query.substr(0, query.find('#'));
 
   // Known names per endpoint; anything else is ignored.
   static constexpr std::array<std::string_view, 3> asset_names{"category", "host_id",
                                                                "enterprise_project_id"};
-  static constexpr std::array<std::string_view, 5> process_names{
-      "path", "category", "limit", "offset", "enterprise_project_id"};
+  static constexpr std::array<std::string_view, 5> process_names{"path", "category", "limit",
+                                                                 "offset", "enterprise_project_id"};
   static constexpr std::array<std::string_view, 1> rasp_names{"enterprise_project_id"};
   std::span<const std::string_view> known;
   switch (endpoint) {
-    case Endpoint::asset_statistics: known = asset_names; break;
-    case Endpoint::process_statistics: known = process_names; break;
-    case Endpoint::rasp_statistics: known = rasp_names; break;
-    case Endpoint::status: break;
+    case Endpoint::asset_statistics:
+      known = asset_names;
+      break;
+    case Endpoint::process_statistics:
+      known = process_names;
+      break;
+    case Endpoint::rasp_statistics:
+      known = rasp_names;
+      break;
+    case Endpoint::status:
+      break;
   }
 
   std::vector<RawParameter> params;
@@ -206,7 +214,8 @@ std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view ta
     if (piece.empty()) continue;
     auto eq = piece.find('=');
     std::string_view raw_name = piece.substr(0, eq);
-    std::string_view raw_value = eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+    std::string_view raw_value =
+        eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
     auto name = percent_decode(raw_name);
     if (!name) continue;  // no known name decodes like that: an unknown parameter, ignored
     bool is_known = false;
@@ -228,9 +237,12 @@ std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view ta
       AssetStatisticsQuery q;
       for (const auto& p : params) {
         bool ok = true;
-        if (p.name == "category") ok = take(category_parameter(p.raw_value), q.category, error);
-        else if (p.name == "host_id") ok = take(string_parameter(p.name, p.raw_value, max_host_id_length), q.host_id, error);
-        else if (p.name == "enterprise_project_id") ok = enterprise(p, q.enterprise_project_id);
+        if (p.name == "category")
+          ok = take(category_parameter(p.raw_value), q.category, error);
+        else if (p.name == "host_id")
+          ok = take(string_parameter(p.name, p.raw_value, max_host_id_length), q.host_id, error);
+        else if (p.name == "enterprise_project_id")
+          ok = enterprise(p, q.enterprise_project_id);
         if (!ok) return std::move(*error);
       }
       return q;
@@ -239,11 +251,16 @@ std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view ta
       ProcessStatisticsQuery q;
       for (const auto& p : params) {
         bool ok = true;
-        if (p.name == "category") ok = take(category_parameter(p.raw_value), q.category, error);
-        else if (p.name == "path") ok = take(string_parameter(p.name, p.raw_value, max_path_filter_length), q.path, error);
-        else if (p.name == "limit") ok = take(integer_parameter(p.name, p.raw_value, 1, 200), q.limit, error);
-        else if (p.name == "offset") ok = take(integer_parameter(p.name, p.raw_value, 0, 2'000'000), q.offset, error);
-        else if (p.name == "enterprise_project_id") ok = enterprise(p, q.enterprise_project_id);
+        if (p.name == "category")
+          ok = take(category_parameter(p.raw_value), q.category, error);
+        else if (p.name == "path")
+          ok = take(string_parameter(p.name, p.raw_value, max_path_filter_length), q.path, error);
+        else if (p.name == "limit")
+          ok = take(integer_parameter(p.name, p.raw_value, 1, 200), q.limit, error);
+        else if (p.name == "offset")
+          ok = take(integer_parameter(p.name, p.raw_value, 0, 2'000'000), q.offset, error);
+        else if (p.name == "enterprise_project_id")
+          ok = enterprise(p, q.enterprise_project_id);
         if (!ok) return std::move(*error);
       }
       return q;

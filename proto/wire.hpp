@@ -50,6 +50,7 @@ std::string to_json(const ApiError& value);
 // The process statistics body assembled from entries serialized beforehand (to_json of each
 // entry), byte for byte what to_json(ProcessStatistics) gives for the same entries.
 std::string to_json(const ProcessEntry& entry);
-std::string process_statistics_json(std::int64_t total_num, const std::vector<const std::string*>& entries);
+std::string process_statistics_json(std::int64_t total_num,
+                                    const std::vector<const std::string*>& entries);
 
 }  // namespace hostprint::proto

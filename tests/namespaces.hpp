@@ -38,7 +38,8 @@ inline int run_in_namespaces(const std::function<int()>& body, bool new_network 
     if (init < 0) _exit(201);
     if (init == 0) {
       if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(202);
-      if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) _exit(203);
+      if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        _exit(203);
       if (new_network && !bring_loopback_up()) _exit(204);
       int rc = 1;
       try {

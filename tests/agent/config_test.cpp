@@ -44,7 +44,8 @@ TEST(Config, FileWithCommentsAndEveryKey) {
     "rasp": {"alarm_logs": ["/var/log/*.log"], "agent_jars": ["my-rasp.jar"]},
     /* block comment */
     "rules_file": "/r.json"
-  })", "f.json");
+  })",
+                    "f.json");
   EXPECT_EQ(c.listen.host, "::1");
   EXPECT_EQ(c.listen.port, 9800);
   EXPECT_EQ(c.listen.text(), "[::1]:9800");
@@ -66,28 +67,31 @@ TEST(Config, BadKeysAndValuesNameTheKey) {
     const char* text;
     const char* key;
   };
-  for (auto [text, key] : std::initializer_list<Case>{
-           {R"({"lisen": "1.2.3.4:1"})", "lisen: unknown key"},
-           {R"({"listen": "localhost:80"})", "listen:"},
-           {R"({"listen": "127.0.0.1:0"})", "listen:"},
-           {R"({"listen": "127.0.0.1:65536"})", "listen:"},
-           {R"({"listen": "::1:80"})", "listen:"},
-           {R"({"listen": 80})", "listen: must be a string"},
-           {R"({"scan_interval_s": 9})", "scan_interval_s:"},
-           {R"({"scan_interval_s": 86401})", "scan_interval_s:"},
-           {R"({"scan_interval_s": "60"})", "scan_interval_s:"},
-           {R"({"scan_interval_s": 60.5})", "scan_interval_s:"},
-           {R"({"project_id": ""})", "project_id:"},
-           {R"({"host_id": "0123456789012345678901234567890123456789012345678901234567890123456789"})", "host_id:"},
-           {R"({"rasp": {"logs": []}})", "rasp.logs: unknown key"},
-           {R"({"rasp": {"alarm_logs": [1]}})", "rasp.alarm_logs:"},
-           {R"({"root": ""})", "root:"},
-       }) {
+  for (
+      auto [text, key] : std::initializer_list<Case>{
+          {R"({"lisen": "1.2.3.4:1"})", "lisen: unknown key"},
+          {R"({"listen": "localhost:80"})", "listen:"},
+          {R"({"listen": "127.0.0.1:0"})", "listen:"},
+          {R"({"listen": "127.0.0.1:65536"})", "listen:"},
+          {R"({"listen": "::1:80"})", "listen:"},
+          {R"({"listen": 80})", "listen: must be a string"},
+          {R"({"scan_interval_s": 9})", "scan_interval_s:"},
+          {R"({"scan_interval_s": 86401})", "scan_interval_s:"},
+          {R"({"scan_interval_s": "60"})", "scan_interval_s:"},
+          {R"({"scan_interval_s": 60.5})", "scan_interval_s:"},
+          {R"({"project_id": ""})", "project_id:"},
+          {R"({"host_id": "0123456789012345678901234567890123456789012345678901234567890123456789"})",
+           "host_id:"},
+          {R"({"rasp": {"logs": []}})", "rasp.logs: unknown key"},
+          {R"({"rasp": {"alarm_logs": [1]}})", "rasp.alarm_logs:"},
+          {R"({"root": ""})", "root:"},
+      }) {
     auto message = error_of([&] {
       Config c;
       apply_config_text(c, text, "f.json");
     });
-    EXPECT_NE(message.find(std::string("f.json: ") + key), std::string::npos) << text << " -> " << message;
+    EXPECT_NE(message.find(std::string("f.json: ") + key), std::string::npos)
+        << text << " -> " << message;
   }
 }
 
@@ -108,7 +112,9 @@ TEST(Config, BrokenJsonIsOneLine) {
 TEST(Config, MissingDefaultFileIsFineNamedFileIsNot) {
   Config c;
   EXPECT_NO_THROW(apply_config_file(c, "/nonexistent/hostprint.json", false));
-  EXPECT_NE(error_of([&] { apply_config_file(c, "/nonexistent/hostprint.json", true); }).find("no such file"),
+  EXPECT_NE(error_of([&] {
+              apply_config_file(c, "/nonexistent/hostprint.json", true);
+            }).find("no such file"),
             std::string::npos);
 }
 
@@ -116,7 +122,8 @@ TEST(Config, FarLargerThanRealFileIsRefused) {
   test::TempDir dir;
   auto file = dir.write("huge.json", "{\"root\": \"/\"" + std::string(2 << 20, ' ') + "}");
   Config c;
-  EXPECT_NE(error_of([&] { apply_config_file(c, file, true); }).find("larger than 1 MiB"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_config_file(c, file, true); }).find("larger than 1 MiB"),
+            std::string::npos);
   auto deep = dir.write("deep.json", std::string(100000, '[') + std::string(100000, ']'));
   EXPECT_FALSE(error_of([&] { apply_config_file(c, deep, true); }).empty());
   auto nul = dir.write("nul.json", std::string("{\"root\": \"/a\0b\"}", 16));
@@ -136,7 +143,8 @@ TEST(Config, HostIdFromMachineIdUnderRoot) {
 
 TEST(CommandLine, FlagsOverrideTheFile) {
   test::TempDir dir;
-  auto file = dir.write("c.json", R"({"listen": "127.0.0.1:1000", "scan_interval_s": 30, "root": "/"})");
+  auto file =
+      dir.write("c.json", R"({"listen": "127.0.0.1:1000", "scan_interval_s": 30, "root": "/"})");
   auto cl = parse_command_line({"serve", "--config", file.string(), "--listen=[::1]:2000",
                                 "--scan-interval", "15", "--root", dir.path().string()});
   auto c = resolve_config(cl);
@@ -147,26 +155,44 @@ TEST(CommandLine, FlagsOverrideTheFile) {
 
 TEST(CommandLine, Errors) {
   EXPECT_NE(error_of([] { parse_command_line({}); }).find("subcommand"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_command_line({"scan"}); }).find("unknown subcommand"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_command_line({"serve", "--bogus"}); }).find("unknown flag '--bogus'"),
+  EXPECT_NE(error_of([] { parse_command_line({"scan"}); }).find("unknown subcommand"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_command_line({"query", "--listen", "x", "/status"}); }).find("unknown flag"),
+  EXPECT_NE(error_of([] {
+              parse_command_line({"serve", "--bogus"});
+            }).find("unknown flag '--bogus'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_command_line({"serve", "--listen"}); }).find("needs a value"),
+  EXPECT_NE(error_of([] {
+              parse_command_line({"query", "--listen", "x", "/status"});
+            }).find("unknown flag"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              parse_command_line({"serve", "--listen"});
+            }).find("needs a value"),
             std::string::npos);
   EXPECT_NE(error_of([] { parse_command_line({"query"}); }).find("TARGET"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_command_line({"query", "v5/x"}); }).find("beginning with '/'"),
+  EXPECT_NE(error_of([] {
+              parse_command_line({"query", "v5/x"});
+            }).find("beginning with '/'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_command_line({"query", "/a", "/b"}); }).find("second"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_command_line({"serve", "extra"}); }).find("no arguments"), std::string::npos);
-  EXPECT_NE(error_of([] { resolve_config(parse_command_line({"serve", "--scan-interval", "5"})); })
-                .find("--scan-interval"),
+  EXPECT_NE(error_of([] {
+              parse_command_line({"query", "/a", "/b"});
+            }).find("second"),
             std::string::npos);
-  EXPECT_NE(error_of([] { resolve_config(parse_command_line({"serve", "--log-level", "loud"})); })
-                .find("--log-level"),
+  EXPECT_NE(error_of([] {
+              parse_command_line({"serve", "extra"});
+            }).find("no arguments"),
             std::string::npos);
-  EXPECT_NE(error_of([] { resolve_config(parse_command_line({"serve", "--root", "/nonexistent"})); })
-                .find("root:"),
+  EXPECT_NE(error_of([] {
+              resolve_config(parse_command_line({"serve", "--scan-interval", "5"}));
+            }).find("--scan-interval"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              resolve_config(parse_command_line({"serve", "--log-level", "loud"}));
+            }).find("--log-level"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              resolve_config(parse_command_line({"serve", "--root", "/nonexistent"}));
+            }).find("root:"),
             std::string::npos);
 }
 

@@ -29,7 +29,9 @@ std::shared_ptr<const Snapshot> sample_snapshot() {
   return build_snapshot(inventory, {}, 1, 1.0);
 }
 
-boost::json::object json_of(const Answer& a) { return boost::json::parse(a.body).as_object(); }
+boost::json::object json_of(const Answer& a) {
+  return boost::json::parse(a.body).as_object();
+}
 
 std::vector<std::pair<std::string, std::int64_t>> entries(const Answer& a) {
   std::vector<std::pair<std::string, std::int64_t>> out;
@@ -74,8 +76,11 @@ TEST(Router, ProcessOrderPagingAndFilter) {
   auto snap = sample_snapshot();
   auto all = route("GET", "/v5/p/asset/process/statistics?limit=200", *snap, settings);
   using E = std::vector<std::pair<std::string, std::int64_t>>;
-  EXPECT_EQ(entries(all), (E{{"/usr/sbin/nginx", 3}, {"/usr/bin/bash", 2}, {"/usr/bin/java", 2},
-                             {"/opt/app/bin/a", 1}, {"/usr/bin/zsh", 1}}));
+  EXPECT_EQ(entries(all), (E{{"/usr/sbin/nginx", 3},
+                             {"/usr/bin/bash", 2},
+                             {"/usr/bin/java", 2},
+                             {"/opt/app/bin/a", 1},
+                             {"/usr/bin/zsh", 1}}));
   EXPECT_EQ(json_of(all).at("total_num").as_int64(), 5);
   auto page = route("GET", "/v5/p/asset/process/statistics?limit=2&offset=1", *snap, settings);
   EXPECT_EQ(entries(page), (E{{"/usr/bin/bash", 2}, {"/usr/bin/java", 2}}));
@@ -84,7 +89,8 @@ TEST(Router, ProcessOrderPagingAndFilter) {
   EXPECT_TRUE(entries(past).empty());
   EXPECT_EQ(json_of(past).at("total_num").as_int64(), 5);
   auto filtered = route("GET", "/v5/p/asset/process/statistics?path=/usr/bin/", *snap, settings);
-  EXPECT_EQ(entries(filtered), (E{{"/usr/bin/bash", 2}, {"/usr/bin/java", 2}, {"/usr/bin/zsh", 1}}));
+  EXPECT_EQ(entries(filtered),
+            (E{{"/usr/bin/bash", 2}, {"/usr/bin/java", 2}, {"/usr/bin/zsh", 1}}));
   EXPECT_EQ(json_of(filtered).at("total_num").as_int64(), 3);
   auto case_sensitive = route("GET", "/v5/p/asset/process/statistics?path=NGINX", *snap, settings);
   EXPECT_EQ(json_of(case_sensitive).at("total_num").as_int64(), 0);
@@ -95,7 +101,8 @@ TEST(Router, ProcessOrderPagingAndFilter) {
 TEST(Router, ContainerProcessesAreTheirOwnCategory) {
   auto snap = sample_snapshot();
   using E = std::vector<std::pair<std::string, std::int64_t>>;
-  auto containers = route("GET", "/v5/p/asset/process/statistics?category=container", *snap, settings);
+  auto containers =
+      route("GET", "/v5/p/asset/process/statistics?category=container", *snap, settings);
   EXPECT_EQ(entries(containers), (E{{"/usr/sbin/nginx", 2}, {"/usr/bin/redis-server", 1}}));
   auto host = route("GET", "/v5/p/asset/process/statistics?path=nginx", *snap, settings);
   EXPECT_EQ(entries(host), (E{{"/usr/sbin/nginx", 3}}));
@@ -143,8 +150,9 @@ TEST(Router, StatusListsCollectors) {
 
 TEST(Snapshot, InvalidUtf8PathsBecomeValidJson) {
   collectors::Inventory inventory;
-  inventory.processes = std::make_shared<std::vector<collectors::ProcessInfo>>(
-      std::vector<collectors::ProcessInfo>{{1, 0, "/tmp/bad\xff\xfe", {}}, {2, 0, "/tmp/ok\xE4\xB8\xAD", {}}});
+  inventory.processes =
+      std::make_shared<std::vector<collectors::ProcessInfo>>(std::vector<collectors::ProcessInfo>{
+          {1, 0, "/tmp/bad\xff\xfe", {}}, {2, 0, "/tmp/ok\xE4\xB8\xAD", {}}});
   auto snap = build_snapshot(inventory, {}, 1, 0);
   auto a = route("GET", "/v5/p/asset/process/statistics", *snap, settings);
   auto list = json_of(a).at("data_list").as_array();

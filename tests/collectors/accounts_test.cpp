@@ -43,7 +43,7 @@ TEST(ParsePasswd, RepeatedNameCountsOnce) {
 
 TEST(ParsePasswd, MalformedEntriesAreSkippedAndCounted) {
   auto parsed = parse_passwd(
-      "six:x:1:1::/home\n"                 // 6 fields
+      "six:x:1:1::/home\n"                  // 6 fields
       "eight:x:1:1::/home:/bin/sh:extra\n"  // 8 fields
       ":x:1:1::/:/bin/sh\n"                 // empty name
       "neg:x:-1:1::/:/bin/sh\n"             // signed uid
@@ -116,7 +116,8 @@ TEST(AccountsCollector, HugeFileIsBounded) {
     out << "root:x:0:0::/root:/bin/sh\n";
     std::string filler(1024 * 1024, '#');
     filler.back() = '\n';
-    for (std::size_t i = 0; i < AccountsCollector::max_file_bytes / filler.size() + 8; ++i) out << filler;
+    for (std::size_t i = 0; i < AccountsCollector::max_file_bytes / filler.size() + 8; ++i)
+      out << filler;
   }
   AccountsCollector collector;
   ScanContext context;

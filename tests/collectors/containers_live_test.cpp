@@ -36,8 +36,8 @@ class Cgroup {
   ~Cgroup() {
     // Move anything left back to the root, then remove the folders made (innermost first).
     std::error_code ec;
-    for (fs::path p = path_; p.has_relative_path() && p.filename() != "pids" && p.filename() != "unified" &&
-                             p != "/sys/fs/cgroup";
+    for (fs::path p = path_; p.has_relative_path() && p.filename() != "pids" &&
+                             p.filename() != "unified" && p != "/sys/fs/cgroup";
          p = p.parent_path())
       if (::rmdir(p.c_str()) != 0) break;
   }
@@ -68,14 +68,16 @@ TEST(ContainersLive, ProcessesInRuntimeCgroupsAreCountedApart) {
           }
           return pid;
         };
-        std::vector<pid_t> children{start_in(nullptr), start_in(&docker), start_in(&pod), start_in(&pod)};
+        std::vector<pid_t> children{start_in(nullptr), start_in(&docker), start_in(&pod),
+                                    start_in(&pod)};
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         ProcessesCollector collector;
         auto outcome = collector.collect(ScanContext{});
         Inventory inventory;
         collector.publish(inventory);
         std::ofstream out(work.path() / "result");
-        for (const auto& p : *inventory.processes) out << p.pid << " " << p.exe << " [" << p.container_id << "]\n";
+        for (const auto& p : *inventory.processes)
+          out << p.pid << " " << p.exe << " [" << p.container_id << "]\n";
         for (pid_t c : children) ::kill(c, SIGKILL);
         for (pid_t c : children) ::waitpid(c, nullptr, 0);
         return outcome.complete ? 0 : 1;
@@ -109,10 +111,11 @@ TEST(ContainersLive, HostCountsExcludeContainerProcesses) {
       _exit(127);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    for (auto [name, target] : {std::pair{"host", "/v5/p/asset/statistics"},
-                                std::pair{"container", "/v5/p/asset/statistics?category=container"},
-                                std::pair{"host-table", "/v5/p/asset/process/statistics"},
-                                std::pair{"container-table", "/v5/p/asset/process/statistics?category=container"}}) {
+    for (auto [name, target] :
+         {std::pair{"host", "/v5/p/asset/statistics"},
+          std::pair{"container", "/v5/p/asset/statistics?category=container"},
+          std::pair{"host-table", "/v5/p/asset/process/statistics"},
+          std::pair{"container-table", "/v5/p/asset/process/statistics?category=container"}}) {
       auto r = test::run_program({test::hostprint_binary(), "query", "--state-dir",
                                   (work.path() / "state").string(), target});
       std::ofstream(work.path() / name) << r.out;

@@ -30,14 +30,13 @@ TEST(ParseProcModules, RealText) {
 TEST(ParseProcModules, Hostile) {
   std::string text =
       "\n"
-      "short 123\n"                                  // missing fields
-      "bad$name 16384 0 - Live 0x0\n"                // not a module name
-      "nosize abc 0 - Live 0x0\n"                    // non-numeric size
-      "neg -5 0 - Live 0x0\n"                        // sign
+      "short 123\n"                                     // missing fields
+      "bad$name 16384 0 - Live 0x0\n"                   // not a module name
+      "nosize abc 0 - Live 0x0\n"                       // non-numeric size
+      "neg -5 0 - Live 0x0\n"                           // sign
       + std::string(100000, 'm') + " 1 0 - Live 0x0\n"  // overlong
-      + "dup 1 0 - Live 0x0\ndup 1 0 - Live 0x0\n"
-      + std::string("nul\0x 1 0 - Live 0x0\n", 21)
-      + "last 16384 0 - Live 0x0";  // no trailing newline
+      + "dup 1 0 - Live 0x0\ndup 1 0 - Live 0x0\n" + std::string("nul\0x 1 0 - Live 0x0\n", 21) +
+      "last 16384 0 - Live 0x0";  // no trailing newline
   auto parsed = parse_proc_modules(text);
   ASSERT_EQ(parsed.modules.size(), 2u);
   EXPECT_EQ(parsed.modules[0].name, "dup");

@@ -268,7 +268,9 @@ Processes decode(const std::string& text) {
     auto tab2 = line.find('\t', tab1 + 1);
     if (tab1 == std::string::npos || tab2 == std::string::npos) continue;
     out.push_back({std::stoi(line.substr(0, tab1)),
-                   std::stoull(line.substr(tab1 + 1, tab2 - tab1 - 1)), line.substr(tab2 + 1), {}});
+                   std::stoull(line.substr(tab1 + 1, tab2 - tab1 - 1)),
+                   line.substr(tab2 + 1),
+                   {}});
   }
   return out;
 }

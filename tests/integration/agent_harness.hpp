@@ -1,12 +1,11 @@
 #pragma once
 // Runs the real `hostprint` executable and talks to it over real sockets.
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -94,18 +93,19 @@ class Agent {
     const auto& extra_args = options.args;
     const auto& listen_host = options.listen_host;
     token_file_ = dir_.write("token", token_ + "\n");
-    std::filesystem::permissions(token_file_, std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write,
-                                 std::filesystem::perm_options::replace);
+    std::filesystem::permissions(
+        token_file_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+        std::filesystem::perm_options::replace);
     port_ = free_port();
     host_ = listen_host;
     std::string listen = listen_host.find(':') != std::string::npos
                              ? "[" + listen_host + "]:" + std::to_string(port_)
                              : listen_host + ":" + std::to_string(port_);
-    std::vector<std::string> argv{hostprint_binary(), "serve", "--listen", listen,
-                                  "--token-file", token_file_.string(), "--state-dir",
-                                  (dir_.path() / "state").string(), "--config",
-                                  write_config(options.config).string()};
+    std::vector<std::string> argv{hostprint_binary(), "serve",
+                                  "--listen",         listen,
+                                  "--token-file",     token_file_.string(),
+                                  "--state-dir",      (dir_.path() / "state").string(),
+                                  "--config",         write_config(options.config).string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     start(argv);
   }
@@ -151,7 +151,9 @@ class Agent {
   }
 
  private:
-  std::filesystem::path write_config(const std::string& text) { return dir_.write("hostprint.json", text); }
+  std::filesystem::path write_config(const std::string& text) {
+    return dir_.write("hostprint.json", text);
+  }
 
   void start(const std::vector<std::string>& argv) {
     auto log_path = dir_.path() / "agent.log";
@@ -241,7 +243,8 @@ class Connection {
 
 inline std::string get_request(std::string_view target, std::optional<std::string_view> token,
                                std::string_view method = "GET", std::string extra_headers = "") {
-  std::string r = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n";
+  std::string r =
+      std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n";
   if (token) r += "X-Auth-Token: " + std::string(*token) + "\r\n";
   r += extra_headers;
   r += "\r\n";

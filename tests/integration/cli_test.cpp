@@ -71,7 +71,8 @@ TEST(Cli, QueryExitStatuses) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(boost::json::parse(ok.out).at("account_num").as_int64(), 2);
   EXPECT_EQ(ok.err, "200 OK\n");
-  auto bad = hostprint({"query", "--root", root.path().string(), "/v5/p/asset/process/statistics?limit=0"});
+  auto bad = hostprint(
+      {"query", "--root", root.path().string(), "/v5/p/asset/process/statistics?limit=0"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err, "400 Bad Request\n");
   EXPECT_EQ(boost::json::parse(bad.out).at("error_msg").as_string(), "invalid parameter: limit");
@@ -87,8 +88,10 @@ TEST(Cli, QueryPrintsWhatServeAnswers) {
   work.write("root/etc/passwd", "root:x:0:0::/root:/bin/sh\nbin:x:2:2::/bin:/usr/sbin/nologin\n");
   work.write("root/etc/machine-id", "0123456789abcdef0123456789abcdef\n");
   auto token = work.write("token", "ns-token\n");
-  std::filesystem::permissions(token, std::filesystem::perms::owner_read, std::filesystem::perm_options::replace);
-  auto config = work.write("hostprint.json", R"({"project_id": "p9", "enterprise_project_id": "e1"})");
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read,
+                               std::filesystem::perm_options::replace);
+  auto config =
+      work.write("hostprint.json", R"({"project_id": "p9", "enterprise_project_id": "e1"})");
   const std::vector<std::string> targets = {
       "/v5/p9/asset/statistics",
       "/v5/p9/asset/statistics?category=container",

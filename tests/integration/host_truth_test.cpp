@@ -29,7 +29,8 @@ std::set<long> user_processes() {
 }
 
 boost::json::object query(const std::string& target) {
-  auto r = run_program({hostprint_binary(), "query", "--state-dir", "/tmp/hostprint-test-state", target});
+  auto r = run_program(
+      {hostprint_binary(), "query", "--state-dir", "/tmp/hostprint-test-state", target});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return boost::json::parse(r.out).as_object();
 }
@@ -64,7 +65,8 @@ TEST(HostTruth, ProcessStatisticsAddUp) {
   Agent agent;
   ASSERT_TRUE(agent.ready()) << agent.log_text();
   auto stats = boost::json::parse(fetch(agent, "/v5/p/asset/statistics").body()).as_object();
-  auto table = boost::json::parse(fetch(agent, "/v5/p/asset/process/statistics?limit=200").body()).as_object();
+  auto table = boost::json::parse(fetch(agent, "/v5/p/asset/process/statistics?limit=200").body())
+                   .as_object();
   std::int64_t sum = 0;
   for (const auto& e : table.at("data_list").as_array()) sum += e.at("num").as_int64();
   // As root every executable resolves except those of zombies.
@@ -78,7 +80,8 @@ TEST(HostTruth, ProcessStatisticsAddUp) {
   }
   // The test program itself is an entry under its own path.
   auto self = std::filesystem::read_symlink("/proc/self/exe").string();
-  auto mine = boost::json::parse(fetch(agent, "/v5/p/asset/process/statistics?path=" + self).body()).as_object();
+  auto mine = boost::json::parse(fetch(agent, "/v5/p/asset/process/statistics?path=" + self).body())
+                  .as_object();
   ASSERT_GE(mine.at("data_list").as_array().size(), 1u);
   EXPECT_EQ(mine.at("data_list").as_array()[0].at("path").as_string(), self);
 }
@@ -100,8 +103,8 @@ std::set<std::string> ss_ports(const std::string& proto_flag, const std::string&
 TEST(HostTruth, PortCountMatchesSs) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto count = [] {
-      return ss_ports("-t", "-4").size() + ss_ports("-t", "-6").size() + ss_ports("-u", "-4").size() +
-             ss_ports("-u", "-6").size();
+      return ss_ports("-t", "-4").size() + ss_ports("-t", "-6").size() +
+             ss_ports("-u", "-4").size() + ss_ports("-u", "-6").size();
     };
     auto before = count();
     auto stats = query("/v5/p/asset/statistics");
@@ -128,7 +131,8 @@ TEST(HostTruth, KernelModulesMatchProc) {
   std::int64_t expected = 0;
   std::ifstream in("/proc/modules");
   for (std::string line; std::getline(in, line);) expected += !line.empty();
-  auto r = run_program({hostprint_binary(), "query", "--state-dir", "/tmp/hostprint-test-state", "/status"});
+  auto r = run_program(
+      {hostprint_binary(), "query", "--state-dir", "/tmp/hostprint-test-state", "/status"});
   auto status = boost::json::parse(r.out).as_object();
   EXPECT_EQ(query("/v5/p/asset/statistics").at("kernel_module_num").as_int64(), expected);
   for (const auto& c : status.at("collectors").as_array())

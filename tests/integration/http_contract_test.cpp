@@ -9,9 +9,12 @@
 namespace hostprint::test {
 namespace {
 
-boost::json::object body_json(const Response& r) { return boost::json::parse(r.body()).as_object(); }
+boost::json::object body_json(const Response& r) {
+  return boost::json::parse(r.body()).as_object();
+}
 
-void expect_error(const Response& r, int status, std::string_view code, std::string_view message = {}) {
+void expect_error(const Response& r, int status, std::string_view code,
+                  std::string_view message = {}) {
   EXPECT_EQ(static_cast<int>(r.result_int()), status) << r.body();
   EXPECT_EQ(r[http::field::content_type], "application/json;charset=UTF-8");
   EXPECT_FALSE(r["X-Request-Id"].empty());
@@ -71,7 +74,8 @@ TEST_F(HttpContract, EveryEndpointAnswersWithTheToken) {
 }
 
 TEST_F(HttpContract, AuthenticationFailuresAre401BeforeAnythingElse) {
-  for (auto path : {"/v5/p1/asset/statistics", "/status", "/no/such/path", "/v5/p1/asset/statistics?limit=x"}) {
+  for (auto path :
+       {"/v5/p1/asset/statistics", "/status", "/no/such/path", "/v5/p1/asset/statistics?limit=x"}) {
     expect_error(fetch(agent(), path, std::nullopt), 401, "HSS.0010");
     expect_error(fetch(agent(), path, "wrong-token"), 401, "HSS.0010");
     expect_error(fetch(agent(), path, "test-token-"), 401, "HSS.0010");
@@ -84,7 +88,8 @@ TEST_F(HttpContract, AuthenticationFailuresAre401BeforeAnythingElse) {
   expect_error(fetch(agent(), "/v5/p1/asset/statistics", std::nullopt, "POST"), 401, "HSS.0010");
   // Header names are case-insensitive.
   Connection lower(agent());
-  lower.send("GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nx-auth-token: test-token-1\r\n\r\n");
+  lower.send(
+      "GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nx-auth-token: test-token-1\r\n\r\n");
   EXPECT_EQ(lower.read().result_int(), 200u);
 }
 
@@ -191,7 +196,8 @@ TEST_F(HttpContract, InvalidParametersAre400NamingTheParameter) {
       {"/v5/p1/asset/statistics?category=", "category"},
       {"/v5/p1/asset/statistics?host_id=" + std::string(65, 'h'), "host_id"},
       {"/v5/p1/asset/statistics?host_id=", "host_id"},
-      {"/v5/p1/asset/statistics?enterprise_project_id=" + std::string(257, 'e'), "enterprise_project_id"},
+      {"/v5/p1/asset/statistics?enterprise_project_id=" + std::string(257, 'e'),
+       "enterprise_project_id"},
       {"/v5/p1/asset/statistics?enterprise_project_id=", "enterprise_project_id"},
       {"/v5/p1/asset/statistics?category=host&category=host", "category"},
       {"/v5/p1/asset/process/statistics?category=VM", "category"},
@@ -220,7 +226,8 @@ TEST_F(HttpContract, InvalidParametersAre400NamingTheParameter) {
       {"/v5/p1/asset/process/statistics?offset=", "offset"},
       {"/v5/p1/asset/process/statistics?enterprise_project_id=%FF", "enterprise_project_id"},
       {"/v5/p1/rasp/statistics?enterprise_project_id=", "enterprise_project_id"},
-      {"/v5/p1/rasp/statistics?enterprise_project_id=a&enterprise_project_id=a", "enterprise_project_id"},
+      {"/v5/p1/rasp/statistics?enterprise_project_id=a&enterprise_project_id=a",
+       "enterprise_project_id"},
       {"/v5/" + std::string(257, 'p') + "/asset/statistics", "project_id"},
       {"/v5/%zz/asset/statistics", "project_id"},
       {"/v5/%00/rasp/statistics", "project_id"},
@@ -232,16 +239,16 @@ TEST_F(HttpContract, InvalidParametersAre400NamingTheParameter) {
 }
 
 TEST_F(HttpContract, BoundaryValuesAreAccepted) {
-  for (const std::string& target : std::vector<std::string>{"/v5/p1/asset/process/statistics?limit=1",
-                             "/v5/p1/asset/process/statistics?limit=200",
-                             "/v5/p1/asset/process/statistics?offset=0",
-                             "/v5/p1/asset/process/statistics?offset=2000000",
-                             "/v5/p1/asset/process/statistics?path=" + std::string(256, 'p'),
-                             "/v5/" + std::string(256, 'p') + "/asset/statistics",
-                             "/v5/p1/asset/statistics?host_id=" + std::string(64, 'h'),
-                             "/v5/p1/asset/statistics?enterprise_project_id=" + std::string(256, 'e'),
-                             "/v5/p1/asset/statistics?unknown=1&unknown=2&also=%zz",
-                             "/v5/p1/asset/statistics?category=container"})
+  for (const std::string& target : std::vector<std::string>{
+           "/v5/p1/asset/process/statistics?limit=1", "/v5/p1/asset/process/statistics?limit=200",
+           "/v5/p1/asset/process/statistics?offset=0",
+           "/v5/p1/asset/process/statistics?offset=2000000",
+           "/v5/p1/asset/process/statistics?path=" + std::string(256, 'p'),
+           "/v5/" + std::string(256, 'p') + "/asset/statistics",
+           "/v5/p1/asset/statistics?host_id=" + std::string(64, 'h'),
+           "/v5/p1/asset/statistics?enterprise_project_id=" + std::string(256, 'e'),
+           "/v5/p1/asset/statistics?unknown=1&unknown=2&also=%zz",
+           "/v5/p1/asset/statistics?category=container"})
     EXPECT_EQ(fetch(agent(), target).result_int(), 200u) << target;
   auto past = body_json(fetch(agent(), "/v5/p1/asset/process/statistics?offset=2000000"));
   EXPECT_TRUE(past.at("data_list").as_array().empty());
@@ -250,7 +257,9 @@ TEST_F(HttpContract, BoundaryValuesAreAccepted) {
 
 TEST_F(HttpContract, EnterpriseProjectAndHostSelection) {
   auto processes = [&](const std::string& query) {
-    return body_json(fetch(agent(), "/v5/p1/asset/statistics" + query)).at("process_num").as_int64();
+    return body_json(fetch(agent(), "/v5/p1/asset/statistics" + query))
+        .at("process_num")
+        .as_int64();
   };
   EXPECT_GT(processes(""), 0);
   EXPECT_GT(processes("?enterprise_project_id=ep-1"), 0);
@@ -290,13 +299,14 @@ TEST_F(HttpContract, ProcessStatisticsOrderAndPaging) {
   for (std::size_t i = 1; i < list.size(); ++i) {
     auto a_num = list[i - 1].at("num").as_int64(), b_num = list[i].at("num").as_int64();
     std::string a_path(list[i - 1].at("path").as_string()), b_path(list[i].at("path").as_string());
-    EXPECT_TRUE(a_num > b_num || (a_num == b_num && a_path < b_path)) << a_path << " before " << b_path;
+    EXPECT_TRUE(a_num > b_num || (a_num == b_num && a_path < b_path))
+        << a_path << " before " << b_path;
   }
   // Pages of 3 put together give the same list, and total_num never changes.
   boost::json::array joined;
   for (std::int64_t offset = 0; offset < std::min<std::int64_t>(total, 200); offset += 3) {
-    auto page = body_json(fetch(agent(), "/v5/p1/asset/process/statistics?limit=3&offset=" +
-                                             std::to_string(offset)));
+    auto page = body_json(
+        fetch(agent(), "/v5/p1/asset/process/statistics?limit=3&offset=" + std::to_string(offset)));
     EXPECT_EQ(page.at("total_num").as_int64(), total);
     for (auto& e : page.at("data_list").as_array()) joined.push_back(e);
   }
@@ -315,7 +325,8 @@ TEST_F(HttpContract, KeepAliveAndPipelining) {
   Connection c(agent());
   std::string batch;
   const char* targets[] = {"/v5/p1/asset/statistics", "/nope", "/v5/p1/rasp/statistics",
-                           "/v5/p1/asset/process/statistics?limit=0", "/v5/p1/asset/process/statistics"};
+                           "/v5/p1/asset/process/statistics?limit=0",
+                           "/v5/p1/asset/process/statistics"};
   for (auto t : targets) batch += get_request(t, agent().token());
   c.send(batch);  // all requests in one write
   unsigned expected[] = {200, 404, 200, 400, 200};
@@ -360,7 +371,8 @@ TEST_F(HttpContract, BodyOnGetIsIgnoredUpTo64KiB) {
   Connection c(agent());
   std::string body(64 * 1024, 'b');
   c.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
-                     "Content-Length: " + std::to_string(body.size()) + "\r\n") + body);
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n") +
+         body);
   EXPECT_EQ(c.read().result_int(), 200u);
   c.send(get_request("/v5/p1/rasp/statistics", agent().token()));
   EXPECT_EQ(c.read().result_int(), 200u);  // the body did not leak into the next request
@@ -388,7 +400,8 @@ std::size_t resident_kib(pid_t pid) {
 }
 
 TEST_F(HttpContract, EndlessChunkLinesAndTrailersCostBoundedMemory) {
-  const std::string head = "GET /v5/p1/rasp/statistics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string head =
+      "GET /v5/p1/rasp/statistics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   const std::string shapes[] = {"5;x=", "0000", "0\r\nX-Trailer: ", "5;a=b;a=b;a=b"};
   const auto before = resident_kib(agent_->pid());
   for (const auto& shape : shapes) {
@@ -398,7 +411,8 @@ TEST_F(HttpContract, EndlessChunkLinesAndTrailersCostBoundedMemory) {
     std::size_t sent = 0;
     boost::system::error_code ec;
     // Up to 32 MiB: far more than any limit; the server must refuse long before.
-    while (sent < (32u << 20) && !ec) sent += boost::asio::write(c.socket(), boost::asio::buffer(filler), ec);
+    while (sent < (32u << 20) && !ec)
+      sent += boost::asio::write(c.socket(), boost::asio::buffer(filler), ec);
     EXPECT_LT(sent, 32u << 20) << "the server kept reading: " << shape;
   }
   EXPECT_LT(resident_kib(agent_->pid()), before + 8 * 1024);
@@ -428,7 +442,8 @@ TEST_F(HttpContract, RepeatedTokenHeaderAuthenticatesNothing) {
 TEST_F(HttpContract, FramingRulesOfHttp11) {
   // A length that cannot be told and a missing Host are refused; the absolute form is accepted.
   Connection te(agent());
-  te.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET", "Transfer-Encoding: gzip\r\n") +
+  te.send(get_request("/v5/p1/asset/statistics", agent().token(), "GET",
+                      "Transfer-Encoding: gzip\r\n") +
           get_request("/nothere", agent().token()));
   expect_error(te.read(), 400, "HSS.0001");
   EXPECT_TRUE(te.closed_by_server());
@@ -442,7 +457,8 @@ TEST_F(HttpContract, FramingRulesOfHttp11) {
   EXPECT_EQ(r10.version(), 10u);
   EXPECT_FALSE(r10.keep_alive());
   Connection absolute(agent());
-  absolute.send(get_request("http://127.0.0.1/v5/p1/asset/statistics?category=host", agent().token()));
+  absolute.send(
+      get_request("http://127.0.0.1/v5/p1/asset/statistics?category=host", agent().token()));
   EXPECT_EQ(absolute.read().result_int(), 200u);
 }
 
@@ -504,7 +520,8 @@ TEST_F(HttpContract, IdleConnectionsCannotLockClientsOut) {
   for (auto& c : open)
     if (c->closed_by_server(5)) ++closed;
   EXPECT_GE(closed, 600 - 512);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
 }
 
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
@@ -606,8 +623,9 @@ TEST(HttpLifecycle, StragglerAtTheDrainDeadlineStillExitsCleanly) {
 TEST(HttpStart, RefusesAReadableTokenFile) {
   TempDir dir;
   auto token = dir.write("token", "abc\n");
-  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::group_read,
-                               std::filesystem::perm_options::replace);
+  std::filesystem::permissions(
+      token, std::filesystem::perms::owner_read | std::filesystem::perms::group_read,
+      std::filesystem::perm_options::replace);
   auto r = run_program({hostprint_binary(), "serve", "--token-file", token.string(), "--listen",
                         "127.0.0.1:" + std::to_string(free_port()), "--config",
                         dir.write("c.json", "{}").string()});

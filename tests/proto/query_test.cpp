@@ -71,9 +71,10 @@ TEST(MatchPath, KnownPaths) {
 }
 
 TEST(MatchPath, UnknownPaths) {
-  for (auto target : {"/", "/v5", "/v5/", "/v5/p1", "/v5/p1/asset", "/v5/p1/asset/statistics/",
-                      "/v4/p1/asset/statistics", "/v5/p1/asset/Statistics", "//v5/p1/asset/statistics",
-                      "http://h/v5/p1/asset/statistics", "/v5/p1/x/asset/statistics", "*"})
+  for (auto target :
+       {"/", "/v5", "/v5/", "/v5/p1", "/v5/p1/asset", "/v5/p1/asset/statistics/",
+        "/v4/p1/asset/statistics", "/v5/p1/asset/Statistics", "//v5/p1/asset/statistics",
+        "http://h/v5/p1/asset/statistics", "/v5/p1/x/asset/statistics", "*"})
     EXPECT_FALSE(match_path(target)) << target;
 }
 
@@ -104,7 +105,8 @@ TEST(AssetQuery, Defaults) {
 TEST(AssetQuery, Values) {
   auto q = expect_query<AssetStatisticsQuery>(
       Endpoint::asset_statistics,
-      "/v5/p/asset/statistics?category=container&host_id=h%2D1&enterprise_project_id=all_granted_eps");
+      "/v5/p/asset/"
+      "statistics?category=container&host_id=h%2D1&enterprise_project_id=all_granted_eps");
   EXPECT_EQ(q.category, Category::container);
   EXPECT_EQ(q.host_id, "h-1");
   EXPECT_EQ(q.enterprise_project_id, "all_granted_eps");
@@ -112,9 +114,9 @@ TEST(AssetQuery, Values) {
 
 TEST(AssetQuery, InvalidValues) {
   const auto e = Endpoint::asset_statistics;
-  for (auto target : {"/x?category=", "/x?category=HOST", "/x?category=hosts", "/x?category",
-                      "/x?host_id=", "/x?enterprise_project_id=", "/x?host_id=%zz",
-                      "/x?category=%00"})
+  for (auto target :
+       {"/x?category=", "/x?category=HOST", "/x?category=hosts", "/x?category",
+        "/x?host_id=", "/x?enterprise_project_id=", "/x?host_id=%zz", "/x?category=%00"})
     EXPECT_EQ(expect_error(e, target).status, 400) << target;
   EXPECT_EQ(expect_error(e, "/x?category=vm").message, "invalid parameter: category");
   std::string long_host = "/x?host_id=" + std::string(65, 'h');
@@ -131,12 +133,13 @@ TEST(AssetQuery, RepeatedParameterIsAmbiguous) {
   EXPECT_EQ(e.code, "HSS.0001");
   EXPECT_EQ(e.message, "invalid parameter: category");
   // An escaped name is the same name.
-  EXPECT_EQ(expect_error(Endpoint::asset_statistics, "/x?category=host&c%61tegory=host").status, 400);
+  EXPECT_EQ(expect_error(Endpoint::asset_statistics, "/x?category=host&c%61tegory=host").status,
+            400);
 }
 
 TEST(AssetQuery, UnknownParametersAreIgnored) {
-  auto q = expect_query<AssetStatisticsQuery>(Endpoint::asset_statistics,
-                                              "/x?foo=%zz&limit=abc&foo=1&&=&f%zzo=1&%00=2&category=container");
+  auto q = expect_query<AssetStatisticsQuery>(
+      Endpoint::asset_statistics, "/x?foo=%zz&limit=abc&foo=1&&=&f%zzo=1&%00=2&category=container");
   EXPECT_EQ(q.category, Category::container);
 }
 
@@ -150,15 +153,17 @@ TEST(ProcessQuery, DefaultsAndValues) {
   EXPECT_EQ(q.limit, 200u);
   EXPECT_EQ(q.offset, 2000000u);
   EXPECT_EQ(q.path, "/usr/bin");
-  EXPECT_EQ(expect_query<ProcessStatisticsQuery>(Endpoint::process_statistics, "/x?limit=1").limit, 1u);
-  EXPECT_EQ(expect_query<ProcessStatisticsQuery>(Endpoint::process_statistics, "/x?limit=007").limit, 7u);
+  EXPECT_EQ(expect_query<ProcessStatisticsQuery>(Endpoint::process_statistics, "/x?limit=1").limit,
+            1u);
+  EXPECT_EQ(
+      expect_query<ProcessStatisticsQuery>(Endpoint::process_statistics, "/x?limit=007").limit, 7u);
 }
 
 TEST(ProcessQuery, IntegersArePlainDigitsInRange) {
   const auto e = Endpoint::process_statistics;
   for (auto target : {"/x?limit=0", "/x?limit=201", "/x?limit=-1", "/x?limit=+5", "/x?limit=%2B5",
-                      "/x?limit=5%20", "/x?limit=%205", "/x?limit=0x10", "/x?limit=1e2", "/x?limit=",
-                      "/x?limit", "/x?limit=1.0", "/x?limit=99999999999999999999999",
+                      "/x?limit=5%20", "/x?limit=%205", "/x?limit=0x10", "/x?limit=1e2",
+                      "/x?limit=", "/x?limit", "/x?limit=1.0", "/x?limit=99999999999999999999999",
                       "/x?offset=2000001", "/x?offset=-0", "/x?offset=abc", "/x?offset="})
     EXPECT_EQ(expect_error(e, target).status, 400) << target;
   auto error = expect_error(e, "/x?limit=300");

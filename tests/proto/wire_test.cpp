@@ -45,7 +45,8 @@ TEST(Wire, ProcessStatisticsShape) {
 }
 
 TEST(Wire, PreSerializedEntriesGiveTheSameBytes) {
-  ProcessStatistics p{7, {{"/usr/sbin/nginx", 3}, {"/opt/\"odd\"\n\xE4\xB8\xAD", 1}, {"/x", 5'000'000'000}}};
+  ProcessStatistics p{
+      7, {{"/usr/sbin/nginx", 3}, {"/opt/\"odd\"\n\xE4\xB8\xAD", 1}, {"/x", 5'000'000'000}}};
   std::vector<std::string> parts;
   for (const auto& e : p.data_list) parts.push_back(to_json(e));
   std::vector<const std::string*> pointers;
@@ -56,7 +57,8 @@ TEST(Wire, PreSerializedEntriesGiveTheSameBytes) {
 
 TEST(Wire, RaspAndErrorBodies) {
   EXPECT_EQ(to_json(RaspStatistics{1, 4}), R"({"protect_host_num":1,"anti_tampering_num":4})");
-  auto e = boost::json::parse(to_json(invalid_parameter("limit", "limit must be an integer from 1 to 200")))
+  auto e = boost::json::parse(
+               to_json(invalid_parameter("limit", "limit must be an integer from 1 to 200")))
                .as_object();
   EXPECT_EQ(e["error_code"].as_string(), "HSS.0001");
   EXPECT_EQ(e["error_msg"].as_string(), "invalid parameter: limit");
