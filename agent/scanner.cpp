@@ -11,6 +11,8 @@
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
+#include "collectors/software.hpp"
+#include "collectors/auto_start.hpp"
 
 namespace hostprint {
 
@@ -19,6 +21,8 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::ListeningPortsCollector>());
   collectors_.push_back(std::make_unique<collectors::ProcessesCollector>());
   collectors_.push_back(std::make_unique<collectors::KernelModulesCollector>());
+  collectors_.push_back(std::make_unique<collectors::SoftwareCollector>());
+  collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
   for (const auto& c : collectors_) {
     CollectorStatus status;
     status.name = c->name();

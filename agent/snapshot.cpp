@@ -82,6 +82,8 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
   counts.account_num = size_of(inventory.accounts);
   counts.port_num = size_of(inventory.listening_ports);
   counts.kernel_module_num = size_of(inventory.kernel_modules);
+  counts.app_num = size_of(inventory.software);
+  counts.auto_launch_num = size_of(inventory.auto_start_items);
   if (inventory.processes) {
     for (const auto& p : *inventory.processes)
       ++(p.container_id.empty() ? counts : snapshot->container.counts).process_num;

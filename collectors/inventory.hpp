@@ -4,9 +4,11 @@
 #include <vector>
 
 #include "collectors/accounts.hpp"
+#include "collectors/auto_start.hpp"
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
+#include "collectors/software.hpp"
 
 namespace hostprint::collectors {
 
@@ -15,6 +17,8 @@ struct Inventory {
   std::shared_ptr<const std::vector<ListeningPort>> listening_ports;
   std::shared_ptr<const std::vector<ProcessInfo>> processes;
   std::shared_ptr<const std::vector<KernelModule>> kernel_modules;
+  std::shared_ptr<const std::vector<SoftwarePackage>> software;
+  std::shared_ptr<const std::vector<AutoStartItem>> auto_start_items;
 };
 
 }  // namespace hostprint::collectors
