@@ -1,11 +1,476 @@
 #include "collectors/software.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/rpm_bdb.hpp"
+#include "collectors/rpm_header.hpp"
+#include "collectors/rpm_sqlite.hpp"
+#include "collectors/software_files.hpp"
+#include "collectors/text_fields.hpp"
 
 namespace hostprint::collectors {
+namespace {
 
-Outcome SoftwareCollector::collect(const ScanContext&) { return {}; }
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+           return lower(x) == lower(y);
+         });
+}
 
-void SoftwareCollector::publish(Inventory& inventory) const { inventory.software = packages_; }
+bool blank(std::string_view line) {
+  return trim(line).empty();
+}
+
+bool has_space(std::string_view s) {
+  return s.find_first_of(" \t\r\v\f") != std::string_view::npos;
+}
+
+// Feeds `on_line` each line (without '\r') and `on_end` at each blank line and at the end.
+template <typename Line, typename End>
+void for_each_stanza_line(std::string_view text, std::size_t& overlong, Line&& on_line,
+                          End&& on_end) {
+  for_each_line(text, max_package_database_line, [&](std::string_view line, bool too_long) {
+    if (too_long) ++overlong;
+    if (!too_long && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!too_long && blank(line)) {
+      on_end();
+      return;
+    }
+    on_line(line, too_long);
+  });
+  on_end();
+}
+
+// Text cut at the bound ends in the middle of a stanza: keep the whole stanzas before it.
+std::string_view whole_stanzas(std::string_view text) {
+  auto lf = text.rfind("\n\n");
+  auto crlf = text.rfind("\n\r\n");
+  std::size_t end = 0;
+  if (lf != std::string_view::npos) end = lf + 2;
+  if (crlf != std::string_view::npos) end = std::max(end, crlf + 3);
+  return text.substr(0, end);
+}
+
+std::string size_text(std::size_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+}  // namespace
+
+DpkgParse parse_dpkg_status(std::string_view text) {
+  DpkgParse out;
+  struct Fields {
+    std::optional<std::string_view> package, status, architecture, version;
+    bool any = false;
+    bool bad = false;
+    bool in_field = false;
+  } stanza;
+  auto field_slot = [&](std::string_view name) -> std::optional<std::string_view>* {
+    if (same_name(name, "Package")) return &stanza.package;
+    if (same_name(name, "Status")) return &stanza.status;
+    if (same_name(name, "Architecture")) return &stanza.architecture;
+    if (same_name(name, "Version")) return &stanza.version;
+    return nullptr;
+  };
+  auto on_line = [&](std::string_view line, bool too_long) {
+    stanza.any = true;
+    if (line.find('\0') != std::string_view::npos) {
+      stanza.bad = true;
+      return;
+    }
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (!stanza.in_field) stanza.bad = true;
+      return;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      stanza.bad = true;  // cut lines included: a field name longer than the bound is no field
+      return;
+    }
+    stanza.in_field = true;
+    auto* slot = field_slot(line.substr(0, colon));
+    if (!slot) return;
+    if (too_long || *slot) {
+      stanza.bad = true;
+      return;
+    }
+    *slot = trim(line.substr(colon + 1));
+  };
+  auto on_end = [&] {
+    Fields done = std::exchange(stanza, Fields{});
+    if (!done.any) return;
+    std::string_view words[3];
+    std::size_t word_count = 0;
+    if (done.status) {
+      std::string_view rest = *done.status;
+      while (!(rest = trim(rest)).empty()) {
+        auto end = std::min(rest.find_first_of(" \t"), rest.size());
+        if (word_count < 3) words[word_count] = rest.substr(0, end);
+        ++word_count;
+        rest.remove_prefix(end);
+      }
+    }
+    auto fits = [](const std::optional<std::string_view>& v) {
+      return !v || (v->size() <= max_package_field_bytes && !has_space(*v));
+    };
+    if (done.bad || !done.package || done.package->empty() || word_count != 3 ||
+        !fits(done.package) || !fits(done.architecture) || !fits(done.version)) {
+      ++out.malformed_stanzas;
+      return;
+    }
+    out.records.push_back({std::string(*done.package), std::string(done.architecture.value_or("")),
+                           std::string(done.version.value_or("")), words[2] == "installed"});
+  };
+  for_each_stanza_line(text, out.overlong_lines, on_line, on_end);
+  return out;
+}
+
+std::vector<SoftwarePackage> installed_dpkg_packages(const std::vector<DpkgRecord>& records) {
+  std::map<std::pair<std::string_view, std::string_view>, const DpkgRecord*> last;
+  for (const auto& r : records) last[{r.name, r.architecture}] = &r;
+  std::vector<SoftwarePackage> out;
+  for (const auto& [key, r] : last)
+    if (r->installed) out.push_back({"dpkg", r->name, r->version, r->architecture});
+  return out;
+}
+
+ApkParse parse_apk_installed(std::string_view text) {
+  ApkParse out;
+  std::set<std::pair<std::string, std::string>> seen;
+  struct Fields {
+    std::optional<std::string_view> name, version, architecture;
+    bool any = false;
+    bool bad = false;
+  } stanza;
+  auto on_line = [&](std::string_view line, bool too_long) {
+    stanza.any = true;
+    if (line.size() < 2 || line[1] != ':') return;  // not a field: ignored like apk does
+    std::optional<std::string_view>* slot = nullptr;
+    if (line[0] == 'P') slot = &stanza.name;
+    if (line[0] == 'V') slot = &stanza.version;
+    if (line[0] == 'A') slot = &stanza.architecture;
+    if (!slot) return;
+    if (too_long || *slot || line.find('\0') != std::string_view::npos) {
+      stanza.bad = true;
+      return;
+    }
+    *slot = trim(line.substr(2));
+  };
+  auto on_end = [&] {
+    Fields done = std::exchange(stanza, Fields{});
+    if (!done.any) return;
+    auto fits = [](const std::optional<std::string_view>& v) {
+      return !v || (v->size() <= max_package_field_bytes && !has_space(*v));
+    };
+    if (done.bad || !done.name || done.name->empty() || !fits(done.name) || !fits(done.version) ||
+        !fits(done.architecture)) {
+      ++out.malformed_stanzas;
+      return;
+    }
+    std::string name(*done.name), arch(done.architecture.value_or(""));
+    if (!seen.emplace(name, arch).second) return;
+    out.packages.push_back(
+        {"apk", std::move(name), std::string(done.version.value_or("")), std::move(arch)});
+  };
+  for_each_stanza_line(text, out.overlong_lines, on_line, on_end);
+  return out;
+}
+
+std::vector<SoftwarePackage> distinct_packages(std::vector<SoftwarePackage> packages) {
+  auto key = [](const SoftwarePackage& p) { return std::tie(p.manager, p.name, p.architecture); };
+  std::stable_sort(packages.begin(), packages.end(),
+                   [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  auto last = std::unique(packages.begin(), packages.end(),
+                          [&](const auto& a, const auto& b) { return key(a) == key(b); });
+  packages.erase(last, packages.end());
+  return packages;
+}
+
+namespace {
+
+// One scan's reading of the sources: the packages found and what went wrong.
+class SoftwareScan {
+ public:
+  SoftwareScan(const ScanContext& context, Outcome& outcome)
+      : context_(context), outcome_(outcome) {}
+
+  void read_dpkg();
+  void read_rpm();
+  void read_apk();
+  std::vector<SoftwarePackage>& packages() { return packages_; }
+  // A source that is present could not be opened or read at all.
+  bool source_failed() const { return source_failed_; }
+
+ private:
+  // Reads a text database; nullopt when missing or failed (recorded).
+  std::optional<std::string> read_text(const std::string& relative, std::size_t max_bytes);
+  void read_rpm_folder(std::string_view folder);
+  void read_rpm_sqlite(const std::string& relative, int fd);
+  void read_rpm_bdb(const std::string& relative, const OpenedInRoot& file);
+  // Turns one header blob into a package; counts the malformed and the pseudo-packages.
+  void add_rpm_header(std::string_view blob);
+  void report_rpm_headers(const std::string& relative);
+
+  const ScanContext& context_;
+  Outcome& outcome_;
+  std::vector<SoftwarePackage> packages_;
+  bool source_failed_ = false;
+  std::size_t malformed_headers_ = 0;
+  std::string first_header_problem_;
+};
+
+std::optional<std::string> SoftwareScan::read_text(const std::string& relative,
+                                                   std::size_t max_bytes) {
+  auto read = read_in_root(context_.root, relative, max_bytes);
+  if (read.status == ReadStatus::missing) return std::nullopt;
+  if (read.status == ReadStatus::error) {
+    source_failed_ = true;
+    outcome_.error(read.error);
+    return std::nullopt;
+  }
+  if (read.file.truncated) {
+    outcome_.error(relative + " is larger than " + size_text(max_bytes) +
+                   "; only its first stanzas were read");
+    read.file.text.resize(whole_stanzas(read.file.text).size());
+  }
+  return std::move(read.file.text);
+}
+
+void SoftwareScan::read_dpkg() {
+  const std::string status_path = "var/lib/dpkg/status";
+  auto status = read_text(status_path, max_package_database_bytes);
+  if (!status) return;
+  std::vector<DpkgRecord> records;
+  auto take = [&](const std::string& relative, std::string_view text) {
+    auto parsed = parse_dpkg_status(text);
+    if (parsed.malformed_stanzas > 0)
+      outcome_.error(relative + ": " +
+                     plural(parsed.malformed_stanzas, "malformed stanza", "malformed stanzas") +
+                     " skipped");
+    if (parsed.overlong_lines > 0)
+      outcome_.error(relative + ": " + plural(parsed.overlong_lines, "line", "lines") +
+                     " longer than 1 MiB cut");
+    records.insert(records.end(), std::make_move_iterator(parsed.records.begin()),
+                   std::make_move_iterator(parsed.records.end()));
+  };
+  take(status_path, *status);
+  std::size_t budget =
+      max_package_database_bytes - std::min(status->size(), max_package_database_bytes);
+  status.reset();
+
+  // dpkg's journal: stanzas written since the status file was last rewritten, which dpkg-query
+  // applies on top of it (named by a number, read in name order; anything else is dpkg's scratch).
+  constexpr std::size_t max_update_files = 10000;
+  auto updates = list_folder_in_root(context_.root, "var/lib/dpkg/updates", max_update_files);
+  if (updates.status == ReadStatus::error) outcome_.error(updates.error);
+  if (updates.truncated)
+    outcome_.error("var/lib/dpkg/updates: more than " + std::to_string(max_update_files) +
+                   " files; the rest skipped");
+  std::vector<std::string> journal;
+  for (auto& name : updates.names)
+    if (!name.empty() && name.size() <= 16 &&
+        name.find_first_not_of("0123456789") == std::string::npos)
+      journal.push_back(std::move(name));
+  std::sort(journal.begin(), journal.end());
+  for (const auto& name : journal) {
+    if (budget == 0) {
+      outcome_.error("var/lib/dpkg: status and updates larger than " +
+                     std::to_string(max_package_database_bytes >> 20) +
+                     " MiB together; the rest skipped");
+      break;
+    }
+    const std::string relative = "var/lib/dpkg/updates/" + name;
+    auto text = read_text(relative, budget);
+    if (!text) continue;
+    budget -= std::min(text->size(), budget);
+    take(relative, *text);
+  }
+  auto installed = installed_dpkg_packages(records);
+  packages_.insert(packages_.end(), std::make_move_iterator(installed.begin()),
+                   std::make_move_iterator(installed.end()));
+}
+
+void SoftwareScan::read_apk() {
+  const std::string path = "lib/apk/db/installed";
+  auto text = read_text(path, max_package_database_bytes);
+  if (!text) return;
+  auto parsed = parse_apk_installed(*text);
+  if (parsed.malformed_stanzas > 0)
+    outcome_.error(path + ": " +
+                   plural(parsed.malformed_stanzas, "malformed stanza", "malformed stanzas") +
+                   " skipped");
+  if (parsed.overlong_lines > 0)
+    outcome_.error(path + ": " + plural(parsed.overlong_lines, "line", "lines") +
+                   " longer than 1 MiB cut");
+  packages_.insert(packages_.end(), std::make_move_iterator(parsed.packages.begin()),
+                   std::make_move_iterator(parsed.packages.end()));
+}
+
+void SoftwareScan::read_rpm() {
+  // Fedora 36+ and openSUSE keep the database in usr/lib/sysimage/rpm with var/lib/rpm a symlink
+  // to it; older systems in var/lib/rpm. A folder reached twice is read once.
+  std::set<std::pair<dev_t, ino_t>> read_folders;
+  for (const char* folder : {"usr/lib/sysimage/rpm", "var/lib/rpm"}) {
+    auto opened = open_in_root(context_.root, folder, OpenKind::directory);
+    if (opened.status == ReadStatus::missing) continue;
+    if (opened.status == ReadStatus::error) {
+      source_failed_ = true;
+      outcome_.error(opened.error);
+      continue;
+    }
+    if (!read_folders.emplace(opened.device, opened.inode).second) continue;
+    read_rpm_folder(folder);
+  }
+}
+
+void SoftwareScan::read_rpm_folder(std::string_view folder) {
+  // One backend per folder, the one rpm itself would open: SQLite (rpm 4.16+) when present, then
+  // ndb (openSUSE's Packages.db), then Berkeley DB; the others are leftovers of a conversion.
+  for (const char* file : {"rpmdb.sqlite", "Packages.db", "Packages"}) {
+    const std::string relative = std::string(folder) + "/" + file;
+    auto opened = open_in_root(context_.root, relative, OpenKind::regular_file);
+    if (opened.status == ReadStatus::missing) continue;
+    if (opened.status == ReadStatus::error) {
+      source_failed_ = true;
+      outcome_.error(opened.error);
+      return;
+    }
+    if (std::string_view(file) == "rpmdb.sqlite") {
+      read_rpm_sqlite(relative, opened.fd.get());
+    } else if (std::string_view(file) == "Packages.db") {
+      outcome_.error(relative + ": the ndb rpm database is not supported");
+    } else {
+      read_rpm_bdb(relative, opened);
+    }
+    return;
+  }
+}
+
+void SoftwareScan::add_rpm_header(std::string_view blob) {
+  auto parsed = parse_rpm_header(blob);
+  if (!parsed.header) {
+    if (malformed_headers_++ == 0) first_header_problem_ = std::move(parsed.problem);
+    return;
+  }
+  // Imported signing keys are stored as headers named gpg-pubkey; they are keys, not software
+  // (rpm 4.19+ keeps them outside the database altogether).
+  if (parsed.header->name == "gpg-pubkey") return;
+  packages_.push_back({"rpm", parsed.header->name, rpm_evr(*parsed.header), parsed.header->arch});
+}
+
+void SoftwareScan::report_rpm_headers(const std::string& relative) {
+  if (malformed_headers_ > 0)
+    outcome_.error(
+        relative + ": " +
+        plural(malformed_headers_, "malformed package header", "malformed package headers") +
+        " skipped (the first: " + first_header_problem_ + ")");
+  malformed_headers_ = 0;
+  first_header_problem_.clear();
+}
+
+void SoftwareScan::read_rpm_sqlite(const std::string& relative, int fd) {
+  for (int attempt = 1;; ++attempt) {
+    const std::size_t found_before = packages_.size();
+    auto scan = read_rpmdb_sqlite(
+        fd,
+        [&](std::string_view blob) {
+          add_rpm_header(blob);
+          return true;
+        },
+        context_.deadline);
+    // Reading takes no lock, so it can meet rpm checkpointing its WAL into the file: a read that
+    // fails midway is tried once more, from the start, before it is reported.
+    if (!scan.failure.empty() && attempt == 1 && rpm_sqlite_reader_built() && !context_.expired()) {
+      packages_.erase(packages_.begin() + static_cast<std::ptrdiff_t>(found_before),
+                      packages_.end());
+      malformed_headers_ = 0;
+      first_header_problem_.clear();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    report_rpm_headers(relative);
+    if (scan.oversized > 0)
+      outcome_.error(relative + ": " + plural(scan.oversized, "package header", "package headers") +
+                     " larger than 64 MiB skipped");
+    if (!scan.failure.empty()) outcome_.error(relative + ": " + scan.failure);
+    return;
+  }
+}
+
+void SoftwareScan::read_rpm_bdb(const std::string& relative, const OpenedInRoot& file) {
+  const int fd = file.fd.get();
+  ReadAt read_at = [fd](std::uint64_t offset, std::span<char> into) -> std::optional<std::size_t> {
+    std::size_t done = 0;
+    while (done < into.size()) {
+      ssize_t n =
+          ::pread(fd, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return std::nullopt;
+      }
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  };
+  auto scan = read_bdb_hash(
+      read_at, file.size,
+      [&](std::string_view key, std::string_view data) {
+        // Key 0 holds rpm's counter of header numbers, not a header.
+        if (key == std::string_view("\0\0\0\0", 4)) return true;
+        add_rpm_header(data);
+        return true;
+      },
+      context_.deadline);
+  report_rpm_headers(relative);
+  if (scan.bad_items > 0)
+    outcome_.error(relative + ": " + plural(scan.bad_items, "item", "items") +
+                   " skipped (the first: " + scan.first_bad_item + ")");
+  if (!scan.failure.empty()) outcome_.error(relative + ": " + scan.failure);
+}
+
+}  // namespace
+
+Outcome SoftwareCollector::collect(const ScanContext& context) {
+  Outcome outcome;
+  SoftwareScan scan(context, outcome);
+  scan.read_dpkg();
+  scan.read_rpm();
+  scan.read_apk();
+  if (context.expired()) {
+    outcome.fail("deadline reached before every package database was read");
+    return outcome;
+  }
+  if (scan.source_failed()) {
+    // A database that is present could not be opened: the last good result stands.
+    outcome.complete = false;
+    return outcome;
+  }
+  packages_ =
+      std::make_shared<std::vector<SoftwarePackage>>(distinct_packages(std::move(scan.packages())));
+  return outcome;
+}
+
+void SoftwareCollector::publish(Inventory& inventory) const {
+  inventory.software = packages_;
+}
 
 }  // namespace hostprint::collectors

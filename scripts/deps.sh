@@ -15,6 +15,10 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# libsqlite3-dev: the SQLite RPM database reader (Meson option rpmdb; the build goes on without it).
 BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-                libproc2-dev)
-TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl)
+                libproc2-dev libsqlite3-dev)
+# rpm (rpm, rpmbuild), db5.3-util (db5.3_load), sqlite3, gpg: real RPM databases for the software
+# tests, built and checked with the real tools.
+TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
+               rpm db5.3-util sqlite3 gpg debian-archive-keyring)
