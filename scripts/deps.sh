@@ -17,8 +17,10 @@ ensure_packages() {
 
 # libsqlite3-dev: the SQLite RPM database reader (Meson option rpmdb; the build goes on without it).
 BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-                libproc2-dev libsqlite3-dev)
+                libproc2-dev libsqlite3-dev zlib1g-dev python3)
 # rpm (rpm, rpmbuild), db5.3-util (db5.3_load), sqlite3, gpg: real RPM databases for the software
-# tests, built and checked with the real tools.
+# tests, built and checked with the real tools. default-jdk-headless (javac, jar) and zip: real
+# archives for the JAR reader's tests.
 TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
-               rpm db5.3-util sqlite3 gpg debian-archive-keyring)
+               rpm db5.3-util sqlite3 gpg debian-archive-keyring
+               default-jdk-headless zip)
