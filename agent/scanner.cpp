@@ -49,6 +49,7 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
     collectors::ScanContext context;
     context.root = settings.root;
     context.proc = settings.proc;
+    context.found = &inventory;
     const auto start = std::chrono::steady_clock::now();
     context.deadline = start + settings.collector_deadline;
     collectors::Outcome outcome;

@@ -8,10 +8,15 @@
 
 namespace hostprint::collectors {
 
+struct Inventory;
+
 struct ScanContext {
   std::filesystem::path root = "/";      // files are read under this root
   std::filesystem::path proc = "/proc";  // live kernel state of the agent's namespaces
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // What the collectors run before this one in the same scan found (the process table, the
+  // installed packages, ...); null when a collector runs on its own.
+  const Inventory* found = nullptr;
 
   bool expired() const { return std::chrono::steady_clock::now() >= deadline; }
 };
