@@ -39,7 +39,6 @@ struct Outcome {
 
 namespace hostprint::collectors {
 
-struct Inventory;
 
 // One asset source. A collector keeps its last good result, so a failed run changes nothing.
 class Collector {
