@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   using namespace hostprint;
   // Two threads (HTTP and scanner) need no more than two malloc arenas; more only fragment.
   ::mallopt(M_ARENA_MAX, 2);
+  // A fixed threshold keeps every large scan buffer (a package database's text) in its own
+  // mapping, returned whole when freed; glibc's moving threshold would leave them in the heap.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     CommandLine command_line = parse_command_line(args);
