@@ -13,6 +13,8 @@
 #include "collectors/processes.hpp"
 #include "collectors/software.hpp"
 #include "collectors/auto_start.hpp"
+#include "collectors/fingerprints.hpp"
+#include "collectors/services.hpp"
 
 namespace hostprint {
 
@@ -22,6 +24,11 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::ProcessesCollector>());
   collectors_.push_back(std::make_unique<collectors::KernelModulesCollector>());
   collectors_.push_back(std::make_unique<collectors::SoftwareCollector>());
+  // After processes and software: it reads both from this scan's inventory.
+  collectors_.push_back(std::make_unique<collectors::ServicesCollector>(
+      settings_.rules ? settings_.rules
+                      : std::make_shared<const collectors::Fingerprints>(collectors::parse_fingerprints(
+                            collectors::builtin_fingerprints_text()))));
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
   for (const auto& c : collectors_) {
     CollectorStatus status;

@@ -4,6 +4,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <memory>
+
+#include "collectors/fingerprints.hpp"
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -20,6 +23,8 @@ struct ScanSettings {
   std::filesystem::path proc = "/proc";
   std::chrono::seconds interval{60};
   std::chrono::milliseconds collector_deadline{20000};
+  // The parsed product rules; null: the rules built in.
+  std::shared_ptr<const collectors::Fingerprints> rules;
 };
 
 class Scanner {

@@ -84,6 +84,13 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
   counts.kernel_module_num = size_of(inventory.kernel_modules);
   counts.app_num = size_of(inventory.software);
   counts.auto_launch_num = size_of(inventory.auto_start_items);
+  if (inventory.services) {
+    for (const auto& s : *inventory.services) {
+      auto& scope = s.container_id.empty() ? counts : snapshot->container.counts;
+      ++(s.category == collectors::ProductCategory::web_service ? scope.web_service_num
+                                                                 : scope.database_num);
+    }
+  }
   if (inventory.processes) {
     for (const auto& p : *inventory.processes)
       ++(p.container_id.empty() ? counts : snapshot->container.counts).process_num;

@@ -15,6 +15,8 @@
 #include "agent/router.hpp"
 #include "agent/scanner.hpp"
 #include "agent/tokens.hpp"
+#include "collectors/bounded_read.hpp"
+#include "collectors/fingerprints.hpp"
 
 namespace hostprint {
 namespace {
@@ -23,8 +25,32 @@ RouterSettings router_settings(const Config& config) {
   return {config.project_id, config.enterprise_project_id, effective_host_id(config)};
 }
 
+// The rules file as configured; the rules built in when the default file is not installed (a
+// build tree). A rules file that is there but wrong stops the agent, naming the key.
+std::shared_ptr<const collectors::Fingerprints> load_rules(const Config& config) {
+  auto read = collectors::read_bounded(config.rules_file, 16u << 20);
+  std::string_view text;
+  if (read.status == collectors::ReadStatus::missing && config.rules_file == Config{}.rules_file) {
+    text = collectors::builtin_fingerprints_text();
+  } else if (read.status != collectors::ReadStatus::ok) {
+    throw ConfigError("rules_file: " + (read.error.empty()
+                                            ? config.rules_file.string() + ": no such file"
+                                            : read.error));
+  } else if (read.file.truncated) {
+    throw ConfigError("rules_file: " + config.rules_file.string() + ": larger than 16 MiB");
+  } else {
+    text = read.file.text;
+  }
+  try {
+    return std::make_shared<const collectors::Fingerprints>(collectors::parse_fingerprints(text));
+  } catch (const collectors::RulesError& e) {
+    throw ConfigError("rules_file: " + config.rules_file.string() + ": " + e.what());
+  }
+}
+
 ScanSettings scan_settings(const Config& config) {
   ScanSettings s;
+  s.rules = load_rules(config);
   s.root = config.root;
   s.interval = std::chrono::seconds(config.scan_interval_s);
   return s;

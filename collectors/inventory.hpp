@@ -9,6 +9,7 @@
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/software.hpp"
+#include "collectors/services.hpp"
 
 namespace hostprint::collectors {
 
@@ -19,6 +20,7 @@ struct Inventory {
   std::shared_ptr<const std::vector<KernelModule>> kernel_modules;
   std::shared_ptr<const std::vector<SoftwarePackage>> software;
   std::shared_ptr<const std::vector<AutoStartItem>> auto_start_items;
+  std::shared_ptr<const std::vector<ServiceInstance>> services;
 };
 
 }  // namespace hostprint::collectors

@@ -12,7 +12,16 @@ ensure_packages() {
   fi
   echo "installing: ${missing[*]}" >&2
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # Servers installed for the tests (nginx, redis) are started by the tests themselves, never by
+  # their packages: policy-rc.d tells the maintainer scripts not to start services.
+  local policy=/usr/sbin/policy-rc.d made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
+  fi
+  local status=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
+  [ -n "$made_policy" ] && rm -f "$policy"
+  return $status
 }
 
 # libsqlite3-dev: the SQLite RPM database reader (Meson option rpmdb; the build goes on without it).
@@ -23,4 +32,4 @@ BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1
 # archives for the JAR reader's tests.
 TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
                rpm db5.3-util sqlite3 gpg debian-archive-keyring
-               default-jdk-headless zip)
+               default-jdk-headless zip nginx-light redis-server)

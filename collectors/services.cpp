@@ -1,0 +1,577 @@
+#include "collectors/services.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "collectors/bounded_read.hpp"
+#include "collectors/inventory.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+std::string_view basename_of(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.starts_with(prefix);
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+bool is_service_category(ProductCategory c) {
+  return c == ProductCategory::web_service || c == ProductCategory::database;
+}
+
+// argv[0] as started: its first space-separated word (a rewritten title keeps it first).
+std::string_view argv0_path(const std::vector<std::string>& argv) {
+  if (argv.empty()) return {};
+  std::string_view a = argv[0];
+  auto space = a.find(' ');
+  return space == std::string_view::npos ? a : a.substr(0, space);
+}
+
+// The arguments, with a rewritten one-string title split back into words.
+std::vector<std::string> words_of(const std::vector<std::string>& argv) {
+  if (argv.size() != 1 || argv[0].find(' ') == std::string::npos) return argv;
+  std::vector<std::string> out;
+  std::string_view s = argv[0];
+  while (!s.empty()) {
+    auto start = s.find_first_not_of(' ');
+    if (start == std::string_view::npos) break;
+    s.remove_prefix(start);
+    auto end = s.find(' ');
+    out.emplace_back(s.substr(0, end));
+    s = end == std::string_view::npos ? std::string_view{} : s.substr(end);
+  }
+  return out;
+}
+
+// Java launcher options that take the next argument as their value.
+constexpr std::array<std::string_view, 17> java_options_with_value = {"-cp",
+                                                                      "-classpath",
+                                                                      "--class-path",
+                                                                      "-p",
+                                                                      "--module-path",
+                                                                      "--upgrade-module-path",
+                                                                      "--add-modules",
+                                                                      "--add-opens",
+                                                                      "--add-exports",
+                                                                      "--add-reads",
+                                                                      "--patch-module",
+                                                                      "--limit-modules",
+                                                                      "--enable-native-access",
+                                                                      "-d",
+                                                                      "--describe-module",
+                                                                      "--source",
+                                                                      "--add-enable-native-access"};
+
+std::vector<std::string> split_path_list(std::string_view s) {
+  std::vector<std::string> out;
+  while (true) {
+    auto colon = s.find(':');
+    auto part = s.substr(0, colon);
+    if (!part.empty()) out.emplace_back(part);
+    if (colon == std::string_view::npos) break;
+    s.remove_prefix(colon + 1);
+  }
+  return out;
+}
+
+void add_error(Outcome& outcome, std::size_t& suppressed, std::string message) {
+  if (outcome.errors.size() < services_max_errors)
+    outcome.error(std::move(message));
+  else
+    ++suppressed;
+}
+
+std::vector<std::string> split_ws(std::string_view line) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+    if (j > i) out.emplace_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+template <typename T>
+std::optional<T> parse_number(std::string_view s, int base = 10) {
+  T value{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
+  if (ec != std::errc{} || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+bool exists_in_root(const std::filesystem::path& root, const std::string& path) {
+  return read_in_root(root, path, 1).status == ReadStatus::ok;
+}
+
+}  // namespace
+
+std::vector<std::string> split_cmdline(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
+  if (text.empty()) return out;
+  while (true) {
+    auto nul = text.find('\0');
+    out.emplace_back(text.substr(0, nul));
+    if (nul == std::string_view::npos) break;
+    text.remove_prefix(nul + 1);
+  }
+  // A rewritten title may leave trailing blank arguments (the padding of the old argv area).
+  while (!out.empty() && out.back().find_first_not_of(' ') == std::string::npos) out.pop_back();
+  return out;
+}
+
+std::optional<int> parse_stat_ppid(std::string_view stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  auto fields = split_ws(stat.substr(close + 1));
+  if (fields.size() < 2) return std::nullopt;
+  auto ppid = parse_number<int>(fields[1]);
+  if (!ppid || *ppid < 0) return std::nullopt;
+  return ppid;
+}
+
+JavaLaunch parse_java_args(const std::vector<std::string>& argv) {
+  JavaLaunch launch;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    std::string_view a = argv[i];
+    auto value_after = [&]() -> std::optional<std::string_view> {
+      if (i + 1 >= argv.size()) return std::nullopt;
+      return std::string_view(argv[++i]);
+    };
+    if (a == "-jar") {
+      if (auto v = value_after()) launch.jar = std::string(*v);
+      return launch;
+    }
+    if (a == "-m" || a == "--module" || a.starts_with("--module=")) {
+      std::optional<std::string_view> v;
+      if (a.starts_with("--module="))
+        v = a.substr(9);
+      else
+        v = value_after();
+      if (v) {
+        auto slash = v->find('/');
+        launch.module = std::string(v->substr(0, slash));
+        if (slash != std::string_view::npos) launch.main_class = std::string(v->substr(slash + 1));
+      }
+      return launch;
+    }
+    if (a == "-cp" || a == "-classpath" || a == "--class-path") {
+      if (auto v = value_after()) launch.class_path = split_path_list(*v);
+      continue;
+    }
+    if (a.starts_with("--class-path=")) {
+      launch.class_path = split_path_list(a.substr(13));
+      continue;
+    }
+    if (std::find(java_options_with_value.begin(), java_options_with_value.end(), a) !=
+        java_options_with_value.end()) {
+      value_after();
+      continue;
+    }
+    if (a.starts_with("-") || a.starts_with("@")) continue;  // options; argfiles are not opened
+    launch.main_class = std::string(a);
+    return launch;
+  }
+  return launch;
+}
+
+const ProductRule* match_service_rule(const Fingerprints& rules, const ProcessFacts& process) {
+  std::string_view exe_name = basename_of(process.exe);
+  std::string_view started = argv0_path(process.argv);
+  std::string_view started_name = basename_of(started);
+  bool jvm = exe_name == "java";
+  std::optional<JavaLaunch> java;
+  if (jvm) java = parse_java_args(process.argv);
+  for (const auto& rule : rules.products) {
+    if (!is_service_category(rule.category)) continue;
+    bool match = false;
+    if (!exe_name.empty() && contains(rule.executables, exe_name)) match = true;
+    if (!match && !started_name.empty() && contains(rule.executables, started_name)) match = true;
+    if (!match && !started_name.empty())
+      for (const auto& prefix : rule.argv0)
+        if (!prefix.empty() && starts_with(started_name, prefix)) match = true;
+    if (!match && java) {
+      if (!java->main_class.empty() && contains(rule.main_classes, java->main_class)) match = true;
+      if (!match && !java->jar.empty() && contains(rule.jars, basename_of(java->jar))) match = true;
+      for (const auto& entry : java->class_path)
+        if (!match && contains(rule.jars, basename_of(entry))) match = true;
+    }
+    if (match && !rule.path_contains.empty()) {
+      match = std::any_of(
+          rule.path_contains.begin(), rule.path_contains.end(),
+          [&](const std::string& p) { return process.exe.find(p) != std::string::npos; });
+    }
+    if (match) return &rule;
+  }
+  return nullptr;
+}
+
+std::vector<MatchedService> match_services(const Fingerprints& rules,
+                                           const std::vector<ProcessFacts>& processes) {
+  std::vector<const ProductRule*> matched(processes.size(), nullptr);
+  std::unordered_map<int, std::size_t> by_pid;
+  for (std::size_t i = 0; i < processes.size(); ++i) {
+    matched[i] = match_service_rule(rules, processes[i]);
+    by_pid.emplace(processes[i].pid, i);
+  }
+  // The master of each matching process: walk up while the parent matches the same product.
+  std::vector<std::size_t> master(processes.size());
+  for (std::size_t i = 0; i < processes.size(); ++i) {
+    if (!matched[i]) continue;
+    std::size_t current = i;
+    for (std::size_t steps = 0; steps < processes.size(); ++steps) {
+      const auto& p = processes[current];
+      if (p.ppid == p.pid) break;
+      auto parent = by_pid.find(p.ppid);
+      if (parent == by_pid.end() || matched[parent->second] != matched[i]) break;
+      current = parent->second;
+    }
+    master[i] = current;
+  }
+  std::map<int, MatchedService> services;  // by the master's pid
+  for (std::size_t i = 0; i < processes.size(); ++i) {
+    if (!matched[i] || master[i] != i) continue;
+    services[processes[i].pid] = MatchedService{i, matched[i], {i}};
+  }
+  for (std::size_t i = 0; i < processes.size(); ++i) {
+    if (!matched[i] || master[i] == i) continue;
+    auto it = services.find(processes[master[i]].pid);
+    if (it != services.end()) it->second.members.push_back(i);
+  }
+  std::vector<MatchedService> out;
+  out.reserve(services.size());
+  for (auto& [pid, service] : services) out.push_back(std::move(service));
+  return out;
+}
+
+std::string config_from_cmdline(const ProductRule& rule, const std::vector<std::string>& argv) {
+  auto words = words_of(argv);
+  auto option_value = [&](std::string_view option) -> std::string {
+    for (std::size_t i = 1; i < words.size(); ++i) {
+      if (words[i] == option && i + 1 < words.size()) return words[i + 1];
+      if (words[i].size() > option.size() && words[i].starts_with(option) && option.size() == 2)
+        return words[i].substr(2);  // -cFILE
+    }
+    return {};
+  };
+  if (rule.config == "nginx") return option_value("-c");
+  if (rule.config == "apache") {
+    std::string file = option_value("-f");
+    std::string root = option_value("-d");
+    if (!file.empty() && file[0] != '/' && !root.empty()) file = root + "/" + file;
+    return file;
+  }
+  if (rule.config == "tomcat") {
+    std::string base, home;
+    for (const auto& w : words) {
+      if (w.starts_with("-Dcatalina.base=")) base = w.substr(16);
+      if (w.starts_with("-Dcatalina.home=")) home = w.substr(16);
+    }
+    if (base.empty()) base = home;
+    return base.empty() ? std::string{} : base + "/conf/server.xml";
+  }
+  if (rule.name == "PostgreSQL") {
+    for (std::size_t i = 1; i < words.size(); ++i) {
+      std::string_view w = words[i];
+      if (w == "-c" && i + 1 < words.size() && words[i + 1].starts_with("config_file="))
+        return words[i + 1].substr(12);
+      for (std::string_view o : {"--config-file=", "--config_file=", "-cconfig_file="})
+        if (w.starts_with(o)) return std::string(w.substr(o.size()));
+    }
+    std::string data = option_value("-D");
+    return data.empty() ? std::string{} : data + "/postgresql.conf";
+  }
+  if (rule.name == "Redis") {
+    for (std::size_t i = 1; i < words.size(); ++i) {
+      if (words[i].starts_with("-")) break;
+      if (words[i].ends_with(".conf")) return words[i];
+    }
+    return {};
+  }
+  return {};
+}
+
+std::optional<ProcNetSocket> parse_proc_net_socket(std::string_view line) {
+  auto fields = split_ws(line);
+  if (fields.size() < 10 || fields[0].empty() || fields[0].back() != ':') return std::nullopt;
+  if (!parse_number<unsigned>(std::string_view(fields[0]).substr(0, fields[0].size() - 1)))
+    return std::nullopt;
+  std::string_view local = fields[1];
+  auto colon = local.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto port = parse_number<std::uint16_t>(local.substr(colon + 1), 16);
+  auto state = parse_number<std::uint8_t>(fields[3], 16);
+  auto inode = parse_number<std::uint64_t>(fields[9]);
+  if (!port || !state || !inode) return std::nullopt;
+  return ProcNetSocket{*port, *state, *inode};
+}
+
+std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
+  if (!link.starts_with("socket:[") || !link.ends_with("]")) return std::nullopt;
+  return parse_number<std::uint64_t>(link.substr(8, link.size() - 9));
+}
+
+bool dpkg_list_has_path(std::string_view list, std::string_view path) {
+  if (path.empty() || path[0] != '/') return false;
+  std::string alternate;
+  if (path.starts_with("/usr/"))
+    alternate = std::string(path.substr(4));
+  else
+    alternate = "/usr" + std::string(path);
+  bool found = false;
+  for_each_line(list, 4096, [&](std::string_view line, bool) {
+    if (line == path || line == alternate) found = true;
+  });
+  return found;
+}
+
+ServicesCollector::ServicesCollector(std::shared_ptr<const Fingerprints> rules)
+    : rules_(std::move(rules)) {}
+
+namespace {
+
+struct SocketTable {
+  std::unordered_map<std::uint64_t, ListeningPort> open;  // by inode
+};
+
+// The open sockets of the network namespace that `pid` is in, read from /proc/<pid>/net.
+SocketTable read_socket_table(const std::filesystem::path& proc_pid, Outcome& outcome,
+                              std::size_t& suppressed) {
+  SocketTable table;
+  constexpr std::array<std::pair<const char*, PortType>, 4> files = {
+      std::pair{"tcp", PortType::tcp}, std::pair{"tcp6", PortType::tcp6},
+      std::pair{"udp", PortType::udp}, std::pair{"udp6", PortType::udp6}};
+  for (auto [file, type] : files) {
+    auto path = proc_pid / "net" / file;
+    auto r = read_bounded(path, services_max_proc_net_bytes);
+    if (r.status == ReadStatus::missing) continue;
+    if (r.status != ReadStatus::ok) {
+      add_error(outcome, suppressed, r.error);
+      continue;
+    }
+    if (r.file.truncated)
+      add_error(outcome, suppressed, path.string() + ": larger than the bound, rest not read");
+    for_each_line(r.file.text, proc_net_max_line, [&](std::string_view line, bool) {
+      auto s = parse_proc_net_socket(line);
+      if (s && is_open_port(type, s->state, s->local_port))
+        table.open.emplace(s->inode, ListeningPort{type, s->local_port});
+    });
+  }
+  return table;
+}
+
+// Socket inodes among the open files of a process (at most services_max_fds entries).
+void socket_inodes(const std::filesystem::path& proc_pid, std::vector<std::uint64_t>& out,
+                   Outcome& outcome, std::size_t& suppressed) {
+  auto fd_dir = proc_pid / "fd";
+  DIR* dir = ::opendir(fd_dir.c_str());
+  if (!dir) return;  // gone, or not ours to read
+  std::size_t seen = 0;
+  int dfd = ::dirfd(dir);
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    if (++seen > services_max_fds) {
+      add_error(outcome, suppressed,
+                fd_dir.string() + ": more than " + std::to_string(services_max_fds) +
+                    " open files, the rest not looked at");
+      break;
+    }
+    char link[64];
+    ssize_t n = ::readlinkat(dfd, entry->d_name, link, sizeof link);
+    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof link) continue;
+    if (auto inode = parse_socket_link(std::string_view(link, static_cast<std::size_t>(n))))
+      out.push_back(*inode);
+  }
+  ::closedir(dir);
+}
+
+std::string read_link(const std::filesystem::path& path) {
+  char buf[256];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return {};
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+Outcome ServicesCollector::collect(const ScanContext& context) {
+  Outcome outcome;
+  try {
+    if (!rules_) {
+      outcome.fail("services: no product rules");
+      return outcome;
+    }
+    if (!context.found || !context.found->processes) {
+      outcome.fail("services: the process table of this scan is not available");
+      return outcome;
+    }
+    std::size_t suppressed = 0;
+    const auto& rules = *rules_;
+
+    // Names that make a process a candidate, from the rules.
+    std::unordered_set<std::string> names{"java"};
+    std::vector<std::string> argv0_words;
+    for (const auto& rule : rules.products) {
+      if (!is_service_category(rule.category)) continue;
+      for (const auto& e : rule.executables) names.insert(e);
+      for (const auto& prefix : rule.argv0) {
+        auto end = prefix.find_first_of("_-");
+        auto word = prefix.substr(0, end);
+        if (!word.empty()) argv0_words.push_back(word);
+      }
+    }
+    std::unordered_set<std::string> comm_names;  // what /proc/<pid>/comm shows (15 bytes)
+    for (const auto& n : names) comm_names.insert(n.substr(0, 15));
+
+    std::vector<ProcessFacts> facts;
+    for (const auto& process : *context.found->processes) {
+      if (context.expired()) {
+        outcome.fail("services: deadline reached while reading processes");
+        return outcome;
+      }
+      auto proc_pid = context.proc / std::to_string(process.pid);
+      std::string name(basename_of(process.exe));
+      bool candidate = names.contains(name);
+      for (const auto& word : argv0_words)
+        if (!candidate && !name.empty() && name.starts_with(word)) candidate = true;
+      if (!candidate) {
+        auto comm = read_bounded(proc_pid / "comm", 64);
+        if (comm.status != ReadStatus::ok) continue;
+        std::string_view c = comm.file.text;
+        while (!c.empty() && c.back() == '\n') c.remove_suffix(1);
+        if (!comm_names.contains(std::string(c))) continue;
+      }
+      auto stat = read_bounded(proc_pid / "stat", 4096);
+      if (stat.status != ReadStatus::ok) continue;  // gone since the process table was read
+      auto ppid = parse_stat_ppid(stat.file.text);
+      if (!ppid) {
+        add_error(outcome, suppressed, (proc_pid / "stat").string() + ": no parent pid in it");
+        continue;
+      }
+      auto cmdline = read_bounded(proc_pid / "cmdline", services_max_cmdline);
+      if (cmdline.status == ReadStatus::error) add_error(outcome, suppressed, cmdline.error);
+      if (cmdline.file.truncated)
+        add_error(outcome, suppressed,
+                  (proc_pid / "cmdline").string() + ": longer than " +
+                      std::to_string(services_max_cmdline) + " bytes, the rest not read");
+      facts.push_back(ProcessFacts{process.pid, *ppid, process.exe,
+                                   split_cmdline(cmdline.file.text), process.container_id});
+    }
+
+    auto matched = match_services(rules, facts);
+    const auto* software = context.found->software.get();
+    std::map<std::string, SocketTable> tables;  // by network namespace
+    auto instances = std::make_shared<std::vector<ServiceInstance>>();
+    for (const auto& m : matched) {
+      if (context.expired()) {
+        outcome.fail("services: deadline reached while reading instances");
+        return outcome;
+      }
+      const auto& master = facts[m.master];
+      ServiceInstance instance;
+      instance.product = m.rule->name;
+      instance.category = m.rule->category;
+      instance.pid = master.pid;
+      instance.exe = master.exe;
+      instance.container_id = master.container_id;
+
+      // Version: the first of the rule's packages that is installed and (for dpkg, where its file
+      // list can be read) owns the executable. A container's packages are not the host's.
+      if (software && master.container_id.empty()) {
+        std::string started(argv0_path(master.argv));
+        for (const auto& wanted : m.rule->packages) {
+          bool done = false;
+          for (const auto& pkg : *software) {
+            if (pkg.name != wanted) continue;
+            if (pkg.manager != "dpkg" && pkg.manager != "rpm" && pkg.manager != "apk") continue;
+            if (pkg.manager == "dpkg") {
+              std::optional<bool> owns;
+              for (const auto& list :
+                   {"var/lib/dpkg/info/" + pkg.name + ":" + pkg.architecture + ".list",
+                    "var/lib/dpkg/info/" + pkg.name + ".list"}) {
+                auto r = read_in_root(context.root, list, services_max_list_bytes);
+                if (r.status != ReadStatus::ok) continue;
+                owns = dpkg_list_has_path(r.file.text, master.exe) ||
+                       dpkg_list_has_path(r.file.text, started);
+                break;
+              }
+              if (owns && !*owns) continue;  // installed, but another program
+            }
+            instance.version = pkg.version;
+            done = true;
+            break;
+          }
+          if (done) break;
+        }
+      }
+
+      instance.config_file = config_from_cmdline(*m.rule, master.argv);
+      if (instance.config_file.empty()) {
+        const std::filesystem::path& root = context.root;
+        if (m.rule->config == "nginx") {
+          instance.config_file = "/etc/nginx/nginx.conf";
+        } else if (m.rule->config == "apache") {
+          for (const char* candidate : {"/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"})
+            if (exists_in_root(root, candidate)) {
+              instance.config_file = candidate;
+              break;
+            }
+        }
+      }
+
+      // Listening ports of the master and its workers.
+      auto master_proc = context.proc / std::to_string(master.pid);
+      std::vector<std::uint64_t> inodes;
+      for (auto member : m.members)
+        socket_inodes(context.proc / std::to_string(facts[member].pid), inodes, outcome,
+                      suppressed);
+      if (!inodes.empty()) {
+        std::string ns = read_link(master_proc / "ns" / "net");
+        auto it = tables.find(ns);
+        if (it == tables.end() || ns.empty())
+          it = tables.insert_or_assign(ns, read_socket_table(master_proc, outcome, suppressed))
+                   .first;
+        std::set<ListeningPort> ports;
+        for (auto inode : inodes) {
+          auto found = it->second.open.find(inode);
+          if (found != it->second.open.end()) ports.insert(found->second);
+        }
+        instance.ports.assign(ports.begin(), ports.end());
+      }
+      instances->push_back(std::move(instance));
+    }
+    if (suppressed > 0)
+      outcome.error("services: " + std::to_string(suppressed) + " more errors not listed");
+    services_ = std::move(instances);
+  } catch (const std::exception& e) {
+    outcome.fail(std::string("services: ") + e.what());
+  } catch (...) {
+    outcome.fail("services: unexpected failure");
+  }
+  return outcome;
+}
+
+void ServicesCollector::publish(Inventory& inventory) const {
+  inventory.services = services_;
+}
+
+}  // namespace hostprint::collectors

@@ -1,0 +1,134 @@
+#pragma once
+// Running web services and databases: one instance per master process, recognised from the process
+// table by the product rules (fingerprints.json), with version, configuration file and ports.
+//
+// What is read, and for which processes (the process table itself comes from ProcessesCollector):
+//  - /proc/<pid>/comm of every process whose executable's file name is not already a candidate
+//    (at most 64 bytes): a program started through a symlink (Debian's /usr/bin/redis-server ->
+//    redis-check-rdb) is recognised by the name it was started as;
+//  - /proc/<pid>/cmdline (at most 128 KiB) and /proc/<pid>/stat (its parent) of candidates only:
+//    processes whose executable (or comm) is named in a web_service or database rule, JVMs
+//    (`java`), and processes whose executable's name starts with the first word of an argv0 prefix
+//    (Oracle's `ora_pmon_` -> `oracle`, ClickHouse's `clickhouse-server` -> `clickhouse`);
+//  - /proc/<pid>/fd of instances and their workers (at most 4096 entries each) and
+//    /proc/<pid>/net/{tcp,tcp6,udp,udp6} once per network namespace, for the listening ports;
+//  - var/lib/dpkg/info/<package>[:<arch>].list under the root, to confirm which package owns the
+//    executable. Nothing is ever run.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectors/collector.hpp"
+#include "collectors/fingerprints.hpp"
+#include "collectors/listening_ports.hpp"
+
+namespace hostprint::collectors {
+
+struct ServiceInstance {
+  std::string product;  // the rule's name: "Nginx", "Redis", ...
+  ProductCategory category = ProductCategory::web_service;
+  int pid = 0;  // the master process
+  std::string exe;
+  std::string container_id;          // empty: the host's
+  std::string version;               // of the package that owns the executable; empty when unknown
+  std::string config_file;           // empty when the product has none or it is not known
+  std::vector<ListeningPort> ports;  // of the master and its workers; distinct, sorted
+  friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
+};
+
+// Bounds.
+inline constexpr std::size_t services_max_cmdline = 128 * 1024;
+inline constexpr std::size_t services_max_fds = 4096;              // fd entries read per process
+inline constexpr std::size_t services_max_list_bytes = 16u << 20;  // a dpkg .list file
+inline constexpr std::size_t services_max_proc_net_bytes = 64u << 20;
+inline constexpr std::size_t services_max_errors = 100;
+
+// What a JVM's command line says it runs. Options and their values are skipped; `@argfiles` are
+// not opened (left alone). The first argument that is not an option is the main class; `-jar X`
+// runs X; `-m module/class` (or `--module`) names the class after the '/'.
+struct JavaLaunch {
+  std::string main_class;               // empty with -jar, or -m without a class
+  std::string jar;                      // the -jar argument as written
+  std::string module;                   // the -m module (without the class)
+  std::vector<std::string> class_path;  // entries of -cp / -classpath / --class-path
+};
+// `argv[0]` is the java launcher itself.
+JavaLaunch parse_java_args(const std::vector<std::string>& argv);
+
+// Splits /proc/<pid>/cmdline (NUL-separated, maybe NUL-padded). A program that rewrote its title
+// into one space-separated string (nginx: "nginx: master process ...") comes out as one argument.
+std::vector<std::string> split_cmdline(std::string_view text);
+
+// The parent pid from /proc/<pid>/stat: the second field after the last ')'.
+std::optional<int> parse_stat_ppid(std::string_view stat);
+
+// What the matcher knows of one candidate process.
+struct ProcessFacts {
+  int pid = 0;
+  int ppid = 0;
+  std::string exe;                // path of the executable
+  std::vector<std::string> argv;  // from cmdline
+  std::string container_id;
+};
+
+// The first web_service or database rule (in file order) that recognises the process, or null:
+//  - the file name of the executable, or the one argv[0] was started as, is in `executables`;
+//  - argv[0]'s file name starts with an `argv0` prefix;
+//  - a JVM (executable `java`) whose main class is in `main_classes`, or whose -jar or class path
+//    entry's file name is in `jars`;
+// and when the rule has `path_contains`, the executable's path holds one of them.
+const ProductRule* match_service_rule(const Fingerprints& rules, const ProcessFacts& process);
+
+// One recognised master and the processes of the same product under it (its workers).
+struct MatchedService {
+  std::size_t master = 0;  // index into the facts
+  const ProductRule* rule = nullptr;
+  std::vector<std::size_t> members;  // the master and its workers (indexes), master first
+};
+
+// Matches every process and groups them: a matching process whose parent matches the same product
+// is a worker of that parent's master, not an instance of its own. Ordered by the master's pid.
+std::vector<MatchedService> match_services(const Fingerprints& rules,
+                                           const std::vector<ProcessFacts>& processes);
+
+// The configuration file a process of `rule` loads, from its command line (nginx -c, httpd -f,
+// postgres -D / config_file=, redis' first *.conf argument, Tomcat's -Dcatalina.base). Defaults
+// that depend on files existing are not applied here; empty when the command line does not say.
+std::string config_from_cmdline(const ProductRule& rule, const std::vector<std::string>& argv);
+
+// One socket of /proc/net/{tcp,tcp6,udp,udp6}.
+struct ProcNetSocket {
+  std::uint16_t local_port = 0;
+  std::uint8_t state = 0;
+  std::uint64_t inode = 0;
+};
+// A socket line (inode is the 10th field); nothing for the header, blank or malformed lines.
+std::optional<ProcNetSocket> parse_proc_net_socket(std::string_view line);
+
+// "socket:[12345]" -> 12345.
+std::optional<std::uint64_t> parse_socket_link(std::string_view link);
+
+// Whether a dpkg .list file names `path` (also with or without the /usr prefix of a merged /usr).
+bool dpkg_list_has_path(std::string_view list, std::string_view path);
+
+class ServicesCollector final : public Collector {
+ public:
+  explicit ServicesCollector(std::shared_ptr<const Fingerprints> rules);
+  std::string_view name() const override { return "services"; }
+  Outcome collect(const ScanContext& context) override;
+  void publish(Inventory& inventory) const override;
+  std::size_t item_count() const override { return services_->size(); }
+  // The last good result, sorted by master pid.
+  const std::shared_ptr<const std::vector<ServiceInstance>>& services() const { return services_; }
+
+ private:
+  std::shared_ptr<const Fingerprints> rules_;
+  std::shared_ptr<const std::vector<ServiceInstance>> services_ =
+      std::make_shared<std::vector<ServiceInstance>>();
+};
+
+}  // namespace hostprint::collectors

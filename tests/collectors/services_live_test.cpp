@@ -1,0 +1,239 @@
+// Real Nginx and Redis from Debian's packages, started by the test as plain processes on loopback
+// ports in fresh PID and network namespaces, recognised as exactly one instance each.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "collectors/fingerprints.hpp"
+#include "collectors/inventory.hpp"
+#include "collectors/processes.hpp"
+#include "collectors/services.hpp"
+#include "collectors/software.hpp"
+#include "tests/integration/agent_harness.hpp"
+#include "tests/namespaces.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* o = std::freopen(log.c_str(), "a", stdout);
+    FILE* e = std::freopen(log.c_str(), "a", stderr);
+    (void)o;
+    (void)e;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool accepts(unsigned short port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Children of `parent` in the process table (this PID namespace's /proc).
+int children_of(pid_t parent) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    auto ppid = parse_stat_ppid(stat);
+    if (ppid && *ppid == parent) ++n;
+  }
+  return n;
+}
+
+std::string ports_text(const std::vector<ListeningPort>& ports) {
+  std::string out;
+  for (const auto& p : ports) {
+    if (!out.empty()) out += ",";
+    out += std::string(to_string(p.type)) + ":" + std::to_string(p.port);
+  }
+  return out;
+}
+
+std::string package_version(const std::string& package) {
+  auto r = test::run_program({"dpkg-query", "-W", "-f=${Version}", package});
+  return r.exit_code == 0 ? r.out : "";
+}
+
+// The package that owns a file, by dpkg's own account.
+std::string owner_of(const std::string& path) {
+  auto r = test::run_program({"dpkg-query", "-S", path});
+  return r.exit_code == 0 ? r.out.substr(0, r.out.find(':')) : "";
+}
+
+TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
+  if (!fs::exists("/usr/sbin/nginx") || !fs::exists("/usr/bin/redis-server"))
+    GTEST_SKIP() << "nginx and redis-server are not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi", "redis", "fake"})
+    fs::create_directories(dir / sub);
+  const std::string d = dir.string();
+  const fs::path conf = work.write("nginx.conf",
+                                   "worker_processes 2;\n"
+                                   "pid " +
+                                       d +
+                                       "/nginx.pid;\n"
+                                       "error_log " +
+                                       d +
+                                       "/error.log;\n"
+                                       "events { worker_connections 64; }\n"
+                                       "http {\n"
+                                       "  access_log off;\n"
+                                       "  client_body_temp_path " +
+                                       d +
+                                       "/body;\n"
+                                       "  proxy_temp_path " +
+                                       d +
+                                       "/proxy;\n"
+                                       "  fastcgi_temp_path " +
+                                       d +
+                                       "/fastcgi;\n"
+                                       "  uwsgi_temp_path " +
+                                       d +
+                                       "/uwsgi;\n"
+                                       "  scgi_temp_path " +
+                                       d +
+                                       "/scgi;\n"
+                                       "  server { listen 127.0.0.1:18080; root " +
+                                       d +
+                                       "/www; }\n"
+                                       "}\n");
+  // A lookalike: a copy of sleep named redis-server. Recognition is by executable name (assets.md),
+  // so it is an instance of Redis; but no package owns it, so it has no version.
+  fs::copy_file("/bin/sleep", dir / "fake" / "redis-server");
+  fs::permissions(dir / "fake" / "redis-server", fs::perms::owner_all);
+
+  int rc = test::run_in_namespaces([&]() -> int {
+    // This process is pid 1 of the namespace: when it ends, everything started here ends too.
+    std::vector<pid_t> started;
+    auto stop_all = [&] {
+      for (pid_t p : started) ::kill(p, SIGKILL);
+      for (pid_t p : started) ::waitpid(p, nullptr, 0);
+    };
+    pid_t nginx =
+        spawn({"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
+              dir / "nginx.out");
+    started.push_back(nginx);
+    pid_t redis =
+        spawn({"/usr/bin/redis-server", "--port", "16379", "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--daemonize", "no", "--dir", d + "/redis"},
+              dir / "redis.out");
+    started.push_back(redis);
+    pid_t fake = spawn({(dir / "fake" / "redis-server").string(), "60"}, dir / "fake.out");
+    started.push_back(fake);
+
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!(accepts(18080) && accepts(16379) && children_of(nginx) >= 2)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        stop_all();
+        return 10;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+
+    ScanContext context;
+    Inventory found;
+    ProcessesCollector processes;
+    SoftwareCollector software;
+    if (!processes.collect(context).complete) return (stop_all(), 11);
+    if (!software.collect(context).complete) return (stop_all(), 12);
+    processes.publish(found);
+    software.publish(found);
+    context.found = &found;
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    auto outcome = services.collect(context);
+    Inventory result;
+    services.publish(result);
+
+    std::ofstream out(dir / "result");
+    out << "pids\t" << nginx << "\t" << redis << "\t" << fake << "\n";
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *result.services)
+      out << "service\t" << s.product << "\t" << to_string(s.category) << "\t" << s.pid << "\t"
+          << s.exe << "\t" << s.version << "\t" << s.config_file << "\t" << ports_text(s.ports)
+          << "\t" << s.container_id << "\t\n";
+    out.close();
+    // The same through the agent: the counts of the API.
+    auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
+                                    (dir / "state").string(), "/v5/p/asset/statistics"});
+    std::ofstream(dir / "query") << query.out;
+    stop_all();
+    return outcome.complete ? 0 : 13;
+  });
+  auto slurp = [&](const char* name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("nginx.out") << slurp("redis.out") << slurp("error.log")
+                   << slurp("result");
+
+  std::ifstream in(dir / "result");
+  std::vector<std::vector<std::string>> services;
+  std::string nginx_pid, redis_pid, fake_pid;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> fields;
+    std::stringstream ss(line);
+    for (std::string f; std::getline(ss, f, '\t');) fields.push_back(f);
+    if (fields[0] == "pids") {
+      nginx_pid = fields[1];
+      redis_pid = fields[2];
+      fake_pid = fields[3];
+    } else if (fields[0] == "service") {
+      fields.resize(9);
+      services.push_back(fields);
+    } else {
+      ADD_FAILURE() << line;
+    }
+  }
+  const std::string nginx_version = package_version(owner_of("/usr/sbin/nginx"));
+  const std::string redis_version = package_version("redis-server");
+  ASSERT_FALSE(nginx_version.empty());
+  ASSERT_FALSE(redis_version.empty());
+  // By master pid: nginx, then the real redis, then the lookalike (started in that order).
+  using Row = std::vector<std::string>;
+  ASSERT_EQ(services.size(), 3u) << slurp("result");
+  auto counts = boost::json::parse(slurp("query")).as_object();
+  EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
+  EXPECT_EQ(counts.at("database_num").as_int64(), 2) << slurp("query");
+  EXPECT_EQ(services[0], (Row{"service", "Nginx", "web_service", nginx_pid, "/usr/sbin/nginx",
+                              nginx_version, conf.string(), "TCP:18080", ""}));
+  // Debian's /usr/bin/redis-server is a link to redis-check-rdb: the executable is the target.
+  EXPECT_EQ(services[1], (Row{"service", "Redis", "database", redis_pid,
+                              fs::canonical("/usr/bin/redis-server").string(), redis_version, "",
+                              "TCP:16379", ""}));
+  EXPECT_EQ(services[2], (Row{"service", "Redis", "database", fake_pid,
+                              (dir / "fake" / "redis-server").string(), "", "", "", ""}));
+}
+
+}  // namespace
+}  // namespace hostprint::collectors

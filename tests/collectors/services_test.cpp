@@ -1,0 +1,297 @@
+// Recognising web services and databases in a process table: pure parts.
+#include "collectors/services.hpp"
+
+#include <gtest/gtest.h>
+
+#include "collectors/fingerprints.hpp"
+#include "collectors/inventory.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+using Args = std::vector<std::string>;
+
+const Fingerprints& builtin() {
+  static const Fingerprints rules = parse_fingerprints(builtin_fingerprints_text());
+  return rules;
+}
+
+TEST(ServicesJava, MainClassAfterClassPath) {
+  auto l = parse_java_args({"/usr/bin/java", "-Xmx1g", "-cp", "/a/b.jar:/c/d.jar", "-Dx=y",
+                            "org.apache.catalina.startup.Bootstrap", "start"});
+  EXPECT_EQ(l.main_class, "org.apache.catalina.startup.Bootstrap");
+  EXPECT_EQ(l.class_path, (Args{"/a/b.jar", "/c/d.jar"}));
+  EXPECT_EQ(l.jar, "");
+}
+
+TEST(ServicesJava, ClassPathSpellings) {
+  EXPECT_EQ(parse_java_args({"java", "-classpath", "x.jar", "Main"}).class_path, (Args{"x.jar"}));
+  EXPECT_EQ(parse_java_args({"java", "--class-path", "x.jar", "Main"}).main_class, "Main");
+  EXPECT_EQ(parse_java_args({"java", "--class-path=y.jar", "Main"}).class_path, (Args{"y.jar"}));
+}
+
+TEST(ServicesJava, OptionsWithValuesAreSkipped) {
+  auto l = parse_java_args({"java", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-p", "mods",
+                            "--add-modules", "ALL-SYSTEM", "--add-exports", "a/b=c",
+                            "weblogic.Server", "-cp", "ignored"});
+  EXPECT_EQ(l.main_class, "weblogic.Server");
+  EXPECT_TRUE(l.class_path.empty());  // after the main class: the program's own arguments
+}
+
+TEST(ServicesJava, Jar) {
+  auto l =
+      parse_java_args({"java", "-Xms1g", "-jar", "/opt/jetty/start.jar", "jetty.http.port=8080"});
+  EXPECT_EQ(l.jar, "/opt/jetty/start.jar");
+  EXPECT_EQ(l.main_class, "");
+}
+
+TEST(ServicesJava, Module) {
+  auto l = parse_java_args({"java", "--module-path", "mods", "-m", "app.server/com.x.Main", "-cp"});
+  EXPECT_EQ(l.module, "app.server");
+  EXPECT_EQ(l.main_class, "com.x.Main");
+  auto bare = parse_java_args({"java", "--module=app.only"});
+  EXPECT_EQ(bare.module, "app.only");
+  EXPECT_EQ(bare.main_class, "");
+}
+
+TEST(ServicesJava, ArgFilesAreLeftAlone) {
+  auto l = parse_java_args({"java", "@/etc/app/jvm.args", "@more", "com.x.Main"});
+  EXPECT_EQ(l.main_class, "com.x.Main");
+  EXPECT_EQ(parse_java_args({"java", "@only"}).main_class, "");
+  EXPECT_EQ(parse_java_args({"java", "-cp"}).main_class, "");  // value missing: nothing
+}
+
+TEST(ServicesCmdline, Split) {
+  EXPECT_EQ(split_cmdline(std::string_view("a\0b\0\0c\0", 7)), (Args{"a", "b", "", "c"}));
+  EXPECT_EQ(split_cmdline(""), Args{});
+  // nginx' rewritten title with the old area's padding.
+  EXPECT_EQ(split_cmdline(std::string_view("nginx: master process nginx -c /x.conf\0\0\0", 41)),
+            (Args{"nginx: master process nginx -c /x.conf"}));
+}
+
+TEST(ServicesStat, ParentAfterLastParen) {
+  EXPECT_EQ(parse_stat_ppid("123 (nginx) S 45 123 123 0 -1"), 45);
+  EXPECT_EQ(parse_stat_ppid("7 (a) b) (c) R 1 7 7"), 1);
+  EXPECT_EQ(parse_stat_ppid("7 (x"), std::nullopt);
+  EXPECT_EQ(parse_stat_ppid("7 (x) S"), std::nullopt);
+  EXPECT_EQ(parse_stat_ppid("7 (x) S -3"), std::nullopt);
+}
+
+ProcessFacts proc(int pid, int ppid, std::string exe, Args argv = {}) {
+  if (argv.empty()) argv = {exe};
+  return ProcessFacts{pid, ppid, std::move(exe), std::move(argv), ""};
+}
+
+std::string match_name(const ProcessFacts& p) {
+  auto* rule = match_service_rule(builtin(), p);
+  return rule ? rule->name : "";
+}
+
+TEST(ServicesMatch, ExecutableAndPathContains) {
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/sbin/nginx")), "Nginx");
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/local/openresty/nginx/sbin/nginx")), "OpenResty");
+  EXPECT_EQ(match_name(proc(1, 0, "/opt/tengine/sbin/nginx")), "Tengine");
+  EXPECT_EQ(match_name(proc(1, 0, "/opt/IBM/HTTPServer/bin/httpd")), "IHS");
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/sbin/httpd")), "Apache httpd");
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/lib/erlang/erts/bin/beam.smp")), "");
+  EXPECT_EQ(match_name(proc(1, 0, "/opt/couchdb/erts/bin/beam.smp")), "CouchDB");
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/bin/bash")), "");
+  // Kibana is a web application, not a service: not matched here.
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/share/kibana/node/bin/node")), "");
+}
+
+TEST(ServicesMatch, StartedThroughASymlink) {
+  // Debian: /usr/bin/redis-server -> redis-check-rdb; the title is rewritten to "path addr".
+  EXPECT_EQ(
+      match_name(proc(1, 0, "/usr/bin/redis-check-rdb", {"/usr/bin/redis-server 127.0.0.1:6379"})),
+      "Redis");
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/bin/redis-check-rdb", {"redis-check-rdb", "x.rdb"})), "");
+}
+
+TEST(ServicesMatch, Argv0Prefixes) {
+  EXPECT_EQ(match_name(proc(1, 0, "/u01/app/oracle/bin/oracle", {"ora_pmon_ORCL"})), "Oracle");
+  EXPECT_EQ(match_name(proc(1, 0, "/u01/app/oracle/bin/oracle", {"oracleORCL (LOCAL=NO)"})), "");
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/bin/clickhouse",
+                            {"/usr/bin/clickhouse-server", "--config-file=/etc/c.xml"})),
+            "ClickHouse");
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/bin/clickhouse", {"clickhouse-client"})), "");
+}
+
+TEST(ServicesMatch, Jvms) {
+  const std::string java = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java";
+  EXPECT_EQ(match_name(proc(1, 0, java,
+                            {"java", "-cp", "bootstrap.jar",
+                             "org.apache.catalina.startup.Bootstrap", "start"})),
+            "Tomcat");
+  EXPECT_EQ(match_name(proc(1, 0, java, {"java", "-jar", "/opt/jetty/start.jar"})), "Jetty");
+  EXPECT_EQ(match_name(proc(1, 0, java, {"java", "-jar", "/opt/wf/jboss-modules.jar", "-mp", "m"})),
+            "JBoss/WildFly");
+  EXPECT_EQ(match_name(proc(1, 0, java, {"java", "-cp", "/x/ws-server.jar", "other.Main"})),
+            "WebSphere");
+  EXPECT_EQ(match_name(proc(1, 0, java,
+                            {"java", "-cp", "x", "org.elasticsearch.bootstrap.Elasticsearch"})),
+            "Elasticsearch");
+  EXPECT_EQ(match_name(proc(1, 0, java, {"java", "-jar", "app.jar"})), "");
+  // Not a JVM: a main class on the command line means nothing.
+  EXPECT_EQ(match_name(proc(1, 0, "/usr/bin/python3", {"python3", "weblogic.Server"})), "");
+}
+
+TEST(ServicesMatch, FirstRuleInFileOrderWins) {
+  auto rules = parse_fingerprints(R"({"version": 1, "products": [
+    {"name": "Narrow", "category": "database", "executables": ["srv"], "path_contains": ["/opt/n/"]},
+    {"name": "Wide", "category": "web_service", "executables": ["srv"]},
+    {"name": "App", "category": "web_app", "executables": ["other"]}]})");
+  EXPECT_EQ(match_service_rule(rules, proc(1, 0, "/opt/n/srv"))->name, "Narrow");
+  EXPECT_EQ(match_service_rule(rules, proc(1, 0, "/usr/bin/srv"))->name, "Wide");
+  EXPECT_EQ(match_service_rule(rules, proc(1, 0, "/usr/bin/other")), nullptr);
+}
+
+TEST(ServicesMasters, WorkersDoNotCount) {
+  std::vector<ProcessFacts> table{
+      proc(10, 1, "/usr/sbin/nginx", {"nginx: master process /usr/sbin/nginx"}),
+      proc(11, 10, "/usr/sbin/nginx", {"nginx: worker process"}),
+      proc(12, 10, "/usr/sbin/nginx", {"nginx: worker process"}),
+      proc(13, 12, "/usr/sbin/nginx", {"nginx: cache"}),  // a grandchild of the master
+      proc(20, 1, "/usr/lib/postgresql/15/bin/postgres", {"/usr/lib/postgresql/15/bin/postgres"}),
+      proc(21, 20, "/usr/lib/postgresql/15/bin/postgres", {"postgres: checkpointer"}),
+      proc(30, 1, "/usr/sbin/nginx", {"nginx: master process nginx -c /b.conf"}),
+      proc(31, 30, "/usr/sbin/nginx", {"nginx: worker process"}),
+      // An Nginx started by a Redis (another product): an instance of its own.
+      proc(40, 1, "/usr/bin/redis-server", {"redis-server"}),
+      proc(41, 40, "/usr/sbin/nginx", {"nginx"}),
+      proc(50, 1, "/usr/bin/sleep", {"sleep"}),
+  };
+  auto services = match_services(builtin(), table);
+  ASSERT_EQ(services.size(), 5u);
+  auto pid = [&](const MatchedService& s) { return table[s.master].pid; };
+  EXPECT_EQ(pid(services[0]), 10);
+  EXPECT_EQ(services[0].rule->name, "Nginx");
+  std::vector<std::size_t> members = services[0].members;
+  EXPECT_EQ(members, (std::vector<std::size_t>{0, 1, 2, 3}));
+  EXPECT_EQ(pid(services[1]), 20);
+  EXPECT_EQ(services[1].rule->name, "PostgreSQL");
+  EXPECT_EQ(services[1].members.size(), 2u);
+  EXPECT_EQ(pid(services[2]), 30);
+  EXPECT_EQ(services[2].members.size(), 2u);
+  EXPECT_EQ(pid(services[3]), 40);
+  EXPECT_EQ(services[3].rule->name, "Redis");
+  EXPECT_EQ(pid(services[4]), 41);
+  EXPECT_EQ(services[4].rule->name, "Nginx");
+}
+
+TEST(ServicesMasters, ParentLoopsEnd) {
+  std::vector<ProcessFacts> table{proc(5, 6, "/usr/sbin/nginx"), proc(6, 5, "/usr/sbin/nginx"),
+                                  proc(7, 7, "/usr/sbin/nginx")};
+  auto services = match_services(builtin(), table);
+  // A cycle has no master to find: it ends somewhere, and no process is lost or counted twice.
+  std::size_t members = 0;
+  for (const auto& s : services) members += s.members.size();
+  EXPECT_LE(services.size(), 3u);
+  EXPECT_GE(services.size(), 1u);
+  EXPECT_LE(members, 3u);
+}
+
+const ProductRule& rule_named(std::string_view name) {
+  for (const auto& r : builtin().products)
+    if (r.name == name) return r;
+  throw std::runtime_error("no rule");
+}
+
+TEST(ServicesConfig, FromCommandLines) {
+  EXPECT_EQ(config_from_cmdline(rule_named("Nginx"),
+                                {"nginx: master process nginx -c /t/n.conf -g daemon off;"}),
+            "/t/n.conf");
+  EXPECT_EQ(config_from_cmdline(rule_named("Nginx"), {"/usr/sbin/nginx", "-c", "/a.conf"}),
+            "/a.conf");
+  EXPECT_EQ(config_from_cmdline(rule_named("Nginx"), {"nginx: master process /usr/sbin/nginx"}),
+            "");
+  EXPECT_EQ(config_from_cmdline(rule_named("Apache httpd"),
+                                {"/usr/sbin/httpd", "-d", "/srv", "-f", "conf/h.conf"}),
+            "/srv/conf/h.conf");
+  EXPECT_EQ(config_from_cmdline(rule_named("Apache httpd"), {"/usr/sbin/apache2", "-k", "start"}),
+            "");
+  EXPECT_EQ(config_from_cmdline(rule_named("Redis"),
+                                {"redis-server", "/etc/redis/r.conf", "--port", "1"}),
+            "/etc/redis/r.conf");
+  EXPECT_EQ(config_from_cmdline(rule_named("Redis"), {"redis-server", "--port", "1", "x.conf"}),
+            "");
+  EXPECT_EQ(config_from_cmdline(rule_named("PostgreSQL"),
+                                {"postgres", "-D", "/var/lib/pg/main", "-c",
+                                 "config_file=/etc/postgresql/15/main/postgresql.conf"}),
+            "/etc/postgresql/15/main/postgresql.conf");
+  EXPECT_EQ(config_from_cmdline(rule_named("PostgreSQL"), {"postgres", "-D", "/d"}),
+            "/d/postgresql.conf");
+  EXPECT_EQ(
+      config_from_cmdline(rule_named("Tomcat"), {"java", "-Dcatalina.home=/usr/share/tomcat10",
+                                                 "-Dcatalina.base=/var/lib/tomcat10",
+                                                 "org.apache.catalina.startup.Bootstrap"}),
+      "/var/lib/tomcat10/conf/server.xml");
+  EXPECT_EQ(config_from_cmdline(rule_named("MySQL"), {"mysqld", "--defaults-file=/x"}), "");
+}
+
+TEST(ServicesProcNet, InodeIsTheTenthField) {
+  auto s = parse_proc_net_socket(
+      "   0: 0100007F:46A0 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "123456 1 0000000000000000 100 0 0 10 0");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->local_port, 0x46A0);
+  EXPECT_EQ(s->state, 0x0A);
+  EXPECT_EQ(s->inode, 123456u);
+  auto v6 = parse_proc_net_socket(
+      "   1: 00000000000000000000000001000000:3FCB 00000000000000000000000000000000:0000 07 "
+      "00000000:00000000 00:00000000 00000000   100        0 98765 2 0000000000000000 0");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->local_port, 0x3FCB);
+  EXPECT_EQ(v6->inode, 98765u);
+  EXPECT_FALSE(
+      parse_proc_net_socket("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
+                            "retrnsmt   uid  timeout inode"));
+  EXPECT_FALSE(parse_proc_net_socket(""));
+  EXPECT_FALSE(parse_proc_net_socket("   0: 0100007F:46A0 00000000:0000 0A 0 0 0 0 0"));
+  EXPECT_FALSE(parse_proc_net_socket("   0: 0100007F:XYZ 00000000:0000 0A 0 0 0 0 0 12"));
+}
+
+TEST(ServicesProcNet, SocketLinks) {
+  EXPECT_EQ(parse_socket_link("socket:[4242]"), 4242u);
+  EXPECT_EQ(parse_socket_link("pipe:[4242]"), std::nullopt);
+  EXPECT_EQ(parse_socket_link("socket:[]"), std::nullopt);
+  EXPECT_EQ(parse_socket_link("/dev/null"), std::nullopt);
+}
+
+TEST(ServicesVersion, DpkgListOwnership) {
+  const std::string list = "/.\n/usr\n/usr/bin\n/usr/bin/redis-server\n/usr/share/doc/redis\n";
+  EXPECT_TRUE(dpkg_list_has_path(list, "/usr/bin/redis-server"));
+  EXPECT_TRUE(dpkg_list_has_path(list, "/bin/redis-server"));  // merged /usr
+  EXPECT_FALSE(dpkg_list_has_path(list, "/usr/bin/redis"));
+  EXPECT_FALSE(dpkg_list_has_path(list, "redis-server"));
+  EXPECT_FALSE(dpkg_list_has_path(list, ""));
+  EXPECT_TRUE(dpkg_list_has_path("/sbin/x", "/usr/sbin/x"));
+}
+
+TEST(ServicesCollector, NeedsTheProcessTable) {
+  ServicesCollector collector(std::make_shared<Fingerprints>(builtin()));
+  auto outcome = collector.collect(ScanContext{});
+  EXPECT_FALSE(outcome.complete);
+  Inventory empty;
+  ScanContext context;
+  context.found = &empty;
+  EXPECT_FALSE(collector.collect(context).complete);
+}
+
+TEST(ServicesCollector, EmptyTableNoServices) {
+  ServicesCollector collector(std::make_shared<Fingerprints>(builtin()));
+  Inventory found;
+  found.processes = std::make_shared<std::vector<ProcessInfo>>();
+  ScanContext context;
+  context.found = &found;
+  auto outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_EQ(collector.item_count(), 0u);
+  Inventory out;
+  collector.publish(out);
+  ASSERT_TRUE(out.services);
+  EXPECT_TRUE(out.services->empty());
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
