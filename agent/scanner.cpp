@@ -15,6 +15,7 @@
 #include "collectors/auto_start.hpp"
 #include "collectors/fingerprints.hpp"
 #include "collectors/services.hpp"
+#include "collectors/web_sites.hpp"
 
 namespace hostprint {
 
@@ -29,6 +30,8 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
       settings_.rules ? settings_.rules
                       : std::make_shared<const collectors::Fingerprints>(collectors::parse_fingerprints(
                             collectors::builtin_fingerprints_text()))));
+  // After services: it reads the instances they found.
+  collectors_.push_back(std::make_unique<collectors::WebSitesCollector>());
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
   for (const auto& c : collectors_) {
     CollectorStatus status;

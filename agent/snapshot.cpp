@@ -91,6 +91,10 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
                                                                  : scope.database_num);
     }
   }
+  if (inventory.web_sites) {
+    for (const auto& s : *inventory.web_sites)
+      ++(s.container_id.empty() ? counts : snapshot->container.counts).web_site_num;
+  }
   if (inventory.processes) {
     for (const auto& p : *inventory.processes)
       ++(p.container_id.empty() ? counts : snapshot->container.counts).process_num;

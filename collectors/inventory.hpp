@@ -10,6 +10,7 @@
 #include "collectors/processes.hpp"
 #include "collectors/software.hpp"
 #include "collectors/services.hpp"
+#include "collectors/web_sites.hpp"
 
 namespace hostprint::collectors {
 
@@ -21,6 +22,7 @@ struct Inventory {
   std::shared_ptr<const std::vector<SoftwarePackage>> software;
   std::shared_ptr<const std::vector<AutoStartItem>> auto_start_items;
   std::shared_ptr<const std::vector<ServiceInstance>> services;
+  std::shared_ptr<const std::vector<ServedSite>> web_sites;  // by instance
 };
 
 }  // namespace hostprint::collectors

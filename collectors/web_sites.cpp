@@ -1,0 +1,323 @@
+#include "collectors/web_sites.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+
+#include "collectors/bounded_read.hpp"
+#include "collectors/inventory.hpp"
+#include "collectors/services.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+namespace fs = std::filesystem;
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// Opens `relative` under `root_fd` with symlinks resolved inside the root.
+int open_in_root(int root_fd, const std::string& relative, std::uint64_t flags) {
+  struct open_how how {};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string rel = relative;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty()) rel = ".";
+  int fd;
+  do {
+    fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return fd;
+}
+
+bool has_wildcard(std::string_view component) {
+  return component.find_first_of("*?[") != std::string_view::npos;
+}
+
+std::string join(const std::string& dir, std::string_view name) {
+  std::string out = dir == "/" ? std::string("/") : dir + "/";
+  out += name;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> glob_in_root(const fs::path& root, std::string_view pattern,
+                                      std::size_t max_matches) {
+  std::vector<std::string> out;
+  if (max_matches == 0) return out;
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) return out;
+
+  std::vector<std::string> components;
+  while (!pattern.empty()) {
+    auto slash = pattern.find('/');
+    auto part = pattern.substr(0, slash);
+    if (!part.empty() && part != ".") components.emplace_back(part);
+    if (slash == std::string_view::npos) break;
+    pattern.remove_prefix(slash + 1);
+  }
+  if (components.empty()) return out;
+
+  std::vector<std::string> current{"/"};
+  std::size_t entries_read = 0;
+  bool last_was_literal = true;
+  for (std::size_t c = 0; c < components.size() && !current.empty(); ++c) {
+    const std::string& component = components[c];
+    const bool last = c + 1 == components.size();
+    // Intermediate candidates are bounded too: past this many, later directories are not read.
+    const std::size_t bound = last ? max_matches : std::max<std::size_t>(max_matches, 1024);
+    std::vector<std::string> next;
+    if (!has_wildcard(component)) {
+      for (const auto& dir : current) next.push_back(join(dir, component));
+      last_was_literal = true;
+    } else {
+      last_was_literal = false;
+      for (const auto& dir : current) {
+        if (next.size() >= bound || entries_read >= glob_max_entries) break;
+        int fd = open_in_root(root_fd.get(), dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+        if (fd < 0) continue;
+        DIR* d = ::fdopendir(fd);
+        if (!d) {
+          ::close(fd);
+          continue;
+        }
+        std::vector<std::string> names;
+        while (dirent* e = ::readdir(d)) {
+          if (++entries_read > glob_max_entries) break;
+          std::string_view name = e->d_name;
+          if (name == "." || name == "..") continue;
+          if (::fnmatch(component.c_str(), e->d_name, FNM_PATHNAME | FNM_PERIOD) == 0)
+            names.emplace_back(name);
+        }
+        ::closedir(d);
+        std::sort(names.begin(), names.end());
+        for (const auto& n : names) next.push_back(join(dir, n));
+      }
+      std::sort(next.begin(), next.end());
+      if (next.size() > bound) next.resize(bound);
+    }
+    current = std::move(next);
+  }
+  // Literal trailing components were not looked at: keep what exists.
+  for (auto& path : current) {
+    if (out.size() >= max_matches) break;
+    if (last_was_literal) {
+      int fd = open_in_root(root_fd.get(), path, O_PATH);
+      if (fd < 0) continue;
+      ::close(fd);
+    }
+    out.push_back(std::move(path));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+FileSource file_source_in_root(const fs::path& root) {
+  FileSource files;
+  files.read = [root](const std::string& path,
+                      std::size_t max_bytes) -> std::optional<std::string> {
+    auto r = read_in_root(root, path, max_bytes);
+    if (r.status != ReadStatus::ok) return std::nullopt;
+    return std::move(r.file.text);
+  };
+  files.glob = [root](const std::string& pattern, std::size_t max_matches) {
+    return glob_in_root(root, pattern, max_matches);
+  };
+  return files;
+}
+
+std::string_view web_config_kind(std::string_view product) {
+  if (product == "Nginx" || product == "OpenResty" || product == "Tengine") return "nginx";
+  if (product == "Apache httpd" || product == "IHS") return "apache";
+  if (product == "Tomcat") return "tomcat";
+  return {};
+}
+
+std::map<std::string, std::string> parse_apache_envvars(std::string_view text) {
+  std::map<std::string, std::string> out;
+  for_each_line(text, 64 * 1024, [&](std::string_view line, bool) {
+    auto trim = [](std::string_view s) {
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
+      return s;
+    };
+    line = trim(line);
+    if (!line.starts_with("export ")) return;
+    line = trim(line.substr(7));
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0) return;
+    std::string name(line.substr(0, eq));
+    if (name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+        std::string::npos)
+      return;
+    std::string_view raw = line.substr(eq + 1);
+    if (auto hash = raw.find(" #"); hash != std::string_view::npos) raw = trim(raw.substr(0, hash));
+    std::string value;
+    char quote = 0;
+    for (char ch : raw) {
+      if (quote) {
+        if (ch == quote)
+          quote = 0;
+        else
+          value += ch;
+      } else if (ch == '"' || ch == '\'') {
+        quote = ch;
+      } else {
+        value += ch;
+      }
+    }
+    for (std::string_view suffix : {"${SUFFIX}", "$SUFFIX"})
+      for (auto p = value.find(suffix); p != std::string::npos; p = value.find(suffix))
+        value.erase(p, suffix.size());
+    out[name] = value;
+  });
+  return out;
+}
+
+namespace {
+
+void add_error(Outcome& outcome, std::size_t& suppressed, std::string message) {
+  if (outcome.errors.size() < web_sites_max_errors)
+    outcome.error(std::move(message));
+  else
+    ++suppressed;
+}
+
+std::string parent_of(const std::string& path) {
+  auto p = fs::path(path).parent_path().string();
+  return p.empty() ? std::string("/") : p;
+}
+
+// `-X value` or `-Xvalue` in argv (after argv[0]); every occurrence for `all`.
+std::vector<std::string> option_values(const std::vector<std::string>& argv,
+                                       std::string_view option) {
+  std::vector<std::string> out;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i] == option) {
+      if (i + 1 < argv.size()) out.push_back(argv[++i]);
+    } else if (argv[i].size() > option.size() && argv[i].starts_with(option)) {
+      out.push_back(argv[i].substr(option.size()));
+    }
+  }
+  return out;
+}
+
+WebConfig parse_instance(const ServiceInstance& s, std::string_view kind,
+                         const ScanContext& context, const fs::path& root, const FileSource& files,
+                         Outcome& outcome, std::size_t& suppressed) {
+  const fs::path proc_pid = context.proc / std::to_string(s.pid);
+  std::vector<std::string> argv;
+  auto cmdline = read_bounded(proc_pid / "cmdline", web_sites_max_cmdline);
+  if (cmdline.status == ReadStatus::ok) argv = split_cmdline(cmdline.file.text);
+  if (kind == "nginx") {
+    NginxStart start;
+    if (!s.config_file.empty()) start.conf_file = s.config_file;
+    if (auto p = option_values(argv, "-p"); !p.empty()) {
+      start.prefix = p.back();
+      while (start.prefix.size() > 1 && start.prefix.back() == '/') start.prefix.pop_back();
+      if (s.config_file.empty()) start.conf_file = start.prefix + "/conf/nginx.conf";
+    }
+    if (!start.conf_file.empty() && start.conf_file[0] != '/')
+      start.conf_file = start.prefix + "/" + start.conf_file;
+    return parse_nginx(start, files);
+  }
+  if (kind == "apache") {
+    ApacheStart start;
+    if (auto d = option_values(argv, "-d"); !d.empty()) start.server_root = d.back();
+    if (!s.config_file.empty()) {
+      start.conf_file = s.config_file;
+      if (option_values(argv, "-d").empty()) start.server_root = parent_of(s.config_file);
+    }
+    if (start.conf_file[0] != '/') start.conf_file = start.server_root + "/" + start.conf_file;
+    start.defines = option_values(argv, "-D");
+    // The instance's own environment first (what apache2ctl exported), then Debian's envvars.
+    auto environ = read_bounded(proc_pid / "environ", web_sites_max_environ);
+    if (environ.status == ReadStatus::ok) {
+      for (const auto& entry : split_cmdline(environ.file.text)) {
+        auto eq = entry.find('=');
+        if (eq != std::string::npos && eq > 0)
+          start.environment.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+      }
+    }
+    auto envvars = read_in_root(root, start.server_root + "/envvars", web_sites_max_envvars_bytes);
+    if (envvars.status == ReadStatus::ok)
+      for (auto& [k, v] : parse_apache_envvars(envvars.file.text)) start.environment.emplace(k, v);
+    return parse_apache(start, files);
+  }
+  TomcatStart start;
+  if (s.config_file.empty()) {
+    add_error(outcome, suppressed,
+              s.product + " " + std::to_string(s.pid) + ": no CATALINA_BASE, sites not read");
+    return {};
+  }
+  start.server_xml = s.config_file;
+  start.catalina_base = parent_of(parent_of(s.config_file));
+  return parse_tomcat(start, files);
+}
+
+}  // namespace
+
+Outcome WebSitesCollector::collect(const ScanContext& context) {
+  Outcome outcome;
+  try {
+    auto sites = std::make_shared<std::vector<ServedSite>>();
+    std::size_t suppressed = 0;
+    if (context.found && context.found->services) {
+      for (const auto& s : *context.found->services) {
+        std::string_view kind = web_config_kind(s.product);
+        if (kind.empty()) continue;
+        if (context.expired()) {
+          outcome.fail("web_sites: deadline passed");
+          return outcome;
+        }
+        const fs::path root =
+            s.container_id.empty() ? context.root : context.proc / std::to_string(s.pid) / "root";
+        FileSource files = file_source_in_root(root);
+        WebConfig config = parse_instance(s, kind, context, root, files, outcome, suppressed);
+        for (auto& e : config.errors)
+          add_error(outcome, suppressed, s.product + " " + std::to_string(s.pid) + ": " + e);
+        for (auto& site : config.sites)
+          sites->push_back(ServedSite{std::move(site), s.product, s.pid, s.container_id});
+      }
+    }
+    if (suppressed) outcome.error(std::to_string(suppressed) + " more errors not listed");
+    sites_ = std::move(sites);
+  } catch (const std::exception& e) {
+    outcome.fail(std::string("web_sites: ") + e.what());
+  } catch (...) {
+    outcome.fail("web_sites: unknown failure");
+  }
+  return outcome;
+}
+
+void WebSitesCollector::publish(Inventory& inventory) const {
+  inventory.web_sites = sites_;
+}
+
+}  // namespace hostprint::collectors

@@ -1,0 +1,67 @@
+#pragma once
+// Web sites: the sites served by each running Nginx, Apache httpd and Tomcat instance, parsed from
+// the configuration that instance loads, read inside its own root (the host's or its container's).
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectors/collector.hpp"
+#include "collectors/web_config.hpp"
+
+namespace hostprint::collectors {
+
+struct ServiceInstance;
+
+// One site and the running instance that serves it.
+struct ServedSite {
+  WebSite site;
+  std::string product;       // of the instance: "Nginx", "Apache httpd", ...
+  int pid = 0;               // the instance's master process
+  std::string container_id;  // empty: the host's
+};
+
+// Bounds.
+inline constexpr std::size_t web_sites_max_errors = 100;
+inline constexpr std::size_t web_sites_max_cmdline = 128 * 1024;
+inline constexpr std::size_t web_sites_max_environ = 256 * 1024;
+inline constexpr std::size_t web_sites_max_envvars_bytes = 64 * 1024;
+inline constexpr std::size_t glob_max_entries = 100'000;  // directory entries read by one glob
+
+// The paths under `root` matching the absolute shell pattern `pattern` (`*`, `?`, `[...]` in any
+// component; a wildcard matches neither '/' nor a leading '.'), as absolute paths inside the root,
+// sorted by byte value, at most `max_matches`. Every directory is opened with openat2
+// RESOLVE_IN_ROOT, so symlinks are resolved inside `root`. Components without wildcards are taken
+// as written; the final paths exist. A relative pattern is taken from the root.
+std::vector<std::string> glob_in_root(const std::filesystem::path& root, std::string_view pattern,
+                                      std::size_t max_matches);
+
+// A FileSource reading (read_in_root) and globbing (glob_in_root) inside `root`.
+FileSource file_source_in_root(const std::filesystem::path& root);
+
+// "nginx", "apache", "tomcat" for the products whose configuration is parsed, else empty.
+std::string_view web_config_kind(std::string_view product);
+
+// Debian's /etc/apache2/envvars: `export NAME=value` lines (quotes removed, `$SUFFIX` and
+// `${SUFFIX}` dropped); other lines ignored.
+std::map<std::string, std::string> parse_apache_envvars(std::string_view text);
+
+class WebSitesCollector final : public Collector {
+ public:
+  std::string_view name() const override { return "web_sites"; }
+  // Reads the services of `context.found`; without them, nothing is found.
+  Outcome collect(const ScanContext& context) override;
+  void publish(Inventory& inventory) const override;
+  std::size_t item_count() const override { return sites_->size(); }
+  // The last good result: by instance (master pid), then in configuration order.
+  const std::shared_ptr<const std::vector<ServedSite>>& sites() const { return sites_; }
+
+ private:
+  std::shared_ptr<const std::vector<ServedSite>> sites_ =
+      std::make_shared<std::vector<ServedSite>>();
+};
+
+}  // namespace hostprint::collectors

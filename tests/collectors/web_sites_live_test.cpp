@@ -1,0 +1,351 @@
+// Real Nginx from Debian's package, started by the test as a plain process on loopback ports in
+// fresh PID and network namespaces, with two sites enabled and one only available: exactly the two
+// enabled sites are found, by the collector and through the agent's statistics. The same for
+// Apache httpd (Debian's apache2-bin) with a plain and a TLS virtual host.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "collectors/fingerprints.hpp"
+#include "collectors/inventory.hpp"
+#include "collectors/processes.hpp"
+#include "collectors/services.hpp"
+#include "collectors/software.hpp"
+#include "collectors/web_sites.hpp"
+#include "tests/integration/agent_harness.hpp"
+#include "tests/namespaces.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* o = std::freopen(log.c_str(), "a", stdout);
+    FILE* e = std::freopen(log.c_str(), "a", stderr);
+    (void)o;
+    (void)e;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool accepts(unsigned short port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string join(const auto& items) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += ",";
+    if constexpr (std::is_same_v<std::decay_t<decltype(i)>, std::string>)
+      out += i;
+    else
+      out += std::to_string(i);
+  }
+  return out;
+}
+
+TEST(WebSitesLive, NginxEnabledSitesOnly) {
+  if (!fs::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx is not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  for (const char* sub : {"www-a", "www-b", "www-c", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
+    fs::create_directories(dir / sub);
+  const std::string d = dir.string();
+  const fs::path conf = work.write("nginx.conf",
+                                   "worker_processes 2;\n"
+                                   "pid " +
+                                       d +
+                                       "/nginx.pid;\n"
+                                       "error_log " +
+                                       d +
+                                       "/error.log;\n"
+                                       "events { worker_connections 64; }\n"
+                                       "http {\n"
+                                       "  access_log off;\n"
+                                       "  client_body_temp_path " +
+                                       d +
+                                       "/body;\n"
+                                       "  proxy_temp_path " +
+                                       d +
+                                       "/proxy;\n"
+                                       "  fastcgi_temp_path " +
+                                       d +
+                                       "/fastcgi;\n"
+                                       "  uwsgi_temp_path " +
+                                       d +
+                                       "/uwsgi;\n"
+                                       "  scgi_temp_path " +
+                                       d +
+                                       "/scgi;\n"
+                                       "  include " +
+                                       d +
+                                       "/sites-enabled/*;\n"
+                                       "}\n");
+  work.write("sites-enabled/a",
+             "server {\n"
+             "  listen 127.0.0.1:18081;\n"
+             "  listen 127.0.0.1:18082;\n"
+             "  server_name a.test www.a.test;\n"
+             "  root " +
+                 d +
+                 "/www-a;\n"
+                 "}\n");
+  work.write("sites-enabled/b",
+             "server {\n"
+             "  listen 127.0.0.1:18083;\n"
+             "  server_name b.test;\n"
+             "  root " +
+                 d +
+                 "/www-b;\n"
+                 "}\n");
+  // Available but not enabled: nginx does not load it, so it is no site.
+  work.write("sites-available/c",
+             "server { listen 127.0.0.1:18084; server_name c.test; root " + d + "/www-c; }\n");
+
+  int rc = test::run_in_namespaces([&]() -> int {
+    std::vector<pid_t> started;
+    auto stop_all = [&] {
+      for (pid_t p : started) ::kill(p, SIGKILL);
+      for (pid_t p : started) ::waitpid(p, nullptr, 0);
+    };
+    pid_t nginx =
+        spawn({"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
+              dir / "nginx.out");
+    started.push_back(nginx);
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!(accepts(18081) && accepts(18082) && accepts(18083))) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        stop_all();
+        return 10;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    if (accepts(18084)) return (stop_all(), 14);
+
+    ScanContext context;
+    Inventory found;
+    ProcessesCollector processes;
+    SoftwareCollector software;
+    if (!processes.collect(context).complete) return (stop_all(), 11);
+    if (!software.collect(context).complete) return (stop_all(), 12);
+    processes.publish(found);
+    software.publish(found);
+    context.found = &found;
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop_all(), 13);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+
+    std::ofstream out(dir / "result");
+    out << "pid\t" << nginx << "\n";
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.sites())
+      out << "site\t" << s.product << "\t" << s.pid << "\t" << s.container_id << "\t"
+          << s.site.server << "\t" << join(s.site.domains) << "\t" << join(s.site.ports) << "\t"
+          << s.site.document_root << "\t" << (s.site.tls ? "tls" : "plain") << "\t"
+          << s.site.config_file << "\n";
+    out.close();
+    auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
+                                    (dir / "state").string(), "/v5/p/asset/statistics"});
+    std::ofstream(dir / "query") << query.out;
+    stop_all();
+    return outcome.complete ? 0 : 15;
+  });
+  auto slurp = [&](const char* name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("nginx.out") << slurp("error.log") << slurp("result");
+
+  std::ifstream in(dir / "result");
+  std::string pid;
+  std::vector<std::string> sites;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("pid\t"))
+      pid = line.substr(4);
+    else if (line.starts_with("site\t"))
+      sites.push_back(line);
+    else
+      ADD_FAILURE() << line;
+  }
+  ASSERT_FALSE(pid.empty());
+  EXPECT_EQ(sites, (std::vector<std::string>{"site\tNginx\t" + pid +
+                                                 "\t\tnginx\ta.test,www.a.test\t18081,18082\t" + d +
+                                                 "/www-a\tplain\t" + d + "/sites-enabled/a",
+                                             "site\tNginx\t" + pid + "\t\tnginx\tb.test\t18083\t" +
+                                                 d + "/www-b\tplain\t" + d + "/sites-enabled/b"}))
+      << slurp("result");
+  auto counts = boost::json::parse(slurp("query")).as_object();
+  EXPECT_EQ(counts.at("web_site_num").as_int64(), 2) << slurp("query");
+  EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
+}
+
+// Apache httpd from Debian's apache2-bin, started with `-d`, `-f` and `-D`, with an environment
+// variable used by the configuration: one plain and one TLS virtual host, included with a glob.
+TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
+  if (!fs::exists("/usr/sbin/apache2") || !fs::exists("/usr/bin/openssl"))
+    GTEST_SKIP() << "apache2 (apache2-bin) and openssl are not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  for (const char* sub : {"www-a", "www-s", "run", "logs"}) fs::create_directories(dir / sub);
+  const std::string d = dir.string();
+  auto cert = test::run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                                 "-nodes", "-days", "2", "-subj", "/CN=secure.test", "-keyout",
+                                 d + "/key.pem", "-out", d + "/cert.pem"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.out;
+  const fs::path conf =
+      work.write("conf/httpd.conf",
+                 "DefaultRuntimeDir " + d +
+                     "/run\n"
+                     "PidFile " +
+                     d +
+                     "/run/httpd.pid\n"
+                     "ErrorLog " +
+                     d +
+                     "/logs/error.log\n"
+                     "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n"
+                     "LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n"
+                     "<IfDefine TLS_SITE>\n"
+                     "  LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n"
+                     "</IfDefine>\n"
+                     "User nobody\n"
+                     "Group nogroup\n"
+                     "ServerName localhost\n"
+                     "Listen 127.0.0.1:18091\n"
+                     "IncludeOptional sites/*.conf\n");
+  work.write("sites/a.conf",
+             "<VirtualHost 127.0.0.1:18091>\n"
+             "  ServerName a.test\n"
+             "  ServerAlias www.a.test\n"
+             "  DocumentRoot ${WEB_SITES_TEST_DIR}/www-a\n"
+             "</VirtualHost>\n");
+  work.write("sites/s.conf",
+             "<IfDefine TLS_SITE>\n"
+             "Listen 127.0.0.1:18443\n"
+             "<VirtualHost 127.0.0.1:18443>\n"
+             "  ServerName secure.test\n"
+             "  DocumentRoot " +
+                 d +
+                 "/www-s\n"
+                 "  SSLEngine on\n"
+                 "  SSLCertificateFile " +
+                 d +
+                 "/cert.pem\n"
+                 "  SSLCertificateKeyFile " +
+                 d +
+                 "/key.pem\n"
+                 "</VirtualHost>\n"
+                 "</IfDefine>\n");
+  work.write("sites/disabled.conf.off",
+             "<VirtualHost 127.0.0.1:18092>\n  ServerName off.test\n</VirtualHost>\n");
+
+  int rc = test::run_in_namespaces([&]() -> int {
+    std::vector<pid_t> started;
+    auto stop_all = [&] {
+      for (pid_t p : started) ::kill(p, SIGKILL);
+      for (pid_t p : started) ::waitpid(p, nullptr, 0);
+    };
+    ::setenv("WEB_SITES_TEST_DIR", d.c_str(), 1);
+    pid_t httpd = spawn({"/usr/sbin/apache2", "-d", d, "-f", "conf/httpd.conf", "-D", "TLS_SITE",
+                         "-D", "FOREGROUND"},
+                        dir / "httpd.out");
+    started.push_back(httpd);
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!(accepts(18091) && accepts(18443))) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        stop_all();
+        return 10;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+
+    ScanContext context;
+    Inventory found;
+    ProcessesCollector processes;
+    SoftwareCollector software;
+    if (!processes.collect(context).complete) return (stop_all(), 11);
+    if (!software.collect(context).complete) return (stop_all(), 12);
+    processes.publish(found);
+    software.publish(found);
+    context.found = &found;
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop_all(), 13);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+
+    std::ofstream out(dir / "result");
+    out << "pid\t" << httpd << "\n";
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.sites())
+      out << "site\t" << s.product << "\t" << s.pid << "\t" << s.container_id << "\t"
+          << s.site.server << "\t" << join(s.site.domains) << "\t" << join(s.site.ports) << "\t"
+          << s.site.document_root << "\t" << (s.site.tls ? "tls" : "plain") << "\t"
+          << s.site.config_file << "\n";
+    out.close();
+    auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
+                                    (dir / "state").string(), "/v5/p/asset/statistics"});
+    std::ofstream(dir / "query") << query.out;
+    stop_all();
+    return outcome.complete ? 0 : 15;
+  });
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("httpd.out") << slurp("logs/error.log") << slurp("result");
+
+  std::ifstream in(dir / "result");
+  std::string pid;
+  std::vector<std::string> sites;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("pid\t"))
+      pid = line.substr(4);
+    else if (line.starts_with("site\t"))
+      sites.push_back(line);
+    else
+      ADD_FAILURE() << line;
+  }
+  ASSERT_FALSE(pid.empty());
+  EXPECT_EQ(sites, (std::vector<std::string>{
+                       "site\tApache httpd\t" + pid + "\t\tapache\ta.test,www.a.test\t18091\t" + d +
+                           "/www-a\tplain\t" + d + "/sites/a.conf",
+                       "site\tApache httpd\t" + pid + "\t\tapache\tsecure.test\t18443\t" + d +
+                           "/www-s\ttls\t" + d + "/sites/s.conf"}))
+      << slurp("result");
+  auto counts = boost::json::parse(slurp("query")).as_object();
+  EXPECT_EQ(counts.at("web_site_num").as_int64(), 2) << slurp("query");
+  EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
+}
+
+}  // namespace
+}  // namespace hostprint::collectors

@@ -1,0 +1,182 @@
+#include "collectors/web_sites.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "collectors/inventory.hpp"
+#include "collectors/services.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+namespace fs = std::filesystem;
+using Paths = std::vector<std::string>;
+
+struct GlobTree {
+  test::TempDir dir;
+  GlobTree() {
+    for (const char* f : {"etc/nginx/sites-enabled/a.conf", "etc/nginx/sites-enabled/b.conf",
+                          "etc/nginx/sites-enabled/ab.conf", "etc/nginx/sites-enabled/c.txt",
+                          "etc/nginx/sites-enabled/.hidden.conf", "etc/nginx/conf.d/x.conf",
+                          "etc/nginx/modules/y.conf", "etc/apache2/mods-enabled/ssl.load"})
+      dir.write(f, "x\n");
+  }
+  Paths glob(const std::string& pattern, std::size_t max = 100) const {
+    return glob_in_root(dir.path(), pattern, max);
+  }
+};
+
+TEST(GlobInRoot, Star) {
+  GlobTree t;
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/*"),
+            (Paths{"/etc/nginx/sites-enabled/a.conf", "/etc/nginx/sites-enabled/ab.conf",
+                   "/etc/nginx/sites-enabled/b.conf", "/etc/nginx/sites-enabled/c.txt"}));
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/*.conf"),
+            (Paths{"/etc/nginx/sites-enabled/a.conf", "/etc/nginx/sites-enabled/ab.conf",
+                   "/etc/nginx/sites-enabled/b.conf"}));
+  // A wildcard in a directory component; '/' is never matched by '*'.
+  EXPECT_EQ(t.glob("/etc/nginx/*/*.conf"),
+            (Paths{"/etc/nginx/conf.d/x.conf", "/etc/nginx/modules/y.conf",
+                   "/etc/nginx/sites-enabled/a.conf", "/etc/nginx/sites-enabled/ab.conf",
+                   "/etc/nginx/sites-enabled/b.conf"}));
+  EXPECT_EQ(t.glob("/etc/*.conf"), Paths{});
+}
+
+TEST(GlobInRoot, LeadingDotNeedsADot) {
+  GlobTree t;
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/.*.conf"),
+            Paths{"/etc/nginx/sites-enabled/.hidden.conf"});
+}
+
+TEST(GlobInRoot, QuestionMarkAndBrackets) {
+  GlobTree t;
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/?.conf"),
+            (Paths{"/etc/nginx/sites-enabled/a.conf", "/etc/nginx/sites-enabled/b.conf"}));
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/[bc].*"),
+            (Paths{"/etc/nginx/sites-enabled/b.conf", "/etc/nginx/sites-enabled/c.txt"}));
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/[!a]*"),
+            (Paths{"/etc/nginx/sites-enabled/b.conf", "/etc/nginx/sites-enabled/c.txt"}));
+}
+
+TEST(GlobInRoot, NoMatchAndLiterals) {
+  GlobTree t;
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/*.zip"), Paths{});
+  EXPECT_EQ(t.glob("/nowhere/*/x"), Paths{});
+  // Without wildcards: the path itself when it exists.
+  EXPECT_EQ(t.glob("/etc/nginx/conf.d/x.conf"), Paths{"/etc/nginx/conf.d/x.conf"});
+  EXPECT_EQ(t.glob("/etc/nginx/conf.d/missing.conf"), Paths{});
+  EXPECT_EQ(t.glob("etc//nginx/./conf.d/x.conf"), Paths{"/etc/nginx/conf.d/x.conf"});
+}
+
+TEST(GlobInRoot, BoundOnMatches) {
+  GlobTree t;
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/*", 2),
+            (Paths{"/etc/nginx/sites-enabled/a.conf", "/etc/nginx/sites-enabled/ab.conf"}));
+  EXPECT_EQ(t.glob("/etc/nginx/sites-enabled/*", 0), Paths{});
+  test::TempDir many;
+  for (int i = 0; i < 300; ++i) many.write("d/f" + std::to_string(1000 + i), "");
+  auto got = glob_in_root(many.path(), "/d/f*", 50);
+  ASSERT_EQ(got.size(), 50u);
+  EXPECT_EQ(got.front(), "/d/f1000");
+  EXPECT_EQ(got.back(), "/d/f1049");
+}
+
+TEST(GlobInRoot, SymlinksResolveInsideTheRoot) {
+  test::TempDir outside;
+  outside.write("secret/a.conf", "outside\n");
+  GlobTree t;
+  // An absolute link and a relative one climbing out: both stay in the root.
+  fs::create_directory_symlink(outside.path() / "secret", t.dir.path() / "etc/abs");
+  fs::create_directory_symlink("../../../../../../../../../..", t.dir.path() / "etc/up");
+  EXPECT_EQ(t.glob("/etc/abs/*"), Paths{});
+  EXPECT_EQ(t.glob("/etc/up/*/nginx/conf.d/*"), Paths{"/etc/up/etc/nginx/conf.d/x.conf"});
+  EXPECT_EQ(t.glob("/etc/up" + outside.path().string() + "/secret/*"), Paths{});
+  // Inside the root the link is followed, to the root's own file.
+  t.dir.write(outside.path().relative_path().string() + "/secret/in.conf", "inside\n");
+  EXPECT_EQ(t.glob("/etc/abs/*.conf"), Paths{"/etc/abs/in.conf"});
+  auto files = file_source_in_root(t.dir.path());
+  EXPECT_EQ(files.read("/etc/abs/in.conf", 100), std::optional<std::string>("inside\n"));
+  EXPECT_EQ(files.read("/etc/abs/a.conf", 100), std::nullopt);
+}
+
+TEST(WebSites, ConfigKind) {
+  EXPECT_EQ(web_config_kind("Nginx"), "nginx");
+  EXPECT_EQ(web_config_kind("OpenResty"), "nginx");
+  EXPECT_EQ(web_config_kind("Tengine"), "nginx");
+  EXPECT_EQ(web_config_kind("Apache httpd"), "apache");
+  EXPECT_EQ(web_config_kind("IHS"), "apache");
+  EXPECT_EQ(web_config_kind("Tomcat"), "tomcat");
+  EXPECT_EQ(web_config_kind("Redis"), "");
+}
+
+TEST(WebSites, ApacheEnvvars) {
+  auto env = parse_apache_envvars(
+      "# comment\n"
+      "unset HOME\n"
+      "export APACHE_RUN_USER=www-data\n"
+      "  export APACHE_LOG_DIR=/var/log/apache2$SUFFIX\n"
+      "export APACHE_LOCK_DIR=\"/var/lock/apache2${SUFFIX}\"\n"
+      "export LANG\n"
+      "APACHE_NOT_EXPORTED=1\n");
+  EXPECT_EQ(env, (std::map<std::string, std::string>{{"APACHE_LOCK_DIR", "/var/lock/apache2"},
+                                                     {"APACHE_LOG_DIR", "/var/log/apache2"},
+                                                     {"APACHE_RUN_USER", "www-data"}}));
+}
+
+// Instances found earlier in the scan, with their configuration read inside the root given.
+TEST(WebSites, CollectsFromServicesInTheRoot) {
+  test::TempDir root;
+  root.write("etc/nginx/nginx.conf",
+             "events {}\nhttp {\n include /etc/nginx/sites-enabled/*;\n}\n");
+  root.write("etc/nginx/sites-enabled/one",
+             "server { listen 8080; server_name a.example b.example; root /srv/a; }\n");
+  root.write("etc/nginx/sites-available/two", "server { listen 8081; }\n");
+  auto services = std::make_shared<std::vector<ServiceInstance>>();
+  ServiceInstance nginx;
+  nginx.product = "Nginx";
+  nginx.pid = 999'999'999;  // no such process: defaults apply
+  nginx.config_file = "/etc/nginx/nginx.conf";
+  services->push_back(nginx);
+  ServiceInstance redis;
+  redis.product = "Redis";
+  redis.category = ProductCategory::database;
+  redis.pid = 5;
+  services->push_back(redis);
+  ServiceInstance tomcat;
+  tomcat.product = "Tomcat";
+  tomcat.pid = 7;
+  services->push_back(tomcat);  // no config file known
+  Inventory found;
+  found.services = services;
+  ScanContext context;
+  context.root = root.path();
+  context.found = &found;
+  WebSitesCollector collector;
+  auto outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  ASSERT_EQ(collector.item_count(), 1u);
+  const auto& s = collector.sites()->front();
+  EXPECT_EQ(s.product, "Nginx");
+  EXPECT_EQ(s.pid, 999'999'999);
+  EXPECT_EQ(s.site.domains, (std::vector<std::string>{"a.example", "b.example"}));
+  EXPECT_EQ(s.site.ports, std::vector<unsigned>{8080});
+  EXPECT_EQ(s.site.document_root, "/srv/a");
+  EXPECT_EQ(s.site.config_file, "/etc/nginx/sites-enabled/one");
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_NE(outcome.errors[0].find("Tomcat 7"), std::string::npos);
+  Inventory published;
+  collector.publish(published);
+  EXPECT_EQ(published.web_sites, collector.sites());
+}
+
+TEST(WebSites, NothingWithoutServices) {
+  WebSitesCollector collector;
+  ScanContext context;
+  EXPECT_TRUE(collector.collect(context).complete);
+  EXPECT_EQ(collector.item_count(), 0u);
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
