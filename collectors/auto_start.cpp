@@ -20,6 +20,7 @@
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
 #include "collectors/text_fields.hpp"
+#include "collectors/unique_fd.hpp"
 
 namespace hostprint::collectors {
 
@@ -308,28 +309,7 @@ DesktopEntry parse_desktop_entry(std::string_view text) {
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 struct Listing {
   ReadStatus status = ReadStatus::ok;

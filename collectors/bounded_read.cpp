@@ -9,22 +9,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "collectors/unique_fd.hpp"
+
 namespace hostprint::collectors {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 ReadResult failure(const std::string& path, int err) {
   ReadResult r;

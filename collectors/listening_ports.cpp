@@ -23,6 +23,7 @@
 
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/unique_fd.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -100,19 +101,7 @@ int kernel_errno(int negated) {
   return negated == INT_MIN ? EPROTO : -negated;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 std::string errno_text(int err) {
   return std::system_category().message(err);

@@ -19,6 +19,7 @@
 
 #include "collectors/containers.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/unique_fd.hpp"
 
 // How a scan stays cheap when little has changed, and why it stays right.
 //
@@ -60,19 +61,7 @@ constexpr int select_batch = 255;            // libproc2's FILL_ID_MAX for procp
 constexpr std::size_t deadline_stride = 64;  // pids handled between two looks at the clock
 constexpr std::uint64_t no_identity = 1;     // d_ino of an entry procfs could not instantiate
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 std::string errno_text(int err) {
   return std::strerror(err);

@@ -14,30 +14,12 @@
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
 #include "collectors/services.hpp"
+#include "collectors/unique_fd.hpp"
 
 namespace hostprint::collectors {
 namespace {
 
 namespace fs = std::filesystem;
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 // Opens `relative` under `root_fd` with symlinks resolved inside the root.
 int open_in_root(int root_fd, const std::string& relative, std::uint64_t flags) {

@@ -1,0 +1,125 @@
+#pragma once
+// JAR files used by running JVMs (assets.md, jar_package_num): on a JVM's class path (-cp,
+// -classpath, --class-path, else CLASSPATH from its environment; `dir/*` expanded), its `-jar`,
+// open or mapped by it (/proc/<pid>/fd, /proc/<pid>/maps), a Tomcat's `<catalina.base>/lib` and its
+// deployed applications' `WEB-INF/lib` (unpacked directories and packed WARs), and JARs nested in
+// fat JARs and WARs (BOOT-INF/lib/*.jar, WEB-INF/lib/*.jar), counted one by one as
+// `outer.jar!/BOOT-INF/lib/inner.jar`.
+//
+// What is read, and for which processes (the process table comes from ProcessesCollector):
+//  - /proc/<pid>/cmdline (at most 128 KiB), environ (at most 128 KiB, only without a class path
+//    option), the cwd link, fd links (at most 4096) and maps (at most 16 MiB) of JVMs only: processes
+//    whose executable's file name starts with "java";
+//  - the JARs and the folders named above, through the process's root (context.root for a host
+//    process, /proc/<pid>/root for a container's), every symlink resolved inside that root
+//    (openat2 RESOLVE_IN_ROOT); each JAR's central directory and the few members that identify it
+//    (ZipArchive, bounded), nested archives inflated into memory within a per-archive budget.
+// An unchanged JAR (same path, size and mtime) is not reopened on the next scan.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "collectors/collector.hpp"
+
+namespace hostprint::collectors {
+
+struct JarPackage {
+  std::string path;  // as seen inside its root; "outer.jar!/BOOT-INF/lib/inner.jar" when nested
+  std::string name;  // artifact id
+  std::string version;
+  std::string group_id;
+  int pid = 0;               // one JVM that uses it
+  std::string container_id;  // empty: the host's
+  friend bool operator==(const JarPackage&, const JarPackage&) = default;
+};
+
+// Bounds.
+inline constexpr std::size_t jar_packages_max_cmdline = 128 * 1024;
+inline constexpr std::size_t jar_packages_max_environ = 128 * 1024;
+inline constexpr std::size_t jar_packages_max_maps = 16u << 20;
+inline constexpr std::size_t jar_packages_max_fds = 4096;             // fd entries per process
+inline constexpr std::size_t jar_packages_max_dir_entries = 10'000;   // per folder listed
+inline constexpr std::size_t jar_packages_max_webapps = 1'000;        // applications per Tomcat
+inline constexpr std::size_t jar_packages_max_jars = 20'000;          // items per scan
+inline constexpr std::size_t jar_packages_max_nested = 5'000;         // nested per outer archive
+inline constexpr std::uint64_t jar_packages_max_inflated = 256ull << 20;  // per outer archive
+inline constexpr int jar_packages_max_depth = 2;                      // archives within archives
+inline constexpr std::size_t jar_packages_max_cache = 20'000;         // outer archives remembered
+inline constexpr std::size_t jar_packages_max_errors = 100;
+
+// Lists the file names (not paths) in the folder `dir` (absolute, inside the process's root).
+using DirLister = std::function<std::vector<std::string>(const std::string& dir)>;
+
+// The JAR paths a class path names, in order, each once: `entries` are class path strings (each
+// may hold several ':'-separated entries); empty entries and entries that are not JARs (class
+// folders) are left out; `dir/*` is every *.jar (any case) `list` finds in dir, sorted; relative
+// entries are resolved against `cwd`; paths are normalised lexically ("a/./b/../c" -> "a/c").
+std::vector<std::string> class_path_jars(const std::vector<std::string>& entries,
+                                         const std::string& cwd, const DirLister& list);
+
+// "outer.jar" + "BOOT-INF/lib/x.jar" -> "outer.jar!/BOOT-INF/lib/x.jar".
+std::string nested_jar_name(std::string_view outer, std::string_view entry);
+
+// Whether an archive entry is a library counted on its own: a *.jar directly in BOOT-INF/lib/ or
+// WEB-INF/lib/ (names with NUL, "..", or a deeper folder are not).
+bool is_nested_library(std::string_view entry);
+
+// True for "java", "java8", "javaw" and the like: the file name of `exe` starts with "java".
+bool is_jvm_executable(std::string_view exe);
+
+// What one outer archive yielded: itself (unless a WAR/EAR) and its nested libraries.
+struct JarRecord {
+  std::string suffix;  // "" for the outer archive, "!/BOOT-INF/lib/x.jar" for a nested one
+  std::string name, version, group_id;
+};
+struct JarScanResult {
+  std::vector<JarRecord> records;
+  std::vector<std::string> errors;
+};
+
+// Results by (path, size, mtime), from one scan to the next. Entries not looked up or stored
+// since the last sweep are dropped by sweep(); at most `max_entries` are kept.
+class JarCache {
+ public:
+  explicit JarCache(std::size_t max_entries = jar_packages_max_cache) : max_(max_entries) {}
+  // The result stored for this key, if the size and mtime still match; marks it seen.
+  const JarScanResult* find(const std::string& key, std::uint64_t size, std::int64_t mtime_ns);
+  void store(const std::string& key, std::uint64_t size, std::int64_t mtime_ns,
+             JarScanResult result);
+  void sweep();  // drops what was not seen since the last sweep
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    bool seen = false;
+    JarScanResult result;
+  };
+  std::size_t max_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+// Items are sorted by container id, then path.
+class JarPackagesCollector final : public Collector {
+ public:
+  std::string_view name() const override { return "jar_packages"; }
+  Outcome collect(const ScanContext& context) override;
+  void publish(Inventory& inventory) const override;
+  std::size_t item_count() const override { return jars_->size(); }
+  // Outer archives opened (not found in the cache) since the collector was made.
+  std::size_t archives_opened() const { return archives_opened_; }
+
+ private:
+  std::shared_ptr<const std::vector<JarPackage>> jars_ =
+      std::make_shared<std::vector<JarPackage>>();
+  JarCache cache_;
+  std::size_t archives_opened_ = 0;
+};
+
+}  // namespace hostprint::collectors

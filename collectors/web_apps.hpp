@@ -1,0 +1,142 @@
+#pragma once
+// Web applications and (non-Java) web frameworks, recognised by the product rules
+// (fingerprints.json, categories web_app and web_framework). Nothing is ever run; every file is read
+// inside the root of the instance it belongs to (the scan's root for the host, /proc/<pid>/root for
+// a container) with openat2 RESOLVE_IN_ROOT, so no symlink leads out of it.
+//
+// Web applications:
+//  - under the document root of every Nginx / Apache site (Inventory::web_sites): the document root
+//    itself and each of its immediate subfolders (/var/www/html and /var/www/html/wordpress; at most
+//    web_apps_max_dir_entries entries read per folder, names starting with '.' skipped) are checked
+//    for each web_app rule's `markers` (any one present names it);
+//  - for a Tomcat site, the document root is the appBase: each subfolder is one application, and
+//    only the subfolders are checked (webapps/jenkins/WEB-INF/lib/jenkins-core.jar);
+//  - running processes (Inventory::processes): the executable's file name is in `executables`, or a
+//    JVM's -jar / class path entry's file name is in `jars` or its main class in `main_classes`; a
+//    rule with `path_contains` also needs the executable's path to hold one of them. One item per
+//    master process: a process whose parent matches the same rule is not counted again. Its path is
+//    the -jar file for a JVM matched by `jars`, else the executable.
+//  Version: from the rule's `version_files` (relative to the application's folder, at most
+//  web_apps_max_version_file bytes): the text after `version_pattern` (after spaces and an opening
+//  quote) up to the next quote; without a pattern, the file's first line. Process applications get
+//  the version of the host's package named in `packages` when it is installed (container processes:
+//  none).
+//  Distinct by (product, path, container).
+//
+// Web frameworks:
+//  - PHP: web_framework rules with `markers`, checked in the same folders as applications;
+//  - Python: for each process whose executable's file name starts with "python", its environment:
+//    a virtual environment when argv[0] (absolute) or the executable lies in <venv>/bin and
+//    <venv>/pyvenv.cfg exists (the kernel resolves a venv's python symlink in /proc/<pid>/exe, so
+//    argv[0] is what names the venv); its packages are in <venv>/lib/python3*/site-packages.
+//    Otherwise the executable's prefix (/usr/bin/python3.11 -> /usr): <prefix>/lib/python3/
+//    dist-packages, <prefix>/lib/python3*/{dist,site}-packages and, for /usr, Debian's
+//    /usr/local/lib/python3*/dist-packages. sys.path (PYTHONPATH, .pth files, --user sites) cannot
+//    be read from outside the process and is not followed. In those folders, `<name>-<version>`
+//    `.dist-info` / `.egg-info` entries whose PEP 503 normalised name is one of the rule's
+//    `python_packages` name the framework; the version comes from the entry's name, else from its
+//    METADATA / PKG-INFO `Version:`.
+//    One item per (product, environment, container): the environment is the venv or the prefix;
+//    the item's path is the folder holding the distribution.
+//  - Java frameworks (from JARs) are not found here.
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectors/collector.hpp"
+#include "collectors/fingerprints.hpp"
+
+namespace hostprint::collectors {
+
+struct WebApp {
+  std::string product;       // the rule's name
+  std::string path;          // the application's folder, or the executable / -jar file
+  std::string version;       // empty when unknown
+  std::string container_id;  // empty: the host's
+  friend bool operator==(const WebApp&, const WebApp&) = default;
+};
+
+struct WebFramework {
+  std::string product;       // the rule's name
+  std::string language;      // "php" or "python"
+  std::string path;          // PHP: the application's folder; Python: the packages folder
+  std::string environment;   // Python: the venv or prefix; PHP: the same as path
+  std::string version;       // empty when unknown
+  std::string container_id;  // empty: the host's
+  friend bool operator==(const WebFramework&, const WebFramework&) = default;
+};
+
+// Bounds.
+inline constexpr std::size_t web_apps_max_dir_entries = 1000;          // per document root / appBase
+inline constexpr std::size_t web_apps_max_site_packages_entries = 50'000;
+inline constexpr std::size_t web_apps_max_version_file = 1u << 20;
+inline constexpr std::size_t web_apps_max_metadata = 64 * 1024;
+inline constexpr std::size_t web_apps_max_cmdline = 128 * 1024;
+inline constexpr std::size_t web_apps_max_errors = 100;
+inline constexpr std::size_t web_apps_max_version = 64;
+
+// PEP 503: lowercase, every run of '-', '_' and '.' becomes one '-'.
+std::string normalize_python_name(std::string_view name);
+
+// A distribution's metadata entry: "Flask-2.2.2.dist-info" -> {Flask, 2.2.2};
+// "Flask.egg-info" -> {Flask, ""}; "Flask-2.2.2-py3.11.egg-info" -> {Flask, 2.2.2}.
+struct DistInfoName {
+  std::string name;
+  std::string version;
+};
+std::optional<DistInfoName> parse_dist_info_name(std::string_view entry);
+
+// The `Version:` header of METADATA / PKG-INFO text (before the first blank line).
+std::string metadata_version(std::string_view text);
+
+// The version in a version file's text: after `pattern` (spaces and an opening quote skipped) up to
+// the next quote, space, ';' or ')'; without a pattern, the first line trimmed. Empty when absent
+// or not a plausible version (longer than web_apps_max_version, or holding control characters).
+std::string version_from_text(std::string_view text, std::string_view pattern);
+
+// Scans `folder` (absolute inside `root`) for web_app and PHP web_framework markers, appending what
+// it finds. Exposed for tests.
+void find_in_folder(const std::string& root, const std::string& folder,
+                    const std::vector<const ProductRule*>& apps,
+                    const std::vector<const ProductRule*>& frameworks,
+                    const std::string& container_id, std::vector<WebApp>& apps_out,
+                    std::vector<WebFramework>& frameworks_out);
+
+// The folders checked for one site: for "tomcat" the subfolders of `document_root`; otherwise the
+// document root and its subfolders. Absolute paths inside `root`, sorted.
+std::vector<std::string> site_folders(const std::string& root, const std::string& document_root,
+                                      bool tomcat, Outcome& outcome);
+
+// The Python distributions folders of an environment, and the environment's name (see above).
+struct PythonEnvironment {
+  std::string environment;
+  std::vector<std::string> package_dirs;  // absolute inside the root, existing
+};
+PythonEnvironment python_environment(const std::string& root, const std::string& exe,
+                                     const std::string& argv0);
+
+class WebAppsCollector final : public Collector {
+ public:
+  explicit WebAppsCollector(std::shared_ptr<const Fingerprints> rules);
+  std::string_view name() const override { return "web_apps"; }
+  // Reads the processes and web sites of `context.found`.
+  Outcome collect(const ScanContext& context) override;
+  void publish(Inventory& inventory) const override;
+  std::size_t item_count() const override { return apps_->size() + frameworks_->size(); }
+  // The last good results, sorted by (container, product, path).
+  const std::shared_ptr<const std::vector<WebApp>>& apps() const { return apps_; }
+  const std::shared_ptr<const std::vector<WebFramework>>& frameworks() const {
+    return frameworks_;
+  }
+
+ private:
+  std::shared_ptr<const Fingerprints> rules_;
+  std::shared_ptr<const std::vector<WebApp>> apps_ = std::make_shared<std::vector<WebApp>>();
+  std::shared_ptr<const std::vector<WebFramework>> frameworks_ =
+      std::make_shared<std::vector<WebFramework>>();
+};
+
+}  // namespace hostprint::collectors
