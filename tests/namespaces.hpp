@@ -2,6 +2,7 @@
 // Runs a function as pid 1 of fresh namespaces (PID + mount with its own /proc, and optionally
 // network with loopback up). Needs root.
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -9,8 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace hostprint::test {
 
@@ -56,6 +61,35 @@ inline int run_in_namespaces(const std::function<int()>& body, bool new_network 
   int status = 0;
   ::waitpid(outer, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Starts a program (argv[0] an absolute path) with its output appended to `log`; returns its pid.
+inline pid_t spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* o = std::freopen(log.c_str(), "a", stdout);
+    FILE* e = std::freopen(log.c_str(), "a", stderr);
+    (void)o;
+    (void)e;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// True when something accepts TCP connections on 127.0.0.1:`port`.
+inline bool accepts_on_loopback(unsigned short port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace hostprint::test

@@ -28,32 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    FILE* o = std::freopen(log.c_str(), "a", stdout);
-    FILE* e = std::freopen(log.c_str(), "a", stderr);
-    (void)o;
-    (void)e;
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-bool accepts(unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
+using test::accepts_on_loopback;
+using test::spawn_logged;
 
 // Children of `parent` in the process table (this PID namespace's /proc).
 int children_of(pid_t parent) {
@@ -139,20 +115,20 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
       for (pid_t p : started) ::kill(p, SIGKILL);
       for (pid_t p : started) ::waitpid(p, nullptr, 0);
     };
-    pid_t nginx =
-        spawn({"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
-              dir / "nginx.out");
+    pid_t nginx = spawn_logged(
+        {"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
+        dir / "nginx.out");
     started.push_back(nginx);
     pid_t redis =
-        spawn({"/usr/bin/redis-server", "--port", "16379", "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--daemonize", "no", "--dir", d + "/redis"},
-              dir / "redis.out");
+        spawn_logged({"/usr/bin/redis-server", "--port", "16379", "--bind", "127.0.0.1", "--save",
+                      "", "--appendonly", "no", "--daemonize", "no", "--dir", d + "/redis"},
+                     dir / "redis.out");
     started.push_back(redis);
-    pid_t fake = spawn({(dir / "fake" / "redis-server").string(), "60"}, dir / "fake.out");
+    pid_t fake = spawn_logged({(dir / "fake" / "redis-server").string(), "60"}, dir / "fake.out");
     started.push_back(fake);
 
     auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (!(accepts(18080) && accepts(16379) && children_of(nginx) >= 2)) {
+    while (!(accepts_on_loopback(18080) && accepts_on_loopback(16379) && children_of(nginx) >= 2)) {
       if (std::chrono::steady_clock::now() > deadline) {
         stop_all();
         return 10;

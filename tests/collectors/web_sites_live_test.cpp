@@ -31,32 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    FILE* o = std::freopen(log.c_str(), "a", stdout);
-    FILE* e = std::freopen(log.c_str(), "a", stderr);
-    (void)o;
-    (void)e;
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-bool accepts(unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
+using test::accepts_on_loopback;
+using test::spawn_logged;
 
 std::string join(const auto& items) {
   std::string out;
@@ -134,19 +110,20 @@ TEST(WebSitesLive, NginxEnabledSitesOnly) {
       for (pid_t p : started) ::kill(p, SIGKILL);
       for (pid_t p : started) ::waitpid(p, nullptr, 0);
     };
-    pid_t nginx =
-        spawn({"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
-              dir / "nginx.out");
+    pid_t nginx = spawn_logged(
+        {"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
+        dir / "nginx.out");
     started.push_back(nginx);
     auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (!(accepts(18081) && accepts(18082) && accepts(18083))) {
+    while (
+        !(accepts_on_loopback(18081) && accepts_on_loopback(18082) && accepts_on_loopback(18083))) {
       if (std::chrono::steady_clock::now() > deadline) {
         stop_all();
         return 10;
       }
       std::this_thread::sleep_for(50ms);
     }
-    if (accepts(18084)) return (stop_all(), 14);
+    if (accepts_on_loopback(18084)) return (stop_all(), 14);
 
     ScanContext context;
     Inventory found;
@@ -274,12 +251,12 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
       for (pid_t p : started) ::waitpid(p, nullptr, 0);
     };
     ::setenv("WEB_SITES_TEST_DIR", d.c_str(), 1);
-    pid_t httpd = spawn({"/usr/sbin/apache2", "-d", d, "-f", "conf/httpd.conf", "-D", "TLS_SITE",
-                         "-D", "FOREGROUND"},
-                        dir / "httpd.out");
+    pid_t httpd = spawn_logged({"/usr/sbin/apache2", "-d", d, "-f", "conf/httpd.conf", "-D",
+                                "TLS_SITE", "-D", "FOREGROUND"},
+                               dir / "httpd.out");
     started.push_back(httpd);
     auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (!(accepts(18091) && accepts(18443))) {
+    while (!(accepts_on_loopback(18091) && accepts_on_loopback(18443))) {
       if (std::chrono::steady_clock::now() > deadline) {
         stop_all();
         return 10;

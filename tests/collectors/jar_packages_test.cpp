@@ -1,0 +1,215 @@
+// Class path expansion, nested naming, and the cache of JarPackagesCollector, on files the test
+// writes itself: stored ZIP archives, and a fake /proc for one JVM.
+#include "collectors/jar_packages.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <map>
+
+#include "collectors/inventory.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+namespace fs = std::filesystem;
+using Strings = std::vector<std::string>;
+
+TEST(JarPackages, ClassPathExpandsFoldersAndResolvesRelativeEntries) {
+  std::map<std::string, Strings> dirs = {
+      {"/app/lib", {"b-2.0.jar", "a-1.0.jar", "notes.txt", "C.JAR"}},
+      {"/opt/ext", {"x.jar"}},
+  };
+  Strings asked;
+  DirLister list = [&](const std::string& dir) {
+    asked.push_back(dir);
+    auto it = dirs.find(dir);
+    return it == dirs.end() ? Strings{} : it->second;
+  };
+  auto jars = class_path_jars({"app.jar:lib/*", "::/opt/ext/*:classes:/abs/./y.jar", "app.jar",
+                               "lib/a-1.0.jar", "", "../other/z.jar:/missing/*"},
+                              "/app", list);
+  EXPECT_EQ(jars, (Strings{"/app/app.jar", "/app/lib/C.JAR", "/app/lib/a-1.0.jar",
+                           "/app/lib/b-2.0.jar", "/opt/ext/x.jar", "/abs/y.jar",
+                           "/other/z.jar"}));
+  EXPECT_EQ(asked, (Strings{"/app/lib", "/opt/ext", "/missing"}));
+}
+
+TEST(JarPackages, ClassPathWithoutWorkingDirectoryUsesTheRoot) {
+  auto jars = class_path_jars({"a.jar", "*"}, "", [](const std::string& dir) {
+    return dir == "/" ? Strings{"r.jar"} : Strings{};
+  });
+  EXPECT_EQ(jars, (Strings{"/a.jar", "/r.jar"}));
+  EXPECT_TRUE(class_path_jars({}, "/x", nullptr).empty());
+  EXPECT_TRUE(class_path_jars({":", "classes", "dir/"}, "/x", nullptr).empty());
+}
+
+TEST(JarPackages, NestedNamesAndWhichEntriesCount) {
+  EXPECT_EQ(nested_jar_name("/srv/fat.jar", "BOOT-INF/lib/x-3.0.jar"),
+            "/srv/fat.jar!/BOOT-INF/lib/x-3.0.jar");
+  EXPECT_TRUE(is_nested_library("BOOT-INF/lib/x-3.0.jar"));
+  EXPECT_TRUE(is_nested_library("WEB-INF/lib/Y.JAR"));
+  EXPECT_FALSE(is_nested_library("BOOT-INF/lib/"));
+  EXPECT_FALSE(is_nested_library("BOOT-INF/lib/sub/x.jar"));
+  EXPECT_FALSE(is_nested_library("BOOT-INF/lib/../../x.jar"));
+  EXPECT_FALSE(is_nested_library("BOOT-INF/classes/x.jar"));
+  EXPECT_FALSE(is_nested_library("lib/x.jar"));
+  EXPECT_FALSE(is_nested_library(std::string_view("WEB-INF/lib/a\0b.jar", 19)));
+  EXPECT_TRUE(is_jvm_executable("/usr/lib/jvm/java-17-openjdk-amd64/bin/java"));
+  EXPECT_TRUE(is_jvm_executable("/opt/bin/javaw (deleted)"));
+  EXPECT_FALSE(is_jvm_executable("/usr/bin/python3"));
+  EXPECT_FALSE(is_jvm_executable("/opt/java/bin/jshell"));
+}
+
+TEST(JarPackages, CacheKeepsWhatWasSeenAndDropsTheRest) {
+  JarCache cache(2);
+  JarScanResult r;
+  r.records.push_back(JarRecord{"", "a", "1.0", "g"});
+  cache.store("a", 10, 100, r);
+  cache.store("b", 20, 200, r);
+  cache.store("c", 30, 300, r);  // past the bound: not kept
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.find("c", 30, 300), nullptr);
+  cache.sweep();  // all stored since the last sweep: kept
+  EXPECT_EQ(cache.size(), 2u);
+  ASSERT_NE(cache.find("a", 10, 100), nullptr);
+  EXPECT_EQ(cache.find("a", 10, 100)->records.at(0).name, "a");
+  EXPECT_EQ(cache.find("b", 21, 200), nullptr);  // changed: dropped
+  cache.sweep();
+  EXPECT_EQ(cache.size(), 1u);
+  cache.sweep();  // "a" not seen in this round
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+// A ZIP of stored members.
+std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string out, dir;
+  auto u16 = [](std::string& s, unsigned v) {
+    s += static_cast<char>(v & 0xff);
+    s += static_cast<char>((v >> 8) & 0xff);
+  };
+  auto u32 = [&](std::string& s, std::uint32_t v) {
+    u16(s, v & 0xffff);
+    u16(s, v >> 16);
+  };
+  for (const auto& [name, data] : members) {
+    auto crc = static_cast<std::uint32_t>(
+        ::crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    auto offset = static_cast<std::uint32_t>(out.size());
+    auto size = static_cast<std::uint32_t>(data.size());
+    auto name_len = static_cast<unsigned>(name.size());
+    u32(out, 0x04034b50);
+    u16(out, 20), u16(out, 0), u16(out, 0), u16(out, 0), u16(out, 0);
+    u32(out, crc), u32(out, size), u32(out, size);
+    u16(out, name_len), u16(out, 0);
+    out += name;
+    out += data;
+    u32(dir, 0x02014b50);
+    u16(dir, 20), u16(dir, 20), u16(dir, 0), u16(dir, 0), u16(dir, 0), u16(dir, 0);
+    u32(dir, crc), u32(dir, size), u32(dir, size);
+    u16(dir, name_len), u16(dir, 0), u16(dir, 0), u16(dir, 0), u16(dir, 0);
+    u32(dir, 0), u32(dir, offset);
+    dir += name;
+  }
+  auto dir_offset = static_cast<std::uint32_t>(out.size());
+  out += dir;
+  u32(out, 0x06054b50);
+  u16(out, 0), u16(out, 0);
+  u16(out, static_cast<unsigned>(members.size())), u16(out, static_cast<unsigned>(members.size()));
+  u32(out, static_cast<std::uint32_t>(dir.size())), u32(out, dir_offset);
+  u16(out, 0);
+  return out;
+}
+
+std::vector<std::string> paths_of(const std::vector<JarPackage>& jars) {
+  std::vector<std::string> out;
+  for (const auto& j : jars) out.push_back(j.path + " " + j.name + " " + j.version);
+  return out;
+}
+
+TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
+  test::TempDir root, proc;
+  root.write("srv/app/lib/a-1.0.jar", stored_zip({{"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n"}}));
+  std::string inner = stored_zip({{"META-INF/maven/org.x/x/pom.properties",
+                                   "groupId=org.x\nartifactId=x\nversion=3.0\n"}});
+  root.write("srv/app/fat.jar", stored_zip({{"BOOT-INF/lib/x-3.0.jar", inner},
+                                            {"BOOT-INF/lib/broken-1.jar", "not a zip"},
+                                            {"BOOT-INF/classes/Main.class", "x"}}));
+  // Two JVMs, the same JARs: each counted once.
+  for (int pid : {10, 11}) {
+    static const char argv[] = "/usr/bin/java\0-cp\0lib/*:fat.jar:lib/a-1.0.jar\0Main";
+    std::string cmd(argv, sizeof argv);
+    proc.write(std::to_string(pid) + "/cmdline", cmd);
+    fs::create_directory_symlink(root.path() / "srv/app", proc.path() / std::to_string(pid) / "cwd");
+  }
+  // The cwd link points into the test's own tree; as seen by the JVM it is /srv/app. Rewrite it.
+  for (int pid : {10, 11}) {
+    fs::remove(proc.path() / std::to_string(pid) / "cwd");
+    fs::create_directory_symlink("/srv/app", proc.path() / std::to_string(pid) / "cwd");
+  }
+  auto processes = std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
+      {10, 1, "/usr/bin/java", ""}, {11, 2, "/usr/bin/java", ""}, {12, 3, "/usr/bin/sleep", ""}});
+  Inventory found;
+  found.processes = processes;
+  ScanContext context;
+  context.root = root.path();
+  context.proc = proc.path();
+  context.found = &found;
+
+  JarPackagesCollector collector;
+  Outcome outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  Inventory inventory;
+  collector.publish(inventory);
+  ASSERT_TRUE(inventory.jar_packages);
+  const Strings expected = {"/srv/app/fat.jar fat ", "/srv/app/fat.jar!/BOOT-INF/lib/broken-1.jar broken 1",
+                            "/srv/app/fat.jar!/BOOT-INF/lib/x-3.0.jar x 3.0",
+                            "/srv/app/lib/a-1.0.jar a 1.0"};
+  EXPECT_EQ(paths_of(*inventory.jar_packages), expected);
+  EXPECT_EQ(inventory.jar_packages->at(2).group_id, "org.x");
+  EXPECT_EQ(inventory.jar_packages->at(0).pid, 10);
+  EXPECT_EQ(collector.archives_opened(), 2u);
+  ASSERT_EQ(outcome.errors.size(), 1u);  // the broken nested archive
+  EXPECT_NE(outcome.errors[0].find("broken-1.jar"), std::string::npos);
+
+  // Unchanged: nothing reopened, the same result.
+  outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  collector.publish(inventory);
+  EXPECT_EQ(paths_of(*inventory.jar_packages), expected);
+  EXPECT_EQ(collector.archives_opened(), 2u);
+
+  // One JAR changed: only it is reopened.
+  root.write("srv/app/lib/a-1.0.jar",
+             stored_zip({{"META-INF/maven/org.a/a/pom.properties", "artifactId=a\nversion=1.1\n"}}));
+  collector.collect(context);
+  collector.publish(inventory);
+  EXPECT_EQ(collector.archives_opened(), 3u);
+  EXPECT_EQ(inventory.jar_packages->back().version, "1.1");
+
+  // No JVM left: nothing listed, and the cache forgets (the next run opens again).
+  found.processes = std::make_shared<std::vector<ProcessInfo>>();
+  collector.collect(context);
+  collector.publish(inventory);
+  EXPECT_TRUE(inventory.jar_packages->empty());
+  found.processes = processes;
+  collector.collect(context);
+  EXPECT_EQ(collector.archives_opened(), 5u);
+}
+
+TEST(JarPackages, DeadlinePassedKeepsTheLastResult) {
+  JarPackagesCollector collector;
+  Inventory found;
+  found.processes = std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{10, 1, "/usr/bin/java", ""}});
+  ScanContext context;
+  context.found = &found;
+  context.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  EXPECT_FALSE(collector.collect(context).complete);
+  EXPECT_EQ(collector.item_count(), 0u);
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
