@@ -8,6 +8,7 @@
 #include "agent/logging.hpp"
 #include "collectors/accounts.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/jar_packages.hpp"
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
@@ -32,6 +33,8 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
                             collectors::builtin_fingerprints_text()))));
   // After services: it reads the instances they found.
   collectors_.push_back(std::make_unique<collectors::WebSitesCollector>());
+  // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
+  collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
   for (const auto& c : collectors_) {
     CollectorStatus status;

@@ -91,6 +91,10 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
                                                                  : scope.database_num);
     }
   }
+  if (inventory.jar_packages) {
+    for (const auto& j : *inventory.jar_packages)
+      ++(j.container_id.empty() ? counts : snapshot->container.counts).jar_package_num;
+  }
   if (inventory.web_sites) {
     for (const auto& s : *inventory.web_sites)
       ++(s.container_id.empty() ? counts : snapshot->container.counts).web_site_num;

@@ -5,6 +5,7 @@
 
 #include "collectors/accounts.hpp"
 #include "collectors/auto_start.hpp"
+#include "collectors/jar_packages.hpp"
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
@@ -21,6 +22,7 @@ struct Inventory {
   std::shared_ptr<const std::vector<KernelModule>> kernel_modules;
   std::shared_ptr<const std::vector<SoftwarePackage>> software;
   std::shared_ptr<const std::vector<AutoStartItem>> auto_start_items;
+  std::shared_ptr<const std::vector<JarPackage>> jar_packages;
   std::shared_ptr<const std::vector<ServiceInstance>> services;
   std::shared_ptr<const std::vector<ServedSite>> web_sites;  // by instance
 };

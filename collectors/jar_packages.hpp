@@ -8,8 +8,8 @@
 //
 // What is read, and for which processes (the process table comes from ProcessesCollector):
 //  - /proc/<pid>/cmdline (at most 128 KiB), environ (at most 128 KiB, only without a class path
-//    option), the cwd link, fd links (at most 4096) and maps (at most 16 MiB) of JVMs only: processes
-//    whose executable's file name starts with "java";
+//    option), the cwd link, fd links (at most 4096) and maps (at most 16 MiB) of JVMs only:
+//    processes whose executable's file name starts with "java";
 //  - the JARs and the folders named above, through the process's root (context.root for a host
 //    process, /proc/<pid>/root for a container's), every symlink resolved inside that root
 //    (openat2 RESOLVE_IN_ROOT); each JAR's central directory and the few members that identify it
@@ -42,14 +42,14 @@ struct JarPackage {
 inline constexpr std::size_t jar_packages_max_cmdline = 128 * 1024;
 inline constexpr std::size_t jar_packages_max_environ = 128 * 1024;
 inline constexpr std::size_t jar_packages_max_maps = 16u << 20;
-inline constexpr std::size_t jar_packages_max_fds = 4096;             // fd entries per process
-inline constexpr std::size_t jar_packages_max_dir_entries = 10'000;   // per folder listed
-inline constexpr std::size_t jar_packages_max_webapps = 1'000;        // applications per Tomcat
-inline constexpr std::size_t jar_packages_max_jars = 20'000;          // items per scan
-inline constexpr std::size_t jar_packages_max_nested = 5'000;         // nested per outer archive
+inline constexpr std::size_t jar_packages_max_fds = 4096;            // fd entries per process
+inline constexpr std::size_t jar_packages_max_dir_entries = 10'000;  // per folder listed
+inline constexpr std::size_t jar_packages_max_webapps = 1'000;       // applications per Tomcat
+inline constexpr std::size_t jar_packages_max_jars = 20'000;         // items per scan
+inline constexpr std::size_t jar_packages_max_nested = 5'000;        // nested per outer archive
 inline constexpr std::uint64_t jar_packages_max_inflated = 256ull << 20;  // per outer archive
-inline constexpr int jar_packages_max_depth = 2;                      // archives within archives
-inline constexpr std::size_t jar_packages_max_cache = 20'000;         // outer archives remembered
+inline constexpr int jar_packages_max_depth = 2;               // archives within archives
+inline constexpr std::size_t jar_packages_max_cache = 20'000;  // outer archives remembered
 inline constexpr std::size_t jar_packages_max_errors = 100;
 
 // Lists the file names (not paths) in the folder `dir` (absolute, inside the process's root).

@@ -1,1 +1,165 @@
-// placeholder
+// Real JVMs (the installed JDK) started by the test in a fresh PID namespace: one with a class path
+// of an application JAR and a `lib/*` folder, one running a Spring-Boot-style fat JAR whose
+// libraries are stored in BOOT-INF/lib. Every JAR they use is listed, once, with its identity.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "collectors/inventory.hpp"
+#include "collectors/jar_packages.hpp"
+#include "collectors/processes.hpp"
+#include "tests/integration/agent_harness.hpp"
+#include "tests/namespaces.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+pid_t spawn_in(const fs::path& cwd, const std::vector<std::string>& argv, const fs::path& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(cwd.c_str()) != 0) _exit(126);
+    FILE* o = std::freopen(log.c_str(), "a", stdout);
+    FILE* e = std::freopen(log.c_str(), "a", stderr);
+    (void)o;
+    (void)e;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void run(const std::vector<std::string>& argv) {
+  auto r = test::run_program(argv);
+  ASSERT_EQ(r.exit_code, 0) << argv[0] << ": " << r.out;
+}
+
+TEST(JarPackagesLive, ClassPathLibFolderAndFatJar) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (test::run_program({"sh", "-c", "command -v java && command -v javac && command -v jar"})
+          .exit_code != 0)
+    GTEST_SKIP() << "no JDK";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  const std::string d = dir.string();
+  // Main writes <arg>.started in its working folder, then sleeps.
+  work.write(
+      "src/Main.java",
+      "public class Main { public static void main(String[] a) throws Exception {\n"
+      "  java.nio.file.Files.writeString(java.nio.file.Path.of(a[0] + \".started\"), \"\");\n"
+      "  Thread.sleep(600000); } }\n");
+  run({"javac", "-d", d + "/classes", d + "/src/Main.java"});
+  run({"jar", "--create", "--file", d + "/app.jar", "--main-class", "Main", "-C", d + "/classes",
+       "."});
+  work.write("la/META-INF/maven/org.example/a/pom.properties",
+             "groupId=org.example\nartifactId=a\nversion=1.0\n");
+  work.write("la/a.txt", "a");
+  work.write("lb/b.txt", "b");
+  work.write("lx/x.txt", "x");
+  work.write("ly/y.txt", "y");
+  fs::create_directories(dir / "lib");
+  fs::create_directories(dir / "fatsrc/BOOT-INF/lib");
+  run({"jar", "--create", "--file", d + "/lib/a-1.0.jar", "-C", d + "/la", "."});
+  run({"jar", "--create", "--file", d + "/lib/b-2.0.jar", "-C", d + "/lb", "."});
+  run({"jar", "--create", "--file", d + "/fatsrc/BOOT-INF/lib/x-3.0.jar", "-C", d + "/lx", "."});
+  run({"jar", "--create", "--file", d + "/fatsrc/BOOT-INF/lib/y-4.0.jar", "-C", d + "/ly", "."});
+  run({"jar", "--create", "--no-compress", "--file", d + "/fat.jar", "--main-class", "Main", "-C",
+       d + "/fatsrc", ".", "-C", d + "/classes", "."});
+
+  int rc = test::run_in_namespaces(
+      [&]() -> int {
+        std::vector<pid_t> started;
+        auto stop_all = [&] {
+          for (pid_t p : started) ::kill(p, SIGKILL);
+          for (pid_t p : started) ::waitpid(p, nullptr, 0);
+        };
+        pid_t app = spawn_in(dir, {"java", "-cp", "app.jar:lib/*", "Main", "app"}, dir / "app.out");
+        started.push_back(app);
+        pid_t fat = spawn_in(dir, {"java", "-jar", "fat.jar", "fat"}, dir / "fat.out");
+        started.push_back(fat);
+        auto until = std::chrono::steady_clock::now() + 60s;
+        while (!(fs::exists(dir / "app.started") && fs::exists(dir / "fat.started"))) {
+          if (std::chrono::steady_clock::now() > until) {
+            stop_all();
+            return 11;
+          }
+          std::this_thread::sleep_for(50ms);
+        }
+        ScanContext context;
+        context.deadline = std::chrono::steady_clock::now() + 60s;
+        ProcessesCollector processes;
+        if (!processes.collect(context).complete) {
+          stop_all();
+          return 12;
+        }
+        Inventory found;
+        processes.publish(found);
+        context.found = &found;
+        JarPackagesCollector jars;
+        auto outcome = jars.collect(context);
+        Inventory result;
+        jars.publish(result);
+        std::ofstream out(dir / "result");
+        out << "pids\t" << app << "\t" << fat << "\n";
+        for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+        for (const auto& j : *result.jar_packages)
+          out << "jar\t" << j.path << "\t" << j.name << "\t" << j.version << "\t" << j.group_id
+              << "\t" << j.pid << "\t" << j.container_id << "\n";
+        out.close();
+        stop_all();
+        return outcome.complete ? 0 : 13;
+      },
+      false);
+  ASSERT_EQ(rc, 0) << slurp(dir / "app.out") << slurp(dir / "fat.out") << slurp(dir / "result");
+
+  std::ifstream in(dir / "result");
+  std::string app_pid, fat_pid;
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, '\t');) f.push_back(x);
+    f.resize(7);
+    if (f[0] == "pids") {
+      app_pid = f[1];
+      fat_pid = f[2];
+    } else if (f[0] == "jar") {
+      rows.push_back(f[1] + " " + f[2] + " " + f[3] + " " + f[4] + " " + f[5] + " [" + f[6] + "]");
+    } else {
+      ADD_FAILURE() << line;
+    }
+  }
+  // The JDK's own classes come from lib/modules (a jimage, not a JAR): no JDK JAR is opened or
+  // mapped by these JVMs, so the list is exactly the test's JARs.
+  const std::vector<std::string> expected = {
+      d + "/app.jar app   " + app_pid + " []",
+      d + "/fat.jar fat   " + fat_pid + " []",
+      d + "/fat.jar!/BOOT-INF/lib/x-3.0.jar x 3.0  " + fat_pid + " []",
+      d + "/fat.jar!/BOOT-INF/lib/y-4.0.jar y 4.0  " + fat_pid + " []",
+      d + "/lib/a-1.0.jar a 1.0 org.example " + app_pid + " []",
+      d + "/lib/b-2.0.jar b 2.0  " + app_pid + " []",
+  };
+  EXPECT_EQ(rows, expected) << slurp(dir / "result");
+}
+
+}  // namespace
+}  // namespace hostprint::collectors

@@ -32,8 +32,7 @@ TEST(JarPackages, ClassPathExpandsFoldersAndResolvesRelativeEntries) {
                                "lib/a-1.0.jar", "", "../other/z.jar:/missing/*"},
                               "/app", list);
   EXPECT_EQ(jars, (Strings{"/app/app.jar", "/app/lib/C.JAR", "/app/lib/a-1.0.jar",
-                           "/app/lib/b-2.0.jar", "/opt/ext/x.jar", "/abs/y.jar",
-                           "/other/z.jar"}));
+                           "/app/lib/b-2.0.jar", "/opt/ext/x.jar", "/abs/y.jar", "/other/z.jar"}));
   EXPECT_EQ(asked, (Strings{"/app/lib", "/opt/ext", "/missing"}));
 }
 
@@ -131,9 +130,10 @@ std::vector<std::string> paths_of(const std::vector<JarPackage>& jars) {
 
 TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
   test::TempDir root, proc;
-  root.write("srv/app/lib/a-1.0.jar", stored_zip({{"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n"}}));
-  std::string inner = stored_zip({{"META-INF/maven/org.x/x/pom.properties",
-                                   "groupId=org.x\nartifactId=x\nversion=3.0\n"}});
+  root.write("srv/app/lib/a-1.0.jar",
+             stored_zip({{"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n"}}));
+  std::string inner = stored_zip(
+      {{"META-INF/maven/org.x/x/pom.properties", "groupId=org.x\nartifactId=x\nversion=3.0\n"}});
   root.write("srv/app/fat.jar", stored_zip({{"BOOT-INF/lib/x-3.0.jar", inner},
                                             {"BOOT-INF/lib/broken-1.jar", "not a zip"},
                                             {"BOOT-INF/classes/Main.class", "x"}}));
@@ -142,11 +142,7 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
     static const char argv[] = "/usr/bin/java\0-cp\0lib/*:fat.jar:lib/a-1.0.jar\0Main";
     std::string cmd(argv, sizeof argv);
     proc.write(std::to_string(pid) + "/cmdline", cmd);
-    fs::create_directory_symlink(root.path() / "srv/app", proc.path() / std::to_string(pid) / "cwd");
-  }
-  // The cwd link points into the test's own tree; as seen by the JVM it is /srv/app. Rewrite it.
-  for (int pid : {10, 11}) {
-    fs::remove(proc.path() / std::to_string(pid) / "cwd");
+    // The working folder as the JVM sees it, inside its root.
     fs::create_directory_symlink("/srv/app", proc.path() / std::to_string(pid) / "cwd");
   }
   auto processes = std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
@@ -164,9 +160,9 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
   Inventory inventory;
   collector.publish(inventory);
   ASSERT_TRUE(inventory.jar_packages);
-  const Strings expected = {"/srv/app/fat.jar fat ", "/srv/app/fat.jar!/BOOT-INF/lib/broken-1.jar broken 1",
-                            "/srv/app/fat.jar!/BOOT-INF/lib/x-3.0.jar x 3.0",
-                            "/srv/app/lib/a-1.0.jar a 1.0"};
+  const Strings expected = {
+      "/srv/app/fat.jar fat ", "/srv/app/fat.jar!/BOOT-INF/lib/broken-1.jar broken 1",
+      "/srv/app/fat.jar!/BOOT-INF/lib/x-3.0.jar x 3.0", "/srv/app/lib/a-1.0.jar a 1.0"};
   EXPECT_EQ(paths_of(*inventory.jar_packages), expected);
   EXPECT_EQ(inventory.jar_packages->at(2).group_id, "org.x");
   EXPECT_EQ(inventory.jar_packages->at(0).pid, 10);
@@ -182,8 +178,9 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
   EXPECT_EQ(collector.archives_opened(), 2u);
 
   // One JAR changed: only it is reopened.
-  root.write("srv/app/lib/a-1.0.jar",
-             stored_zip({{"META-INF/maven/org.a/a/pom.properties", "artifactId=a\nversion=1.1\n"}}));
+  root.write(
+      "srv/app/lib/a-1.0.jar",
+      stored_zip({{"META-INF/maven/org.a/a/pom.properties", "artifactId=a\nversion=1.1\n"}}));
   collector.collect(context);
   collector.publish(inventory);
   EXPECT_EQ(collector.archives_opened(), 3u);
@@ -197,6 +194,86 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
   found.processes = processes;
   collector.collect(context);
   EXPECT_EQ(collector.archives_opened(), 5u);
+}
+
+TEST(JarPackages, TomcatLibApplicationsAndClassPathFromTheEnvironment) {
+  test::TempDir root, proc;
+  std::string jar = stored_zip({{"a.txt", "a"}});
+  root.write("tc/lib/catalina.jar", jar);
+  root.write("tc/lib/readme.txt", "x");
+  root.write("tc/webapps/shop/WEB-INF/lib/spring-core-5.3.20.jar", jar);
+  root.write("tc/webapps/blog.war", stored_zip({{"WEB-INF/lib/jackson-core-2.13.0.jar", jar},
+                                                {"WEB-INF/classes/x.class", "x"}}));
+  root.write("env/e-1.jar", jar);
+  static const char argv[] =
+      "/opt/jdk/bin/java\0-Dcatalina.base=/tc\0org.apache.catalina.startup.Bootstrap\0start";
+  proc.write("20/cmdline", std::string(argv, sizeof argv));
+  static const char env[] = "HOME=/root\0CLASSPATH=/env/e-1.jar:/env/missing.jar";
+  proc.write("20/environ", std::string(env, sizeof env));
+  Inventory found;
+  found.processes = std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{20, 1, "/opt/jdk/bin/java", ""}});
+  ScanContext context;
+  context.root = root.path();
+  context.proc = proc.path();
+  context.found = &found;
+  JarPackagesCollector collector;
+  Outcome outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_TRUE(outcome.errors.empty()) << outcome.errors.at(0);
+  Inventory inventory;
+  collector.publish(inventory);
+  // The WAR itself is an application, not a library: only its nested JARs count.
+  EXPECT_EQ(
+      paths_of(*inventory.jar_packages),
+      (Strings{"/env/e-1.jar e 1", "/tc/lib/catalina.jar catalina ",
+               "/tc/webapps/blog.war!/WEB-INF/lib/jackson-core-2.13.0.jar jackson-core 2.13.0",
+               "/tc/webapps/shop/WEB-INF/lib/spring-core-5.3.20.jar spring-core 5.3.20"}));
+}
+
+TEST(JarPackages, SymlinksResolveInsideTheRoot) {
+  test::TempDir root, proc, outside;
+  outside.write("secret.jar", stored_zip({{"a.txt", "a"}}));
+  fs::create_directories(root.path() / "app");
+  fs::create_symlink(outside.path() / "secret.jar", root.path() / "app/escape.jar");
+  fs::create_symlink("../../../../../../../../..", root.path() / "app/up");
+  static const char argv[] = "java\0-cp\0/app/escape.jar:/app/up/app/escape.jar\0Main";
+  proc.write("30/cmdline", std::string(argv, sizeof argv));
+  Inventory found;
+  found.processes = std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{30, 1, "/usr/bin/java", ""}});
+  ScanContext context;
+  context.root = root.path();
+  context.proc = proc.path();
+  context.found = &found;
+  JarPackagesCollector collector;
+  EXPECT_TRUE(collector.collect(context).complete);
+  EXPECT_EQ(collector.item_count(), 0u);  // the link's target does not exist inside the root
+}
+
+TEST(JarPackages, NestedCountIsBoundedAndErrorsAreBounded) {
+  test::TempDir root, proc;
+  std::vector<std::pair<std::string, std::string>> members;
+  for (std::size_t i = 0; i <= jar_packages_max_nested; ++i)
+    members.emplace_back("BOOT-INF/lib/n" + std::to_string(i) + "-1.jar", "not a zip");
+  root.write("fat.jar", stored_zip(members));
+  static const char argv[] = "java\0-jar\0/fat.jar";
+  proc.write("40/cmdline", std::string(argv, sizeof argv));
+  Inventory found;
+  found.processes = std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{40, 1, "/usr/bin/java", ""}});
+  ScanContext context;
+  context.root = root.path();
+  context.proc = proc.path();
+  context.found = &found;
+  JarPackagesCollector collector;
+  Outcome outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_EQ(collector.item_count(), 1 + jar_packages_max_nested);
+  EXPECT_EQ(outcome.errors.size(), jar_packages_max_errors + 1);
+  EXPECT_NE(outcome.errors.front().find("more than 5000 nested"), std::string::npos)
+      << outcome.errors.front();
+  EXPECT_NE(outcome.errors.back().find("more errors not listed"), std::string::npos);
 }
 
 TEST(JarPackages, DeadlinePassedKeepsTheLastResult) {
