@@ -16,6 +16,7 @@
 #include "collectors/auto_start.hpp"
 #include "collectors/fingerprints.hpp"
 #include "collectors/services.hpp"
+#include "collectors/web_apps.hpp"
 #include "collectors/web_sites.hpp"
 
 namespace hostprint {
@@ -27,12 +28,15 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::KernelModulesCollector>());
   collectors_.push_back(std::make_unique<collectors::SoftwareCollector>());
   // After processes and software: it reads both from this scan's inventory.
-  collectors_.push_back(std::make_unique<collectors::ServicesCollector>(
-      settings_.rules ? settings_.rules
-                      : std::make_shared<const collectors::Fingerprints>(collectors::parse_fingerprints(
-                            collectors::builtin_fingerprints_text()))));
+  auto rules = settings_.rules ? settings_.rules
+                               : std::make_shared<const collectors::Fingerprints>(
+                                     collectors::parse_fingerprints(
+                                         collectors::builtin_fingerprints_text()));
+  collectors_.push_back(std::make_unique<collectors::ServicesCollector>(rules));
   // After services: it reads the instances they found.
   collectors_.push_back(std::make_unique<collectors::WebSitesCollector>());
+  // After processes and web sites: it reads their document roots and the running processes.
+  collectors_.push_back(std::make_unique<collectors::WebAppsCollector>(rules));
   // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
   collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());

@@ -99,6 +99,14 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
     for (const auto& s : *inventory.web_sites)
       ++(s.container_id.empty() ? counts : snapshot->container.counts).web_site_num;
   }
+  if (inventory.web_apps) {
+    for (const auto& a : *inventory.web_apps)
+      ++(a.container_id.empty() ? counts : snapshot->container.counts).web_app_num;
+  }
+  if (inventory.web_frameworks) {
+    for (const auto& f : *inventory.web_frameworks)
+      ++(f.container_id.empty() ? counts : snapshot->container.counts).web_framework_num;
+  }
   if (inventory.processes) {
     for (const auto& p : *inventory.processes)
       ++(p.container_id.empty() ? counts : snapshot->container.counts).process_num;

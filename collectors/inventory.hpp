@@ -11,6 +11,7 @@
 #include "collectors/processes.hpp"
 #include "collectors/software.hpp"
 #include "collectors/services.hpp"
+#include "collectors/web_apps.hpp"
 #include "collectors/web_sites.hpp"
 
 namespace hostprint::collectors {
@@ -25,6 +26,8 @@ struct Inventory {
   std::shared_ptr<const std::vector<JarPackage>> jar_packages;
   std::shared_ptr<const std::vector<ServiceInstance>> services;
   std::shared_ptr<const std::vector<ServedSite>> web_sites;  // by instance
+  std::shared_ptr<const std::vector<WebApp>> web_apps;
+  std::shared_ptr<const std::vector<WebFramework>> web_frameworks;  // PHP and Python
 };
 
 }  // namespace hostprint::collectors

@@ -1,14 +1,14 @@
 #pragma once
 // Web applications and (non-Java) web frameworks, recognised by the product rules
-// (fingerprints.json, categories web_app and web_framework). Nothing is ever run; every file is read
-// inside the root of the instance it belongs to (the scan's root for the host, /proc/<pid>/root for
-// a container) with openat2 RESOLVE_IN_ROOT, so no symlink leads out of it.
+// (fingerprints.json, categories web_app and web_framework). Nothing is ever run; every file is
+// read inside the root of the instance it belongs to (the scan's root for the host,
+// /proc/<pid>/root for a container) with openat2 RESOLVE_IN_ROOT, so no symlink leads out of it.
 //
 // Web applications:
 //  - under the document root of every Nginx / Apache site (Inventory::web_sites): the document root
-//    itself and each of its immediate subfolders (/var/www/html and /var/www/html/wordpress; at most
-//    web_apps_max_dir_entries entries read per folder, names starting with '.' skipped) are checked
-//    for each web_app rule's `markers` (any one present names it);
+//    itself and each of its immediate subfolders (/var/www/html and /var/www/html/wordpress; at
+//    most web_apps_max_dir_entries entries read per folder, names starting with '.' skipped) are
+//    checked for each web_app rule's `markers` (any one present names it);
 //  - for a Tomcat site, the document root is the appBase: each subfolder is one application, and
 //    only the subfolders are checked (webapps/jenkins/WEB-INF/lib/jenkins-core.jar);
 //  - running processes (Inventory::processes): the executable's file name is in `executables`, or a
@@ -29,15 +29,17 @@
 //    a virtual environment when argv[0] (absolute) or the executable lies in <venv>/bin and
 //    <venv>/pyvenv.cfg exists (the kernel resolves a venv's python symlink in /proc/<pid>/exe, so
 //    argv[0] is what names the venv); its packages are in <venv>/lib/python3*/site-packages.
-//    Otherwise the executable's prefix (/usr/bin/python3.11 -> /usr): <prefix>/lib/python3/
-//    dist-packages, <prefix>/lib/python3*/{dist,site}-packages and, for /usr, Debian's
-//    /usr/local/lib/python3*/dist-packages. sys.path (PYTHONPATH, .pth files, --user sites) cannot
-//    be read from outside the process and is not followed. In those folders, `<name>-<version>`
+//    Otherwise the executable's prefix (/usr/bin/python3.11 -> /usr), in sys.path's order: for
+//    /usr, Debian's /usr/local/lib/python3*/{dist,site}-packages, then
+//    <prefix>/lib/python3*/{dist,site}-packages (Debian's /usr/lib/python3/dist-packages). sys.path
+//    (PYTHONPATH, .pth files, --user sites) cannot be read from outside the process and is not
+//    followed. In those folders, `<name>-<version>`
 //    `.dist-info` / `.egg-info` entries whose PEP 503 normalised name is one of the rule's
 //    `python_packages` name the framework; the version comes from the entry's name, else from its
 //    METADATA / PKG-INFO `Version:`.
 //    One item per (product, environment, container): the environment is the venv or the prefix;
-//    the item's path is the folder holding the distribution.
+//    the item's path is the folder holding the distribution, the first in that order (the one
+//    Python imports when the same framework is installed twice).
 //  - Java frameworks (from JARs) are not found here.
 #include <cstddef>
 #include <memory>
@@ -70,7 +72,7 @@ struct WebFramework {
 };
 
 // Bounds.
-inline constexpr std::size_t web_apps_max_dir_entries = 1000;          // per document root / appBase
+inline constexpr std::size_t web_apps_max_dir_entries = 1000;  // per document root / appBase
 inline constexpr std::size_t web_apps_max_site_packages_entries = 50'000;
 inline constexpr std::size_t web_apps_max_version_file = 1u << 20;
 inline constexpr std::size_t web_apps_max_metadata = 64 * 1024;
@@ -128,9 +130,7 @@ class WebAppsCollector final : public Collector {
   std::size_t item_count() const override { return apps_->size() + frameworks_->size(); }
   // The last good results, sorted by (container, product, path).
   const std::shared_ptr<const std::vector<WebApp>>& apps() const { return apps_; }
-  const std::shared_ptr<const std::vector<WebFramework>>& frameworks() const {
-    return frameworks_;
-  }
+  const std::shared_ptr<const std::vector<WebFramework>>& frameworks() const { return frameworks_; }
 
  private:
   std::shared_ptr<const Fingerprints> rules_;

@@ -65,12 +65,13 @@ TEST(WebApps, ApplicationInImmediateSubfolderAndPhpFramework) {
              "<?php");
   // Two levels down: not checked.
   root.write("srv/www/a/b/wp-includes/version.php", "$wp_version = '1.0';");
-  auto r = collect_sites(root.path(), {site("Apache httpd", "/srv/www/"),
-                                       site("Nginx", "/srv/www")});
+  auto r =
+      collect_sites(root.path(), {site("Apache httpd", "/srv/www/"), site("Nginx", "/srv/www")});
   EXPECT_TRUE(r.outcome.complete);
   EXPECT_EQ(r.apps, (std::vector<WebApp>{{"WordPress", "/srv/www/blog", "6.4.2", ""}}));
-  EXPECT_EQ(r.frameworks, (std::vector<WebFramework>{{"Laravel", "php", "/srv/www/shop",
-                                                      "/srv/www/shop", "", ""}}));
+  EXPECT_EQ(
+      r.frameworks,
+      (std::vector<WebFramework>{{"Laravel", "php", "/srv/www/shop", "/srv/www/shop", "", ""}}));
 }
 
 TEST(WebApps, NothingInEmptyOrMissingRoot) {
@@ -115,8 +116,9 @@ TEST(WebApps, TomcatAppBaseSubfoldersAreApplications) {
   root.write("var/lib/tomcat10/webapps/WEB-INF/lib/jenkins-core.jar", "PK");
   auto r = collect_sites(root.path(), {site("Tomcat", "/var/lib/tomcat10/webapps")});
   EXPECT_TRUE(r.outcome.complete);
-  EXPECT_EQ(r.apps, (std::vector<WebApp>{{"JPress", "/var/lib/tomcat10/webapps/blog", "", ""},
-                                         {"Jenkins", "/var/lib/tomcat10/webapps/jenkins", "", ""}}));
+  EXPECT_EQ(r.apps,
+            (std::vector<WebApp>{{"JPress", "/var/lib/tomcat10/webapps/blog", "", ""},
+                                 {"Jenkins", "/var/lib/tomcat10/webapps/jenkins", "", ""}}));
 }
 
 TEST(WebApps, FolderEntriesAreBounded) {
@@ -180,8 +182,8 @@ TEST(WebApps, PythonEnvironments) {
   root.write("opt/app/venv/lib/python3.11/site-packages/fastapi-0.100.0.dist-info/METADATA", "");
   auto sys = python_environment(root.path().string(), "/usr/bin/python3.11", "python3");
   EXPECT_EQ(sys.environment, "/usr");
-  EXPECT_EQ(sys.package_dirs, (std::vector<std::string>{"/usr/lib/python3/dist-packages",
-                                                        "/usr/local/lib/python3.11/dist-packages"}));
+  EXPECT_EQ(sys.package_dirs, (std::vector<std::string>{"/usr/local/lib/python3.11/dist-packages",
+                                                        "/usr/lib/python3/dist-packages"}));
   auto venv =
       python_environment(root.path().string(), "/usr/bin/python3.11", "/opt/app/venv/bin/python");
   EXPECT_EQ(venv.environment, "/opt/app/venv");

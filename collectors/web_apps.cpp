@@ -1,0 +1,548 @@
+#include "collectors/web_apps.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "collectors/bounded_read.hpp"
+#include "collectors/inventory.hpp"
+#include "collectors/services.hpp"
+#include "collectors/unique_fd.hpp"
+#include "collectors/web_sites.hpp"
+
+namespace hostprint::collectors {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string relative_of(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  return path.empty() ? std::string(".") : std::string(path);
+}
+
+std::string join(const std::string& dir, std::string_view name) {
+  std::string out = dir.empty() || dir == "/" ? std::string("/") : dir + "/";
+  out += name;
+  return out;
+}
+
+// Opens `path` (absolute inside `root`) with symlinks resolved inside `root`; -1 on failure.
+int open_in_root(const std::string& root, const std::string& path, std::uint64_t flags) {
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) return -1;
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string rel = relative_of(path);
+  int fd;
+  do {
+    fd = static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how));
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return fd;
+}
+
+bool exists_in_root(const std::string& root, const std::string& path) {
+  UniqueFd fd(open_in_root(root, path, O_PATH));
+  return fd.get() >= 0;
+}
+
+struct DirEntry {
+  std::string name;
+  bool directory = false;
+};
+
+// The entries of `dir` (inside `root`), at most `max_entries` read; names starting with '.' are
+// skipped. Whether an entry is a folder is asked inside the root (a symlink resolved in it).
+std::optional<std::vector<DirEntry>> list_dir(const std::string& root, const std::string& dir,
+                                              std::size_t max_entries, bool* truncated,
+                                              bool want_kind = true) {
+  int fd = open_in_root(root, dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::vector<DirEntry> out;
+  std::size_t read = 0;
+  if (truncated) *truncated = false;
+  while (dirent* e = ::readdir(d)) {
+    if (++read > max_entries) {
+      if (truncated) *truncated = true;
+      break;
+    }
+    if (e->d_name[0] == '.') continue;
+    DirEntry entry{e->d_name, false};
+    if (want_kind) {
+      if (e->d_type == DT_DIR) {
+        entry.directory = true;
+      } else if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
+        UniqueFd sub(open_in_root(root, join(dir, entry.name), O_PATH | O_DIRECTORY));
+        entry.directory = sub.get() >= 0;
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::string basename_of(std::string_view path) {
+  auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+std::string dirname_of(std::string_view path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+bool plausible_version(std::string_view v) {
+  if (v.empty() || v.size() > web_apps_max_version) return false;
+  for (unsigned char c : v)
+    if (c < 0x21 || c == 0x7f) return false;
+  return true;
+}
+
+std::string read_version(const std::string& root, const std::string& folder,
+                         const ProductRule& rule) {
+  for (const auto& file : rule.version_files) {
+    auto r = read_in_root(root, join(folder, file), web_apps_max_version_file);
+    if (r.status != ReadStatus::ok) continue;
+    auto v = version_from_text(r.file.text, rule.version_pattern);
+    if (!v.empty()) return v;
+  }
+  return {};
+}
+
+void record(Outcome& outcome, std::size_t& suppressed, std::string message) {
+  if (outcome.errors.size() < web_apps_max_errors)
+    outcome.error(std::move(message));
+  else
+    ++suppressed;
+}
+
+// Python distributions in one folder whose normalised name is wanted.
+void find_python_packages(const std::string& root, const std::string& dir,
+                          const std::vector<const ProductRule*>& rules, const std::string& env,
+                          const std::string& container_id, std::vector<WebFramework>& out,
+                          Outcome& outcome, std::size_t& suppressed) {
+  bool truncated = false;
+  auto entries = list_dir(root, dir, web_apps_max_site_packages_entries, &truncated, false);
+  if (!entries) return;
+  if (truncated)
+    record(outcome, suppressed,
+           dir + ": more than " + std::to_string(web_apps_max_site_packages_entries) +
+               " entries; the rest not read");
+  for (const auto& e : *entries) {
+    auto info = parse_dist_info_name(e.name);
+    if (!info) continue;
+    const std::string normalized = normalize_python_name(info->name);
+    for (const ProductRule* rule : rules) {
+      bool wanted = false;
+      for (const auto& p : rule->python_packages)
+        if (normalize_python_name(p) == normalized) wanted = true;
+      if (!wanted) continue;
+      std::string version = info->version;
+      if (version.empty()) {
+        const std::string entry = join(dir, e.name);
+        for (const char* meta : {"/METADATA", "/PKG-INFO", ""}) {
+          auto r = read_in_root(root, entry + meta, web_apps_max_metadata);
+          if (r.status != ReadStatus::ok) continue;
+          version = metadata_version(r.file.text);
+          if (!version.empty()) break;
+        }
+      }
+      out.push_back(WebFramework{rule->name, "python", dir, env, version, container_id});
+      break;
+    }
+  }
+}
+
+std::vector<std::string> python_dirs_matching(const std::string& root, const std::string& lib,
+                                              const std::vector<std::string>& leaves) {
+  std::vector<std::string> out;
+  auto entries = list_dir(root, lib, web_apps_max_dir_entries, nullptr, false);
+  if (!entries) return out;
+  std::sort(entries->begin(), entries->end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  for (const auto& e : *entries) {
+    if (!e.name.starts_with("python3")) continue;
+    for (const auto& leaf : leaves) {
+      std::string dir = join(join(lib, e.name), leaf);
+      UniqueFd fd(open_in_root(root, dir, O_PATH | O_DIRECTORY));
+      if (fd.get() >= 0) out.push_back(dir);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string normalize_python_name(std::string_view name) {
+  std::string out;
+  bool in_run = false;
+  for (char c : name) {
+    if (c == '-' || c == '_' || c == '.') {
+      if (!in_run) out += '-';
+      in_run = true;
+    } else {
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      in_run = false;
+    }
+  }
+  return out;
+}
+
+std::optional<DistInfoName> parse_dist_info_name(std::string_view entry) {
+  std::string_view stem;
+  if (entry.ends_with(".dist-info"))
+    stem = entry.substr(0, entry.size() - 10);
+  else if (entry.ends_with(".egg-info"))
+    stem = entry.substr(0, entry.size() - 9);
+  else
+    return std::nullopt;
+  if (stem.empty()) return std::nullopt;
+  // Names and versions in these entries have '-' escaped to '_', so the first '-' ends the name.
+  auto dash = stem.find('-');
+  DistInfoName out;
+  out.name = std::string(stem.substr(0, dash));
+  if (dash != std::string_view::npos) {
+    std::string_view version = stem.substr(dash + 1);
+    version = version.substr(0, version.find('-'));  // "-py3.11" of an egg
+    out.version = std::string(version);
+  }
+  if (out.name.empty()) return std::nullopt;
+  if (!out.version.empty() && !plausible_version(out.version)) out.version.clear();
+  return out;
+}
+
+std::string metadata_version(std::string_view text) {
+  std::string version;
+  bool done = false;
+  for_each_line(text, 4096, [&](std::string_view line, bool) {
+    if (done) return;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) {
+      done = true;
+      return;
+    }
+    if (line.starts_with("Version:")) {
+      line.remove_prefix(8);
+      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+      if (plausible_version(line)) version = std::string(line);
+      done = true;
+    }
+  });
+  return version;
+}
+
+std::string version_from_text(std::string_view text, std::string_view pattern) {
+  std::string_view v;
+  if (pattern.empty()) {
+    v = text.substr(0, text.find('\n'));
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\xef' ||
+                          v.front() == '\xbb' || v.front() == '\xbf'))
+      v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
+      v.remove_suffix(1);
+  } else {
+    auto at = text.find(pattern);
+    if (at == std::string_view::npos) return {};
+    v = text.substr(at + pattern.size());
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    if (!v.empty() && (v.front() == '\'' || v.front() == '"')) v.remove_prefix(1);
+    auto end = v.find_first_of("'\" \t\r\n;)");
+    if (end == std::string_view::npos) return {};
+    v = v.substr(0, end);
+  }
+  return plausible_version(v) ? std::string(v) : std::string();
+}
+
+void find_in_folder(const std::string& root, const std::string& folder,
+                    const std::vector<const ProductRule*>& apps,
+                    const std::vector<const ProductRule*>& frameworks,
+                    const std::string& container_id, std::vector<WebApp>& apps_out,
+                    std::vector<WebFramework>& frameworks_out) {
+  for (const ProductRule* rule : apps) {
+    for (const auto& marker : rule->markers) {
+      if (!exists_in_root(root, join(folder, marker))) continue;
+      apps_out.push_back(
+          WebApp{rule->name, folder, read_version(root, folder, *rule), container_id});
+      break;
+    }
+  }
+  for (const ProductRule* rule : frameworks) {
+    for (const auto& marker : rule->markers) {
+      if (!exists_in_root(root, join(folder, marker))) continue;
+      frameworks_out.push_back(WebFramework{rule->name, "php", folder, folder,
+                                            read_version(root, folder, *rule), container_id});
+      break;
+    }
+  }
+}
+
+std::vector<std::string> site_folders(const std::string& root, const std::string& document_root,
+                                      bool tomcat, Outcome& outcome) {
+  std::vector<std::string> out;
+  std::string base = document_root;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (!tomcat) out.push_back(base);
+  bool truncated = false;
+  auto entries = list_dir(root, base, web_apps_max_dir_entries, &truncated);
+  if (!entries) return out;
+  if (truncated)
+    outcome.error(base + ": more than " + std::to_string(web_apps_max_dir_entries) +
+                  " entries; the rest not checked");
+  std::vector<std::string> subs;
+  for (const auto& e : *entries)
+    if (e.directory) subs.push_back(join(base, e.name));
+  std::sort(subs.begin(), subs.end());
+  out.insert(out.end(), subs.begin(), subs.end());
+  return out;
+}
+
+PythonEnvironment python_environment(const std::string& root, const std::string& exe,
+                                     const std::string& argv0) {
+  PythonEnvironment env;
+  // A virtual environment: <venv>/bin/python*, with <venv>/pyvenv.cfg.
+  for (const std::string& candidate : {argv0, exe}) {
+    if (candidate.empty() || candidate.front() != '/') continue;
+    std::string bin = dirname_of(candidate);
+    if (basename_of(bin) != "bin") continue;
+    std::string venv = dirname_of(bin);
+    if (!exists_in_root(root, join(venv, "pyvenv.cfg"))) continue;
+    env.environment = venv;
+    env.package_dirs = python_dirs_matching(root, join(venv, "lib"), {"site-packages"});
+    return env;
+  }
+  std::string bin = dirname_of(exe);
+  std::string prefix = basename_of(bin) == "bin" ? dirname_of(bin) : bin;
+  env.environment = prefix;
+  std::vector<std::string> dirs;
+  const std::string lib = join(prefix, "lib");
+  // In sys.path's order: Debian puts /usr/local/lib/python3.X/dist-packages before
+  // /usr/lib/python3/dist-packages (which is among the python3* folders).
+  if (prefix == "/usr")
+    for (auto& d : python_dirs_matching(root, "/usr/local/lib", {"dist-packages", "site-packages"}))
+      dirs.push_back(std::move(d));
+  for (auto& d : python_dirs_matching(root, lib, {"dist-packages", "site-packages"}))
+    dirs.push_back(std::move(d));
+  env.package_dirs = std::move(dirs);
+  return env;
+}
+
+WebAppsCollector::WebAppsCollector(std::shared_ptr<const Fingerprints> rules)
+    : rules_(std::move(rules)) {}
+
+namespace {
+
+struct ProcessFact {
+  int pid = 0;
+  int ppid = 0;
+  std::string exe;
+  std::string container_id;
+  std::vector<std::string> argv;
+};
+
+// The web_app rule a process matches, and the path of the application.
+const ProductRule* match_app(const std::vector<const ProductRule*>& rules, const ProcessFact& p,
+                             std::string* path) {
+  const std::string exe_name = basename_of(p.exe);
+  const bool java = exe_name == "java";
+  JavaLaunch launch;
+  if (java) launch = parse_java_args(p.argv);
+  for (const ProductRule* rule : rules) {
+    std::string matched_path;
+    bool match = contains(rule->executables, exe_name);
+    if (match) matched_path = p.exe;
+    if (!match && java) {
+      if (!launch.main_class.empty() && contains(rule->main_classes, launch.main_class)) {
+        match = true;
+        matched_path = p.exe;
+      } else if (!launch.jar.empty() && contains(rule->jars, basename_of(launch.jar))) {
+        match = true;
+        matched_path = launch.jar;
+      } else {
+        for (const auto& entry : launch.class_path)
+          if (contains(rule->jars, basename_of(entry))) {
+            match = true;
+            matched_path = entry;
+            break;
+          }
+      }
+    }
+    if (!match) continue;
+    if (!rule->path_contains.empty()) {
+      bool any = false;
+      for (const auto& part : rule->path_contains)
+        if (p.exe.find(part) != std::string::npos) any = true;
+      if (!any) continue;
+    }
+    *path = matched_path;
+    return rule;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Outcome WebAppsCollector::collect(const ScanContext& context) {
+  Outcome outcome;
+  std::size_t suppressed = 0;
+  auto apps = std::make_shared<std::vector<WebApp>>();
+  auto frameworks = std::make_shared<std::vector<WebFramework>>();
+  try {
+    if (!rules_) {
+      outcome.fail("web_apps: no product rules");
+      return outcome;
+    }
+    const auto app_rules = rules_->in_category(ProductCategory::web_app);
+    std::vector<const ProductRule*> php_rules, python_rules;
+    for (const ProductRule* r : rules_->in_category(ProductCategory::web_framework)) {
+      if (!r->markers.empty()) php_rules.push_back(r);
+      if (!r->python_packages.empty()) python_rules.push_back(r);
+    }
+    const Inventory* found = context.found;
+
+    // Document roots of the sites.
+    if (found && found->web_sites) {
+      std::set<std::tuple<std::string, std::string, bool>> done;  // (container, root, tomcat)
+      for (const auto& s : *found->web_sites) {
+        if (context.expired()) {
+          outcome.fail("web_apps: deadline passed");
+          return outcome;
+        }
+        if (s.site.document_root.empty()) continue;
+        const bool tomcat = web_config_kind(s.product) == "tomcat";
+        std::string docroot = s.site.document_root;
+        if (docroot.front() != '/') docroot.insert(0, "/");
+        if (!done.emplace(s.container_id, docroot, tomcat).second) continue;
+        const std::string root = s.container_id.empty()
+                                     ? context.root.string()
+                                     : (context.proc / std::to_string(s.pid) / "root").string();
+        auto folders = site_folders(root, docroot, tomcat, outcome);
+        for (const auto& folder : folders)
+          find_in_folder(root, folder, app_rules, php_rules, s.container_id, *apps, *frameworks);
+      }
+    }
+
+    // Processes.
+    if (found && found->processes) {
+      std::set<std::string> app_exe_names;
+      for (const ProductRule* r : app_rules)
+        for (const auto& e : r->executables) app_exe_names.insert(e);
+      std::vector<ProcessFact> candidates;
+      for (const auto& p : *found->processes) {
+        if (p.exe.empty()) continue;
+        const std::string name = basename_of(p.exe);
+        const bool python = name.starts_with("python");
+        if (!(name == "java" || python || app_exe_names.count(name))) continue;
+        const fs::path dir = context.proc / std::to_string(p.pid);
+        auto cmd = read_bounded(dir / "cmdline", web_apps_max_cmdline);
+        if (cmd.status != ReadStatus::ok) continue;  // gone
+        ProcessFact fact{p.pid, 0, p.exe, p.container_id, split_cmdline(cmd.file.text)};
+        if (auto stat = read_bounded(dir / "stat", 4096); stat.status == ReadStatus::ok)
+          fact.ppid = parse_stat_ppid(stat.file.text).value_or(0);
+        candidates.push_back(std::move(fact));
+      }
+      std::map<int, const ProductRule*> matched;  // pid -> rule
+      std::map<int, std::string> paths;
+      for (const auto& c : candidates) {
+        std::string path;
+        if (const ProductRule* r = match_app(app_rules, c, &path)) {
+          matched[c.pid] = r;
+          paths[c.pid] = path;
+        }
+      }
+      std::map<std::string, std::string> host_packages;  // dpkg/rpm/apk name -> version
+      if (found->software)
+        for (const auto& pkg : *found->software) host_packages.emplace(pkg.name, pkg.version);
+      std::set<std::tuple<std::string, std::string, std::string>> seen_envs;
+      for (const auto& c : candidates) {
+        if (context.expired()) {
+          outcome.fail("web_apps: deadline passed");
+          return outcome;
+        }
+        const std::string root = c.container_id.empty()
+                                     ? context.root.string()
+                                     : (context.proc / std::to_string(c.pid) / "root").string();
+        if (auto it = matched.find(c.pid); it != matched.end()) {
+          auto parent = matched.find(c.ppid);
+          if (parent == matched.end() || parent->second != it->second) {
+            std::string version;
+            if (c.container_id.empty())
+              for (const auto& pkg : it->second->packages)
+                if (auto v = host_packages.find(pkg); v != host_packages.end()) {
+                  version = v->second;
+                  break;
+                }
+            apps->push_back(WebApp{it->second->name, paths[c.pid], version, c.container_id});
+          }
+        }
+        if (!basename_of(c.exe).starts_with("python") || python_rules.empty()) continue;
+        auto env = python_environment(root, c.exe, c.argv.empty() ? std::string() : c.argv[0]);
+        if (!seen_envs.emplace(c.container_id, env.environment, root).second) continue;
+        for (const auto& dir : env.package_dirs)
+          find_python_packages(root, dir, python_rules, env.environment, c.container_id,
+                               *frameworks, outcome, suppressed);
+      }
+    }
+
+    // Distinct and sorted.
+    std::sort(apps->begin(), apps->end(), [](const WebApp& a, const WebApp& b) {
+      return std::tie(a.container_id, a.product, a.path, a.version) <
+             std::tie(b.container_id, b.product, b.path, b.version);
+    });
+    apps->erase(std::unique(apps->begin(), apps->end(),
+                            [](const WebApp& a, const WebApp& b) {
+                              return a.container_id == b.container_id && a.product == b.product &&
+                                     a.path == b.path;
+                            }),
+                apps->end());
+    // A Python framework: one per (product, environment, container), the first folder found.
+    std::stable_sort(frameworks->begin(), frameworks->end(),
+                     [](const WebFramework& a, const WebFramework& b) {
+                       return std::tie(a.container_id, a.product, a.environment) <
+                              std::tie(b.container_id, b.product, b.environment);
+                     });
+    frameworks->erase(std::unique(frameworks->begin(), frameworks->end(),
+                                  [](const WebFramework& a, const WebFramework& b) {
+                                    return a.container_id == b.container_id &&
+                                           a.product == b.product && a.environment == b.environment;
+                                  }),
+                      frameworks->end());
+  } catch (const std::exception& e) {
+    outcome.fail(std::string("web_apps: ") + e.what());
+    return outcome;
+  }
+  if (suppressed) outcome.error(std::to_string(suppressed) + " more errors not listed");
+  apps_ = std::move(apps);
+  frameworks_ = std::move(frameworks);
+  return outcome;
+}
+
+void WebAppsCollector::publish(Inventory& inventory) const {
+  inventory.web_apps = apps_;
+  inventory.web_frameworks = frameworks_;
+}
+
+}  // namespace hostprint::collectors
