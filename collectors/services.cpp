@@ -443,6 +443,8 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
     for (const auto& n : names) comm_names.insert(n.substr(0, 15));
 
     std::vector<ProcessFacts> facts;
+    std::unordered_map<int, CommMemo> next_memo;
+    next_memo.reserve(comm_memo_.size());
     for (const auto& process : *context.found->processes) {
       if (context.expired()) {
         outcome.fail("services: deadline reached while reading processes");
@@ -454,11 +456,21 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
       for (const auto& word : argv0_words)
         if (!candidate && !name.empty() && name.starts_with(word)) candidate = true;
       if (!candidate) {
-        auto comm = read_bounded(proc_pid / "comm", 64);
-        if (comm.status != ReadStatus::ok) continue;
-        std::string_view c = comm.file.text;
-        while (!c.empty() && c.back() == '\n') c.remove_suffix(1);
-        if (!comm_names.contains(std::string(c))) continue;
+        const std::size_t exe_hash = std::hash<std::string>{}(process.exe);
+        auto known = comm_memo_.find(process.pid);
+        bool names_a_product;
+        if (known != comm_memo_.end() && known->second.start_ticks == process.start_ticks &&
+            known->second.exe_hash == exe_hash) {
+          names_a_product = known->second.names_a_product;
+        } else {
+          auto comm = read_bounded(proc_pid / "comm", 64);
+          if (comm.status != ReadStatus::ok) continue;
+          std::string_view c = comm.file.text;
+          while (!c.empty() && c.back() == '\n') c.remove_suffix(1);
+          names_a_product = comm_names.contains(std::string(c));
+        }
+        next_memo[process.pid] = {process.start_ticks, exe_hash, names_a_product};
+        if (!names_a_product) continue;
       }
       auto stat = read_bounded(proc_pid / "stat", 4096);
       if (stat.status != ReadStatus::ok) continue;  // gone since the process table was read
@@ -562,6 +574,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
     if (suppressed > 0)
       outcome.error("services: " + std::to_string(suppressed) + " more errors not listed");
     services_ = std::move(instances);
+    comm_memo_ = std::move(next_memo);
   } catch (const std::exception& e) {
     outcome.fail(std::string("services: ") + e.what());
   } catch (...) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "collectors/collector.hpp"
@@ -126,6 +127,14 @@ class ServicesCollector final : public Collector {
   const std::shared_ptr<const std::vector<ServiceInstance>>& services() const { return services_; }
 
  private:
+  // Whether a process's comm names a product, remembered per pid while its start time and
+  // executable stay the same (comm changes with an exec), so a rescan reads no comm again.
+  struct CommMemo {
+    std::uint64_t start_ticks = 0;
+    std::size_t exe_hash = 0;
+    bool names_a_product = false;
+  };
+  std::unordered_map<int, CommMemo> comm_memo_;
   std::shared_ptr<const Fingerprints> rules_;
   std::shared_ptr<const std::vector<ServiceInstance>> services_ =
       std::make_shared<std::vector<ServiceInstance>>();
