@@ -35,10 +35,10 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::ServicesCollector>(rules));
   // After services: it reads the instances they found.
   collectors_.push_back(std::make_unique<collectors::WebSitesCollector>());
-  // After processes and web sites: it reads their document roots and the running processes.
-  collectors_.push_back(std::make_unique<collectors::WebAppsCollector>(rules));
   // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
   collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
+  // After processes, web sites and JAR packages: document roots, processes, Java frameworks.
+  collectors_.push_back(std::make_unique<collectors::WebAppsCollector>(rules));
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
   for (const auto& c : collectors_) {
     CollectorStatus status;

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "collectors/bounded_read.hpp"
@@ -204,6 +205,8 @@ struct Scan {
   std::size_t suppressed = 0;
   bool jar_limit_hit = false;
   std::set<std::pair<std::string, std::string>> seen;  // (container id, path)
+  // The same file under two names (Debian's Tomcat lib links into /usr/share/java) is one JAR.
+  std::set<std::tuple<std::string, dev_t, ino_t>> files;  // (container id, device, inode)
   std::vector<JarPackage> jars;
 
   void error(std::string message) {
@@ -333,7 +336,7 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
                                   Scan& scan) {
   const fs::path proc_pid = context.proc / std::to_string(p.pid);
   std::vector<std::string> out;
-  std::set<std::string> seen;
+  std::set<std::string> seen;  // also the WARs Tomcat runs from their expanded folders
   auto add = [&](std::string path) {
     if (path.empty() || path[0] != '/') return;
     path = normal(path);
@@ -370,7 +373,52 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
   }
   for (auto& path : class_path_jars(class_path, cwd, lister)) add(std::move(path));
 
-  // Open files.
+  // A Tomcat: its libs (common.loader: the base's lib, then the home's) and its applications.
+  std::string base, home;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i].starts_with("-Dcatalina.base=")) base = argv[i].substr(16);
+    if (argv[i].starts_with("-Dcatalina.home=")) home = argv[i].substr(16);
+  }
+  if (base.empty()) base = home;
+  if (!base.empty()) {
+    base = normal(absolute(base));
+    for (const auto& dir : {base, home.empty() ? base : normal(absolute(home))})
+      for (const auto& n : lister(dir + "/lib"))
+        if (is_jar_name(n)) add(dir + "/lib/" + n);
+    std::vector<std::string> app_bases = {base + "/webapps"};
+    if (context.found && context.found->web_sites)
+      for (const auto& s : *context.found->web_sites)
+        if (s.pid == p.pid && !s.site.document_root.empty())
+          app_bases.push_back(normal(s.site.document_root[0] == '/'
+                                         ? s.site.document_root
+                                         : base + "/" + s.site.document_root));
+    std::set<std::string> done;
+    for (const auto& app_base : app_bases) {
+      if (!done.insert(app_base).second) continue;
+      std::size_t apps = 0;
+      const auto names = lister(app_base);
+      const std::set<std::string> entries(names.begin(), names.end());
+      for (const auto& app : names) {
+        if (++apps > jar_packages_max_webapps) {
+          scan.error("jar_packages: " + app_base + ": more than " +
+                     std::to_string(jar_packages_max_webapps) + " applications, the rest not read");
+          break;
+        }
+        const std::string app_path = app_base + "/" + app;
+        if (is_war_name(app)) {
+          // Tomcat runs an expanded WAR from the folder of its name: one application, not two.
+          if (entries.contains(app.substr(0, app.size() - 4)))
+            seen.insert(normal(app_path));
+          else
+            add(app_path);
+          continue;
+        }
+        for (const auto& n : lister(app_path + "/WEB-INF/lib"))
+          if (is_jar_name(n)) add(app_path + "/WEB-INF/lib/" + n);
+      }
+    }
+  }
+  // Open and mapped files last: a library opened through a symlink keeps its folder's name.
   std::error_code ec;
   std::size_t fds = 0;
   for (fs::directory_iterator it(proc_pid / "fd", ec), end; !ec && it != end; it.increment(ec)) {
@@ -394,43 +442,6 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
     });
   }
 
-  // A Tomcat: its lib and its applications.
-  std::string base;
-  for (std::size_t i = 1; i < argv.size(); ++i) {
-    if (argv[i].starts_with("-Dcatalina.base=")) base = argv[i].substr(16);
-    if (base.empty() && argv[i].starts_with("-Dcatalina.home=")) base = argv[i].substr(16);
-  }
-  if (!base.empty()) {
-    base = normal(absolute(base));
-    for (const auto& n : lister(base + "/lib"))
-      if (is_jar_name(n)) add(base + "/lib/" + n);
-    std::vector<std::string> app_bases = {base + "/webapps"};
-    if (context.found && context.found->web_sites)
-      for (const auto& s : *context.found->web_sites)
-        if (s.pid == p.pid && !s.site.document_root.empty())
-          app_bases.push_back(normal(s.site.document_root[0] == '/'
-                                         ? s.site.document_root
-                                         : base + "/" + s.site.document_root));
-    std::set<std::string> done;
-    for (const auto& app_base : app_bases) {
-      if (!done.insert(app_base).second) continue;
-      std::size_t apps = 0;
-      for (const auto& app : lister(app_base)) {
-        if (++apps > jar_packages_max_webapps) {
-          scan.error("jar_packages: " + app_base + ": more than " +
-                     std::to_string(jar_packages_max_webapps) + " applications, the rest not read");
-          break;
-        }
-        const std::string app_path = app_base + "/" + app;
-        if (is_war_name(app)) {
-          add(app_path);
-          continue;
-        }
-        for (const auto& n : lister(app_path + "/WEB-INF/lib"))
-          if (is_jar_name(n)) add(app_path + "/WEB-INF/lib/" + n);
-      }
-    }
-  }
   return out;
 }
 
@@ -456,6 +467,7 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     scan.seen.insert({p.container_id, path});
+    if (!scan.files.emplace(p.container_id, st.st_dev, st.st_ino).second) continue;
     const std::string key = p.container_id + '\n' + path;
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::int64_t mtime =

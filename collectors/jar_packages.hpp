@@ -1,10 +1,13 @@
 #pragma once
 // JAR files used by running JVMs (assets.md, jar_package_num): on a JVM's class path (-cp,
 // -classpath, --class-path, else CLASSPATH from its environment; `dir/*` expanded), its `-jar`,
-// open or mapped by it (/proc/<pid>/fd, /proc/<pid>/maps), a Tomcat's `<catalina.base>/lib` and its
-// deployed applications' `WEB-INF/lib` (unpacked directories and packed WARs), and JARs nested in
-// fat JARs and WARs (BOOT-INF/lib/*.jar, WEB-INF/lib/*.jar), counted one by one as
-// `outer.jar!/BOOT-INF/lib/inner.jar`.
+// open or mapped by it (/proc/<pid>/fd, /proc/<pid>/maps), a Tomcat's `<catalina.base>/lib` and
+// `<catalina.home>/lib` and its deployed applications' `WEB-INF/lib` (unpacked directories and
+// packed WARs; a WAR beside the folder Tomcat expanded it to is that same application, read once
+// from the folder), and JARs nested in fat JARs and WARs (BOOT-INF/lib/*.jar, WEB-INF/lib/*.jar),
+// counted one by one as `outer.jar!/BOOT-INF/lib/inner.jar`. One file reached under two names
+// (a symlink, Debian's Tomcat lib linking into /usr/share/java) is one JAR, under the first name
+// found: class path, -jar, open files, mapped files, Tomcat's folders. A WAR itself is not a JAR.
 //
 // What is read, and for which processes (the process table comes from ProcessesCollector):
 //  - /proc/<pid>/cmdline (at most 128 KiB), environ (at most 128 KiB, only without a class path

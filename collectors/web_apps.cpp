@@ -405,6 +405,39 @@ const ProductRule* match_app(const std::vector<const ProductRule*>& rules, const
 
 }  // namespace
 
+std::string java_application(const JarPackage& jar) {
+  if (auto nested = jar.path.find("!/"); nested != std::string::npos)
+    return jar.path.substr(0, nested);
+  if (auto lib = jar.path.rfind("/WEB-INF/lib/"); lib != std::string::npos && lib > 0)
+    return jar.path.substr(0, lib);
+  return "pid " + std::to_string(jar.pid);
+}
+
+std::vector<WebFramework> java_frameworks(const std::vector<JarPackage>& jars,
+                                          const std::vector<const ProductRule*>& rules) {
+  // (container, product, application) -> the item and the rank of the artifact that named it.
+  std::map<std::tuple<std::string, std::string, std::string>, std::pair<WebFramework, std::size_t>>
+      found;
+  for (const auto& jar : jars) {
+    for (const ProductRule* rule : rules) {
+      const auto& artifacts = rule->jar_artifacts;
+      auto it = std::find(artifacts.begin(), artifacts.end(), jar.name);
+      if (it == artifacts.end()) continue;
+      const auto rank = static_cast<std::size_t>(it - artifacts.begin());
+      std::string application = java_application(jar);
+      WebFramework item{rule->name, "java", jar.path, application, jar.version, jar.container_id};
+      auto [slot, inserted] = found.try_emplace(
+          {jar.container_id, rule->name, std::move(application)}, std::move(item), rank);
+      if (!inserted && rank < slot->second.second) slot->second = {std::move(item), rank};
+      break;  // the first rule that names an artifact wins, as for processes
+    }
+  }
+  std::vector<WebFramework> out;
+  out.reserve(found.size());
+  for (auto& [key, value] : found) out.push_back(std::move(value.first));
+  return out;
+}
+
 Outcome WebAppsCollector::collect(const ScanContext& context) {
   Outcome outcome;
   std::size_t suppressed = 0;
@@ -416,12 +449,18 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
       return outcome;
     }
     const auto app_rules = rules_->in_category(ProductCategory::web_app);
-    std::vector<const ProductRule*> php_rules, python_rules;
+    std::vector<const ProductRule*> php_rules, python_rules, java_rules;
     for (const ProductRule* r : rules_->in_category(ProductCategory::web_framework)) {
       if (!r->markers.empty()) php_rules.push_back(r);
       if (!r->python_packages.empty()) python_rules.push_back(r);
+      if (!r->jar_artifacts.empty()) java_rules.push_back(r);
     }
     const Inventory* found = context.found;
+    if (found && found->jar_packages) {
+      auto java = java_frameworks(*found->jar_packages, java_rules);
+      frameworks->insert(frameworks->end(), std::make_move_iterator(java.begin()),
+                         std::make_move_iterator(java.end()));
+    }
 
     // Document roots of the sites.
     if (found && found->web_sites) {
@@ -518,16 +557,17 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
                                      a.path == b.path;
                             }),
                 apps->end());
-    // A Python framework: one per (product, environment, container), the first folder found.
+    // One per (product, environment, container): for Python the first folder found.
     std::stable_sort(frameworks->begin(), frameworks->end(),
                      [](const WebFramework& a, const WebFramework& b) {
-                       return std::tie(a.container_id, a.product, a.environment) <
-                              std::tie(b.container_id, b.product, b.environment);
+                       return std::tie(a.container_id, a.product, a.language, a.environment) <
+                              std::tie(b.container_id, b.product, b.language, b.environment);
                      });
     frameworks->erase(std::unique(frameworks->begin(), frameworks->end(),
                                   [](const WebFramework& a, const WebFramework& b) {
                                     return a.container_id == b.container_id &&
-                                           a.product == b.product && a.environment == b.environment;
+                                           a.product == b.product && a.language == b.language &&
+                                           a.environment == b.environment;
                                   }),
                       frameworks->end());
   } catch (const std::exception& e) {

@@ -40,7 +40,13 @@
 //    One item per (product, environment, container): the environment is the venv or the prefix;
 //    the item's path is the folder holding the distribution, the first in that order (the one
 //    Python imports when the same framework is installed twice).
-//  - Java frameworks (from JARs) are not found here.
+//  - Java: among the JAR packages of running JVMs (Inventory::jar_packages), a JAR whose artifact
+//    id is one of the rule's `jar_artifacts` names the framework for the application it belongs
+//    to: the outer archive of a nested JAR (app.jar!/BOOT-INF/lib/x.jar -> app.jar, app.war), the
+//    deployed folder of a WEB-INF/lib JAR (webapps/shop/WEB-INF/lib/x.jar -> webapps/shop), else
+//    the JVM that uses it (class path, Tomcat's lib). One item per (product, application,
+//    container); its path is the JAR of the rule's first artifact found, and its version that
+//    JAR's.
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -50,6 +56,7 @@
 
 #include "collectors/collector.hpp"
 #include "collectors/fingerprints.hpp"
+#include "collectors/jar_packages.hpp"
 
 namespace hostprint::collectors {
 
@@ -63,9 +70,11 @@ struct WebApp {
 
 struct WebFramework {
   std::string product;       // the rule's name
-  std::string language;      // "php" or "python"
-  std::string path;          // PHP: the application's folder; Python: the packages folder
-  std::string environment;   // Python: the venv or prefix; PHP: the same as path
+  std::string language;      // "java", "php" or "python"
+  std::string path;          // PHP: the application's folder; Python: the packages folder;
+                             // Java: the JAR that named it
+  std::string environment;   // Python: the venv or prefix; PHP: the same as path; Java: the
+                             // application (outer archive, deployed folder, or "pid <n>")
   std::string version;       // empty when unknown
   std::string container_id;  // empty: the host's
   friend bool operator==(const WebFramework&, const WebFramework&) = default;
@@ -111,6 +120,14 @@ void find_in_folder(const std::string& root, const std::string& folder,
 // document root and its subfolders. Absolute paths inside `root`, sorted.
 std::vector<std::string> site_folders(const std::string& root, const std::string& document_root,
                                       bool tomcat, Outcome& outcome);
+
+// The application a JAR package belongs to (see Java above).
+std::string java_application(const JarPackage& jar);
+
+// The Java frameworks among `jars`, by the rules with `jar_artifacts`, distinct per (product,
+// application, container), sorted by (container, product, application).
+std::vector<WebFramework> java_frameworks(const std::vector<JarPackage>& jars,
+                                          const std::vector<const ProductRule*>& rules);
 
 // The Python distributions folders of an environment, and the environment's name (see above).
 struct PythonEnvironment {

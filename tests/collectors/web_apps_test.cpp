@@ -193,3 +193,78 @@ TEST(WebApps, PythonEnvironments) {
 
 }  // namespace
 }  // namespace hostprint::collectors
+
+namespace hostprint::collectors {
+namespace {
+
+JarPackage jar(std::string path, std::string name, std::string version, int pid,
+               std::string container = "") {
+  return JarPackage{std::move(path),     std::move(name), std::move(version), "", pid,
+                    std::move(container)};
+}
+
+TEST(WebApps, JavaApplicationOfAJar) {
+  EXPECT_EQ(
+      java_application(jar("/srv/app.jar!/BOOT-INF/lib/spring-core.jar", "spring-core", "", 7)),
+      "/srv/app.jar");
+  EXPECT_EQ(java_application(jar("/t/webapps/shop.war!/WEB-INF/lib/a.jar", "a", "", 7)),
+            "/t/webapps/shop.war");
+  EXPECT_EQ(java_application(jar("/t/webapps/shop/WEB-INF/lib/a.jar", "a", "", 7)),
+            "/t/webapps/shop");
+  EXPECT_EQ(java_application(jar("/usr/share/java/a.jar", "a", "", 7)), "pid 7");
+}
+
+TEST(WebApps, JavaFrameworksOnePerApplication) {
+  auto rules = builtin_rules();
+  auto frameworks = rules->in_category(ProductCategory::web_framework);
+  std::vector<JarPackage> jars = {
+      // One application with three Spring artifacts: one Spring, versioned by spring-core (the
+      // rule's first artifact), whichever JAR comes first.
+      jar("/t/webapps/shop/WEB-INF/lib/spring-web-5.3.jar", "spring-web", "5.3.1", 9),
+      jar("/t/webapps/shop/WEB-INF/lib/spring-core-5.3.jar", "spring-core", "5.3.2", 9),
+      jar("/t/webapps/shop/WEB-INF/lib/jackson-databind.jar", "jackson-databind", "2.14", 9),
+      jar("/t/webapps/shop/WEB-INF/lib/commons-io.jar", "commons-io", "2.11", 9),
+      // The same in another application of the same JVM, and in a fat JAR: counted again.
+      jar("/t/webapps/blog.war!/WEB-INF/lib/spring-beans.jar", "spring-beans", "5.3.2", 9),
+      jar("/srv/app.jar!/BOOT-INF/lib/spring-context.jar", "spring-context", "6.0", 10),
+      jar("/srv/app.jar", "app", "1.0", 10),
+      // On a plain class path: the JVM is the application.
+      jar("/usr/share/java/spring3-core.jar", "spring-core", "4.3.30", 11),
+      jar("/usr/share/java/spring3-web.jar", "spring-web", "4.3.30", 11),
+      // A container's copy of the fat JAR counts on its own.
+      jar("/srv/app.jar!/BOOT-INF/lib/spring-context.jar", "spring-context", "6.0", 12, "c1"),
+      // Lookalike artifact names do not count.
+      jar("/srv/other.jar", "spring-core-tests", "1", 13),
+      jar("/srv/other2.jar", "fastjson-extra", "1", 13),
+  };
+  std::string text;
+  for (const auto& f : java_frameworks(jars, frameworks))
+    text += f.container_id + "|" + f.product + "|" + f.language + "|" + f.environment + "|" +
+            f.path + "|" + f.version + "\n";
+  EXPECT_EQ(text,
+            "|Jackson|java|/t/webapps/shop|/t/webapps/shop/WEB-INF/lib/jackson-databind.jar|2.14\n"
+            "|Spring|java|/srv/app.jar|/srv/app.jar!/BOOT-INF/lib/spring-context.jar|6.0\n"
+            "|Spring|java|/t/webapps/blog.war|/t/webapps/blog.war!/WEB-INF/lib/spring-beans.jar|"
+            "5.3.2\n"
+            "|Spring|java|/t/webapps/shop|/t/webapps/shop/WEB-INF/lib/spring-core-5.3.jar|5.3.2\n"
+            "|Spring|java|pid 11|/usr/share/java/spring3-core.jar|4.3.30\n"
+            "c1|Spring|java|/srv/app.jar|/srv/app.jar!/BOOT-INF/lib/spring-context.jar|6.0\n");
+}
+
+TEST(WebApps, JavaFrameworksThroughTheCollector) {
+  Inventory found;
+  found.jar_packages = std::make_shared<std::vector<JarPackage>>(std::vector<JarPackage>{
+      jar("/srv/app.jar!/BOOT-INF/lib/struts2-core.jar", "struts2-core", "2.5.30", 4)});
+  found.processes = std::make_shared<std::vector<ProcessInfo>>();
+  ScanContext context;
+  context.found = &found;
+  WebAppsCollector collector(builtin_rules());
+  ASSERT_TRUE(collector.collect(context).complete);
+  ASSERT_EQ(collector.frameworks()->size(), 1u);
+  EXPECT_EQ(collector.frameworks()->front().product, "Struts2");
+  EXPECT_EQ(collector.frameworks()->front().version, "2.5.30");
+  EXPECT_TRUE(collector.apps()->empty());
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
