@@ -64,13 +64,11 @@ ReadResult read_fd(int fd, const std::string& path, std::size_t max_bytes) {
 
 }  // namespace
 
-ReadResult read_in_root(const std::filesystem::path& root, std::string_view relative,
-                        std::size_t max_bytes) {
-  std::string display = (root / std::filesystem::path(relative).relative_path()).string();
+UniqueFd open_in_root(const std::filesystem::path& root, std::string_view relative, int flags) {
   Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root_fd.get() < 0) return failure(root.string(), errno);
+  if (root_fd.get() < 0) return Fd();
   struct open_how how {};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  how.flags = static_cast<std::uint64_t>(flags) | O_CLOEXEC | O_NOCTTY;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   while (!relative.empty() && relative.front() == '/') relative.remove_prefix(1);
   const std::string rel = relative.empty() ? std::string(1, '.') : std::string(relative);
@@ -78,8 +76,14 @@ ReadResult read_in_root(const std::filesystem::path& root, std::string_view rela
   do {
     fd = static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how));
   } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-  if (fd < 0) return failure(display, errno);
-  Fd file(fd);
+  return Fd(fd);
+}
+
+ReadResult read_in_root(const std::filesystem::path& root, std::string_view relative,
+                        std::size_t max_bytes) {
+  std::string display = (root / std::filesystem::path(relative).relative_path()).string();
+  Fd file = open_in_root(root, relative, O_RDONLY | O_NONBLOCK);
+  if (!file.valid()) return failure(display, errno);
   return read_fd(file.get(), display, max_bytes);
 }
 

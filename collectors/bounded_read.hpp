@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "collectors/unique_fd.hpp"
+
 namespace hostprint::collectors {
 
 struct FileText {
@@ -25,6 +27,10 @@ struct ReadResult {
 // inside `root` (openat2 RESOLVE_IN_ROOT), at most `max_bytes` bytes. Only regular files.
 ReadResult read_in_root(const std::filesystem::path& root, std::string_view relative,
                         std::size_t max_bytes);
+
+// Opens `relative` inside `root` as read_in_root does (O_CLOEXEC | O_NOCTTY added to `flags`);
+// an invalid descriptor with errno set when it cannot be opened.
+UniqueFd open_in_root(const std::filesystem::path& root, std::string_view relative, int flags);
 
 // Reads a file of the live system (/proc, /sys) by its absolute path, at most `max_bytes` bytes.
 ReadResult read_bounded(const std::filesystem::path& path, std::size_t max_bytes);

@@ -14,6 +14,8 @@
 
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/web_apps.hpp"
+#include "collectors/zip_archive.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -41,6 +43,62 @@ std::string_view argv0_path(const std::vector<std::string>& argv) {
   std::string_view a = argv[0];
   auto space = a.find(' ');
   return space == std::string_view::npos ? a : a.substr(0, space);
+}
+
+// The files a program was started from: its executable, argv[0], and for a JVM its -jar and
+// absolute class path entries (Debian's tomcat10-common owns bootstrap.jar, not java).
+std::vector<std::string> program_files(const ProcessFacts& process) {
+  std::vector<std::string> out = {process.exe, std::string(argv0_path(process.argv))};
+  if (!basename_of(process.exe).starts_with("java")) return out;
+  JavaLaunch launch = parse_java_args(process.argv);
+  if (launch.jar.starts_with("/")) out.push_back(launch.jar);
+  for (const auto& entries : launch.class_path) {
+    std::string_view rest = entries;
+    while (!rest.empty()) {
+      auto colon = rest.find(':');
+      auto entry = rest.substr(0, colon);
+      if (entry.starts_with("/") && !entry.ends_with("*")) out.emplace_back(entry);
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    }
+  }
+  return out;
+}
+
+// A JVM product's home from its system properties: catalina.home (else catalina.base),
+// jetty.home, jboss.home.dir; empty when none is given.
+std::string jvm_home(const std::vector<std::string>& argv) {
+  std::string base;
+  for (const auto& a : argv) {
+    for (std::string_view key : {"-Dcatalina.home=", "-Djetty.home=", "-Djboss.home.dir="})
+      if (a.starts_with(key)) return a.substr(key.size());
+    if (a.starts_with("-Dcatalina.base=")) base = a.substr(16);
+  }
+  return base;
+}
+
+// The version in the rule's version files under `home` (inside `root`): a JAR's manifest or
+// pom.properties, or a text file read as web applications' version files are.
+std::string version_under_home(const std::filesystem::path& root, const std::string& home,
+                               const ProductRule& rule) {
+  if (home.empty() || home.front() != '/') return {};
+  for (const auto& file : rule.version_files) {
+    const std::string path = home + "/" + file;
+    if (file.ends_with(".jar")) {
+      UniqueFd fd = open_in_root(root, path, O_RDONLY);
+      if (!fd.valid()) continue;
+      std::string error;
+      auto jar = ZipArchive::open_file(fd.get(), ZipLimits{}, error);
+      if (!jar) continue;
+      auto version = identify_jar(*jar, basename_of(file)).version;
+      if (!version.empty()) return version;
+    } else {
+      auto text = read_in_root(root, path, web_apps_max_version_file);
+      if (text.status != ReadStatus::ok) continue;
+      auto version = version_from_text(text.file.text, rule.version_pattern);
+      if (!version.empty()) return version;
+    }
+  }
+  return {};
 }
 
 // The arguments, with a rewritten one-string title split back into words.
@@ -509,7 +567,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
       // Version: the first of the rule's packages that is installed and (for dpkg, where its file
       // list can be read) owns the executable. A container's packages are not the host's.
       if (software && master.container_id.empty()) {
-        std::string started(argv0_path(master.argv));
+        const auto owned = program_files(master);
         for (const auto& wanted : m.rule->packages) {
           bool done = false;
           for (const auto& pkg : *software) {
@@ -522,8 +580,9 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
                     "var/lib/dpkg/info/" + pkg.name + ".list"}) {
                 auto r = read_in_root(context.root, list, services_max_list_bytes);
                 if (r.status != ReadStatus::ok) continue;
-                owns = dpkg_list_has_path(r.file.text, master.exe) ||
-                       dpkg_list_has_path(r.file.text, started);
+                owns = std::any_of(owned.begin(), owned.end(), [&](const std::string& path) {
+                  return dpkg_list_has_path(r.file.text, path);
+                });
                 break;
               }
               if (owns && !*owns) continue;  // installed, but another program
@@ -534,6 +593,13 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
           }
           if (done) break;
         }
+      }
+
+      if (instance.version.empty() && !m.rule->version_files.empty()) {
+        const std::filesystem::path root = master.container_id.empty()
+                                               ? context.root
+                                               : context.proc / std::to_string(master.pid) / "root";
+        instance.version = version_under_home(root, jvm_home(master.argv), *m.rule);
       }
 
       instance.config_file = config_from_cmdline(*m.rule, master.argv);

@@ -12,8 +12,12 @@
 //    (Oracle's `ora_pmon_` -> `oracle`, ClickHouse's `clickhouse-server` -> `clickhouse`);
 //  - /proc/<pid>/fd of instances and their workers (at most 4096 entries each) and
 //    /proc/<pid>/net/{tcp,tcp6,udp,udp6} once per network namespace, for the listening ports;
-//  - var/lib/dpkg/info/<package>[:<arch>].list under the root, to confirm which package owns the
-//    executable. Nothing is ever run.
+//  - var/lib/dpkg/info/<package>[:<arch>].list under the root, to confirm which of the rule's
+//    packages owns the executable (for a JVM also its -jar and class path: Debian's tomcat10-common
+//    owns bootstrap.jar); the instance's version is that package's;
+//  - else, for a rule with version_files, those files under the product's home (a JVM's
+//    -Dcatalina.home, -Djetty.home or -Djboss.home.dir): a JAR's manifest or pom.properties, or a
+//    text file read with the rule's version_pattern. Nothing is ever run.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,7 +39,7 @@ struct ServiceInstance {
   int pid = 0;  // the master process
   std::string exe;
   std::string container_id;          // empty: the host's
-  std::string version;               // of the package that owns the executable; empty when unknown
+  std::string version;               // of the package that owns it, or from its version file
   std::string config_file;           // empty when the product has none or it is not known
   std::vector<ListeningPort> ports;  // of the master and its workers; distinct, sorted
   friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;

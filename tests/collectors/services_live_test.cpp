@@ -213,3 +213,74 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
 
 }  // namespace
 }  // namespace hostprint::collectors
+
+namespace hostprint::collectors {
+namespace {
+
+// A Tomcat unpacked from a tarball (no package owns it): its version is read from the manifest of
+// <catalina.home>/lib/catalina.jar. The JVM runs a class named like Tomcat's bootstrap that sleeps.
+TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
+  if (!fs::exists("/usr/bin/javac") || !fs::exists("/usr/bin/jar"))
+    GTEST_SKIP() << "the JDK (javac, jar) is not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  const std::string d = dir.string();
+  work.write("src/org/apache/catalina/startup/Bootstrap.java",
+             "package org.apache.catalina.startup;\npublic class Bootstrap { public static void "
+             "main(String[] a) throws Exception {\n  new java.io.File(a[0]).createNewFile(); "
+             "Thread.sleep(60000); } }\n");
+  auto javac = test::run_program({"/usr/bin/javac", "-d", d + "/tomcat/bin/classes",
+                                  d + "/src/org/apache/catalina/startup/Bootstrap.java"});
+  ASSERT_EQ(javac.exit_code, 0) << javac.err;
+  work.write("manifest.txt",
+             "Implementation-Title: Apache Tomcat\nImplementation-Version: 9.0.99\n");
+  work.write("empty/readme.txt", "catalina\n");
+  fs::create_directories(dir / "tomcat/lib");
+  auto jar =
+      test::run_program({"/usr/bin/jar", "--create", "--file", d + "/tomcat/lib/catalina.jar",
+                         "--manifest", d + "/manifest.txt", "-C", d + "/empty", "."});
+  ASSERT_EQ(jar.exit_code, 0) << jar.err;
+
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t jvm = spawn_logged(
+        {"/usr/bin/java", "-Dcatalina.home=" + d + "/tomcat", "-cp", d + "/tomcat/bin/classes",
+         "org.apache.catalina.startup.Bootstrap", d + "/ready"},
+        dir / "jvm.out");
+    auto stop = [&] {
+      ::kill(jvm, SIGKILL);
+      ::waitpid(jvm, nullptr, 0);
+    };
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!fs::exists(dir / "ready")) {
+      if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
+      std::this_thread::sleep_for(50ms);
+    }
+    ScanContext context;
+    Inventory found;
+    ProcessesCollector processes;
+    SoftwareCollector software;
+    if (!processes.collect(context).complete || !software.collect(context).complete)
+      return (stop(), 11);
+    processes.publish(found);
+    software.publish(found);
+    context.found = &found;
+    ServicesCollector services(
+        std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text())));
+    auto outcome = services.collect(context);
+    Inventory result;
+    services.publish(result);
+    std::ofstream out(dir / "result");
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *result.services) out << s.product << "\t" << s.version << "\n";
+    out.close();
+    stop();
+    return 0;
+  });
+  std::ifstream in(dir / "result");
+  std::string result(std::istreambuf_iterator<char>(in), {});
+  ASSERT_EQ(rc, 0) << result;
+  EXPECT_EQ(result, "Tomcat\t9.0.99\n");
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
