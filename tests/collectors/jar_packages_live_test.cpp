@@ -163,3 +163,88 @@ TEST(JarPackagesLive, ClassPathLibFolderAndFatJar) {
 
 }  // namespace
 }  // namespace hostprint::collectors
+
+namespace hostprint::collectors {
+namespace {
+
+// A Tomcat-like JVM (-Dcatalina.base and -Dcatalina.home): both lib folders; an application that
+// Tomcat expanded (shop/ beside shop.war) read once, from the folder; a packed-only WAR's libraries
+// counted, the WAR itself not; a JAR on the class path that a lib folder reaches again through a
+// symlink counted once, under its class path name.
+TEST(JarPackagesLive, TomcatFoldersExpandedWarAndSymlinkedJar) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (test::run_program({"sh", "-c", "command -v java && command -v javac && command -v jar"})
+          .exit_code != 0)
+    GTEST_SKIP() << "no JDK";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  const std::string d = dir.string();
+  work.write("src/Main.java",
+             "public class Main { public static void main(String[] a) throws Exception {\n"
+             "  java.nio.file.Files.writeString(java.nio.file.Path.of(a[0]), \"\");\n"
+             "  Thread.sleep(600000); } }\n");
+  run({"javac", "-d", d + "/classes", d + "/src/Main.java"});
+  for (const char* name : {"shared-1.0", "base-2.0", "home-3.0", "shop-lib-4.0", "blog-lib-5.0"}) {
+    work.write(std::string("content/") + name + "/x.txt", name);
+    fs::create_directories(dir / "jars");
+    run({"jar", "--create", "--file", d + "/jars/" + name + ".jar", "-C", d + "/content/" + name,
+         "."});
+  }
+  for (const char* sub : {"base/lib", "home/lib", "base/webapps/shop/WEB-INF/lib",
+                          "shopwar/WEB-INF/lib", "blogwar/WEB-INF/lib"})
+    fs::create_directories(dir / sub);
+  fs::copy_file(dir / "jars/base-2.0.jar", dir / "base/lib/base-2.0.jar");
+  fs::copy_file(dir / "jars/home-3.0.jar", dir / "home/lib/home-3.0.jar");
+  fs::create_symlink(dir / "jars/shared-1.0.jar", dir / "base/lib/shared.jar");
+  fs::copy_file(dir / "jars/shop-lib-4.0.jar",
+                dir / "base/webapps/shop/WEB-INF/lib/shop-lib-4.0.jar");
+  fs::copy_file(dir / "jars/shop-lib-4.0.jar", dir / "shopwar/WEB-INF/lib/shop-lib-4.0.jar");
+  fs::copy_file(dir / "jars/blog-lib-5.0.jar", dir / "blogwar/WEB-INF/lib/blog-lib-5.0.jar");
+  run({"jar", "--create", "--file", d + "/base/webapps/shop.war", "-C", d + "/shopwar", "."});
+  run({"jar", "--create", "--file", d + "/base/webapps/blog.war", "-C", d + "/blogwar", "."});
+
+  int rc = test::run_in_namespaces(
+      [&]() -> int {
+        pid_t jvm =
+            spawn_in(dir,
+                     {"java", "-Dcatalina.base=" + d + "/base", "-Dcatalina.home=" + d + "/home",
+                      "-cp", d + "/classes:" + d + "/jars/shared-1.0.jar", "Main", d + "/ready"},
+                     dir / "jvm.out");
+        auto stop = [&] {
+          ::kill(jvm, SIGKILL);
+          ::waitpid(jvm, nullptr, 0);
+        };
+        auto until = std::chrono::steady_clock::now() + 60s;
+        while (!fs::exists(dir / "ready")) {
+          if (std::chrono::steady_clock::now() > until) return (stop(), 11);
+          std::this_thread::sleep_for(50ms);
+        }
+        ScanContext context;
+        ProcessesCollector processes;
+        if (!processes.collect(context).complete) return (stop(), 12);
+        Inventory found;
+        processes.publish(found);
+        context.found = &found;
+        JarPackagesCollector jars;
+        auto outcome = jars.collect(context);
+        Inventory result;
+        jars.publish(result);
+        std::ofstream out(dir / "result");
+        for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+        for (const auto& j : *result.jar_packages) out << j.path << " " << j.version << "\n";
+        out.close();
+        stop();
+        return outcome.complete ? 0 : 13;
+      },
+      false);
+  ASSERT_EQ(rc, 0) << slurp(dir / "jvm.out") << slurp(dir / "result");
+  EXPECT_EQ(slurp(dir / "result"),
+            d + "/base/lib/base-2.0.jar 2.0\n" +  //
+                d + "/base/webapps/blog.war!/WEB-INF/lib/blog-lib-5.0.jar 5.0\n" + d +
+                "/base/webapps/shop/WEB-INF/lib/shop-lib-4.0.jar 4.0\n" + d +
+                "/home/lib/home-3.0.jar 3.0\n" +  //
+                d + "/jars/shared-1.0.jar 1.0\n");
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
