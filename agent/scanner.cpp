@@ -14,6 +14,7 @@
 #include "collectors/processes.hpp"
 #include "collectors/software.hpp"
 #include "collectors/auto_start.hpp"
+#include "collectors/container_assets.hpp"
 #include "collectors/fingerprints.hpp"
 #include "collectors/services.hpp"
 #include "collectors/web_apps.hpp"
@@ -40,6 +41,8 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
   collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
+  // After processes: it finds the containers in their table.
+  collectors_.push_back(std::make_unique<collectors::ContainersCollector>());
   for (const auto& c : collectors_) {
     CollectorStatus status;
     status.name = c->name();

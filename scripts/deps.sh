@@ -29,7 +29,9 @@ BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1
                 libproc2-dev libsqlite3-dev zlib1g-dev python3)
 # rpm (rpm, rpmbuild), db5.3-util (db5.3_load), sqlite3, gpg: real RPM databases for the software
 # tests, built and checked with the real tools. default-jdk-headless (javac, jar) and zip: real
-# archives for the JAR reader's tests.
+# archives for the JAR reader's tests. busybox-static: the one executable of the containers the
+# container tests build.
 TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
                rpm db5.3-util sqlite3 gpg debian-archive-keyring
-               default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask)
+               default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask
+               busybox-static)
