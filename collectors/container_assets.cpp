@@ -129,8 +129,21 @@ Outcome run_in_network(int network, Collector& collector, const ScanContext& con
   return outcome;
 }
 
-// The collectors name files by the path they opened, `/proc/self/fd/<n>/etc/passwd`; a
-// container's user knows them as `/etc/passwd`.
+void report(Outcome& outcome, std::string_view id, const Collector& collector, const Outcome& run,
+            const std::string& root_shown) {
+  for (const auto& e : run.errors)
+    outcome.error("container " + std::string(id) + ": " + std::string(collector.name()) + ": " +
+                  as_seen_inside(e, root_shown) +
+                  (run.complete ? "" : " (keeping the last good result)"));
+}
+
+template <typename T>
+std::shared_ptr<const std::vector<T>> or_empty(std::shared_ptr<const std::vector<T>> list) {
+  return list ? std::move(list) : std::make_shared<const std::vector<T>>();
+}
+
+}  // namespace
+
 std::string as_seen_inside(std::string message, const std::string& root_shown) {
   if (root_shown.empty()) return message;
   for (auto at = message.find(root_shown); at != std::string::npos;
@@ -146,21 +159,6 @@ std::string as_seen_inside(std::string message, const std::string& root_shown) {
   }
   return message;
 }
-
-void report(Outcome& outcome, std::string_view id, const Collector& collector, const Outcome& run,
-            const std::string& root_shown) {
-  for (const auto& e : run.errors)
-    outcome.error("container " + std::string(id) + ": " + std::string(collector.name()) + ": " +
-                  as_seen_inside(e, root_shown) +
-                  (run.complete ? "" : " (keeping the last good result)"));
-}
-
-template <typename T>
-std::shared_ptr<const std::vector<T>> or_empty(std::shared_ptr<const std::vector<T>> list) {
-  return list ? std::move(list) : std::make_shared<const std::vector<T>>();
-}
-
-}  // namespace
 
 std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view text) {
   // comm (field 2) may hold spaces and ')'; the fields after it start after the last ')'.

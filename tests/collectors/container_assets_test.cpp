@@ -55,6 +55,19 @@ TEST(StatStartTicks, MalformedIsNothing) {
   EXPECT_FALSE(parse_stat_start_ticks(bash_stat.substr(0, bash_stat.find(" 14475"))));
 }
 
+TEST(AsSeenInside, TheRootBecomesTheContainersSlash) {
+  const std::string root = "/proc/self/fd/9";
+  EXPECT_EQ(as_seen_inside("/proc/self/fd/9/etc/passwd: not a regular file", root),
+            "/etc/passwd: not a regular file");
+  EXPECT_EQ(as_seen_inside("/proc/self/fd/9: Permission denied", root), "/: Permission denied");
+  // Another descriptor whose number starts the same is left alone.
+  EXPECT_EQ(as_seen_inside("/proc/self/fd/91/etc/passwd and /proc/self/fd/9/etc/group", root),
+            "/proc/self/fd/91/etc/passwd and /etc/group");
+  EXPECT_EQ(as_seen_inside("etc/passwd: 3 malformed lines skipped", root),
+            "etc/passwd: 3 malformed lines skipped");
+  EXPECT_EQ(as_seen_inside("no root to strip", ""), "no root to strip");
+}
+
 TEST(ContainersIn, GroupedByIdOldestFirstHostLeftOut) {
   std::vector<ProcessInfo> processes{
       {1, 10, "/sbin/init", ""},     {200, 500, "/bin/sh", "b"},      {150, 300, "/usr/bin/x", "a"},
