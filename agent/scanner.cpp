@@ -28,6 +28,8 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::ProcessesCollector>());
   collectors_.push_back(std::make_unique<collectors::KernelModulesCollector>());
   collectors_.push_back(std::make_unique<collectors::SoftwareCollector>());
+  // After processes: it finds the containers in their table.
+  collectors_.push_back(std::make_unique<collectors::ContainersCollector>());
   // After processes and software: it reads both from this scan's inventory.
   auto rules = settings_.rules ? settings_.rules
                                : std::make_shared<const collectors::Fingerprints>(
@@ -41,8 +43,6 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
   collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
-  // After processes: it finds the containers in their table.
-  collectors_.push_back(std::make_unique<collectors::ContainersCollector>());
   for (const auto& c : collectors_) {
     CollectorStatus status;
     status.name = c->name();
