@@ -36,8 +36,10 @@ std::string errno_text(int err) {
 // A container entered through one of its processes.
 struct EnteredContainer {
   std::string id;
-  UniqueFd root;     // that process's root directory
-  UniqueFd network;  // its network namespace; invalid when it could not be opened
+  std::size_t member = 0;  // which of the container's processes
+  UniqueFd process;        // its /proc/<pid>
+  UniqueFd root;           // its root directory
+  UniqueFd network;        // its network namespace; invalid when it could not be opened
   NetworkNamespace network_id;
   std::uint64_t start_ticks = 0;
 };
@@ -56,11 +58,13 @@ std::optional<std::uint64_t> read_start_ticks(int pid_dir) {
   return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
 }
 
-// Opens the root and network namespace of the container's oldest process still running.
-// Nothing when none is left; `refusal` then says why a live one could not be entered, if so.
+// Opens the root and network namespace of the container's oldest process still running, from
+// its member `first` on. Nothing when none is left; `refusal` then says why a live one could not
+// be entered, if so.
 std::optional<EnteredContainer> enter(int proc_dir, const ContainerProcesses& container,
-                                      std::string& refusal) {
-  for (const auto& member : container.members) {
+                                      std::size_t first, std::string& refusal) {
+  for (std::size_t i = first; i < container.members.size(); ++i) {
+    const auto& member = container.members[i];
     std::array<char, 16> name{};
     std::to_chars(name.data(), name.data() + name.size() - 1, member.pid);
     UniqueFd dir(::openat(proc_dir, name.data(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -76,8 +80,8 @@ std::optional<EnteredContainer> enter(int proc_dir, const ContainerProcesses& co
     // and a directory opened by pid never shows a later process of that pid.
     auto ticks = read_start_ticks(dir.get());
     if (!ticks || *ticks != member.start_ticks) continue;
-    EnteredContainer entered{
-        container.id, std::move(root), std::move(network), {}, member.start_ticks};
+    EnteredContainer entered{container.id,       i,  std::move(dir),    std::move(root),
+                             std::move(network), {}, member.start_ticks};
     struct stat st {};
     if (entered.network.valid() && ::fstat(entered.network.get(), &st) == 0)
       entered.network_id = {static_cast<std::uint64_t>(st.st_dev),
@@ -241,24 +245,36 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
                      " of " + std::to_string(containers.size()) + " containers");
         return outcome;
       }
+      auto& own = by_container_[container.id];
+      if (!own) own = std::make_unique<Collectors>();
+      // When the process entered exits while its files are read, its mounts may go half-way
+      // through: they are read again through the next one. A container with none left is skipped.
       std::string refusal;
-      auto inside = enter(proc.get(), container, refusal);
+      std::optional<EnteredContainer> inside;
+      Outcome files_read;
+      for (std::size_t first = 0, attempts = 0; attempts < 2; ++attempts) {
+        inside = enter(proc.get(), container, first, refusal);
+        if (!inside) break;
+        ScanContext files;
+        files.root = context.proc / "self/fd" / std::to_string(inside->root.get());
+        files.proc = context.proc;
+        files.deadline = context.deadline;
+        const std::string root_shown = files.root.string();
+        files_read = {};
+        for (Collector* collector :
+             {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
+              static_cast<Collector*>(&own->auto_start)})
+          report(files_read, container.id, *collector, run_guarded(*collector, files), root_shown);
+        inside->root.reset();
+        if (read_start_ticks(inside->process.get()) == inside->start_ticks) break;
+        first = inside->member + 1;
+        inside.reset();
+      }
       if (!inside) {  // exited since the process table was read, or closed to us
         if (!refusal.empty()) outcome.error("container " + container.id + ": " + refusal);
         continue;
       }
-      auto& own = by_container_[container.id];
-      if (!own) own = std::make_unique<Collectors>();
-      ScanContext files;
-      files.root = context.proc / "self/fd" / std::to_string(inside->root.get());
-      files.proc = context.proc;
-      files.deadline = context.deadline;
-      const std::string root_shown = files.root.string();
-      for (Collector* collector :
-           {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
-            static_cast<Collector*>(&own->auto_start)})
-        report(outcome, container.id, *collector, run_guarded(*collector, files), root_shown);
-      inside->root.reset();
+      for (auto& e : files_read.errors) outcome.error(std::move(e));
       if (inside->network.valid())
         networks.push_back({container.id, inside->network_id, inside->start_ticks});
       entered.push_back(std::move(*inside));

@@ -513,12 +513,15 @@ TEST_F(FourContainers, ServeCountsHostAndContainersApart) {
 }
 
 // The collector itself: what each container's files hold (never the host's, whatever their links
-// say), its ports, and a container that is gone by the time its files are read.
-TEST(ContainersLive, ReadsInsideEachContainerAndSkipsOneThatExited) {
+// say), its ports, a container that is gone by the time its files are read, and one whose oldest
+// process is gone (read through the next).
+TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
   CgroupHierarchies setup;
   if (!setup.usable()) GTEST_SKIP() << "needs cgroup v1 and v2 hierarchies and busybox-static";
   Cgroups groups(*setup.v1, *setup.v2);
   Cgroup lxc(*setup.v1, "lxc/short-lived");
+  const std::string id_f(64, 'f');
+  Cgroup podman(*setup.v2, "machine.slice/libpod-" + id_f + ".scope");
   ImageRoot a, b, e;
   fill_debian_like(a);
   fill_alpine_like(b);
@@ -530,7 +533,11 @@ TEST(ContainersLive, ReadsInsideEachContainerAndSkipsOneThatExited) {
     TestContainer ca({.root = &a, .cgroup = &groups.a, .tcp_ports = {8080}, .udp_ports = {5353}});
     TestContainer cb({.root = &b, .cgroup = &groups.b, .tcp_ports = {8443}});
     std::optional<TestContainer> ce(std::in_place, ContainerSpec{.root = &e, .cgroup = &lxc});
-    if (!ca.ready() || !cb.ready() || !ce->ready()) return 11;
+    std::optional<TestContainer> cf1(
+        std::in_place, ContainerSpec{.root = &e, .cgroup = &podman, .tcp_ports = {9442}});
+    std::this_thread::sleep_for(50ms);  // a later start time: the second to be entered
+    TestContainer cf2({.root = &e, .cgroup = &podman, .tcp_ports = {9443}});
+    if (!ca.ready() || !cb.ready() || !ce->ready() || !cf1->ready() || !cf2.ready()) return 11;
 
     ProcessesCollector processes;
     if (!processes.collect(ScanContext{}).complete) return 12;
@@ -542,7 +549,8 @@ TEST(ContainersLive, ReadsInsideEachContainerAndSkipsOneThatExited) {
     if (self == table->end()) return 13;
     table->push_back({1, self->start_ticks + 1, self->exe, "reused-pid"});
     inventory.processes = table;
-    ce.reset();  // the LXC container exits after the process table was read
+    ce.reset();   // the LXC container exits after the process table was read
+    cf1.reset();  // and so does the Podman container's oldest process
 
     ContainersCollector collector;
     ScanContext context;
@@ -579,7 +587,8 @@ TEST(ContainersLive, ReadsInsideEachContainerAndSkipsOneThatExited) {
         b_id + " auto_start /var/spool/cron/crontabs/root:1", b_id + " ports TCP:8443",
         a_id + " accounts root daemon app", a_id + " software dpkg:alpha dpkg:beta",
         a_id + " auto_start /etc/crontab:2 /etc/crontab:3 cron.daily/logrotate",
-        a_id + " ports TCP:8080 UDP:5353"})
+        a_id + " ports TCP:8080 UDP:5353", id_f + " accounts root daemon app", id_f + " software",
+        id_f + " auto_start", id_f + " ports TCP:9443"})
     expected += line + "\n";
   EXPECT_EQ(slurp(work.path() / "result"), expected);
 }
