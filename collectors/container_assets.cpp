@@ -205,20 +205,15 @@ std::vector<ContainerProcesses> containers_in(std::span<const ProcessInfo> proce
   return out;
 }
 
-std::vector<std::string> network_namespace_owners(std::span<const ContainerNetwork> containers,
-                                                  const NetworkNamespace& host) {
-  std::map<NetworkNamespace, const ContainerNetwork*> owner;
-  for (const auto& c : containers) {
-    if (c.network == host) continue;
-    auto [it, fresh] = owner.emplace(c.network, &c);
-    if (!fresh && std::tie(c.start_ticks, c.id) < std::tie(it->second->start_ticks, it->second->id))
-      it->second = &c;
-  }
-  std::vector<std::string> ids;
-  ids.reserve(owner.size());
-  for (const auto& [network, c] : owner) ids.push_back(c->id);
-  std::sort(ids.begin(), ids.end());
-  return ids;
+bool NetworkNamespaceOwners::offer(const ContainerNetwork& container) {
+  if (container.network == host_) return false;
+  auto [it, fresh] = owner_.emplace(container.network, container);
+  if (fresh) return true;
+  auto& owner = it->second;
+  if (std::tie(container.start_ticks, container.id) >= std::tie(owner.start_ticks, owner.id))
+    return false;
+  owner = container;
+  return true;
 }
 
 ContainersCollector::ContainersCollector() = default;
@@ -237,8 +232,15 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       return outcome;
     }
     const auto containers = containers_in(*context.found->processes);
-    std::vector<EnteredContainer> entered;
-    std::vector<ContainerNetwork> networks;
+    const auto host_network = own_network_namespace(context.proc);
+    if (!host_network && !containers.empty())
+      outcome.error(
+          "containers: the agent's own network namespace is unknown; no container's "
+          "ports are read");
+    NetworkNamespaceOwners owners(host_network.value_or(NetworkNamespace{}));
+    // Held for the owner of each namespace only: one descriptor per namespace, not per container.
+    std::map<NetworkNamespace, UniqueFd> owned_networks;
+    std::vector<std::string_view> entered;
     for (const auto& container : containers) {
       if (context.expired()) {
         outcome.fail("containers: deadline reached after " + std::to_string(entered.size()) +
@@ -265,7 +267,6 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
              {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
               static_cast<Collector*>(&own->auto_start)})
           report(files_read, container.id, *collector, run_guarded(*collector, files), root_shown);
-        inside->root.reset();
         if (read_start_ticks(inside->process.get()) == inside->start_ticks) break;
         first = inside->member + 1;
         inside.reset();
@@ -275,48 +276,41 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
         continue;
       }
       for (auto& e : files_read.errors) outcome.error(std::move(e));
-      if (inside->network.valid())
-        networks.push_back({container.id, inside->network_id, inside->start_ticks});
-      entered.push_back(std::move(*inside));
+      if (host_network && inside->network.valid() &&
+          owners.offer({container.id, inside->network_id, inside->start_ticks}))
+        owned_networks[inside->network_id] = std::move(inside->network);
+      entered.push_back(container.id);
     }
 
-    auto host_network = own_network_namespace(context.proc);
-    if (!host_network && !networks.empty())
-      outcome.error(
-          "containers: the agent's own network namespace is unknown; no container's "
-          "ports were read");
-    const auto owners = host_network ? network_namespace_owners(networks, *host_network)
-                                     : std::vector<std::string>{};
     std::set<std::string_view> read_ports;
-    for (const auto& e : entered) {
-      if (!std::binary_search(owners.begin(), owners.end(), e.id)) continue;
+    for (const auto& [network, owner] : owners.by_namespace()) {
       if (context.expired()) {
         outcome.fail("containers: deadline reached while reading their ports");
         return outcome;
       }
-      auto& ports = by_container_[e.id]->ports;
-      ScanContext network;
-      network.proc = context.proc;
-      network.deadline = context.deadline;
-      report(outcome, e.id, ports, run_in_network(e.network.get(), ports, network), {});
-      read_ports.insert(e.id);
+      auto& ports = by_container_[owner.id]->ports;
+      ScanContext in_network;
+      in_network.proc = context.proc;
+      in_network.deadline = context.deadline;
+      report(outcome, owner.id, ports,
+             run_in_network(owned_networks[network].get(), ports, in_network), {});
+      read_ports.insert(owner.id);
     }
 
     auto assets = std::make_shared<std::vector<ContainerAssets>>();
     assets->reserve(entered.size());
-    for (const auto& e : entered) {
-      const auto& own = *by_container_[e.id];
+    for (const auto& id : entered) {
+      const auto& own = *by_container_.find(id)->second;
       Inventory found;
       own.accounts.publish(found);
       own.software.publish(found);
       own.auto_start.publish(found);
-      if (read_ports.contains(e.id)) own.ports.publish(found);
-      assets->push_back({e.id, or_empty(found.accounts), or_empty(found.software),
+      if (read_ports.contains(id)) own.ports.publish(found);
+      assets->push_back({std::string(id), or_empty(found.accounts), or_empty(found.software),
                          or_empty(found.auto_start_items), or_empty(found.listening_ports)});
     }
     // A container that is gone takes its collectors' results with it.
-    std::set<std::string_view> running;
-    for (const auto& e : entered) running.insert(e.id);
+    const std::set<std::string_view> running(entered.begin(), entered.end());
     std::erase_if(by_container_, [&](const auto& entry) { return !running.contains(entry.first); });
     containers_ = std::move(assets);
   } catch (const std::exception& e) {

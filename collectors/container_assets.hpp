@@ -71,10 +71,19 @@ struct ContainerNetwork {
   std::uint64_t start_ticks = 0;  // of the container's process that is in `network`
 };
 
-// The containers whose ports are read, one per network namespace other than the host's: the one
-// with the oldest process in it (ties: the smaller id). Sorted by id.
-std::vector<std::string> network_namespace_owners(std::span<const ContainerNetwork> containers,
-                                                  const NetworkNamespace& host);
+// Chooses, one container at a time, which container reads each network namespace other than the
+// host's: the one with the oldest process in it (ties: the smaller id).
+class NetworkNamespaceOwners {
+ public:
+  explicit NetworkNamespaceOwners(NetworkNamespace host) : host_(host) {}
+  // True when `container` now owns its namespace (the one that owned it before no longer does).
+  bool offer(const ContainerNetwork& container);
+  const std::map<NetworkNamespace, ContainerNetwork>& by_namespace() const { return owner_; }
+
+ private:
+  NetworkNamespace host_;
+  std::map<NetworkNamespace, ContainerNetwork> owner_;
+};
 
 // --- The collector ---
 

@@ -83,21 +83,36 @@ TEST(ContainersIn, GroupedByIdOldestFirstHostLeftOut) {
   EXPECT_TRUE(containers_in(std::vector<ProcessInfo>{{1, 1, "/sbin/init", ""}}).empty());
 }
 
+// The ids owning each namespace, by namespace.
+std::vector<std::string> owner_ids(const NetworkNamespaceOwners& owners) {
+  std::vector<std::string> ids;
+  for (const auto& [network, owner] : owners.by_namespace()) ids.push_back(owner.id);
+  return ids;
+}
+
 TEST(NetworkNamespaceOwners, OnePerNamespaceTheOldestHostLeftOut) {
   const NetworkNamespace host{4, 100}, pod{4, 200}, alone{4, 300};
-  std::vector<ContainerNetwork> containers{
-      {"app", pod, 900},        // joined the pod's namespace after the sandbox made it
-      {"sandbox", pod, 500},    //
-      {"host-net", host, 100},  // shares the host's: its sockets are the host's
-      {"lonely", alone, 1000},  //
-      {"twin-b", {5, 7}, 42},   // same start time: the smaller id
-      {"twin-a", {5, 7}, 42},
-  };
-  EXPECT_EQ(network_namespace_owners(containers, host),
-            (std::vector<std::string>{"lonely", "sandbox", "twin-a"}));
-  // The same inode on another device is another namespace.
-  std::vector<ContainerNetwork> two{{"x", {1, 9}, 1}, {"y", {2, 9}, 1}};
-  EXPECT_EQ(network_namespace_owners(two, host), (std::vector<std::string>{"x", "y"}));
+  NetworkNamespaceOwners owners(host);
+  // The pod's app is seen first, then the sandbox that made the namespace: the sandbox owns it.
+  EXPECT_TRUE(owners.offer({"app", pod, 900}));
+  EXPECT_TRUE(owners.offer({"sandbox", pod, 500}));
+  EXPECT_FALSE(owners.offer({"late-app", pod, 950}));
+  // A container on the host's network owns nothing: its sockets are the host's.
+  EXPECT_FALSE(owners.offer({"host-net", host, 100}));
+  EXPECT_TRUE(owners.offer({"lonely", alone, 1000}));
+  // Same start time: the smaller id, whatever the order.
+  EXPECT_TRUE(owners.offer({"twin-b", {5, 7}, 42}));
+  EXPECT_TRUE(owners.offer({"twin-a", {5, 7}, 42}));
+  EXPECT_FALSE(owners.offer({"twin-c", {5, 7}, 42}));
+  EXPECT_EQ(owner_ids(owners), (std::vector<std::string>{"sandbox", "lonely", "twin-a"}));
+  EXPECT_EQ(owners.by_namespace().at(pod).start_ticks, 500u);
+}
+
+TEST(NetworkNamespaceOwners, TheSameInodeOnAnotherDeviceIsAnotherNamespace) {
+  NetworkNamespaceOwners owners({1, 1});
+  EXPECT_TRUE(owners.offer({"x", {1, 9}, 1}));
+  EXPECT_TRUE(owners.offer({"y", {2, 9}, 1}));
+  EXPECT_EQ(owner_ids(owners), (std::vector<std::string>{"x", "y"}));
 }
 
 }  // namespace
