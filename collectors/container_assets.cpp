@@ -58,6 +58,13 @@ std::optional<std::uint64_t> read_start_ticks(int pid_dir) {
   return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
 }
 
+// Whether the process of a /proc/<pid> directory still runs: an exited one (a zombie too) has no
+// root any more. The directory itself never shows a later process of the same pid.
+bool still_running(int pid_dir) {
+  std::array<char, 1> target{};
+  return ::readlinkat(pid_dir, "root", target.data(), target.size()) >= 0;
+}
+
 // Opens the root and network namespace of the container's oldest process still running, from
 // its member `first` on. Nothing when none is left; `refusal` then says why a live one could not
 // be entered, if so.
@@ -267,7 +274,7 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
              {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
               static_cast<Collector*>(&own->auto_start)})
           report(files_read, container.id, *collector, run_guarded(*collector, files), root_shown);
-        if (read_start_ticks(inside->process.get()) == inside->start_ticks) break;
+        if (still_running(inside->process.get())) break;
         first = inside->member + 1;
         inside.reset();
       }

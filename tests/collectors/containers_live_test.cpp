@@ -514,7 +514,7 @@ TEST_F(FourContainers, ServeCountsHostAndContainersApart) {
 
 // The collector itself: what each container's files hold (never the host's, whatever their links
 // say), its ports, a container that is gone by the time its files are read, and one whose oldest
-// process is gone (read through the next).
+// process has exited (read through the next).
 TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
   CgroupHierarchies setup;
   if (!setup.usable()) GTEST_SKIP() << "needs cgroup v1 and v2 hierarchies and busybox-static";
@@ -533,11 +533,10 @@ TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
     TestContainer ca({.root = &a, .cgroup = &groups.a, .tcp_ports = {8080}, .udp_ports = {5353}});
     TestContainer cb({.root = &b, .cgroup = &groups.b, .tcp_ports = {8443}});
     std::optional<TestContainer> ce(std::in_place, ContainerSpec{.root = &e, .cgroup = &lxc});
-    std::optional<TestContainer> cf1(
-        std::in_place, ContainerSpec{.root = &e, .cgroup = &podman, .tcp_ports = {9442}});
+    TestContainer cf1({.root = &e, .cgroup = &podman, .tcp_ports = {9442}});
     std::this_thread::sleep_for(50ms);  // a later start time: the second to be entered
     TestContainer cf2({.root = &e, .cgroup = &podman, .tcp_ports = {9443}});
-    if (!ca.ready() || !cb.ready() || !ce->ready() || !cf1->ready() || !cf2.ready()) return 11;
+    if (!ca.ready() || !cb.ready() || !ce->ready() || !cf1.ready() || !cf2.ready()) return 11;
 
     ProcessesCollector processes;
     if (!processes.collect(ScanContext{}).complete) return 12;
@@ -549,8 +548,11 @@ TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
     if (self == table->end()) return 13;
     table->push_back({1, self->start_ticks + 1, self->exe, "reused-pid"});
     inventory.processes = table;
-    ce.reset();   // the LXC container exits after the process table was read
-    cf1.reset();  // and so does the Podman container's oldest process
+    ce.reset();  // the LXC container exits after the process table was read
+    // The Podman container's oldest process exits too, and stays a zombie (not reaped yet).
+    ::kill(cf1.pid(), SIGKILL);
+    siginfo_t exited{};
+    if (::waitid(P_PID, static_cast<id_t>(cf1.pid()), &exited, WEXITED | WNOWAIT) != 0) return 14;
 
     ContainersCollector collector;
     ScanContext context;
