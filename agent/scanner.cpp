@@ -14,6 +14,7 @@
 #include "collectors/processes.hpp"
 #include "collectors/software.hpp"
 #include "collectors/auto_start.hpp"
+#include "collectors/container_assets.hpp"
 #include "collectors/fingerprints.hpp"
 #include "collectors/services.hpp"
 #include "collectors/web_apps.hpp"
@@ -27,6 +28,8 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::ProcessesCollector>());
   collectors_.push_back(std::make_unique<collectors::KernelModulesCollector>());
   collectors_.push_back(std::make_unique<collectors::SoftwareCollector>());
+  // After processes: it finds the containers in their table.
+  collectors_.push_back(std::make_unique<collectors::ContainersCollector>());
   // After processes and software: it reads both from this scan's inventory.
   auto rules = settings_.rules ? settings_.rules
                                : std::make_shared<const collectors::Fingerprints>(

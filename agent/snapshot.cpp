@@ -74,7 +74,6 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
   snapshot->scan_duration_ms = scan_duration_ms;
   snapshot->collectors = std::move(statuses);
 
-  // Files, sockets and modules of containers are not read yet; their processes are told apart.
   auto size_of = [](const auto& list) -> std::int64_t {
     return list ? static_cast<std::int64_t>(list->size()) : 0;
   };
@@ -106,6 +105,17 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
   if (inventory.web_frameworks) {
     for (const auto& f : *inventory.web_frameworks)
       ++(f.container_id.empty() ? counts : snapshot->container.counts).web_framework_num;
+  }
+  // A container's files and ports are its own; the container scope is the sum over containers.
+  // Kernel modules are the host's alone: containers run on its kernel.
+  if (inventory.containers) {
+    auto& scope = snapshot->container.counts;
+    for (const auto& c : *inventory.containers) {
+      scope.account_num += size_of(c.accounts);
+      scope.port_num += size_of(c.listening_ports);
+      scope.app_num += size_of(c.software);
+      scope.auto_launch_num += size_of(c.auto_start_items);
+    }
   }
   if (inventory.processes) {
     for (const auto& p : *inventory.processes)

@@ -5,6 +5,7 @@
 
 #include "collectors/accounts.hpp"
 #include "collectors/auto_start.hpp"
+#include "collectors/container_assets.hpp"
 #include "collectors/jar_packages.hpp"
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
@@ -28,6 +29,9 @@ struct Inventory {
   std::shared_ptr<const std::vector<ServedSite>> web_sites;  // by instance
   std::shared_ptr<const std::vector<WebApp>> web_apps;
   std::shared_ptr<const std::vector<WebFramework>> web_frameworks;  // PHP and Python
+  // Files and ports of each running container (the lists above are the host's, except where an
+  // item names its container).
+  std::shared_ptr<const std::vector<ContainerAssets>> containers;
 };
 
 }  // namespace hostprint::collectors

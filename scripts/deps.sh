@@ -31,9 +31,11 @@ BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1
 # tests, built and checked with the real tools. default-jdk-headless (javac, jar) and zip: real
 # archives for the JAR reader's tests. The servers, web applications and Java libraries are the
 # real software the fingerprint tests start and recognise (tomcat10 with Debian's Spring and
-# Jackson jars, PostgreSQL, WordPress).
+# Jackson jars, PostgreSQL, WordPress). busybox-static: the one executable of the containers the
+# container tests build.
 TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
                rpm db5.3-util sqlite3 gpg debian-archive-keyring
                default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask
                tomcat10 libspring-core-java libspring-beans-java libspring-context-java
-               libspring-web-java libjackson2-databind-java postgresql-15 wordpress unzip)
+               libspring-web-java libjackson2-databind-java postgresql-15 wordpress unzip
+               busybox-static)

@@ -1,0 +1,333 @@
+#include "collectors/container_assets.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <exception>
+#include <set>
+#include <system_error>
+#include <thread>
+#include <tuple>
+
+#include "collectors/inventory.hpp"
+#include "collectors/unique_fd.hpp"
+
+namespace hostprint::collectors {
+
+struct ContainersCollector::Collectors {
+  AccountsCollector accounts;
+  SoftwareCollector software;
+  AutoStartCollector auto_start;
+  ListeningPortsCollector ports;
+};
+
+namespace {
+
+std::string errno_text(int err) {
+  return std::system_category().message(err);
+}
+
+// A container entered through one of its processes.
+struct EnteredContainer {
+  std::string id;
+  std::size_t member = 0;  // which of the container's processes
+  UniqueFd process;        // its /proc/<pid>
+  UniqueFd root;           // its root directory
+  UniqueFd network;        // its network namespace; invalid when it could not be opened
+  NetworkNamespace network_id;
+  std::uint64_t start_ticks = 0;
+};
+
+std::optional<std::uint64_t> read_start_ticks(int pid_dir) {
+  UniqueFd fd(::openat(pid_dir, "stat", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  // A stat line is about a kilobyte at most (comm is 16 bytes, the rest numbers), and procfs
+  // hands it over in one read.
+  std::array<char, 4096> text;
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
+}
+
+// Whether the process of a /proc/<pid> directory still runs: an exited one (a zombie too) has no
+// root any more. The directory itself never shows a later process of the same pid.
+bool still_running(int pid_dir) {
+  std::array<char, 1> target{};
+  return ::readlinkat(pid_dir, "root", target.data(), target.size()) >= 0;
+}
+
+// Opens the root and network namespace of the container's oldest process still running, from
+// its member `first` on. Nothing when none is left; `refusal` then says why a live one could not
+// be entered, if so.
+std::optional<EnteredContainer> enter(int proc_dir, const ContainerProcesses& container,
+                                      std::size_t first, std::string& refusal) {
+  for (std::size_t i = first; i < container.members.size(); ++i) {
+    const auto& member = container.members[i];
+    std::array<char, 16> name{};
+    std::to_chars(name.data(), name.data() + name.size() - 1, member.pid);
+    UniqueFd dir(::openat(proc_dir, name.data(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) continue;
+    UniqueFd root(::openat(dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) {
+      if (errno == EACCES || errno == EPERM)
+        refusal = "/proc/" + std::string(name.data()) + "/root: " + errno_text(errno);
+      continue;
+    }
+    UniqueFd network(::openat(dir.get(), "ns/net", O_RDONLY | O_CLOEXEC));
+    // Checked after the opens: the same start time means the pid was not reused before them,
+    // and a directory opened by pid never shows a later process of that pid.
+    auto ticks = read_start_ticks(dir.get());
+    if (!ticks || *ticks != member.start_ticks) continue;
+    EnteredContainer entered{container.id,       i,  std::move(dir),    std::move(root),
+                             std::move(network), {}, member.start_ticks};
+    struct stat st {};
+    if (entered.network.valid() && ::fstat(entered.network.get(), &st) == 0)
+      entered.network_id = {static_cast<std::uint64_t>(st.st_dev),
+                            static_cast<std::uint64_t>(st.st_ino)};
+    else
+      entered.network.reset();
+    return entered;
+  }
+  return std::nullopt;
+}
+
+std::optional<NetworkNamespace> own_network_namespace(const std::filesystem::path& proc) {
+  struct stat st {};
+  if (::stat((proc / "thread-self/ns/net").c_str(), &st) != 0 &&
+      ::stat((proc / "self/ns/net").c_str(), &st) != 0)
+    return std::nullopt;
+  return NetworkNamespace{static_cast<std::uint64_t>(st.st_dev),
+                          static_cast<std::uint64_t>(st.st_ino)};
+}
+
+Outcome run_guarded(Collector& collector, const ScanContext& context) {
+  Outcome outcome;
+  try {
+    outcome = collector.collect(context);
+  } catch (const std::exception& e) {
+    outcome.fail(std::string("internal failure: ") + e.what());
+  } catch (...) {
+    outcome.fail("internal failure");
+  }
+  return outcome;
+}
+
+// Runs `collector` on a thread of its own that joins the network namespace `network`, so that
+// netlink and /proc/thread-self/net answer for that namespace while the scan's thread stays put.
+Outcome run_in_network(int network, Collector& collector, const ScanContext& context) {
+  Outcome outcome;
+  try {
+    std::thread worker([&] {
+      if (::setns(network, CLONE_NEWNET) != 0) {
+        outcome.fail("joining its network namespace: " + errno_text(errno));
+        return;
+      }
+      outcome = run_guarded(collector, context);
+    });
+    worker.join();
+  } catch (const std::exception& e) {
+    outcome.fail(std::string("starting a thread: ") + e.what());
+  }
+  return outcome;
+}
+
+void report(Outcome& outcome, std::string_view id, const Collector& collector, const Outcome& run,
+            const std::string& root_shown) {
+  for (const auto& e : run.errors)
+    outcome.error("container " + std::string(id) + ": " + std::string(collector.name()) + ": " +
+                  as_seen_inside(e, root_shown) +
+                  (run.complete ? "" : " (keeping the last good result)"));
+}
+
+template <typename T>
+std::shared_ptr<const std::vector<T>> or_empty(std::shared_ptr<const std::vector<T>> list) {
+  return list ? std::move(list) : std::make_shared<const std::vector<T>>();
+}
+
+}  // namespace
+
+std::string as_seen_inside(std::string message, const std::string& root_shown) {
+  if (root_shown.empty()) return message;
+  for (auto at = message.find(root_shown); at != std::string::npos;
+       at = message.find(root_shown, at)) {
+    auto after = at + root_shown.size();
+    bool more_digits = after < message.size() && message[after] >= '0' && message[after] <= '9';
+    if (more_digits) {
+      at = after;
+      continue;
+    }
+    bool followed_by_path = after < message.size() && message[after] == '/';
+    message.replace(at, root_shown.size(), followed_by_path ? "" : "/");
+  }
+  return message;
+}
+
+std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view text) {
+  // comm (field 2) may hold spaces and ')'; the fields after it start after the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  text.remove_prefix(close + 1);
+  constexpr int start_time_field = 22;
+  int field = 2;
+  while (!text.empty()) {
+    if (text.front() != ' ') return std::nullopt;
+    text.remove_prefix(1);
+    ++field;
+    auto end = text.find_first_of(" \n");
+    auto value = text.substr(0, end);
+    if (field == start_time_field) {
+      std::uint64_t ticks = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ticks);
+      if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty())
+        return std::nullopt;
+      return ticks;
+    }
+    if (end == std::string_view::npos || text[end] == '\n') return std::nullopt;
+    text.remove_prefix(end);
+  }
+  return std::nullopt;
+}
+
+std::vector<ContainerProcesses> containers_in(std::span<const ProcessInfo> processes) {
+  std::map<std::string_view, std::vector<ContainerMember>> by_id;
+  for (const auto& p : processes)
+    if (!p.container_id.empty()) by_id[p.container_id].push_back({p.pid, p.start_ticks});
+  std::vector<ContainerProcesses> out;
+  out.reserve(by_id.size());
+  for (auto& [id, members] : by_id) {
+    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.start_ticks, a.pid) < std::tie(b.start_ticks, b.pid);
+    });
+    out.push_back({std::string(id), std::move(members)});
+  }
+  return out;
+}
+
+bool NetworkNamespaceOwners::offer(const ContainerNetwork& container) {
+  if (container.network == host_) return false;
+  auto [it, fresh] = owner_.emplace(container.network, container);
+  if (fresh) return true;
+  auto& owner = it->second;
+  if (std::tie(container.start_ticks, container.id) >= std::tie(owner.start_ticks, owner.id))
+    return false;
+  owner = container;
+  return true;
+}
+
+ContainersCollector::ContainersCollector() = default;
+ContainersCollector::~ContainersCollector() = default;
+
+Outcome ContainersCollector::collect(const ScanContext& context) {
+  Outcome outcome;
+  try {
+    if (context.found == nullptr || !context.found->processes) {
+      outcome.fail("containers: no process table to find them in");
+      return outcome;
+    }
+    UniqueFd proc(::open(context.proc.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!proc.valid()) {
+      outcome.fail(context.proc.string() + ": " + errno_text(errno));
+      return outcome;
+    }
+    const auto containers = containers_in(*context.found->processes);
+    const auto host_network = own_network_namespace(context.proc);
+    if (!host_network && !containers.empty())
+      outcome.error(
+          "containers: the agent's own network namespace is unknown; no container's "
+          "ports are read");
+    NetworkNamespaceOwners owners(host_network.value_or(NetworkNamespace{}));
+    // Held for the owner of each namespace only: one descriptor per namespace, not per container.
+    std::map<NetworkNamespace, UniqueFd> owned_networks;
+    std::vector<std::string_view> entered;
+    for (const auto& container : containers) {
+      if (context.expired()) {
+        outcome.fail("containers: deadline reached after " + std::to_string(entered.size()) +
+                     " of " + std::to_string(containers.size()) + " containers");
+        return outcome;
+      }
+      auto& own = by_container_[container.id];
+      if (!own) own = std::make_unique<Collectors>();
+      // When the process entered exits while its files are read, its mounts may go half-way
+      // through: they are read again through the next one. A container with none left is skipped.
+      std::string refusal;
+      std::optional<EnteredContainer> inside;
+      Outcome files_read;
+      for (std::size_t first = 0, attempts = 0; attempts < 2; ++attempts) {
+        inside = enter(proc.get(), container, first, refusal);
+        if (!inside) break;
+        ScanContext files;
+        files.root = context.proc / "self/fd" / std::to_string(inside->root.get());
+        files.proc = context.proc;
+        files.deadline = context.deadline;
+        const std::string root_shown = files.root.string();
+        files_read = {};
+        for (Collector* collector :
+             {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
+              static_cast<Collector*>(&own->auto_start)})
+          report(files_read, container.id, *collector, run_guarded(*collector, files), root_shown);
+        if (still_running(inside->process.get())) break;
+        first = inside->member + 1;
+        inside.reset();
+      }
+      if (!inside) {  // exited since the process table was read, or closed to us
+        if (!refusal.empty()) outcome.error("container " + container.id + ": " + refusal);
+        continue;
+      }
+      for (auto& e : files_read.errors) outcome.error(std::move(e));
+      if (host_network && inside->network.valid() &&
+          owners.offer({container.id, inside->network_id, inside->start_ticks}))
+        owned_networks[inside->network_id] = std::move(inside->network);
+      entered.push_back(container.id);
+    }
+
+    std::set<std::string_view> read_ports;
+    for (const auto& [network, owner] : owners.by_namespace()) {
+      if (context.expired()) {
+        outcome.fail("containers: deadline reached while reading their ports");
+        return outcome;
+      }
+      auto& ports = by_container_[owner.id]->ports;
+      ScanContext in_network;
+      in_network.proc = context.proc;
+      in_network.deadline = context.deadline;
+      report(outcome, owner.id, ports,
+             run_in_network(owned_networks[network].get(), ports, in_network), {});
+      read_ports.insert(owner.id);
+    }
+
+    auto assets = std::make_shared<std::vector<ContainerAssets>>();
+    assets->reserve(entered.size());
+    for (const auto& id : entered) {
+      const auto& own = *by_container_.find(id)->second;
+      Inventory found;
+      own.accounts.publish(found);
+      own.software.publish(found);
+      own.auto_start.publish(found);
+      if (read_ports.contains(id)) own.ports.publish(found);
+      assets->push_back({std::string(id), or_empty(found.accounts), or_empty(found.software),
+                         or_empty(found.auto_start_items), or_empty(found.listening_ports)});
+    }
+    // A container that is gone takes its collectors' results with it.
+    const std::set<std::string_view> running(entered.begin(), entered.end());
+    std::erase_if(by_container_, [&](const auto& entry) { return !running.contains(entry.first); });
+    containers_ = std::move(assets);
+  } catch (const std::exception& e) {
+    outcome.fail(std::string("containers: ") + e.what());
+  }
+  return outcome;
+}
+
+void ContainersCollector::publish(Inventory& inventory) const {
+  inventory.containers = containers_;
+}
+
+}  // namespace hostprint::collectors

@@ -1,0 +1,108 @@
+#pragma once
+// The assets of each running container: its files read through /proc/<pid>/root of one of its
+// processes (confined to that root), its open ports from its own network namespace.
+//
+// - A container is entered through its oldest live process, the next one when that one is gone;
+//   a container with no process left is skipped. The root is held open for the whole container,
+//   so a process that exits mid-scan cannot redirect the reads to what reuses its pid.
+// - A network namespace is read once, for the container whose process in it is the oldest (in a
+//   Kubernetes pod, the sandbox that made it); other containers in it have no ports of their own.
+//   A container in the host's network namespace has none either: its sockets are the host's.
+// - Kernel modules are the host's: containers share its kernel.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectors/accounts.hpp"
+#include "collectors/auto_start.hpp"
+#include "collectors/collector.hpp"
+#include "collectors/listening_ports.hpp"
+#include "collectors/processes.hpp"
+#include "collectors/software.hpp"
+
+namespace hostprint::collectors {
+
+struct ContainerAssets {
+  std::string id;  // as in ProcessInfo::container_id
+  std::shared_ptr<const std::vector<Account>> accounts;
+  std::shared_ptr<const std::vector<SoftwarePackage>> software;
+  std::shared_ptr<const std::vector<AutoStartItem>> auto_start_items;
+  std::shared_ptr<const std::vector<ListeningPort>> listening_ports;
+};
+
+// --- Pure parts (no I/O) ---
+
+// The start time (clock ticks after boot, field 22) in the text of /proc/<pid>/stat.
+std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view stat_text);
+
+// The collectors name files by the path they opened (`root_shown` + `/etc/passwd`, where
+// root_shown is `/proc/self/fd/<n>`); a container's user knows them as `/etc/passwd`.
+std::string as_seen_inside(std::string message, const std::string& root_shown);
+
+struct ContainerMember {
+  int pid = 0;
+  std::uint64_t start_ticks = 0;
+  friend bool operator==(const ContainerMember&, const ContainerMember&) = default;
+};
+
+struct ContainerProcesses {
+  std::string id;
+  std::vector<ContainerMember> members;  // oldest first (start time, then pid)
+};
+
+// The containers named in a process table, by id, each with its processes.
+std::vector<ContainerProcesses> containers_in(std::span<const ProcessInfo> processes);
+
+// A network namespace, as the device and inode of its nsfs file.
+struct NetworkNamespace {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  auto operator<=>(const NetworkNamespace&) const = default;
+};
+
+struct ContainerNetwork {
+  std::string id;
+  NetworkNamespace network;
+  std::uint64_t start_ticks = 0;  // of the container's process that is in `network`
+};
+
+// Chooses, one container at a time, which container reads each network namespace other than the
+// host's: the one with the oldest process in it (ties: the smaller id).
+class NetworkNamespaceOwners {
+ public:
+  explicit NetworkNamespaceOwners(NetworkNamespace host) : host_(host) {}
+  // True when `container` now owns its namespace (the one that owned it before no longer does).
+  bool offer(const ContainerNetwork& container);
+  const std::map<NetworkNamespace, ContainerNetwork>& by_namespace() const { return owner_; }
+
+ private:
+  NetworkNamespace host_;
+  std::map<NetworkNamespace, ContainerNetwork> owner_;
+};
+
+// --- The collector ---
+
+// Runs after the processes collector, whose table names the containers.
+class ContainersCollector final : public Collector {
+ public:
+  ContainersCollector();
+  ~ContainersCollector() override;
+  std::string_view name() const override { return "containers"; }
+  Outcome collect(const ScanContext& context) override;
+  void publish(Inventory& inventory) const override;
+  std::size_t item_count() const override { return containers_->size(); }
+
+ private:
+  // One container's collectors, kept across scans for their last good results.
+  struct Collectors;
+  std::map<std::string, std::unique_ptr<Collectors>, std::less<>> by_container_;
+  std::shared_ptr<const std::vector<ContainerAssets>> containers_ =
+      std::make_shared<std::vector<ContainerAssets>>();  // sorted by id
+};
+
+}  // namespace hostprint::collectors
