@@ -565,12 +565,23 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
       instance.container_id = master.container_id;
 
       // Version: the first of the rule's packages that is installed and (for dpkg, where its file
-      // list can be read) owns the executable. A container's packages are not the host's.
-      if (software && master.container_id.empty()) {
+      // list can be read) owns the executable. A container's packages are its own, read inside it.
+      const std::vector<SoftwarePackage>* packages = nullptr;
+      std::filesystem::path packages_root = context.root;
+      if (master.container_id.empty()) {
+        packages = software;
+      } else if (context.found->containers) {
+        for (const auto& c : *context.found->containers)
+          if (c.id == master.container_id && c.software) {
+            packages = c.software.get();
+            packages_root = context.proc / std::to_string(master.pid) / "root";
+          }
+      }
+      if (packages) {
         const auto owned = program_files(master);
         for (const auto& wanted : m.rule->packages) {
           bool done = false;
-          for (const auto& pkg : *software) {
+          for (const auto& pkg : *packages) {
             if (pkg.name != wanted) continue;
             if (pkg.manager != "dpkg" && pkg.manager != "rpm" && pkg.manager != "apk") continue;
             if (pkg.manager == "dpkg") {
@@ -578,7 +589,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
               for (const auto& list :
                    {"var/lib/dpkg/info/" + pkg.name + ":" + pkg.architecture + ".list",
                     "var/lib/dpkg/info/" + pkg.name + ".list"}) {
-                auto r = read_in_root(context.root, list, services_max_list_bytes);
+                auto r = read_in_root(packages_root, list, services_max_list_bytes);
                 if (r.status != ReadStatus::ok) continue;
                 owns = std::any_of(owned.begin(), owned.end(), [&](const std::string& path) {
                   return dpkg_list_has_path(r.file.text, path);

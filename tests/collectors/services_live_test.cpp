@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -280,6 +281,98 @@ TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
   std::string result(std::istreambuf_iterator<char>(in), {});
   ASSERT_EQ(rc, 0) << result;
   EXPECT_EQ(result, "Tomcat\t9.0.99\n");
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
+
+namespace hostprint::collectors {
+namespace {
+
+// A service inside a container gets the version of the container's own package, confirmed by the
+// container's own dpkg file list, never the host's package of the same name. The process runs
+// in its own mount namespace with its tree as the root (busybox, static, named redis-server,
+// running its `sleep` applet); the container's software is what the containers' collector found in
+// that tree.
+TEST(ServicesLive, ContainerServiceVersionFromTheContainersPackages) {
+  if (!fs::exists("/bin/busybox")) GTEST_SKIP() << "busybox-static is not installed";
+  test::TempDir work;
+  const fs::path tree = work.path() / "tree";
+  fs::create_directories(tree / "usr/bin");
+  fs::copy_file("/bin/busybox", tree / "usr/bin/redis-server");
+  fs::permissions(tree / "usr/bin/redis-server", fs::perms::owner_all);
+  work.write("tree/var/lib/dpkg/info/redis-server.list",
+             "/.\n/usr\n/usr/bin\n/usr/bin/redis-server\n");
+
+  int rc = test::run_in_namespaces(
+      [&]() -> int {
+        pid_t pid = ::fork();
+        if (pid == 0) {
+          // Its own mount namespace with its tree as the root mount (pivot_root), as a runtime
+          // makes it: the kernel then names its executable by the path inside the tree.
+          if (::unshare(CLONE_NEWNS) != 0 ||
+              ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+              ::mount(tree.c_str(), tree.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+              ::chdir(tree.c_str()) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0 ||
+              ::umount2(".", MNT_DETACH) != 0 || ::chdir("/") != 0)
+            _exit(126);
+          ::execl("/usr/bin/redis-server", "sleep", "60", nullptr);
+          _exit(127);
+        }
+        auto stop = [&] {
+          ::kill(pid, SIGKILL);
+          ::waitpid(pid, nullptr, 0);
+        };
+        ScanContext context;
+        ProcessesCollector processes;
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        for (;;) {  // until the child has exec'd
+          if (!processes.collect(context).complete) return (stop(), 11);
+          Inventory probe;
+          processes.publish(probe);
+          std::string seen;
+          for (const auto& p : *probe.processes)
+            if (p.pid == pid) seen = p.exe;
+          if (seen == "/usr/bin/redis-server") break;
+          if (std::chrono::steady_clock::now() > deadline) {
+            std::ofstream(work.path() / "result") << "the child's executable: " << seen << "\n";
+            return (stop(), 12);
+          }
+          std::this_thread::sleep_for(20ms);
+        }
+        Inventory found;
+        processes.publish(found);
+        auto table = std::make_shared<std::vector<ProcessInfo>>(*found.processes);
+        for (auto& p : *table)
+          if (p.pid == pid) p.container_id = "c1";
+        found.processes = table;
+        found.software = std::make_shared<std::vector<SoftwarePackage>>(
+            std::vector<SoftwarePackage>{{"dpkg", "redis-server", "5:7.0.0-host", "amd64"}});
+        ContainerAssets c1;
+        c1.id = "c1";
+        c1.software = std::make_shared<std::vector<SoftwarePackage>>(
+            std::vector<SoftwarePackage>{{"dpkg", "redis-server", "9:9.9.9-in-container", ""}});
+        found.containers =
+            std::make_shared<std::vector<ContainerAssets>>(std::vector<ContainerAssets>{c1});
+        context.found = &found;
+        ServicesCollector services(
+            std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text())));
+        auto outcome = services.collect(context);
+        Inventory result;
+        services.publish(result);
+        std::ofstream out(work.path() / "result");
+        for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+        for (const auto& s : *result.services)
+          out << s.product << "\t" << s.container_id << "\t" << s.version << "\n";
+        out.close();
+        stop();
+        return 0;
+      },
+      false);
+  std::ifstream in(work.path() / "result");
+  std::string result(std::istreambuf_iterator<char>(in), {});
+  ASSERT_EQ(rc, 0) << result;
+  EXPECT_EQ(result, "Redis\tc1\t9:9.9.9-in-container\n");
 }
 
 }  // namespace
