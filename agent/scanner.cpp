@@ -12,6 +12,7 @@
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
+#include "collectors/rasp.hpp"
 #include "collectors/software.hpp"
 #include "collectors/auto_start.hpp"
 #include "collectors/fingerprints.hpp"
@@ -40,6 +41,9 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
   collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
+  // After processes: it reads the JVMs and PHP processes among them.
+  collectors_.push_back(std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
+      rules, settings_.rasp_agent_jars, settings_.rasp_alarm_logs, settings_.state_dir}));
   for (const auto& c : collectors_) {
     CollectorStatus status;
     status.name = c->name();

@@ -25,6 +25,10 @@ struct ScanSettings {
   std::chrono::milliseconds collector_deadline{20000};
   // The parsed product rules; null: the rules built in.
   std::shared_ptr<const collectors::Fingerprints> rules;
+  // Where the RASP event window is kept (empty: in memory only), and the configured extras.
+  std::filesystem::path state_dir;
+  std::vector<std::string> rasp_agent_jars;
+  std::vector<std::string> rasp_alarm_logs;
 };
 
 class Scanner {

@@ -9,6 +9,7 @@
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
+#include "collectors/rasp.hpp"
 #include "collectors/software.hpp"
 #include "collectors/services.hpp"
 #include "collectors/web_apps.hpp"
@@ -28,6 +29,7 @@ struct Inventory {
   std::shared_ptr<const std::vector<ServedSite>> web_sites;  // by instance
   std::shared_ptr<const std::vector<WebApp>> web_apps;
   std::shared_ptr<const std::vector<WebFramework>> web_frameworks;  // PHP and Python
+  std::shared_ptr<const RaspFindings> rasp;
 };
 
 }  // namespace hostprint::collectors
