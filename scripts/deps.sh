@@ -32,4 +32,5 @@ BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1
 # archives for the JAR reader's tests.
 TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
                rpm db5.3-util sqlite3 gpg debian-archive-keyring
-               default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask)
+               default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask
+               php-cli)  # a PHP process with a library named openrasp.so mapped (RASP tests)
