@@ -1,10 +1,15 @@
 #pragma once
-// OpenRASP alarm log lines, as the agents write them, dated relative to the real clock.
+// What the RASP tests make: OpenRASP alarm log lines dated relative to the real clock, and a
+// Java agent jar built with the JDK.
 #include <time.h>
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
+
+#include "tests/integration/agent_harness.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace hostprint::test {
 
@@ -37,6 +42,37 @@ inline std::string alarm_line(const std::string& request_id, std::int64_t second
          R"(detected","url":"http://127.0.0.1:8080/q?id=1","attack_source":"127.0.0.1",)"
          R"("attack_params":{"query":"SELECT * FROM t WHERE id = 1 OR 1=1"}})"
          "\n";
+}
+
+// Compiles into `work` a Main class that writes the file its argument names and sleeps (in
+// work/classes), and an agent jar at `jar` whose Premain-Class and Agent-Class do nothing; the
+// agent's class is only in the jar. Returns "" or what failed.
+inline std::string build_java_agent(const TempDir& work, const std::filesystem::path& jar) {
+  const std::string d = work.path().string();
+  work.write("src/Main.java",
+             "public class Main { public static void main(String[] a) throws Exception {\n"
+             "  java.nio.file.Files.writeString(java.nio.file.Path.of(a[0]), \"\");\n"
+             "  Thread.sleep(600000); } }\n");
+  work.write("src/Agent.java",
+             "public class Agent {\n"
+             "  public static void premain(String a, java.lang.instrument.Instrumentation i) {}\n"
+             "  public static void agentmain(String a, java.lang.instrument.Instrumentation i) {}"
+             "\n}\n");
+  work.write("src/Attach.java",
+             "public class Attach { public static void main(String[] a) throws Exception {\n"
+             "  var vm = com.sun.tools.attach.VirtualMachine.attach(a[0]);\n"
+             "  vm.loadAgent(a[1]); vm.detach(); } }\n");
+  work.write("manifest.txt", "Premain-Class: Agent\nAgent-Class: Agent\n");
+  std::filesystem::create_directories(jar.parent_path());
+  for (const auto& argv : std::vector<std::vector<std::string>>{
+           {"javac", "-d", d + "/classes", d + "/src/Main.java", d + "/src/Attach.java"},
+           {"javac", "-d", d + "/agent-classes", d + "/src/Agent.java"},
+           {"jar", "--create", "--file", jar.string(), "--manifest", d + "/manifest.txt", "-C",
+            d + "/agent-classes", "Agent.class"}}) {
+    auto r = run_program(argv);
+    if (r.exit_code != 0) return argv[0] + ": " + r.out + r.err;
+  }
+  return "";
 }
 
 }  // namespace hostprint::test

@@ -19,7 +19,7 @@
 #include "collectors/rasp.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/namespaces.hpp"
-#include "tests/rasp_alarm_lines.hpp"
+#include "tests/rasp_fixtures.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -80,27 +80,8 @@ TEST(RaspLive, JavaAgentsAttachedAgentsAndThePhpExtension) {
   test::TempDir work;
   const fs::path dir = work.path();
   const std::string d = dir.string();
-  work.write("src/Main.java",
-             "public class Main { public static void main(String[] a) throws Exception {\n"
-             "  java.nio.file.Files.writeString(java.nio.file.Path.of(a[0]), \"\");\n"
-             "  Thread.sleep(600000); } }\n");
-  work.write("src/Agent.java",
-             "public class Agent {\n"
-             "  public static void premain(String a, java.lang.instrument.Instrumentation i) {}\n"
-             "  public static void agentmain(String a, java.lang.instrument.Instrumentation i) {}"
-             "\n}\n");
-  work.write("src/Attach.java",
-             "public class Attach { public static void main(String[] a) throws Exception {\n"
-             "  var vm = com.sun.tools.attach.VirtualMachine.attach(a[0]);\n"
-             "  vm.loadAgent(a[1]); vm.detach(); } }\n");
-  work.write("manifest.txt", "Premain-Class: Agent\nAgent-Class: Agent\n");
-  // The agent's class only in its jar: loading it is what opens the jar in the JVM.
-  run({"javac", "-d", d + "/classes", d + "/src/Main.java", d + "/src/Attach.java"});
-  run({"javac", "-d", d + "/agent-classes", d + "/src/Agent.java"});
-  fs::create_directories(dir / "tomcat/rasp");
+  ASSERT_EQ(test::build_java_agent(work, dir / "tomcat/rasp/rasp.jar"), "");
   fs::create_directories(dir / "custom");
-  run({"jar", "--create", "--file", d + "/tomcat/rasp/rasp.jar", "--manifest", d + "/manifest.txt",
-       "-C", d + "/agent-classes", "Agent.class"});
   fs::copy_file(dir / "tomcat/rasp/rasp.jar", dir / "custom/my-rasp.jar");
   work.write("openrasp.c", "int openrasp_loaded(void) { return 1; }\n");
   fs::create_directories(dir / "phprasp/lib");

@@ -12,7 +12,7 @@
 #include <fstream>
 
 #include "collectors/inventory.hpp"
-#include "tests/rasp_alarm_lines.hpp"
+#include "tests/rasp_fixtures.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -370,6 +370,21 @@ TEST_F(RaspLogs, OldLogsAreNotReadAndAnInodeUsedAgainIsReadFromItsStart) {
   }
   ASSERT_EQ(fs::file_size(log), size);
   EXPECT_EQ(scan(c).blocked_attacks, 2);
+}
+
+TEST_F(RaspLogs, AFifoOrALinkOutOfTheRootIsNotFollowed) {
+  ASSERT_EQ(::mkfifo((logs / "fifo.log").c_str(), 0600), 0);
+  // An absolute link resolves inside the root, where there is no such file.
+  test::TempDir outside;
+  const fs::path secret = outside.write("alarm.log", test::alarm_line("outside", 60));
+  fs::create_symlink(secret, logs / "link.log");
+  append(logs / "alarm.log", test::alarm_line("inside", 60));
+  auto c = collector({});
+  Outcome outcome;
+  EXPECT_EQ(scan(c, &outcome).blocked_attacks, 1);
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_NE(outcome.errors[0].find("fifo.log: not a regular file"), std::string::npos)
+      << outcome.errors[0];
 }
 
 }  // namespace
