@@ -372,6 +372,22 @@ TEST_F(RaspLogs, OldLogsAreNotReadAndAnInodeUsedAgainIsReadFromItsStart) {
   EXPECT_EQ(scan(c).blocked_attacks, 2);
 }
 
+TEST_F(RaspLogs, ALongLineUnfinishedAtAScanIsSkippedOnceWhenItEnds) {
+  const fs::path log = logs / "alarm.log";
+  append(log, test::alarm_line("a1", 60) + std::string(rasp_alarm_max_line + 10, 'x'));
+  auto c = collector(state);
+  auto f = scan(c);
+  EXPECT_EQ(f.blocked_attacks, 1);
+  EXPECT_EQ(f.parse_errors, 1u);
+  // The state remembers that reading stopped inside that line, across a restart too.
+  auto again = collector(state);
+  append(log, std::string(100, 'y') + "\n" + test::alarm_line("a2", 60));
+  f = scan(again);
+  EXPECT_EQ(f.blocked_attacks, 2);
+  EXPECT_EQ(f.parse_errors, 0u);
+  EXPECT_EQ(again.window().cursors().begin()->second.offset, fs::file_size(log));
+}
+
 TEST_F(RaspLogs, AFifoOrALinkOutOfTheRootIsNotFollowed) {
   ASSERT_EQ(::mkfifo((logs / "fifo.log").c_str(), 0600), 0);
   // An absolute link resolves inside the root, where there is no such file.
