@@ -42,8 +42,10 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
   // After processes: it reads the JVMs and PHP processes among them.
-  collectors_.push_back(std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
-      rules, settings_.rasp_agent_jars, settings_.rasp_alarm_logs, settings_.state_dir}));
+  auto rasp = std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
+      rules, settings_.rasp_agent_jars, settings_.rasp_alarm_logs, settings_.state_dir});
+  rasp_ = rasp.get();
+  collectors_.push_back(std::move(rasp));
   for (const auto& c : collectors_) {
     CollectorStatus status;
     status.name = c->name();
@@ -62,6 +64,8 @@ ScanSettings Scanner::settings_snapshot() const {
 
 std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto settings = settings_snapshot();
+  // The rasp.* keys follow a reload; the state folder stays the one the agent started with.
+  rasp_->reconfigure(settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs);
   const auto scan_start = std::chrono::steady_clock::now();
   collectors::Inventory inventory;
   for (std::size_t i = 0; i < collectors_.size(); ++i) {

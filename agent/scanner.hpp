@@ -15,6 +15,7 @@
 
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
+#include "collectors/rasp.hpp"
 
 namespace hostprint {
 
@@ -57,6 +58,7 @@ class Scanner {
   mutable std::mutex settings_mutex_;
   ScanSettings settings_;
   std::vector<std::unique_ptr<collectors::Collector>> collectors_;
+  collectors::RaspCollector* rasp_ = nullptr;  // one of collectors_
   std::vector<CollectorStatus> statuses_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;

@@ -144,6 +144,15 @@ RaspCollector::RaspCollector(RaspSettings settings) : settings_(std::move(settin
     state_file_ = settings_.state_dir / std::string(rasp_state_file_name);
 }
 
+void RaspCollector::reconfigure(std::shared_ptr<const Fingerprints> rules,
+                                std::vector<std::string> agent_jars,
+                                std::vector<std::string> alarm_logs) {
+  if (rules) settings_.rules = std::move(rules);
+  settings_.agent_jars = std::move(agent_jars);
+  settings_.alarm_logs = std::move(alarm_logs);
+  agent_files_ = rasp_agent_files(settings_.rules.get(), settings_.agent_jars);
+}
+
 void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
   if (!context.found || !context.found->processes) return;
   for (const auto& p : *context.found->processes) {

@@ -138,6 +138,9 @@ class RaspCollector final : public Collector {
   std::size_t item_count() const override { return findings_->protected_processes.size(); }
 
   const RaspEventWindow& window() const { return window_; }
+  // New agents and alarm log globs for the next scans (null rules: the rules kept as they are).
+  void reconfigure(std::shared_ptr<const Fingerprints> rules, std::vector<std::string> agent_jars,
+                   std::vector<std::string> alarm_logs);
 
  private:
   struct Pass;

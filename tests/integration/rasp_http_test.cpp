@@ -1,7 +1,8 @@
 // /v5/{project_id}/rasp/statistics from a real `hostprint serve`: alarm logs written by the test,
-// rescanned on SIGHUP, through appends, a repeated event, rotation, truncation, hostile lines,
-// deletion and restarts with the same --state-dir (a corrupt state file, an unwritable state
-// folder); and a real JVM with -javaagent: that makes the host protected until it stops.
+// rescanned on SIGHUP (which also applies new rasp.* keys), through appends, a repeated event,
+// rotation, truncation, hostile lines, deletion and restarts with the same --state-dir (a corrupt
+// state file, an unwritable state folder); and a real JVM with -javaagent: that makes the host
+// protected until it stops.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -171,6 +172,19 @@ TEST(RaspHttp, BlockedAttacksCountOnceThroughRotationDeletionAndRestarts) {
        at = text.find("in memory", at + 1))
     ++warnings;
   EXPECT_EQ(warnings, 1u) << text;
+}
+
+TEST(RaspHttp, AReloadAddsTheAlarmLogGlobsOfTheConfiguration) {
+  TempDir work;
+  work.write("extra/alarm.log", alarm_line("e1", 60) + alarm_line("e2", 120));
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  EXPECT_EQ(rasp(agent), (RaspCounts{0, 0}));
+  agent.dir().write("hostprint.json",
+                    R"({"rasp": {"alarm_logs": [")" + work.path().string() + R"(/extra/*.log"]}})");
+  rescan(agent);
+  EXPECT_EQ(rasp(agent), (RaspCounts{0, 2}));
+  EXPECT_NE(agent.log_text().find("reloaded"), std::string::npos) << agent.log_text();
 }
 
 TEST(RaspHttp, AJvmWithARaspAgentProtectsTheHostUntilItStops) {
