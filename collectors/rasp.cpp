@@ -187,6 +187,9 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
     }
     if (!agent) {
       auto maps = read_bounded(proc_pid / "maps", rasp_max_maps);
+      if (maps.file.truncated)
+        pass.error("rasp: " + std::to_string(p.pid) + ": maps longer than " +
+                   std::to_string(rasp_max_maps >> 20) + " MiB, the rest not read");
       if (maps.status == ReadStatus::ok)
         for (auto& path : mapped_files(maps.file.text)) {
           consider(path, false);
