@@ -12,6 +12,7 @@
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
+#include "collectors/rasp.hpp"
 #include "collectors/software.hpp"
 #include "collectors/auto_start.hpp"
 #include "collectors/container_assets.hpp"
@@ -43,6 +44,11 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   // After processes, web sites and JAR packages: document roots, processes, Java frameworks.
   collectors_.push_back(std::make_unique<collectors::WebAppsCollector>(rules));
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
+  // After processes: it reads the JVMs and PHP processes among them.
+  auto rasp = std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
+      rules, settings_.rasp_agent_jars, settings_.rasp_alarm_logs, settings_.state_dir});
+  rasp_ = rasp.get();
+  collectors_.push_back(std::move(rasp));
   for (const auto& c : collectors_) {
     CollectorStatus status;
     status.name = c->name();
@@ -61,6 +67,8 @@ ScanSettings Scanner::settings_snapshot() const {
 
 std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto settings = settings_snapshot();
+  // The rasp.* keys follow a reload; the state folder stays the one the agent started with.
+  rasp_->reconfigure(settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs);
   const auto scan_start = std::chrono::steady_clock::now();
   collectors::Inventory inventory;
   for (std::size_t i = 0; i < collectors_.size(); ++i) {

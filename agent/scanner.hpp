@@ -15,6 +15,7 @@
 
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
+#include "collectors/rasp.hpp"
 
 namespace hostprint {
 
@@ -25,6 +26,10 @@ struct ScanSettings {
   std::chrono::milliseconds collector_deadline{20000};
   // The parsed product rules; null: the rules built in.
   std::shared_ptr<const collectors::Fingerprints> rules;
+  // Where the RASP event window is kept (empty: in memory only), and the configured extras.
+  std::filesystem::path state_dir;
+  std::vector<std::string> rasp_agent_jars;
+  std::vector<std::string> rasp_alarm_logs;
 };
 
 class Scanner {
@@ -53,6 +58,7 @@ class Scanner {
   mutable std::mutex settings_mutex_;
   ScanSettings settings_;
   std::vector<std::unique_ptr<collectors::Collector>> collectors_;
+  collectors::RaspCollector* rasp_ = nullptr;  // one of collectors_
   std::vector<CollectorStatus> statuses_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;

@@ -123,6 +123,10 @@ std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
     snapshot->host.process_table = process_table(*inventory.processes, false);
     snapshot->container.process_table = process_table(*inventory.processes, true);
   }
+  if (inventory.rasp) {
+    snapshot->rasp.protect_host_num = inventory.rasp->protected_processes.empty() ? 0 : 1;
+    snapshot->rasp.anti_tampering_num = proto::clamp_count(inventory.rasp->blocked_attacks);
+  }
   for (ScopeView* view : {&snapshot->host, &snapshot->container}) {
     view->counts_json = proto::to_json(view->counts);
     view->process_entry_json.reserve(view->process_table.size());

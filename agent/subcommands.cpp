@@ -53,21 +53,32 @@ ScanSettings scan_settings(const Config& config) {
   s.rules = load_rules(config);
   s.root = config.root;
   s.interval = std::chrono::seconds(config.scan_interval_s);
+  s.state_dir = config.state_dir;
+  s.rasp_agent_jars = config.rasp_agent_jars;
+  s.rasp_alarm_logs = config.rasp_alarm_logs;
   return s;
 }
 
 // Creates the state folder (0700) when missing; a failure costs persistence, nothing else.
-void prepare_state_dir(const Config& config) {
+// Returns whether the folder can be written.
+bool prepare_state_dir(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (!ec) {
     ::chmod(config.state_dir.c_str(), 0700);
-    if (::access(config.state_dir.c_str(), W_OK) == 0) return;
+    if (::access(config.state_dir.c_str(), W_OK) == 0) return true;
     ec = std::error_code(errno, std::generic_category());
   }
   log(LogLevel::warning, "state",
       config.state_dir.string() + " cannot be created or written (" + ec.message() +
           "); the RASP event window is kept in memory only");
+  return false;
+}
+
+ScanSettings scan_settings_with_state(const Config& config) {
+  ScanSettings settings = scan_settings(config);
+  if (!prepare_state_dir(config)) settings.state_dir.clear();
+  return settings;
 }
 
 // What requests need from the configuration, swapped whole on reload.
@@ -105,8 +116,7 @@ const char* reason_phrase(int status) {
 int run_query(const CommandLine& command_line) {
   Config config = resolve_config(command_line);
   set_log_level(config.log_level);
-  prepare_state_dir(config);
-  Scanner scanner(scan_settings(config));
+  Scanner scanner(scan_settings_with_state(config));
   auto snapshot = scanner.scan_once();
   Answer answer = route("GET", command_line.target, *snapshot, router_settings(config));
   std::fwrite(answer.body.data(), 1, answer.body.size(), stdout);
@@ -129,9 +139,8 @@ int run_serve(const CommandLine& command_line) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config.listen.host, ec);
   if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
-  prepare_state_dir(config);
 
-  Scanner scanner(scan_settings(config));
+  Scanner scanner(scan_settings_with_state(config));
   {
     auto first = scanner.scan_once();
     log(LogLevel::info, "scanner",

@@ -10,6 +10,7 @@
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
+#include "collectors/rasp.hpp"
 #include "collectors/software.hpp"
 #include "collectors/services.hpp"
 #include "collectors/web_apps.hpp"
@@ -32,6 +33,7 @@ struct Inventory {
   // Files and ports of each running container (the lists above are the host's, except where an
   // item names its container).
   std::shared_ptr<const std::vector<ContainerAssets>> containers;
+  std::shared_ptr<const RaspFindings> rasp;
 };
 
 }  // namespace hostprint::collectors

@@ -19,6 +19,7 @@
 
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/process_files.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/services.hpp"
 #include "collectors/unique_fd.hpp"
@@ -98,13 +99,6 @@ std::vector<std::string> list_in_root(int root_fd, const std::string& dir, bool*
   ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::optional<std::string> read_link(const fs::path& link) {
-  char buf[4096];
-  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
-  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return std::nullopt;
-  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 }  // namespace
@@ -419,28 +413,17 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
     }
   }
   // Open and mapped files last: a library opened through a symlink keeps its folder's name.
-  std::error_code ec;
-  std::size_t fds = 0;
-  for (fs::directory_iterator it(proc_pid / "fd", ec), end; !ec && it != end; it.increment(ec)) {
-    if (++fds > jar_packages_max_fds) {
-      scan.error("jar_packages: " + std::to_string(p.pid) + ": more than " +
-                 std::to_string(jar_packages_max_fds) + " open files, the rest not read");
-      break;
-    }
-    auto target = read_link(it->path());
-    if (target && (is_jar_name(*target) || is_war_name(*target))) add(*target);
-  }
+  auto open_files = open_file_targets(proc_pid, jar_packages_max_fds);
+  if (open_files.truncated)
+    scan.error("jar_packages: " + std::to_string(p.pid) + ": more than " +
+               std::to_string(jar_packages_max_fds) + " open files, the rest not read");
+  for (auto& target : open_files.targets)
+    if (is_jar_name(target) || is_war_name(target)) add(std::move(target));
   // Mapped files.
   auto maps = read_bounded(proc_pid / "maps", jar_packages_max_maps);
-  if (maps.status == ReadStatus::ok) {
-    for_each_line(maps.file.text, 8192, [&](std::string_view line, bool too_long) {
-      if (too_long) return;
-      auto slash = line.find('/');
-      if (slash == std::string_view::npos) return;
-      std::string_view path = line.substr(slash);
-      if (is_jar_name(path) || is_war_name(path)) add(std::string(path));
-    });
-  }
+  if (maps.status == ReadStatus::ok)
+    for (auto& path : mapped_files(maps.file.text))
+      if (is_jar_name(path) || is_war_name(path)) add(std::move(path));
 
   return out;
 }

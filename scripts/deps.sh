@@ -38,4 +38,5 @@ TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd
                default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask
                tomcat10 libspring-core-java libspring-beans-java libspring-context-java
                libspring-web-java libjackson2-databind-java postgresql-15 wordpress unzip
-               busybox-static)
+               busybox-static
+               php-cli)  # a PHP process with a library named openrasp.so mapped (RASP tests)
