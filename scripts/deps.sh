@@ -33,3 +33,8 @@ BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1
 TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
                rpm db5.3-util sqlite3 gpg debian-archive-keyring
                default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask)
+# Building and checking the packages (scripts/build-deb.sh, build-rpm.sh) and booting the .deb in a
+# Debian 12 container (tests/packaging): debhelper, lintian, rpm (rpmbuild), rpmlint, debootstrap,
+# systemd-container (systemd-nspawn), xz-utils and git for the source tarball.
+PACKAGE_PACKAGES=(debhelper dpkg-dev lintian rpm rpmlint debootstrap systemd-container xz-utils git
+                  debian-archive-keyring curl)
