@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the source and binary RPMs from the source tarball with packaging/rpm/hostprint.spec
+# and checks them with rpmlint (any error or warning fails); the .rpm files land in dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+ensure_packages "${BUILD_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
+
+tarball=$(./scripts/build-source.sh)
+version=$(basename "$tarball" .tar.xz)
+version=${version#hostprint-}
+spec=packaging/rpm/hostprint.spec
+spec_version=$(sed -n 's/^Version: *//p' "$spec")
+if [ "$spec_version" != "$version" ]; then
+  echo "build-rpm: $spec says $spec_version, meson.build $version" >&2
+  exit 1
+fi
+top=$PWD/build-rpm
+rm -rf "$top"
+mkdir -p "$top"/{SOURCES,SPECS,BUILD,RPMS,SRPMS}
+cp "$tarball" "$top/SOURCES/"
+cp "$spec" "$top/SPECS/"
+# --nodeps: BuildRequires name Fedora's packages; on Debian deps.sh installs their equivalents.
+rpmbuild -ba --nodeps --define "_topdir $top" --define "_smp_mflags -j${HOSTPRINT_BUILD_JOBS:-2}" \
+  "$top/SPECS/hostprint.spec"
+rpmlint -r packaging/rpm/hostprint.rpmlintrc "$top/SPECS/hostprint.spec" "$top"/RPMS/*/*.rpm \
+  "$top"/SRPMS/*.rpm
+cp "$top"/RPMS/*/*.rpm "$top"/SRPMS/*.rpm dist/
+ls dist/hostprint-"$version"-*.rpm
