@@ -36,5 +36,5 @@ TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd
 # Building and checking the packages (scripts/build-deb.sh, build-rpm.sh) and booting the .deb in a
 # Debian 12 container (tests/packaging): debhelper, lintian, rpm (rpmbuild), rpmlint, debootstrap,
 # systemd-container (systemd-nspawn), xz-utils and git for the source tarball.
-PACKAGING_PACKAGES=(debhelper dpkg-dev lintian rpm rpmlint debootstrap systemd-container xz-utils git
-                  debian-archive-keyring curl)
+PACKAGING_PACKAGES=(debhelper dpkg-dev lintian rpm rpmlint debootstrap systemd-container xz-utils
+                    git debian-archive-keyring curl binutils)

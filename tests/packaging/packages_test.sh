@@ -132,8 +132,13 @@ missing=""
 for soname in $needed; do
   grep -q "^$soname" <<<"$rpm_requires" || missing+=" rpm:$soname"
   library=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64|64bit/ {print $NF; exit}')
-  owner=$(dpkg -S "$(readlink -f "$library")" 2>/dev/null | head -1 | cut -d: -f1)
-  [ -z "$owner" ] && owner=$(dpkg -S "$library" 2>/dev/null | head -1 | cut -d: -f1)
+  owner=""
+  # With merged /usr, dpkg knows a library by whichever path its package ships.
+  for path in "$(readlink -f "$library")" "$library"; do
+    for candidate in "$path" "${path#/usr}" "/usr$path"; do
+      [ -z "$owner" ] && owner=$(dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1)
+    done
+  done
   grep -qE "(^|[ ,|])$owner( |,|$)" <<<"$deb_depends" || missing+=" deb:$soname($owner)"
 done
 if [ -n "$needed" ] && [ -z "$missing" ]; then
@@ -184,10 +189,13 @@ check "rpm installs the package into the tree, scripts included" \
 check "the RPM's %post made the hostprint system user" \
   grep -q '^hostprint:x:[0-9]*:[0-9]*:.*:/var/lib/hostprint:/usr/sbin/nologin$' "$rpm_root/etc/passwd"
 rpm_uid=$(awk -F: '$1 == "hostprint" {print $3}' "$rpm_root/etc/passwd")
-check "the RPM's %post made the token: mode 0600, owned by hostprint, 64 hex digits" \
-  bash -c "[ \"\$(stat -c '%a %U' '$rpm_root/etc/hostprint/token' | sed 's/ .*//') \$(stat -c %u '$rpm_root/etc/hostprint/token')\" = '600 $rpm_uid' ] && grep -qxE '[0-9a-f]{64}' '$rpm_root/etc/hostprint/token'"
+[ "$(stat -c '%a %u' "$rpm_root/etc/hostprint/token" 2>&1)" = "600 $rpm_uid" ] &&
+  grep -qxE '[0-9a-f]{64}' "$rpm_root/etc/hostprint/token" &&
+  ok "the RPM's %post made the token: mode 0600, owned by hostprint, 64 hex digits" ||
+  not_ok "the RPM's %post made the token: mode 0600, owned by hostprint, 64 hex digits" \
+    "$(stat -c '%a %U' "$rpm_root/etc/hostprint/token" 2>&1)"
 check "the RPM's %post made the state folder: mode 0700, owned by hostprint" \
-  bash -c "[ \"\$(stat -c '%a %u' '$rpm_root/var/lib/hostprint')\" = '700 $rpm_uid' ]"
+  test "$(stat -c '%a %u' "$rpm_root/var/lib/hostprint" 2>&1)" = "700 $rpm_uid"
 token_before=$(cat "$rpm_root/etc/hostprint/token" 2>/dev/null)
 echo '// edited' >>"$rpm_root/etc/hostprint/hostprint.json"
 check "rpm upgrades the package in place (a reinstall of the same version)" \
@@ -336,7 +344,7 @@ sed -i '$d' "$token_file"
 
 # A killed agent is restarted.
 restarts_before=$(show NRestarts)
-inside kill -KILL "$pid_before"
+inside sh -c "kill -KILL $pid_before"
 restarted=""
 for _ in $(seq 60); do
   new_pid=$(show MainPID)
