@@ -37,4 +37,4 @@ TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd
 # Debian 12 container (tests/packaging): debhelper, lintian, rpm (rpmbuild), rpmlint, debootstrap,
 # systemd-container (systemd-nspawn), xz-utils and git for the source tarball.
 PACKAGING_PACKAGES=(debhelper dpkg-dev lintian rpm rpmlint debootstrap systemd-container xz-utils
-                    git debian-archive-keyring curl binutils)
+                    git debian-archive-keyring curl binutils man-db)
