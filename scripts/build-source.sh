@@ -10,6 +10,9 @@ git rev-parse --git-dir >/dev/null 2>&1 || { echo "build-source: needs a git che
 tree=$(git stash create)
 mkdir -p dist
 tarball=dist/hostprint-$version.tar.xz
-git archive --format=tar --prefix="hostprint-$version/" "${tree:-HEAD}" | xz -T1 -6 > "$tarball.tmp"
-mv "$tarball.tmp" "$tarball"
+# Written aside and renamed, so the .deb and .rpm builds may both ask for it at once.
+partial=$(mktemp "$tarball.XXXXXX")
+git archive --format=tar --prefix="hostprint-$version/" "${tree:-HEAD}" | xz -T1 -6 > "$partial"
+chmod 644 "$partial"
+mv "$partial" "$tarball"
 echo "$tarball"

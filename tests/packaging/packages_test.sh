@@ -53,30 +53,35 @@ stop_container() {
   wait "$nspawn_pid" 2>/dev/null
   nspawn_pid=""
 }
+rpm_build_pid=""
 cleanup() {
+  [ -n "$rpm_build_pid" ] && kill -- "-$rpm_build_pid" 2>/dev/null
   stop_container
   rm -rf "$run"
 }
 trap cleanup EXIT
+trap 'exit 1' TERM INT
 
 # --- building -----------------------------------------------------------------------------------
 cd "$source_root" || bail "no source tree at $source_root"
 # HOSTPRINT_PACKAGES_BUILT=1 checks the packages already in dist/ instead of building them again.
-if [ "${HOSTPRINT_PACKAGES_BUILT:-}" = 1 ]; then
-  :
-elif "$source_root/scripts/build-deb.sh" >"$run/build-deb.log" 2>&1; then
-  ok "build-deb.sh builds the .deb, lintian without errors or warnings"
-else
-  not_ok "build-deb.sh builds the .deb, lintian without errors or warnings" \
-    "$(tail -30 "$run/build-deb.log")"
-fi
-if [ "${HOSTPRINT_PACKAGES_BUILT:-}" = 1 ]; then
-  :
-elif "$source_root/scripts/build-rpm.sh" >"$run/build-rpm.log" 2>&1; then
-  ok "build-rpm.sh builds the .rpm, rpmlint without errors or warnings"
-else
-  not_ok "build-rpm.sh builds the .rpm, rpmlint without errors or warnings" \
-    "$(tail -30 "$run/build-rpm.log")"
+# The two builds run side by side, one compiler each, so the serial steps of one (lintian,
+# rpmlint, packing) overlap the compiling of the other.
+if [ "${HOSTPRINT_PACKAGES_BUILT:-}" != 1 ]; then
+  # A process group of its own, so that cleanup can stop the whole build.
+  HOSTPRINT_BUILD_JOBS=1 setsid "$source_root/scripts/build-rpm.sh" >"$run/build-rpm.log" 2>&1 &
+  rpm_build_pid=$!
+  HOSTPRINT_BUILD_JOBS=1 "$source_root/scripts/build-deb.sh" >"$run/build-deb.log" 2>&1
+  deb_status=$?
+  wait "$rpm_build_pid"
+  rpm_status=$?
+  rpm_build_pid=""
+  [ $deb_status -eq 0 ] && ok "build-deb.sh builds the .deb, lintian without errors or warnings" ||
+    not_ok "build-deb.sh builds the .deb, lintian without errors or warnings" \
+      "$(tail -30 "$run/build-deb.log")"
+  [ $rpm_status -eq 0 ] && ok "build-rpm.sh builds the .rpm, rpmlint without errors or warnings" ||
+    not_ok "build-rpm.sh builds the .rpm, rpmlint without errors or warnings" \
+      "$(tail -30 "$run/build-rpm.log")"
 fi
 version=$(sed -n "s/^  version : '\([^']*\)',/\1/p" meson.build)
 deb=$(ls dist/hostprint_"$version"-*_*.deb 2>/dev/null | head -1)
