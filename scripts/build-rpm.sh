@@ -23,7 +23,13 @@ cp "$spec" "$top/SPECS/"
 # --nodeps: BuildRequires name Fedora's packages; on Debian deps.sh installs their equivalents.
 rpmbuild -ba --nodeps --define "_topdir $top" --define "_smp_mflags -j${HOSTPRINT_BUILD_JOBS:-2}" \
   "$top/SPECS/hostprint.spec"
-rpmlint -r packaging/rpm/hostprint.rpmlintrc "$top/SPECS/hostprint.spec" "$top"/RPMS/*/*.rpm \
-  "$top"/SRPMS/*.rpm
+# rpmlint exits 0 on warnings; they fail the build here as errors do.
+lint=$(rpmlint -c packaging/rpm/rpmlint.toml -r packaging/rpm/hostprint.rpmlintrc \
+  "$top/SPECS/hostprint.spec" "$top"/RPMS/*/*.rpm "$top"/SRPMS/*.rpm 2>&1) || true
+echo "$lint"
+if grep -qE ': [EW]: |^E: ' <<<"$lint" || ! grep -q ' 0 errors, 0 warnings' <<<"$lint"; then
+  echo "build-rpm: rpmlint found errors or warnings" >&2
+  exit 1
+fi
 cp "$top"/RPMS/*/*.rpm "$top"/SRPMS/*.rpm dist/
 ls dist/hostprint-"$version"-*.rpm
