@@ -43,7 +43,14 @@ for tool in debootstrap systemd-nspawn nsenter curl dpkg-deb rpm rpmbuild lintia
   command -v "$tool" >/dev/null || bail "$tool is missing (scripts/deps.sh installs it)"
 done
 
-run=$(mktemp -d /var/tmp/hostprint-packages.XXXXXX)
+# Work folders are named after their test's pid; one whose test is gone (killed on a timeout)
+# is removed here.
+for stale in /var/tmp/hostprint-packages.*; do
+  owner=${stale#/var/tmp/hostprint-packages.}
+  owner=${owner%%.*}
+  [ -d "$stale" ] && [[ $owner =~ ^[0-9]+$ ]] && ! kill -0 "$owner" 2>/dev/null && rm -rf "$stale"
+done
+run=$(mktemp -d "/var/tmp/hostprint-packages.$$.XXXXXX")
 nspawn_pid=""
 stop_container() {
   [ -n "$nspawn_pid" ] || return 0
