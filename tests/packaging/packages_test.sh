@@ -99,10 +99,11 @@ rpm_file=$(ls dist/hostprint-"$version"-*.rpm 2>/dev/null | grep -v '\.src\.rpm$
 
 # --- the RPM against the .deb -------------------------------------------------------------------
 # Package files with the distribution's differences taken out: bookworm's units live in
-# /lib/systemd/system, and Debian adds its changelog and copyright under /usr/share/doc.
+# /lib/systemd/system, and Debian adds its changelog and copyright under /usr/share/doc and the
+# lintian overrides under /usr/share/lintian.
 deb_files() {
   dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|; s|/$||' | grep -v '^/$' |
-    sed 's|^/lib/systemd/|/usr/lib/systemd/|' | grep -v '^/usr/share/doc' | sort
+    sed 's|^/lib/systemd/|/usr/lib/systemd/|' | grep -vE '^/usr/share/(doc|lintian)(/|$)' | sort
 }
 # RPM adds links from build ids to the executable (/usr/lib/.build-id), which dpkg has no use for.
 rpm_files() {
