@@ -3,8 +3,13 @@
 # and checks them with rpmlint (any error or warning fails); the .rpm files land in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
-ensure_packages "${BUILD_PACKAGES[@]}" "${PACKAGING_PACKAGES[@]}"
+# On Debian the tools come from deps.sh; on Fedora and RHEL, from the spec's BuildRequires.
+nodeps=""
+if ! rpm -q rpm >/dev/null 2>&1; then
+  nodeps=--nodeps
+  . scripts/deps.sh
+  ensure_packages "${BUILD_PACKAGES[@]}" "${PACKAGING_PACKAGES[@]}"
+fi
 
 tarball=$(./scripts/build-source.sh)
 version=$(basename "$tarball" .tar.xz)
@@ -20,9 +25,10 @@ rm -rf "$top"
 mkdir -p "$top"/{SOURCES,SPECS,BUILD,RPMS,SRPMS}
 cp "$tarball" "$top/SOURCES/"
 cp "$spec" "$top/SPECS/"
-# --nodeps: BuildRequires name Fedora's packages; on Debian deps.sh installs their equivalents.
-rpmbuild -ba --nodeps --define "_topdir $top" --define "_smp_mflags -j${HOSTPRINT_BUILD_JOBS:-2}" \
-  "$top/SPECS/hostprint.spec"
+# Outside an RPM system --nodeps: BuildRequires name Fedora's packages, and deps.sh has installed
+# Debian's equivalents.
+rpmbuild -ba $nodeps --define "_topdir $top" \
+  --define "_smp_mflags -j${HOSTPRINT_BUILD_JOBS:-2}" "$top/SPECS/hostprint.spec"
 # rpmlint exits 0 on warnings; they fail the build here as errors do.
 lint=$(rpmlint -c packaging/rpm/rpmlint.toml -r packaging/rpm/hostprint.rpmlintrc \
   "$top/SPECS/hostprint.spec" "$top"/RPMS/*/*.rpm "$top"/SRPMS/*.rpm 2>&1) || true
