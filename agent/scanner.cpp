@@ -80,12 +80,17 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
     context.found = &inventory;
     const auto start = std::chrono::steady_clock::now();
     context.deadline = start + settings.collector_deadline;
+    collector_deadline_ns_.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(settings.collector_deadline).count());
+    collector_started_ns_.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
     collectors::Outcome outcome;
     try {
       outcome = collector.collect(context);
     } catch (const std::exception& e) {  // collectors should not throw; one that does is contained
       outcome.fail(std::string("internal failure: ") + e.what());
     }
+    collector_started_ns_.store(0);
     const auto end = std::chrono::steady_clock::now();
     status.last_run = std::chrono::system_clock::now();
     status.duration_ms = std::chrono::duration<double, std::milli>(end - start).count();
@@ -109,6 +114,16 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
     log(LogLevel::debug, "scanner",
         "scan " + std::to_string(generation_) + " took " + std::to_string(total_ms) + " ms");
   return snapshot;
+}
+
+bool Scanner::stuck(std::chrono::steady_clock::time_point now) const {
+  const auto started = collector_started_ns_.load();
+  if (started == 0) return false;
+  // Collectors check their deadline between reads; three deadlines means none of them returns.
+  const auto running =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() -
+      started;
+  return running > 3 * collector_deadline_ns_.load();
 }
 
 void Scanner::start_background() {

@@ -51,6 +51,10 @@ class Scanner {
   // New settings take effect at the next scan, which is started at once.
   void reload(ScanSettings settings);
 
+  // A collector has run far past its deadline (a read that hangs, a loop that never ends): the
+  // watchdog keep-alive is withheld so the service manager restarts the agent.
+  bool stuck(std::chrono::steady_clock::time_point now) const;
+
  private:
   void schedule_next();
   ScanSettings settings_snapshot() const;
@@ -62,6 +66,9 @@ class Scanner {
   std::vector<CollectorStatus> statuses_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  // When the running collector started (steady clock, ns), and its deadline; 0 between collectors.
+  std::atomic<std::int64_t> collector_started_ns_{0};
+  std::atomic<std::int64_t> collector_deadline_ns_{0};
 
   boost::asio::io_context io_;
   boost::asio::steady_timer timer_{io_};

@@ -14,6 +14,7 @@
 #include "agent/logging.hpp"
 #include "agent/router.hpp"
 #include "agent/scanner.hpp"
+#include "agent/service_notify.hpp"
 #include "agent/tokens.hpp"
 #include "collectors/bounded_read.hpp"
 #include "collectors/fingerprints.hpp"
@@ -169,6 +170,29 @@ int run_serve(const CommandLine& command_line) {
   server->start();
   scanner.start_background();
   log(LogLevel::info, "http", "listening on " + config.listen.text());
+  const auto notifier = ServiceNotifier::from_environment();
+  notifier.ready("serving on " + config.listen.text());
+
+  // Sent from the HTTP loop's own thread, so a wedged loop or handler stops it, and only while no
+  // collector is stuck far past its deadline, so a scanner hung in a read stops it too.
+  asio::steady_timer keep_alive(io);
+  bool stuck_logged = false;
+  std::function<void()> schedule_keep_alive = [&] {
+    keep_alive.expires_after(notifier.keep_alive_interval());
+    keep_alive.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      if (!scanner.stuck(std::chrono::steady_clock::now())) {
+        notifier.keep_alive();
+        stuck_logged = false;
+      } else if (!stuck_logged) {
+        log(LogLevel::error, "scanner",
+            "a collector is stuck far past its deadline; withholding the watchdog keep-alive");
+        stuck_logged = true;
+      }
+      schedule_keep_alive();
+    });
+  };
+  if (notifier.keep_alive_interval().count() > 0) schedule_keep_alive();
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer drain_deadline(io);
@@ -176,6 +200,7 @@ int run_serve(const CommandLine& command_line) {
     signals.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
       if (signal == SIGHUP) {
+        notifier.reloading();
         try {
           Config fresh = resolve_config(command_line);
           auto fresh_runtime = std::make_shared<const Runtime>(
@@ -194,13 +219,16 @@ int run_serve(const CommandLine& command_line) {
           log(LogLevel::error, "config",
               std::string("reload refused, keeping the running configuration: ") + e.what());
         }
+        notifier.ready("serving on " + config.listen.text());
         wait_for_signal();
         return;
       }
       log(LogLevel::info, "agent",
           std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      notifier.stopping();
       server->begin_shutdown();
       signals.cancel();
+      keep_alive.cancel();
       // Requests in flight get a few seconds; then the loop ends whatever remains.
       drain_deadline.expires_after(std::chrono::seconds(5));
       drain_deadline.async_wait([&](const boost::system::error_code& e) {

@@ -34,8 +34,10 @@ try:
             record = json.loads(line)
             if record.get("result") not in ("OK", "SKIP", "EXPECTEDFAIL"):
                 name = record.get("name", "?")
-                # meson names gtest suites "<project>.<test>.<Suite>".
-                if not any(f".{name}." in p or p.startswith(name + ".") for p in failing_programs):
+                # meson names gtest suites "<project>.<test>.<Suite>" and TAP suites
+                # "<project>.<test>".
+                if not any(f".{name}." in p or p.startswith(name + ".") or p.endswith("." + name)
+                           for p in failing_programs):
                     failed += 1
                     print(f"test program {name}: {record.get('result')}", file=sys.stderr)
 except OSError:
