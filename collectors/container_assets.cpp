@@ -25,6 +25,9 @@ struct ContainersCollector::Collectors {
   SoftwareCollector software;
   AutoStartCollector auto_start;
   ListeningPortsCollector ports;
+  // Where joining the namespace is refused (no CAP_SYS_ADMIN, or a unit's RestrictNamespaces=):
+  // the namespace's /proc/<pid>/net files, which reading the process's /proc entry allows.
+  ListeningPortsCollector ports_from_proc{PortsSource::proc_net};
 };
 
 namespace {
@@ -123,11 +126,15 @@ Outcome run_guarded(Collector& collector, const ScanContext& context) {
 
 // Runs `collector` on a thread of its own that joins the network namespace `network`, so that
 // netlink and /proc/thread-self/net answer for that namespace while the scan's thread stays put.
-Outcome run_in_network(int network, Collector& collector, const ScanContext& context) {
+// `refused` is set when the kernel does not let the agent join it.
+Outcome run_in_network(int network, Collector& collector, const ScanContext& context,
+                       bool& refused) {
   Outcome outcome;
+  refused = false;
   try {
     std::thread worker([&] {
       if (::setns(network, CLONE_NEWNET) != 0) {
+        refused = errno == EPERM;
         outcome.fail("joining its network namespace: " + errno_text(errno));
         return;
       }
@@ -247,6 +254,7 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
     NetworkNamespaceOwners owners(host_network.value_or(NetworkNamespace{}));
     // Held for the owner of each namespace only: one descriptor per namespace, not per container.
     std::map<NetworkNamespace, UniqueFd> owned_networks;
+    std::map<NetworkNamespace, UniqueFd> owner_processes;  // their /proc/<pid>, for /proc/<pid>/net
     std::vector<std::string_view> entered;
     for (const auto& container : containers) {
       if (context.expired()) {
@@ -284,12 +292,14 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       }
       for (auto& e : files_read.errors) outcome.error(std::move(e));
       if (host_network && inside->network.valid() &&
-          owners.offer({container.id, inside->network_id, inside->start_ticks}))
+          owners.offer({container.id, inside->network_id, inside->start_ticks})) {
         owned_networks[inside->network_id] = std::move(inside->network);
+        owner_processes[inside->network_id] = std::move(inside->process);
+      }
       entered.push_back(container.id);
     }
 
-    std::set<std::string_view> read_ports;
+    std::set<std::string_view> read_ports, read_ports_from_proc;
     for (const auto& [network, owner] : owners.by_namespace()) {
       if (context.expired()) {
         outcome.fail("containers: deadline reached while reading their ports");
@@ -299,8 +309,19 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       ScanContext in_network;
       in_network.proc = context.proc;
       in_network.deadline = context.deadline;
-      report(outcome, owner.id, ports,
-             run_in_network(owned_networks[network].get(), ports, in_network), {});
+      bool refused = false;
+      Outcome joined = run_in_network(owned_networks[network].get(), ports, in_network, refused);
+      const auto& process = owner_processes[network];
+      if (refused && process.valid()) {
+        auto& from_proc = by_container_[owner.id]->ports_from_proc;
+        ScanContext via_proc;
+        via_proc.proc = context.proc / "self/fd" / std::to_string(process.get());
+        via_proc.deadline = context.deadline;
+        report(outcome, owner.id, from_proc, run_guarded(from_proc, via_proc), {});
+        read_ports_from_proc.insert(owner.id);
+        continue;
+      }
+      report(outcome, owner.id, ports, joined, {});
       read_ports.insert(owner.id);
     }
 
@@ -313,6 +334,7 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       own.software.publish(found);
       own.auto_start.publish(found);
       if (read_ports.contains(id)) own.ports.publish(found);
+      if (read_ports_from_proc.contains(id)) own.ports_from_proc.publish(found);
       assets->push_back({std::string(id), or_empty(found.accounts), or_empty(found.software),
                          or_empty(found.auto_start_items), or_empty(found.listening_ports)});
     }

@@ -8,6 +8,8 @@
 // - A network namespace is read once, for the container whose process in it is the oldest (in a
 //   Kubernetes pod, the sandbox that made it); other containers in it have no ports of their own.
 //   A container in the host's network namespace has none either: its sockets are the host's.
+//   The namespace is joined (setns) on a thread of its own for netlink; where the kernel refuses
+//   that (no CAP_SYS_ADMIN, a unit's RestrictNamespaces=), its process's /proc/<pid>/net is read.
 // - Kernel modules are the host's: containers share its kernel.
 #include <cstdint>
 #include <map>

@@ -512,6 +512,40 @@ TEST_F(FourContainers, ServeCountsHostAndContainersApart) {
   expect_scopes(json_file(work_.path() / "host"), json_file(work_.path() / "container"), 2, 2);
 }
 
+// The same counts from an agent that may not join other network namespaces (no CAP_SYS_ADMIN,
+// as under the packaged unit): the containers' ports come from their processes' /proc/<pid>/net.
+TEST_F(FourContainers, PortsWithoutJoiningNamespaces) {
+  if (!fs::exists("/usr/bin/setpriv")) GTEST_SKIP() << "setpriv (util-linux) is not installed";
+  int rc = run([&] {
+    for (auto [name, target] :
+         {std::pair{"host", "/v5/p/asset/statistics?category=host"},
+          std::pair{"container", "/v5/p/asset/statistics?category=container"}}) {
+      auto r = test::run_program({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps",
+                                  "-sys_admin", test::hostprint_binary(), "query", "--root",
+                                  host_root_.path().string(), "--state-dir",
+                                  (work_.path() / "state").string(), target});
+      std::ofstream(work_.path() / name) << r.out;
+      std::ofstream(work_.path() / (std::string(name) + ".err")) << r.err;
+    }
+    // The kernel refuses setns() to such a process: the fallback is what is being tested.
+    auto probe =
+        test::run_program({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps",
+                           "-sys_admin", "/usr/bin/grep", "^CapEff", "/proc/self/status"});
+    std::ofstream(work_.path() / "caps") << probe.out;
+  });
+  ASSERT_EQ(rc, 0);
+  SCOPED_TRACE(slurp(work_.path() / "container.err"));
+  const std::string caps = slurp(work_.path() / "caps");
+  ASSERT_FALSE(caps.empty());
+  const auto effective =
+      std::stoull(caps.substr(caps.find_first_of("0123456789abcdef", 7)), nullptr, 16);
+  ASSERT_EQ(effective & (1ull << 21), 0u) << "CAP_SYS_ADMIN (21) was not dropped: " << caps;
+  for (const char* name : {"host", "container"})
+    ASSERT_FALSE(slurp(work_.path() / name).empty())
+        << name << ": " << slurp(work_.path() / (std::string(name) + ".err"));
+  expect_scopes(json_file(work_.path() / "host"), json_file(work_.path() / "container"), 2, 2);
+}
+
 // The collector itself: what each container's files hold (never the host's, whatever their links
 // say), its ports, a container that is gone by the time its files are read, and one whose oldest
 // process has exited (read through the next).
