@@ -242,6 +242,12 @@ rm -rf "$rpm_root"
 # --- the .deb, installed with apt and booted ----------------------------------------------------
 root=$run/root
 cp -a "$tree" "$root"
+# A user's crontab as cron keeps it (folder 1730, file 0600, root's): only CAP_DAC_READ_SEARCH lets
+# the unprivileged service count it, which the comparison with root's count below shows.
+mkdir -p "$root/var/spool/cron/crontabs"
+chmod 1730 "$root/var/spool/cron/crontabs"
+echo '17 3 * * * /usr/bin/true' >"$root/var/spool/cron/crontabs/alice"
+chmod 0600 "$root/var/spool/cron/crontabs/alice"
 (cd "$root" && find . -xdev | sed 's|^\.||' | sort) >"$run/deb-before"
 cp "$deb" "$root/hostprint-test.deb"
 # Installed before the boot, with the host's network: the booted container has none of its own.
@@ -368,6 +374,28 @@ check "after the reload the added token is accepted" \
   test "$(get '/v5/test/asset/statistics' "$second_token" | tail -1)" = 200
 check "after the reload the generated token is still accepted" \
   test "$(get '/v5/test/asset/statistics' | tail -1)" = 200
+
+# The hardened, unprivileged service counts what root counts: its answer just after the reload's
+# rescan beside one scan run as root (`hostprint query`) in the same container. Processes may start
+# or end in between, and the query counts itself: process_num within 2, every other count equal.
+service_counts=$(get '/v5/test/asset/statistics' | sed '$d')
+root_counts=$(inside hostprint query --state-dir /run/hostprint-query /v5/test/asset/statistics 2>/dev/null)
+differences=$(python3 - "$service_counts" "$root_counts" <<'COMPARE' 2>&1
+import json, sys
+service, root = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for key in sorted(set(service) | set(root)):
+    a, b = service.get(key), root.get(key)
+    if key == "process_num" and isinstance(a, int) and isinstance(b, int) and abs(a - b) <= 2:
+        continue
+    if a != b:
+        print(f"{key}: service {a}, root {b}")
+COMPARE
+)
+[ -n "$root_counts" ] && [ -z "$differences" ] &&
+  ok "the service counts what root counts: $root_counts" ||
+  not_ok "the service counts what root counts" "service: $service_counts
+root: $root_counts
+$differences"
 sed -i '$d' "$token_file"
 
 # A killed agent is restarted.
