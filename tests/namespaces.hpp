@@ -64,13 +64,16 @@ inline int run_in_namespaces(const std::function<int()>& body, bool new_network 
 }
 
 // Starts a program (argv[0] an absolute path) with its output appended to `log`; returns its pid.
-inline pid_t spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+// `in_child` runs in the child before the exec (dropping privileges, say); false ends it with 126.
+inline pid_t spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                          const std::function<bool()>& in_child = {}) {
   pid_t pid = ::fork();
   if (pid == 0) {
     FILE* o = std::freopen(log.c_str(), "a", stdout);
     FILE* e = std::freopen(log.c_str(), "a", stderr);
     (void)o;
     (void)e;
+    if (in_child && !in_child()) _exit(126);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -71,20 +71,9 @@ pid_t spawn_as(const std::string& user, const std::vector<std::string>& argv, co
   if (!pw) return -1;
   const uid_t uid = pw->pw_uid;
   const gid_t gid = pw->pw_gid;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    FILE* o = std::freopen(log.c_str(), "a", stdout);
-    FILE* e = std::freopen(log.c_str(), "a", stderr);
-    (void)o;
-    (void)e;
-    if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) _exit(126);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
+  return spawn_logged(argv, log, [uid, gid] {
+    return ::setgroups(0, nullptr) == 0 && ::setgid(gid) == 0 && ::setuid(uid) == 0;
+  });
 }
 
 // What a person finds a JVM uses, with the system's own tools: the archives on its command line
