@@ -1,6 +1,5 @@
 #include "collectors/services.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/process_files.hpp"
 #include "collectors/web_apps.hpp"
 #include "collectors/zip_archive.hpp"
 
@@ -440,33 +440,13 @@ SocketTable read_socket_table(const std::filesystem::path& proc_pid, Outcome& ou
 // Socket inodes among the open files of a process (at most services_max_fds entries).
 void socket_inodes(const std::filesystem::path& proc_pid, std::vector<std::uint64_t>& out,
                    Outcome& outcome, std::size_t& suppressed) {
-  auto fd_dir = proc_pid / "fd";
-  DIR* dir = ::opendir(fd_dir.c_str());
-  if (!dir) return;  // gone, or not ours to read
-  std::size_t seen = 0;
-  int dfd = ::dirfd(dir);
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    if (++seen > services_max_fds) {
-      add_error(outcome, suppressed,
-                fd_dir.string() + ": more than " + std::to_string(services_max_fds) +
-                    " open files, the rest not looked at");
-      break;
-    }
-    char link[64];
-    ssize_t n = ::readlinkat(dfd, entry->d_name, link, sizeof link);
-    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof link) continue;
-    if (auto inode = parse_socket_link(std::string_view(link, static_cast<std::size_t>(n))))
-      out.push_back(*inode);
-  }
-  ::closedir(dir);
-}
-
-std::string read_link(const std::filesystem::path& path) {
-  char buf[256];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return {};
-  return std::string(buf, static_cast<std::size_t>(n));
+  auto open_files = open_file_targets(proc_pid, services_max_fds);
+  if (open_files.truncated)
+    add_error(outcome, suppressed,
+              (proc_pid / "fd").string() + ": more than " + std::to_string(services_max_fds) +
+                  " open files, the rest not looked at");
+  for (const auto& target : open_files.targets)
+    if (auto inode = parse_socket_link(target)) out.push_back(*inode);
 }
 
 }  // namespace
@@ -634,7 +614,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
         socket_inodes(context.proc / std::to_string(facts[member].pid), inodes, outcome,
                       suppressed);
       if (!inodes.empty()) {
-        std::string ns = read_link(master_proc / "ns" / "net");
+        std::string ns = read_link(master_proc / "ns" / "net").value_or("");
         auto it = tables.find(ns);
         if (it == tables.end() || ns.empty())
           it = tables.insert_or_assign(ns, read_socket_table(master_proc, outcome, suppressed))
