@@ -7,17 +7,17 @@
 
 #include "agent/logging.hpp"
 #include "collectors/accounts.hpp"
+#include "collectors/auto_start.hpp"
+#include "collectors/container_assets.hpp"
+#include "collectors/fingerprints.hpp"
 #include "collectors/inventory.hpp"
 #include "collectors/jar_packages.hpp"
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/rasp.hpp"
-#include "collectors/software.hpp"
-#include "collectors/auto_start.hpp"
-#include "collectors/container_assets.hpp"
-#include "collectors/fingerprints.hpp"
 #include "collectors/services.hpp"
+#include "collectors/software.hpp"
 #include "collectors/web_apps.hpp"
 #include "collectors/web_sites.hpp"
 
@@ -32,17 +32,21 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   // After processes: it finds the containers in their table.
   collectors_.push_back(std::make_unique<collectors::ContainersCollector>());
   // After processes and software: it reads both from this scan's inventory.
-  auto rules = settings_.rules ? settings_.rules
-                               : std::make_shared<const collectors::Fingerprints>(
-                                     collectors::parse_fingerprints(
-                                         collectors::builtin_fingerprints_text()));
-  collectors_.push_back(std::make_unique<collectors::ServicesCollector>(rules));
+  builtin_rules_ = std::make_shared<const collectors::Fingerprints>(
+      collectors::parse_fingerprints(collectors::builtin_fingerprints_text()));
+  auto rules = settings_.rules ? settings_.rules : builtin_rules_;
+  rules_in_use_ = rules;
+  auto services = std::make_unique<collectors::ServicesCollector>(rules);
+  services_ = services.get();
+  collectors_.push_back(std::move(services));
   // After services: it reads the instances they found.
   collectors_.push_back(std::make_unique<collectors::WebSitesCollector>());
   // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
   collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
   // After processes, web sites and JAR packages: document roots, processes, Java frameworks.
-  collectors_.push_back(std::make_unique<collectors::WebAppsCollector>(rules));
+  auto web_apps = std::make_unique<collectors::WebAppsCollector>(rules);
+  web_apps_ = web_apps.get();
+  collectors_.push_back(std::move(web_apps));
   collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
   // After processes: it reads the JVMs and PHP processes among them.
   auto rasp = std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
@@ -67,7 +71,13 @@ ScanSettings Scanner::settings_snapshot() const {
 
 std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto settings = settings_snapshot();
-  // The rasp.* keys follow a reload; the state folder stays the one the agent started with.
+  // The rules and the rasp.* keys follow a reload; the state folder stays the one the agent
+  // started with.
+  if (auto rules = settings.rules ? settings.rules : builtin_rules_; rules != rules_in_use_) {
+    services_->set_rules(rules);
+    web_apps_->set_rules(rules);
+    rules_in_use_ = std::move(rules);
+  }
   rasp_->reconfigure(settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs);
   const auto scan_start = std::chrono::steady_clock::now();
   collectors::Inventory inventory;

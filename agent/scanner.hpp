@@ -4,9 +4,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <memory>
-
-#include "collectors/fingerprints.hpp"
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -15,7 +12,10 @@
 
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
+#include "collectors/fingerprints.hpp"
 #include "collectors/rasp.hpp"
+#include "collectors/services.hpp"
+#include "collectors/web_apps.hpp"
 
 namespace hostprint {
 
@@ -62,7 +62,11 @@ class Scanner {
   mutable std::mutex settings_mutex_;
   ScanSettings settings_;
   std::vector<std::unique_ptr<collectors::Collector>> collectors_;
-  collectors::RaspCollector* rasp_ = nullptr;  // one of collectors_
+  collectors::RaspCollector* rasp_ = nullptr;                      // one of collectors_
+  collectors::ServicesCollector* services_ = nullptr;              // one of collectors_
+  collectors::WebAppsCollector* web_apps_ = nullptr;               // one of collectors_
+  std::shared_ptr<const collectors::Fingerprints> builtin_rules_;  // when settings name none
+  std::shared_ptr<const collectors::Fingerprints> rules_in_use_;
   std::vector<CollectorStatus> statuses_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;

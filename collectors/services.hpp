@@ -123,6 +123,11 @@ bool dpkg_list_has_path(std::string_view list, std::string_view path);
 class ServicesCollector final : public Collector {
  public:
   explicit ServicesCollector(std::shared_ptr<const Fingerprints> rules);
+  // Rules reloaded: what was remembered of processes under the old ones is dropped.
+  void set_rules(std::shared_ptr<const Fingerprints> rules) {
+    rules_ = std::move(rules);
+    comm_memo_.clear();
+  }
   std::string_view name() const override { return "services"; }
   Outcome collect(const ScanContext& context) override;
   void publish(Inventory& inventory) const override;

@@ -140,6 +140,7 @@ PythonEnvironment python_environment(const std::string& root, const std::string&
 class WebAppsCollector final : public Collector {
  public:
   explicit WebAppsCollector(std::shared_ptr<const Fingerprints> rules);
+  void set_rules(std::shared_ptr<const Fingerprints> rules) { rules_ = std::move(rules); }
   std::string_view name() const override { return "web_apps"; }
   // Reads the processes and web sites of `context.found`.
   Outcome collect(const ScanContext& context) override;

@@ -144,3 +144,50 @@ TEST(Cli, QueryPrintsWhatServeAnswers) {
 
 }  // namespace
 }  // namespace hostprint::test
+
+namespace hostprint {
+namespace {
+
+// A SIGHUP that names another rules file makes the next scan recognise by the new rules.
+TEST(Cli, ReloadAppliesANewRulesFile) {
+  test::TempDir dir;
+  const auto none = dir.write(
+      "none.json", R"({"version": 1, "products": [{"name": "Nothing", "category": "web_service",)"
+                   R"( "executables": ["no-such-program"]}]})");
+  const auto sleeper =
+      dir.write("sleeper.json",
+                R"({"version": 1, "products": [{"name": "Sleeper", "category": "web_service",)"
+                R"( "executables": ["sleep"]}]})");
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t sleep = test::spawn_logged({"/usr/bin/sleep", "60"}, dir.path() / "sleep.out");
+    std::string seen;
+    {
+      test::AgentOptions options;
+      options.config = "{\"rules_file\": \"" + none.string() + "\"}";
+      test::Agent agent(options);
+      auto count = [&] {
+        auto body = test::fetch(agent, "/v5/p/asset/statistics").body();
+        return boost::json::parse(body).as_object().at("web_service_num").as_int64();
+      };
+      seen += std::to_string(count());
+      std::ofstream(agent.dir().path() / "hostprint.json")
+          << "{\"rules_file\": \"" << sleeper.string() << "\"}";
+      ::kill(agent.pid(), SIGHUP);
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+      std::int64_t now = 0;
+      while ((now = count()) == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      seen += " " + std::to_string(now);
+    }
+    ::kill(sleep, SIGKILL);
+    ::waitpid(sleep, nullptr, 0);
+    std::ofstream(dir.path() / "seen") << seen;
+    return 0;
+  });
+  ASSERT_EQ(rc, 0);
+  std::ifstream in(dir.path() / "seen");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "0 1");
+}
+
+}  // namespace
+}  // namespace hostprint
