@@ -368,11 +368,8 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
   for (auto& path : class_path_jars(class_path, cwd, lister)) add(std::move(path));
 
   // A Tomcat: its libs (common.loader: the base's lib, then the home's) and its applications.
-  std::string base, home;
-  for (std::size_t i = 1; i < argv.size(); ++i) {
-    if (argv[i].starts_with("-Dcatalina.base=")) base = argv[i].substr(16);
-    if (argv[i].starts_with("-Dcatalina.home=")) home = argv[i].substr(16);
-  }
+  const std::string home = java_property(argv, "catalina.home");
+  std::string base = java_property(argv, "catalina.base");
   if (base.empty()) base = home;
   if (!base.empty()) {
     base = normal(absolute(base));

@@ -67,13 +67,9 @@ std::vector<std::string> program_files(const ProcessFacts& process) {
 // A JVM product's home from its system properties: catalina.home (else catalina.base),
 // jetty.home, jboss.home.dir; empty when none is given.
 std::string jvm_home(const std::vector<std::string>& argv) {
-  std::string base;
-  for (const auto& a : argv) {
-    for (std::string_view key : {"-Dcatalina.home=", "-Djetty.home=", "-Djboss.home.dir="})
-      if (a.starts_with(key)) return a.substr(key.size());
-    if (a.starts_with("-Dcatalina.base=")) base = a.substr(16);
-  }
-  return base;
+  for (std::string_view name : {"catalina.home", "jetty.home", "jboss.home.dir", "catalina.base"})
+    if (auto home = java_property(argv, name); !home.empty()) return home;
+  return {};
 }
 
 // The version in the rule's version files under `home` (inside `root`): a JAR's manifest or
@@ -205,6 +201,17 @@ std::optional<int> parse_stat_ppid(std::string_view stat) {
   auto ppid = parse_number<int>(fields[1]);
   if (!ppid || *ppid < 0) return std::nullopt;
   return ppid;
+}
+
+std::string java_property(const std::vector<std::string>& argv, std::string_view name) {
+  std::string value;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    std::string_view a = argv[i];
+    if (a.size() > name.size() + 3 && a.starts_with("-D") && a.substr(2, name.size()) == name &&
+        a[2 + name.size()] == '=')
+      value = a.substr(3 + name.size());
+  }
+  return value;
 }
 
 JavaLaunch parse_java_args(const std::vector<std::string>& argv) {
@@ -339,12 +346,8 @@ std::string config_from_cmdline(const ProductRule& rule, const std::vector<std::
     return file;
   }
   if (rule.config == "tomcat") {
-    std::string base, home;
-    for (const auto& w : words) {
-      if (w.starts_with("-Dcatalina.base=")) base = w.substr(16);
-      if (w.starts_with("-Dcatalina.home=")) home = w.substr(16);
-    }
-    if (base.empty()) base = home;
+    std::string base = java_property(words, "catalina.base");
+    if (base.empty()) base = java_property(words, "catalina.home");
     return base.empty() ? std::string{} : base + "/conf/server.xml";
   }
   if (rule.name == "PostgreSQL") {
@@ -546,16 +549,15 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
 
       // Version: the first of the rule's packages that is installed and (for dpkg, where its file
       // list can be read) owns the executable. A container's packages are its own, read inside it.
+      const std::filesystem::path instance_root =
+          master.container_id.empty() ? context.root
+                                      : context.proc / std::to_string(master.pid) / "root";
       const std::vector<SoftwarePackage>* packages = nullptr;
-      std::filesystem::path packages_root = context.root;
       if (master.container_id.empty()) {
         packages = software;
       } else if (context.found->containers) {
         for (const auto& c : *context.found->containers)
-          if (c.id == master.container_id && c.software) {
-            packages = c.software.get();
-            packages_root = context.proc / std::to_string(master.pid) / "root";
-          }
+          if (c.id == master.container_id && c.software) packages = c.software.get();
       }
       if (packages) {
         const auto owned = program_files(master);
@@ -569,7 +571,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
               for (const auto& list :
                    {"var/lib/dpkg/info/" + pkg.name + ":" + pkg.architecture + ".list",
                     "var/lib/dpkg/info/" + pkg.name + ".list"}) {
-                auto r = read_in_root(packages_root, list, services_max_list_bytes);
+                auto r = read_in_root(instance_root, list, services_max_list_bytes);
                 if (r.status != ReadStatus::ok) continue;
                 owns = std::any_of(owned.begin(), owned.end(), [&](const std::string& path) {
                   return dpkg_list_has_path(r.file.text, path);
@@ -586,12 +588,8 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
         }
       }
 
-      if (instance.version.empty() && !m.rule->version_files.empty()) {
-        const std::filesystem::path root = master.container_id.empty()
-                                               ? context.root
-                                               : context.proc / std::to_string(master.pid) / "root";
-        instance.version = version_under_home(root, jvm_home(master.argv), *m.rule);
-      }
+      if (instance.version.empty() && !m.rule->version_files.empty())
+        instance.version = version_under_home(instance_root, jvm_home(master.argv), *m.rule);
 
       instance.config_file = config_from_cmdline(*m.rule, master.argv);
       if (instance.config_file.empty()) {

@@ -64,6 +64,10 @@ struct JavaLaunch {
 // `argv[0]` is the java launcher itself.
 JavaLaunch parse_java_args(const std::vector<std::string>& argv);
 
+// The value of a JVM's system property `-D<name>=value` (the last one given, as the JVM takes
+// it); empty when not given.
+std::string java_property(const std::vector<std::string>& argv, std::string_view name);
+
 // Splits /proc/<pid>/cmdline (NUL-separated, maybe NUL-padded). A program that rewrote its title
 // into one space-separated string (nginx: "nginx: master process ...") comes out as one argument.
 std::vector<std::string> split_cmdline(std::string_view text);

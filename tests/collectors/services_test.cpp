@@ -295,3 +295,22 @@ TEST(ServicesCollector, EmptyTableNoServices) {
 
 }  // namespace
 }  // namespace hostprint::collectors
+
+namespace hostprint::collectors {
+namespace {
+
+TEST(JavaProperty, LastValueOfTheNamedProperty) {
+  const std::vector<std::string> argv = {"java",
+                                         "-Dcatalina.home=/a",
+                                         "-Dcatalina.homes=/x",
+                                         "-Dcatalina.base=/b",
+                                         "-Dcatalina.home=/c",
+                                         "Main"};
+  EXPECT_EQ(java_property(argv, "catalina.home"), "/c");
+  EXPECT_EQ(java_property(argv, "catalina.base"), "/b");
+  EXPECT_EQ(java_property(argv, "jetty.home"), "");
+  EXPECT_EQ(java_property({"-Dcatalina.home=/argv0-is-the-launcher"}, "catalina.home"), "");
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
