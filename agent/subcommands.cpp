@@ -171,7 +171,6 @@ int run_serve(const CommandLine& command_line) {
   scanner.start_background();
   log(LogLevel::info, "http", "listening on " + config.listen.text());
   const auto notifier = ServiceNotifier::from_environment();
-  notifier.ready("serving on " + config.listen.text());
 
   // Sent from the HTTP loop's own thread, so a wedged loop or handler stops it, and only while no
   // collector is stuck far past its deadline, so a scanner hung in a read stops it too.
@@ -237,6 +236,8 @@ int run_serve(const CommandLine& command_line) {
     });
   };
   wait_for_signal();
+  // Ready only now that SIGHUP is handled: systemd sends a queued reload as soon as it is told.
+  notifier.ready("serving on " + config.listen.text());
 
   // The drain timer keeps run() alive until it fires; end earlier once no connection is left.
   asio::steady_timer poll(io);

@@ -154,6 +154,7 @@ TEST(ServiceNotify, ReadyOnceThePortAcceptsThenKeepAlivesReloadAndStop) {
   auto ready_after_refusal = manager.next_event(std::chrono::seconds(10));
   ASSERT_TRUE(ready_after_refusal.has_value());
   EXPECT_TRUE(ready_after_refusal->starts_with("READY=1\n")) << *ready_after_refusal;
+  EXPECT_NE(agent->log_text().find("reload refused"), std::string::npos) << agent->log_text();
 
   EXPECT_EQ(agent->stop(SIGTERM), 0);
   auto stopping = manager.next_event(std::chrono::seconds(5));
