@@ -22,6 +22,14 @@
 #include "collectors/web_sites.hpp"
 
 namespace hostprint {
+namespace {
+
+std::shared_ptr<const collectors::Fingerprints> builtin_rules() {
+  return std::make_shared<const collectors::Fingerprints>(
+      collectors::parse_fingerprints(collectors::builtin_fingerprints_text()));
+}
+
+}  // namespace
 
 Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   collectors_.push_back(std::make_unique<collectors::AccountsCollector>());
@@ -32,10 +40,8 @@ Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
   // After processes: it finds the containers in their table.
   collectors_.push_back(std::make_unique<collectors::ContainersCollector>());
   // After processes and software: it reads both from this scan's inventory.
-  builtin_rules_ = std::make_shared<const collectors::Fingerprints>(
-      collectors::parse_fingerprints(collectors::builtin_fingerprints_text()));
-  auto rules = settings_.rules ? settings_.rules : builtin_rules_;
-  rules_in_use_ = rules;
+  if (!settings_.rules) settings_.rules = builtin_rules();
+  const auto& rules = settings_.rules;
   auto services = std::make_unique<collectors::ServicesCollector>(rules);
   services_ = services.get();
   collectors_.push_back(std::move(services));
@@ -71,14 +77,6 @@ ScanSettings Scanner::settings_snapshot() const {
 
 std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto settings = settings_snapshot();
-  // The rules and the rasp.* keys follow a reload; the state folder stays the one the agent
-  // started with.
-  if (auto rules = settings.rules ? settings.rules : builtin_rules_; rules != rules_in_use_) {
-    services_->set_rules(rules);
-    web_apps_->set_rules(rules);
-    rules_in_use_ = std::move(rules);
-  }
-  rasp_->reconfigure(settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs);
   const auto scan_start = std::chrono::steady_clock::now();
   collectors::Inventory inventory;
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
@@ -167,11 +165,17 @@ void Scanner::schedule_next() {
 }
 
 void Scanner::reload(ScanSettings settings) {
+  if (!settings.rules) settings.rules = builtin_rules();
   {
     std::lock_guard lock(settings_mutex_);
-    settings_ = std::move(settings);
+    settings_ = settings;
   }
-  boost::asio::post(io_, [this] {
+  // On the scanning thread, between scans: the rules and the rasp.* keys take effect; the state
+  // folder stays the one the agent started with.
+  boost::asio::post(io_, [this, settings = std::move(settings)] {
+    services_->set_rules(settings.rules);
+    web_apps_->set_rules(settings.rules);
+    rasp_->reconfigure(settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs);
     timer_.cancel();
     scan_once();
     schedule_next();

@@ -62,11 +62,9 @@ class Scanner {
   mutable std::mutex settings_mutex_;
   ScanSettings settings_;
   std::vector<std::unique_ptr<collectors::Collector>> collectors_;
-  collectors::RaspCollector* rasp_ = nullptr;                      // one of collectors_
-  collectors::ServicesCollector* services_ = nullptr;              // one of collectors_
-  collectors::WebAppsCollector* web_apps_ = nullptr;               // one of collectors_
-  std::shared_ptr<const collectors::Fingerprints> builtin_rules_;  // when settings name none
-  std::shared_ptr<const collectors::Fingerprints> rules_in_use_;
+  collectors::RaspCollector* rasp_ = nullptr;          // one of collectors_
+  collectors::ServicesCollector* services_ = nullptr;  // one of collectors_
+  collectors::WebAppsCollector* web_apps_ = nullptr;   // one of collectors_
   std::vector<CollectorStatus> statuses_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
