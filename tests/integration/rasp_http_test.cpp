@@ -65,6 +65,16 @@ void rescan(const Agent& agent) {
   }
 }
 
+// A rules file without RASP agents: only the agents and logs a test names are counted, never a
+// RASP-protected process that happens to run on the host beside the test.
+std::string rules_without_rasp(const TempDir& work) {
+  return work
+      .write("rules.json",
+             R"({"version": 1, "products": [{"name": "None", "category": "web_service",)"
+             R"( "executables": ["hostprint-test-no-such-program"]}]})")
+      .string();
+}
+
 void append(const fs::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary | std::ios::app);
   out << text;
@@ -76,7 +86,8 @@ TEST(RaspHttp, BlockedAttacksCountOnceThroughRotationDeletionAndRestarts) {
   fs::create_directories(logs);
   AgentOptions options;
   options.args = {"--state-dir", state.string()};
-  options.config = R"({"rasp": {"alarm_logs": [")" + logs.string() + R"(/*.log*"]}})";
+  options.config = R"({"rules_file": ")" + rules_without_rasp(work) +
+                   R"(", "rasp": {"alarm_logs": [")" + logs.string() + R"(/*.log*"]}})";
   const fs::path log = logs / "alarm.log";
   // Lines written twice are made once: the same event has the very same text.
   const std::string a1 = alarm_line("a1", 3600), a7 = alarm_line("a7", 2);
@@ -177,11 +188,15 @@ TEST(RaspHttp, BlockedAttacksCountOnceThroughRotationDeletionAndRestarts) {
 TEST(RaspHttp, AReloadAddsTheAlarmLogGlobsOfTheConfiguration) {
   TempDir work;
   work.write("extra/alarm.log", alarm_line("e1", 60) + alarm_line("e2", 120));
-  Agent agent;
+  const std::string rules = rules_without_rasp(work);
+  AgentOptions options;
+  options.config = R"({"rules_file": ")" + rules + R"("})";
+  Agent agent(options);
   ASSERT_TRUE(agent.ready()) << agent.log_text();
   EXPECT_EQ(rasp(agent), (RaspCounts{0, 0}));
-  agent.dir().write("hostprint.json",
-                    R"({"rasp": {"alarm_logs": [")" + work.path().string() + R"(/extra/*.log"]}})");
+  agent.dir().write("hostprint.json", R"({"rules_file": ")" + rules +
+                                          R"(", "rasp": {"alarm_logs": [")" + work.path().string() +
+                                          R"(/extra/*.log"]}})");
   rescan(agent);
   EXPECT_EQ(rasp(agent), (RaspCounts{0, 2}));
   EXPECT_NE(agent.log_text().find("reloaded"), std::string::npos) << agent.log_text();
@@ -192,12 +207,14 @@ TEST(RaspHttp, AJvmWithARaspAgentProtectsTheHostUntilItStops) {
   if (run_program({"sh", "-c", "command -v javac && command -v jar"}).exit_code != 0)
     GTEST_SKIP() << "no JDK";
   TempDir work;
+  // The agent jar is known by a name of this test's own (rasp.agent_jars), the rules name none.
   const fs::path home = work.path() / "app/rasp";
-  ASSERT_EQ(build_java_agent(work, home / "rasp.jar"), "");
+  const std::string jar_name = "hostprint-test-rasp-" + std::to_string(::getpid()) + ".jar";
+  ASSERT_EQ(build_java_agent(work, home / jar_name), "");
   work.write("app/rasp/logs/alarm/alarm.log",
              alarm_line("j1", 60) + alarm_line("j2", 60, "log") + alarm_line("j3", 9 * 86400));
   const fs::path started = work.path() / "jvm.started";
-  pid_t jvm = spawn_logged({"/usr/bin/java", "-javaagent:" + (home / "rasp.jar").string(), "-cp",
+  pid_t jvm = spawn_logged({"/usr/bin/java", "-javaagent:" + (home / jar_name).string(), "-cp",
                             (work.path() / "classes").string(), "Main", started.string()},
                            work.path() / "jvm.out");
   struct Stop {
@@ -214,7 +231,10 @@ TEST(RaspHttp, AJvmWithARaspAgentProtectsTheHostUntilItStops) {
     ASSERT_LT(std::chrono::steady_clock::now(), until) << "the JVM did not start";
     std::this_thread::sleep_for(50ms);
   }
-  Agent agent;
+  AgentOptions options;
+  options.config = R"({"rules_file": ")" + rules_without_rasp(work) +
+                   R"(", "rasp": {"agent_jars": [")" + jar_name + R"("]}})";
+  Agent agent(options);
   ASSERT_TRUE(agent.ready()) << agent.log_text();
   EXPECT_EQ(rasp(agent), (RaspCounts{1, 1}));
   ::kill(jvm, SIGKILL);
