@@ -33,23 +33,6 @@ std::string_view folder_of(std::string_view path) {
   return slash == 0 ? std::string_view("/") : path.substr(0, slash);
 }
 
-// JVM options whose value is the next argument (so that value is not taken for the main class).
-bool takes_value(std::string_view option) {
-  static constexpr std::string_view options[] = {"-cp",
-                                                 "-classpath",
-                                                 "--class-path",
-                                                 "-p",
-                                                 "--module-path",
-                                                 "--upgrade-module-path",
-                                                 "--add-modules",
-                                                 "--add-opens",
-                                                 "--add-exports",
-                                                 "--add-reads",
-                                                 "--patch-module",
-                                                 "--limit-modules"};
-  return std::find(std::begin(options), std::end(options), option) != std::end(options);
-}
-
 std::int64_t seconds_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -85,24 +68,6 @@ RaspAgentFiles rasp_agent_files(const Fingerprints* rules, const std::vector<std
   for (const auto& jar : jars) {
     auto name = file_name(jar);
     if (!name.empty()) out.jars.emplace(std::string(name), std::string(name));
-  }
-  return out;
-}
-
-std::vector<std::string> javaagent_jars(const std::vector<std::string>& argv) {
-  constexpr std::string_view prefix = "-javaagent:";
-  std::vector<std::string> out;
-  for (std::size_t i = 1; i < argv.size(); ++i) {
-    std::string_view a = argv[i];
-    if (a == "-jar" || !a.starts_with('-')) break;
-    if (takes_value(a)) {
-      ++i;
-      continue;
-    }
-    if (!a.starts_with(prefix)) continue;
-    a.remove_prefix(prefix.size());
-    a = a.substr(0, a.find('='));
-    if (!a.empty()) out.emplace_back(a);
   }
   return out;
 }
@@ -173,7 +138,7 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
       auto cmdline = read_bounded(proc_pid / "cmdline", rasp_max_cmdline);
       if (cmdline.status != ReadStatus::ok) continue;  // gone, or not ours to read
       const std::string cwd = read_link(proc_pid / "cwd").value_or("/");
-      for (auto& jar : javaagent_jars(split_cmdline(cmdline.file.text)))
+      for (auto& jar : parse_java_args(split_cmdline(cmdline.file.text)).agents)
         consider(jar.starts_with('/') ? jar : (fs::path(cwd) / jar).lexically_normal().string(),
                  true);
     }

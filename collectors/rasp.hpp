@@ -71,10 +71,6 @@ struct RaspAgentFiles {
 // there counts by its file name).
 RaspAgentFiles rasp_agent_files(const Fingerprints* rules, const std::vector<std::string>& jars);
 
-// The agent jars a JVM's arguments load with -javaagent (options after '=' dropped), up to its
-// main class or -jar, as written.
-std::vector<std::string> javaagent_jars(const std::vector<std::string>& argv);
-
 // Executables that run PHP code in-process: php*, lsphp*, apache2, httpd.
 bool is_php_host(std::string_view exe);
 

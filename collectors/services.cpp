@@ -52,15 +52,8 @@ std::vector<std::string> program_files(const ProcessFacts& process) {
   if (!basename_of(process.exe).starts_with("java")) return out;
   JavaLaunch launch = parse_java_args(process.argv);
   if (launch.jar.starts_with("/")) out.push_back(launch.jar);
-  for (const auto& entries : launch.class_path) {
-    std::string_view rest = entries;
-    while (!rest.empty()) {
-      auto colon = rest.find(':');
-      auto entry = rest.substr(0, colon);
-      if (entry.starts_with("/") && !entry.ends_with("*")) out.emplace_back(entry);
-      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-    }
-  }
+  for (const auto& entry : launch.class_path)
+    if (entry.starts_with("/") && !entry.ends_with("*")) out.push_back(entry);
   return out;
 }
 
@@ -245,6 +238,12 @@ JavaLaunch parse_java_args(const std::vector<std::string>& argv) {
     }
     if (a.starts_with("--class-path=")) {
       launch.class_path = split_path_list(a.substr(13));
+      continue;
+    }
+    if (a.starts_with("-javaagent:")) {
+      auto jar = a.substr(11);
+      jar = jar.substr(0, jar.find('='));
+      if (!jar.empty()) launch.agents.emplace_back(jar);
       continue;
     }
     if (std::find(java_options_with_value.begin(), java_options_with_value.end(), a) !=

@@ -60,6 +60,7 @@ struct JavaLaunch {
   std::string jar;                      // the -jar argument as written
   std::string module;                   // the -m module (without the class)
   std::vector<std::string> class_path;  // entries of -cp / -classpath / --class-path
+  std::vector<std::string> agents;      // -javaagent: jars as written, without their options
 };
 // `argv[0]` is the java launcher itself.
 JavaLaunch parse_java_args(const std::vector<std::string>& argv);

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "collectors/inventory.hpp"
+#include "collectors/services.hpp"
 #include "tests/rasp_fixtures.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -199,12 +200,16 @@ TEST(RaspAgents, KnownFilesAndJavaAgentArguments) {
   EXPECT_EQ(files.libraries.at("openrasp.so"), "OpenRASP");
   EXPECT_FALSE(files.jars.contains("openrasp.so"));
 
-  EXPECT_EQ(javaagent_jars({"java", "-Xmx1g", "-javaagent:/opt/t/rasp/rasp.jar=debug",
-                            "-javaagent:rel/SmithAgent.jar", "-cp", "-javaagent:x.jar", "Main",
-                            "-javaagent:/after/main.jar"}),
+  auto agents = [](std::vector<std::string> argv) { return parse_java_args(argv).agents; };
+  EXPECT_EQ(agents({"java", "-Xmx1g", "-javaagent:/opt/t/rasp/rasp.jar=debug",
+                    "-javaagent:rel/SmithAgent.jar", "-cp", "-javaagent:x.jar", "Main",
+                    "-javaagent:/after/main.jar"}),
             (Strings{"/opt/t/rasp/rasp.jar", "rel/SmithAgent.jar"}));
-  EXPECT_EQ(javaagent_jars({"java", "-jar", "app.jar", "-javaagent:/x/rasp.jar"}), Strings{});
-  EXPECT_EQ(javaagent_jars({"java", "-javaagent:", "-javaagent:=x"}), Strings{});
+  EXPECT_EQ(agents({"java", "-jar", "app.jar", "-javaagent:/x/rasp.jar"}), Strings{});
+  EXPECT_EQ(agents({"java", "-javaagent:/a/rasp.jar", "-jar", "app.jar"}), Strings{"/a/rasp.jar"});
+  EXPECT_EQ(agents({"java", "--source", "21", "@opts", "-javaagent:/b/rasp.jar", "Main.java"}),
+            Strings{"/b/rasp.jar"});
+  EXPECT_EQ(agents({"java", "-javaagent:", "-javaagent:=x"}), Strings{});
   EXPECT_TRUE(is_php_host("/usr/bin/php8.2"));
   EXPECT_TRUE(is_php_host("/usr/sbin/php-fpm8.2 (deleted)"));
   EXPECT_TRUE(is_php_host("/usr/sbin/apache2"));
