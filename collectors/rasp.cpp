@@ -137,18 +137,20 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
     if (jvm) {
       auto cmdline = read_bounded(proc_pid / "cmdline", rasp_max_cmdline);
       if (cmdline.status != ReadStatus::ok) continue;  // gone, or not ours to read
-      const std::string cwd = read_link(proc_pid / "cwd").value_or("/");
-      for (auto& jar : parse_java_args(split_cmdline(cmdline.file.text)).agents)
-        consider(jar.starts_with('/') ? jar : (fs::path(cwd) / jar).lexically_normal().string(),
-                 true);
+      for (auto& jar : parse_java_args(split_cmdline(cmdline.file.text)).agents) {
+        if (!jar.starts_with('/'))
+          jar = (fs::path(read_link(proc_pid / "cwd").value_or("/")) / jar).lexically_normal();
+        consider(std::move(jar), true);
+      }
     }
-    if (!agent) {
+    // An attached agent jar stays open; a PHP extension is mapped, never held open.
+    if (!agent && jvm) {
       auto open_files = open_file_targets(proc_pid, rasp_max_fds);
       if (open_files.truncated)
         pass.error("rasp: " + std::to_string(p.pid) + ": more than " +
                    std::to_string(rasp_max_fds) + " open files, the rest not read");
       for (auto& target : open_files.targets)
-        if (target.starts_with('/')) consider(std::move(target), jvm);
+        if (target.starts_with('/')) consider(std::move(target), true);
     }
     if (!agent) {
       auto maps = read_bounded(proc_pid / "maps", rasp_max_maps);
