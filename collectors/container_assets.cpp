@@ -38,7 +38,6 @@ std::string errno_text(int err) {
 
 // A container entered through one of its processes.
 struct EnteredContainer {
-  std::string id;
   std::size_t member = 0;  // which of the container's processes
   UniqueFd process;        // its /proc/<pid>
   UniqueFd root;           // its root directory
@@ -90,8 +89,8 @@ std::optional<EnteredContainer> enter(int proc_dir, const ContainerProcesses& co
     // and a directory opened by pid never shows a later process of that pid.
     auto ticks = read_start_ticks(dir.get());
     if (!ticks || *ticks != member.start_ticks) continue;
-    EnteredContainer entered{container.id,       i,  std::move(dir),    std::move(root),
-                             std::move(network), {}, member.start_ticks};
+    EnteredContainer entered{i,  std::move(dir),    std::move(root), std::move(network),
+                             {}, member.start_ticks};
     struct stat st {};
     if (entered.network.valid() && ::fstat(entered.network.get(), &st) == 0)
       entered.network_id = {static_cast<std::uint64_t>(st.st_dev),
@@ -130,7 +129,6 @@ Outcome run_guarded(Collector& collector, const ScanContext& context) {
 Outcome run_in_network(int network, Collector& collector, const ScanContext& context,
                        bool& refused) {
   Outcome outcome;
-  refused = false;
   try {
     std::thread worker([&] {
       if (::setns(network, CLONE_NEWNET) != 0) {
@@ -309,10 +307,12 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       ScanContext in_network;
       in_network.proc = context.proc;
       in_network.deadline = context.deadline;
-      bool refused = false;
-      Outcome joined = run_in_network(owned_networks[network].get(), ports, in_network, refused);
+      // Refused once, always refused: the agent gains no capability while it runs.
+      Outcome joined;
+      if (!join_refused_)
+        joined = run_in_network(owned_networks[network].get(), ports, in_network, join_refused_);
       const auto& process = owner_processes[network];
-      if (refused && process.valid()) {
+      if (join_refused_ && process.valid()) {
         auto& from_proc = by_container_[owner.id]->ports_from_proc;
         ScanContext via_proc;
         via_proc.proc = context.proc / "self/fd" / std::to_string(process.get());

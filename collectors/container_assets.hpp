@@ -103,6 +103,7 @@ class ContainersCollector final : public Collector {
   // One container's collectors, kept across scans for their last good results.
   struct Collectors;
   std::map<std::string, std::unique_ptr<Collectors>, std::less<>> by_container_;
+  bool join_refused_ = false;  // setns() into a network namespace was refused (EPERM)
   std::shared_ptr<const std::vector<ContainerAssets>> containers_ =
       std::make_shared<std::vector<ContainerAssets>>();  // sorted by id
 };
