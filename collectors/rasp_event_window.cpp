@@ -109,12 +109,14 @@ ParsedWindow parse_window(std::string_view text) {
       unsigned long_line = 0;
       if (!numbers(line.substr(4), file.device, file.inode, c.offset, c.head_length, c.head_hash,
                    long_line) ||
-          long_line > 1)
+          long_line > 1) {
         error = "line " + std::to_string(lines) + " is not a log cursor";
-      c.in_long_line = long_line == 1;
-      if (window.cursors().size() >= rasp_window_max_logs)
+      } else if (window.cursors().size() >= rasp_window_max_logs) {
         error = "more than " + std::to_string(rasp_window_max_logs) + " logs";
-      window.cursors()[file] = c;
+      } else {
+        c.in_long_line = long_line == 1;
+        window.cursors()[file] = c;
+      }
     } else if (line.starts_with("event ")) {
       std::uint64_t id = 0;
       std::int64_t time = 0;
