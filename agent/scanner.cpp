@@ -5,21 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <random>
 
+#include "agent/collector_registry.hpp"
 #include "agent/logging.hpp"
-#include "collectors/accounts.hpp"
-#include "collectors/auto_start.hpp"
-#include "collectors/container_assets.hpp"
-#include "collectors/fingerprints.hpp"
-#include "collectors/inventory.hpp"
-#include "collectors/jar_packages.hpp"
-#include "collectors/kernel_modules.hpp"
-#include "collectors/listening_ports.hpp"
-#include "collectors/processes.hpp"
-#include "collectors/rasp.hpp"
-#include "collectors/services.hpp"
-#include "collectors/software.hpp"
-#include "collectors/web_apps.hpp"
-#include "collectors/web_sites.hpp"
 
 namespace hostprint {
 namespace {
@@ -29,41 +16,29 @@ std::shared_ptr<const collectors::Fingerprints> builtin_rules() {
       collectors::parse_fingerprints(collectors::builtin_fingerprints_text()));
 }
 
+collectors::CollectorConfig collector_config(const ScanSettings& settings) {
+  return {settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs, settings.state_dir};
+}
+
 }  // namespace
 
-Scanner::Scanner(ScanSettings settings) : settings_(std::move(settings)) {
-  collectors_.push_back(std::make_unique<collectors::AccountsCollector>());
-  collectors_.push_back(std::make_unique<collectors::ListeningPortsCollector>());
-  collectors_.push_back(std::make_unique<collectors::ProcessesCollector>());
-  collectors_.push_back(std::make_unique<collectors::KernelModulesCollector>());
-  collectors_.push_back(std::make_unique<collectors::SoftwareCollector>());
-  // After processes: it finds the containers in their table.
-  collectors_.push_back(std::make_unique<collectors::ContainersCollector>());
-  // After processes and software: it reads both from this scan's inventory.
+Scanner::Scanner(ScanSettings settings) : Scanner(std::move(settings), {}) {}
+
+Scanner::Scanner(ScanSettings settings,
+                 std::vector<std::unique_ptr<collectors::Collector>> collectors)
+    : settings_(std::move(settings)) {
   if (!settings_.rules) settings_.rules = builtin_rules();
-  const auto& rules = settings_.rules;
-  auto services = std::make_unique<collectors::ServicesCollector>(rules);
-  services_ = services.get();
-  collectors_.push_back(std::move(services));
-  // After services: it reads the instances they found.
-  collectors_.push_back(std::make_unique<collectors::WebSitesCollector>());
-  // After processes and web sites: it reads the JVMs and the Tomcat applications they found.
-  collectors_.push_back(std::make_unique<collectors::JarPackagesCollector>());
-  // After processes, web sites and JAR packages: document roots, processes, Java frameworks.
-  auto web_apps = std::make_unique<collectors::WebAppsCollector>(rules);
-  web_apps_ = web_apps.get();
-  collectors_.push_back(std::move(web_apps));
-  collectors_.push_back(std::make_unique<collectors::AutoStartCollector>());
-  // After processes: it reads the JVMs and PHP processes among them.
-  auto rasp = std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
-      rules, settings_.rasp_agent_jars, settings_.rasp_alarm_logs, settings_.state_dir});
-  rasp_ = rasp.get();
-  collectors_.push_back(std::move(rasp));
+  if (collectors.empty()) {
+    const auto config = collector_config(settings_);
+    for (const auto& entry : collector_registry()) collectors.push_back(entry.make(config));
+  }
+  for (auto i : run_order(collectors)) collectors_.push_back(std::move(collectors[i]));
   for (const auto& c : collectors_) {
     CollectorStatus status;
     status.name = c->name();
     statuses_.push_back(std::move(status));
   }
+  ever_complete_.assign(collectors_.size(), false);
 }
 
 Scanner::~Scanner() {
@@ -78,14 +53,15 @@ ScanSettings Scanner::settings_snapshot() const {
 std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto settings = settings_snapshot();
   const auto scan_start = std::chrono::steady_clock::now();
-  collectors::Inventory inventory;
+  proto::AssetSet found;
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
     auto& collector = *collectors_[i];
     auto& status = statuses_[i];
     collectors::ScanContext context;
     context.root = settings.root;
     context.proc = settings.proc;
-    context.found = &inventory;
+    context.found = &found;
+    context.readable = collector.reads();
     const auto start = std::chrono::steady_clock::now();
     context.deadline = start + settings.collector_deadline;
     collector_deadline_ns_.store(
@@ -93,20 +69,28 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
     collector_started_ns_.store(
         std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
     collectors::Outcome outcome;
-    try {
-      outcome = collector.collect(context);
-    } catch (const std::exception& e) {  // collectors should not throw; one that does is contained
-      outcome.fail(std::string("internal failure: ") + e.what());
-    }
+    // An input whose writers have never produced a result is missing: the reader waits for it,
+    // the same way for every collector.
+    std::string missing;
+    for (std::size_t j = 0; j < i; ++j)
+      if (!ever_complete_[j] && (collector.reads() & collectors_[j]->writes()).any())
+        missing += (missing.empty() ? "" : ", ") + std::string(collectors_[j]->name());
+    if (missing.empty())
+      outcome = collectors::run_contained(collector, context);
+    else
+      outcome.fail("no result yet from " + missing + " to read");
     collector_started_ns_.store(0);
     const auto end = std::chrono::steady_clock::now();
     status.last_run = std::chrono::system_clock::now();
     status.duration_ms = std::chrono::duration<double, std::milli>(end - start).count();
     status.complete = outcome.complete;
     status.errors = std::move(outcome.errors);
-    if (outcome.complete) status.last_success = status.last_run;
+    if (outcome.complete) {
+      status.last_success = status.last_run;
+      ever_complete_[i] = true;
+    }
     status.item_count = collector.item_count();
-    collector.publish(inventory);
+    collector.publish(found);
     for (const auto& e : status.errors)
       log(outcome.complete ? LogLevel::warning : LogLevel::error, collector.name(),
           outcome.complete ? e : e + " (keeping the last good result)");
@@ -114,7 +98,7 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start)
           .count();
-  auto snapshot = build_snapshot(std::move(inventory), statuses_, ++generation_, total_ms);
+  auto snapshot = build_snapshot(std::move(found), statuses_, ++generation_, total_ms);
   current_.store(snapshot);
   // A scan's working memory is freed when it ends; hand it back so the resident set stays flat.
   ::malloc_trim(0);
@@ -173,9 +157,8 @@ void Scanner::reload(ScanSettings settings) {
   // On the scanning thread, between scans: the rules and the rasp.* keys take effect; the state
   // folder stays the one the agent started with.
   boost::asio::post(io_, [this, settings = std::move(settings)] {
-    services_->set_rules(settings.rules);
-    web_apps_->set_rules(settings.rules);
-    rasp_->reconfigure(settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs);
+    const auto config = collector_config(settings);
+    for (auto& collector : collectors_) collector->reconfigure(config);
     timer_.cancel();
     scan_once();
     schedule_next();

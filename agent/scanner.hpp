@@ -13,9 +13,6 @@
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
 #include "collectors/fingerprints.hpp"
-#include "collectors/rasp.hpp"
-#include "collectors/services.hpp"
-#include "collectors/web_apps.hpp"
 
 namespace hostprint {
 
@@ -35,6 +32,8 @@ struct ScanSettings {
 class Scanner {
  public:
   explicit Scanner(ScanSettings settings);
+  // With these collectors instead of the registry's (tests).
+  Scanner(ScanSettings settings, std::vector<std::unique_ptr<collectors::Collector>> collectors);
   ~Scanner();
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
@@ -61,11 +60,9 @@ class Scanner {
 
   mutable std::mutex settings_mutex_;
   ScanSettings settings_;
-  std::vector<std::unique_ptr<collectors::Collector>> collectors_;
-  collectors::RaspCollector* rasp_ = nullptr;          // one of collectors_
-  collectors::ServicesCollector* services_ = nullptr;  // one of collectors_
-  collectors::WebAppsCollector* web_apps_ = nullptr;   // one of collectors_
-  std::vector<CollectorStatus> statuses_;
+  std::vector<std::unique_ptr<collectors::Collector>> collectors_;  // in the order they run
+  std::vector<CollectorStatus> statuses_;                           // one per collector
+  std::vector<bool> ever_complete_;                                 // one per collector
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   // When the running collector started (steady clock, ns), and its deadline; 0 between collectors.

@@ -1,12 +1,12 @@
 #pragma once
-// One completed scan: what the collectors found, and what requests need derived from it once.
+// One completed scan: what the collectors found, and the views requests need, derived once.
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "collectors/inventory.hpp"
+#include "proto/assets.hpp"
 #include "proto/wire.hpp"
 
 namespace hostprint {
@@ -34,15 +34,15 @@ struct Snapshot {
   std::uint64_t generation = 0;
   std::chrono::system_clock::time_point completed_at{};
   double scan_duration_ms = 0;
-  collectors::Inventory inventory;
+  proto::AssetSet assets;  // every kind's items, as the asset tables declare them
   ScopeView host;
   ScopeView container;
   proto::RaspStatistics rasp;
   std::vector<CollectorStatus> collectors;
 };
 
-// Derives counts and the process table from the inventory.
-std::shared_ptr<const Snapshot> build_snapshot(collectors::Inventory inventory,
+// Derives the counts and the process table from the assets.
+std::shared_ptr<const Snapshot> build_snapshot(proto::AssetSet assets,
                                                std::vector<CollectorStatus> statuses,
                                                std::uint64_t generation, double scan_duration_ms);
 

@@ -4,7 +4,6 @@
 #include <unordered_set>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/text_fields.hpp"
 
 namespace hostprint::collectors {
@@ -54,7 +53,7 @@ Outcome AccountsCollector::collect(const ScanContext& context) {
   Outcome outcome;
   auto read = read_in_root(context.root, "etc/passwd", max_file_bytes);
   if (read.status == ReadStatus::missing) {
-    accounts_ = std::make_shared<std::vector<Account>>();
+    replace({});
     return outcome;
   }
   if (read.status == ReadStatus::error) {
@@ -74,12 +73,8 @@ Outcome AccountsCollector::collect(const ScanContext& context) {
   if (parsed.overlong_lines > 0)
     outcome.error("etc/passwd: " + std::to_string(parsed.overlong_lines) +
                   " lines longer than 64 KiB skipped");
-  accounts_ = std::make_shared<std::vector<Account>>(std::move(parsed.accounts));
+  replace(std::move(parsed.accounts));
   return outcome;
-}
-
-void AccountsCollector::publish(Inventory& inventory) const {
-  inventory.accounts = accounts_;
 }
 
 }  // namespace hostprint::collectors

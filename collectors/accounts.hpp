@@ -10,14 +10,6 @@
 
 namespace hostprint::collectors {
 
-struct Account {
-  std::string name;
-  std::uint32_t uid = 0;
-  std::uint32_t gid = 0;
-  std::string home;
-  std::string shell;
-};
-
 struct PasswdEntries {
   std::vector<Account> accounts;  // well-formed entries, first of each name, in file order
   std::size_t malformed_lines = 0;
@@ -26,16 +18,13 @@ struct PasswdEntries {
 
 PasswdEntries parse_passwd(std::string_view text);
 
-class AccountsCollector final : public Collector {
+class AccountsCollector final : public ListCollector<Account> {
  public:
   static constexpr std::size_t max_file_bytes = 64 * 1024 * 1024;
   std::string_view name() const override { return "accounts"; }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return accounts_->size(); }
 
  private:
-  std::shared_ptr<const std::vector<Account>> accounts_ = std::make_shared<std::vector<Account>>();
 };
 
 }  // namespace hostprint::collectors

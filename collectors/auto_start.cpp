@@ -18,25 +18,10 @@
 #include <utility>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/text_fields.hpp"
 #include "collectors/unique_fd.hpp"
 
 namespace hostprint::collectors {
-
-std::string_view to_string(AutoStartType type) {
-  switch (type) {
-    case AutoStartType::service:
-      return "service";
-    case AutoStartType::scheduled_task:
-      return "scheduled_task";
-    case AutoStartType::preloaded_library:
-      return "preloaded_library";
-    case AutoStartType::startup_folder:
-      return "startup_folder";
-  }
-  return "service";
-}
 
 // ---------------------------------------------------------------------------------------------
 // Name rules
@@ -800,12 +785,8 @@ Outcome AutoStartCollector::collect(const ScanContext& context) {
   }
   Scan scan(context, RootTree(std::move(root)), outcome);
   auto items = scan.run();
-  if (outcome.complete) items_ = std::make_shared<std::vector<AutoStartItem>>(std::move(items));
+  if (outcome.complete) replace(std::move(items));
   return outcome;
-}
-
-void AutoStartCollector::publish(Inventory& inventory) const {
-  inventory.auto_start_items = items_;
 }
 
 }  // namespace hostprint::collectors

@@ -39,18 +39,6 @@
 
 namespace hostprint::collectors {
 
-enum class AutoStartType { service, scheduled_task, preloaded_library, startup_folder };
-std::string_view to_string(AutoStartType type);
-
-struct AutoStartItem {
-  AutoStartType type = AutoStartType::service;
-  std::string name;     // unit name, cron job's file:line, library path, .desktop name, ...
-  std::string path;     // the file that makes it start
-  std::string user;     // scheduled tasks from cron: the user it runs as
-  std::string command;  // scheduled tasks from cron: the command
-  friend bool operator==(const AutoStartItem&, const AutoStartItem&) = default;
-};
-
 // --- Pure parsers and name rules (no I/O) ---
 
 // A system table (etc/crontab, etc/cron.d/*) names the user on each job line; a user's table
@@ -112,7 +100,7 @@ bool hidden_or_backup_name(std::string_view name);
 
 // --- The collector ---
 
-class AutoStartCollector final : public Collector {
+class AutoStartCollector final : public ListCollector<AutoStartItem> {
  public:
   static constexpr std::size_t max_entries_per_folder = 100'000;
   static constexpr std::size_t max_entries_total = 1'000'000;
@@ -122,12 +110,8 @@ class AutoStartCollector final : public Collector {
 
   std::string_view name() const override { return "auto_start"; }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return items_->size(); }
 
  private:
-  std::shared_ptr<const std::vector<AutoStartItem>> items_ =
-      std::make_shared<std::vector<AutoStartItem>>();
 };
 
 }  // namespace hostprint::collectors

@@ -1,29 +1,103 @@
 #pragma once
-// What every collector shares: the scan's context and the outcome it reports.
+// What every collector shares: what it reads and writes, the scan's context, and how it reports.
+#include <bitset>
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "proto/assets.hpp"
+
 namespace hostprint::collectors {
 
-struct Inventory;
+// The asset items are the tables' (proto/assets.hpp); collectors fill them.
+using proto::Account;
+using proto::AutoStartItem;
+using proto::AutoStartType;
+using proto::JarPackage;
+using proto::KernelModule;
+using proto::ListeningPort;
+using proto::PortType;
+using proto::ProcessInfo;
+using proto::ProductCategory;
+using proto::ProtectedProcess;
+using proto::ServedSite;
+using proto::ServiceInstance;
+using proto::SoftwarePackage;
+using proto::WebApp;
+using proto::WebFramework;
+using proto::WebSite;
+using proto::to_string;
+
+struct Fingerprints;
+
+// What a reload may change; each collector takes what concerns it in reconfigure().
+struct CollectorConfig {
+  std::shared_ptr<const Fingerprints> rules;  // never null once the scanner has it
+  std::vector<std::string> rasp_agent_jars;
+  std::vector<std::string> rasp_alarm_logs;
+  std::filesystem::path state_dir;  // empty: state is kept in memory only
+};
+
+using KindSet = std::bitset<proto::asset_kind_count>;
+
+template <class... Items>
+KindSet kinds() {
+  KindSet set;
+  (set.set(proto::kind_id<Items>), ...);
+  return set;
+}
+
+// A collector asked for a result it did not declare it reads.
+class UndeclaredInput : public std::logic_error {
+  using std::logic_error::logic_error;
+};
 
 struct ScanContext {
   std::filesystem::path root = "/";      // files are read under this root
   std::filesystem::path proc = "/proc";  // live kernel state of the agent's namespaces
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  // What the collectors run before this one in the same scan found (the process table, the
-  // installed packages, ...); null when a collector runs on its own.
-  const Inventory* found = nullptr;
 
   bool expired() const { return std::chrono::steady_clock::now() >= deadline; }
+
+  // This scan's results of earlier collectors, of the kinds the running collector reads; none
+  // when it runs on its own.
+  template <class Item>
+  const proto::Parts<Item>& input() const {
+    if (!found) return empty_parts<Item>();
+    if (!readable.test(proto::kind_id<Item>))
+      throw UndeclaredInput("reads " + std::string(proto::kind_name(proto::kind_id<Item>)) +
+                            " without declaring it");
+    return found->of<Item>();
+  }
+  // The items of one part: "" the host's (or those that name their container themselves), else
+  // that container's. Never null.
+  template <class Item>
+  const std::vector<Item>& input_part(std::string_view container_id = {}) const {
+    for (const auto& part : input<Item>())
+      if (part.container_id == container_id && part.items) return *part.items;
+    static const std::vector<Item> none;
+    return none;
+  }
+
+  const proto::AssetSet* found = nullptr;
+  KindSet readable;
+
+ private:
+  template <class Item>
+  static const proto::Parts<Item>& empty_parts() {
+    static const proto::Parts<Item> none;
+    return none;
+  }
 };
 
 // A collector's report of one run. `complete` false means the result could not be produced at
 // all (deadline, failure to open the source): the scanner then keeps the last good result.
-// With `complete` true, `errors` lists what was skipped while the rest was read.
+// With `complete` true, `errors` lists what was skipped while the rest was read. Messages never
+// name the collector: the scanner does.
 struct Outcome {
   bool complete = true;
   std::vector<std::string> errors;
@@ -33,23 +107,48 @@ struct Outcome {
     complete = false;
     errors.push_back(std::move(message));
   }
+  // The scan's deadline for this collector passed before it could finish.
+  void deadline_passed() { fail("deadline passed"); }
 };
-
-}  // namespace hostprint::collectors
-
-namespace hostprint::collectors {
-
 
 // One asset source. A collector keeps its last good result, so a failed run changes nothing.
 class Collector {
  public:
   virtual ~Collector() = default;
   virtual std::string_view name() const = 0;
+  // The kinds of earlier collectors' results it reads, and the kinds it writes: the scanner
+  // orders collectors by them.
+  virtual KindSet reads() const { return {}; }
+  virtual KindSet writes() const = 0;
   // Reads the source; when the outcome is complete, the collector's result is replaced.
   virtual Outcome collect(const ScanContext& context) = 0;
-  // Hands the last good result to the inventory being built (shared, not copied).
-  virtual void publish(Inventory& inventory) const = 0;
+  // Hands the last good result to the scan's asset set (shared, not copied).
+  virtual void publish(proto::AssetSet& found) const = 0;
   virtual std::size_t item_count() const = 0;
+  // A reload: new rules and settings, applied between scans.
+  virtual void reconfigure(const CollectorConfig&) {}
+};
+
+// Runs one collector; whatever it throws (std::exception or not) becomes a failed outcome.
+Outcome run_contained(Collector& collector, const ScanContext& context);
+
+// A collector of one kind of the host's items, keeping its last good list.
+template <class Item>
+class ListCollector : public Collector {
+ public:
+  KindSet writes() const override { return kinds<Item>(); }
+  void publish(proto::AssetSet& found) const override { found.add(items_); }
+  std::size_t item_count() const override { return items_->size(); }
+  const std::shared_ptr<const std::vector<Item>>& items() const { return items_; }
+
+ protected:
+  void replace(std::vector<Item> items) {
+    items_ = std::make_shared<const std::vector<Item>>(std::move(items));
+  }
+  void keep(std::shared_ptr<const std::vector<Item>> items) { items_ = std::move(items); }
+
+ private:
+  std::shared_ptr<const std::vector<Item>> items_ = std::make_shared<const std::vector<Item>>();
 };
 
 }  // namespace hostprint::collectors

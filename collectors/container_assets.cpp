@@ -15,7 +15,6 @@
 #include <thread>
 #include <tuple>
 
-#include "collectors/inventory.hpp"
 #include "collectors/unique_fd.hpp"
 
 namespace hostprint::collectors {
@@ -111,18 +110,6 @@ std::optional<NetworkNamespace> own_network_namespace(const std::filesystem::pat
                           static_cast<std::uint64_t>(st.st_ino)};
 }
 
-Outcome run_guarded(Collector& collector, const ScanContext& context) {
-  Outcome outcome;
-  try {
-    outcome = collector.collect(context);
-  } catch (const std::exception& e) {
-    outcome.fail(std::string("internal failure: ") + e.what());
-  } catch (...) {
-    outcome.fail("internal failure");
-  }
-  return outcome;
-}
-
 // Runs `collector` on a thread of its own that joins the network namespace `network`, so that
 // netlink and /proc/thread-self/net answer for that namespace while the scan's thread stays put.
 // `refused` is set when the kernel does not let the agent join it.
@@ -136,7 +123,7 @@ Outcome run_in_network(int network, Collector& collector, const ScanContext& con
         outcome.fail("joining its network namespace: " + errno_text(errno));
         return;
       }
-      outcome = run_guarded(collector, context);
+      outcome = run_contained(collector, context);
     });
     worker.join();
   } catch (const std::exception& e) {
@@ -151,11 +138,6 @@ void report(Outcome& outcome, std::string_view id, const Collector& collector, c
     outcome.error("container " + std::string(id) + ": " + std::string(collector.name()) + ": " +
                   as_seen_inside(e, root_shown) +
                   (run.complete ? "" : " (keeping the last good result)"));
-}
-
-template <typename T>
-std::shared_ptr<const std::vector<T>> or_empty(std::shared_ptr<const std::vector<T>> list) {
-  return list ? std::move(list) : std::make_shared<const std::vector<T>>();
 }
 
 }  // namespace
@@ -233,123 +215,119 @@ ContainersCollector::~ContainersCollector() = default;
 
 Outcome ContainersCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  try {
-    if (context.found == nullptr || !context.found->processes) {
-      outcome.fail("containers: no process table to find them in");
-      return outcome;
-    }
-    UniqueFd proc(::open(context.proc.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!proc.valid()) {
-      outcome.fail(context.proc.string() + ": " + errno_text(errno));
-      return outcome;
-    }
-    const auto containers = containers_in(*context.found->processes);
-    const auto host_network = own_network_namespace(context.proc);
-    if (!host_network && !containers.empty())
-      outcome.error(
-          "containers: the agent's own network namespace is unknown; no container's "
-          "ports are read");
-    NetworkNamespaceOwners owners(host_network.value_or(NetworkNamespace{}));
-    // Held for the owner of each namespace only: one descriptor per namespace, not per container.
-    std::map<NetworkNamespace, UniqueFd> owned_networks;
-    std::map<NetworkNamespace, UniqueFd> owner_processes;  // their /proc/<pid>, for /proc/<pid>/net
-    std::vector<std::string_view> entered;
-    for (const auto& container : containers) {
-      if (context.expired()) {
-        outcome.fail("containers: deadline reached after " + std::to_string(entered.size()) +
-                     " of " + std::to_string(containers.size()) + " containers");
-        return outcome;
-      }
-      auto& own = by_container_[container.id];
-      if (!own) own = std::make_unique<Collectors>();
-      // When the process entered exits while its files are read, its mounts may go half-way
-      // through: they are read again through the next one. A container with none left is skipped.
-      std::string refusal;
-      std::optional<EnteredContainer> inside;
-      Outcome files_read;
-      for (std::size_t first = 0, attempts = 0; attempts < 2; ++attempts) {
-        inside = enter(proc.get(), container, first, refusal);
-        if (!inside) break;
-        ScanContext files;
-        files.root = context.proc / "self/fd" / std::to_string(inside->root.get());
-        files.proc = context.proc;
-        files.deadline = context.deadline;
-        const std::string root_shown = files.root.string();
-        files_read = {};
-        for (Collector* collector :
-             {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
-              static_cast<Collector*>(&own->auto_start)})
-          report(files_read, container.id, *collector, run_guarded(*collector, files), root_shown);
-        if (still_running(inside->process.get())) break;
-        first = inside->member + 1;
-        inside.reset();
-      }
-      if (!inside) {  // exited since the process table was read, or closed to us
-        if (!refusal.empty()) outcome.error("container " + container.id + ": " + refusal);
-        continue;
-      }
-      for (auto& e : files_read.errors) outcome.error(std::move(e));
-      if (host_network && inside->network.valid() &&
-          owners.offer({container.id, inside->network_id, inside->start_ticks})) {
-        owned_networks[inside->network_id] = std::move(inside->network);
-        owner_processes[inside->network_id] = std::move(inside->process);
-      }
-      entered.push_back(container.id);
-    }
-
-    std::set<std::string_view> read_ports, read_ports_from_proc;
-    for (const auto& [network, owner] : owners.by_namespace()) {
-      if (context.expired()) {
-        outcome.fail("containers: deadline reached while reading their ports");
-        return outcome;
-      }
-      auto& ports = by_container_[owner.id]->ports;
-      ScanContext in_network;
-      in_network.proc = context.proc;
-      in_network.deadline = context.deadline;
-      // Refused once, always refused: the agent gains no capability while it runs.
-      Outcome joined;
-      if (!join_refused_)
-        joined = run_in_network(owned_networks[network].get(), ports, in_network, join_refused_);
-      const auto& process = owner_processes[network];
-      if (join_refused_ && process.valid()) {
-        auto& from_proc = by_container_[owner.id]->ports_from_proc;
-        ScanContext via_proc;
-        via_proc.proc = context.proc / "self/fd" / std::to_string(process.get());
-        via_proc.deadline = context.deadline;
-        report(outcome, owner.id, from_proc, run_guarded(from_proc, via_proc), {});
-        read_ports_from_proc.insert(owner.id);
-        continue;
-      }
-      report(outcome, owner.id, ports, joined, {});
-      read_ports.insert(owner.id);
-    }
-
-    auto assets = std::make_shared<std::vector<ContainerAssets>>();
-    assets->reserve(entered.size());
-    for (const auto& id : entered) {
-      const auto& own = *by_container_.find(id)->second;
-      Inventory found;
-      own.accounts.publish(found);
-      own.software.publish(found);
-      own.auto_start.publish(found);
-      if (read_ports.contains(id)) own.ports.publish(found);
-      if (read_ports_from_proc.contains(id)) own.ports_from_proc.publish(found);
-      assets->push_back({std::string(id), or_empty(found.accounts), or_empty(found.software),
-                         or_empty(found.auto_start_items), or_empty(found.listening_ports)});
-    }
-    // A container that is gone takes its collectors' results with it.
-    const std::set<std::string_view> running(entered.begin(), entered.end());
-    std::erase_if(by_container_, [&](const auto& entry) { return !running.contains(entry.first); });
-    containers_ = std::move(assets);
-  } catch (const std::exception& e) {
-    outcome.fail(std::string("containers: ") + e.what());
+  UniqueFd proc(::open(context.proc.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc.valid()) {
+    outcome.fail(context.proc.string() + ": " + errno_text(errno));
+    return outcome;
   }
+  const auto containers = containers_in(context.input_part<ProcessInfo>());
+  const auto host_network = own_network_namespace(context.proc);
+  if (!host_network && !containers.empty())
+    outcome.error(
+        "the agent's own network namespace is unknown; no container's "
+        "ports are read");
+  NetworkNamespaceOwners owners(host_network.value_or(NetworkNamespace{}));
+  // Held for the owner of each namespace only: one descriptor per namespace, not per container.
+  std::map<NetworkNamespace, UniqueFd> owned_networks;
+  std::map<NetworkNamespace, UniqueFd> owner_processes;  // their /proc/<pid>, for /proc/<pid>/net
+  std::vector<std::string_view> entered;
+  for (const auto& container : containers) {
+    if (context.expired()) {
+      outcome.fail("deadline passed after " + std::to_string(entered.size()) +
+                   " of " + std::to_string(containers.size()) + " containers");
+      return outcome;
+    }
+    auto& own = by_container_[container.id];
+    if (!own) own = std::make_unique<Collectors>();
+    // When the process entered exits while its files are read, its mounts may go half-way
+    // through: they are read again through the next one. A container with none left is skipped.
+    std::string refusal;
+    std::optional<EnteredContainer> inside;
+    Outcome files_read;
+    for (std::size_t first = 0, attempts = 0; attempts < 2; ++attempts) {
+      inside = enter(proc.get(), container, first, refusal);
+      if (!inside) break;
+      ScanContext files;
+      files.root = context.proc / "self/fd" / std::to_string(inside->root.get());
+      files.proc = context.proc;
+      files.deadline = context.deadline;
+      const std::string root_shown = files.root.string();
+      files_read = {};
+      for (Collector* collector :
+           {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
+            static_cast<Collector*>(&own->auto_start)})
+        report(files_read, container.id, *collector, run_contained(*collector, files), root_shown);
+      if (still_running(inside->process.get())) break;
+      first = inside->member + 1;
+      inside.reset();
+    }
+    if (!inside) {  // exited since the process table was read, or closed to us
+      if (!refusal.empty()) outcome.error("container " + container.id + ": " + refusal);
+      continue;
+    }
+    for (auto& e : files_read.errors) outcome.error(std::move(e));
+    if (host_network && inside->network.valid() &&
+        owners.offer({container.id, inside->network_id, inside->start_ticks})) {
+      owned_networks[inside->network_id] = std::move(inside->network);
+      owner_processes[inside->network_id] = std::move(inside->process);
+    }
+    entered.push_back(container.id);
+  }
+
+  std::set<std::string_view> read_ports, read_ports_from_proc;
+  for (const auto& [network, owner] : owners.by_namespace()) {
+    if (context.expired()) {
+      outcome.fail("deadline passed while reading their ports");
+      return outcome;
+    }
+    auto& ports = by_container_[owner.id]->ports;
+    ScanContext in_network;
+    in_network.proc = context.proc;
+    in_network.deadline = context.deadline;
+    // Refused once, always refused: the agent gains no capability while it runs.
+    Outcome joined;
+    if (!join_refused_)
+      joined = run_in_network(owned_networks[network].get(), ports, in_network, join_refused_);
+    const auto& process = owner_processes[network];
+    if (join_refused_ && process.valid()) {
+      auto& from_proc = by_container_[owner.id]->ports_from_proc;
+      ScanContext via_proc;
+      via_proc.proc = context.proc / "self/fd" / std::to_string(process.get());
+      via_proc.deadline = context.deadline;
+      report(outcome, owner.id, from_proc, run_contained(from_proc, via_proc), {});
+      read_ports_from_proc.insert(owner.id);
+      continue;
+    }
+    report(outcome, owner.id, ports, joined, {});
+    read_ports.insert(owner.id);
+  }
+
+  auto assets = std::make_shared<std::vector<ContainerAssets>>();
+  assets->reserve(entered.size());
+  for (const auto& id : entered) {
+    const auto& own = *by_container_.find(id)->second;
+    ContainerAssets container{std::string(id), own.accounts.items(), own.software.items(),
+                              own.auto_start.items(), nullptr};
+    if (read_ports.contains(id)) container.listening_ports = own.ports.items();
+    if (read_ports_from_proc.contains(id)) container.listening_ports = own.ports_from_proc.items();
+    if (!container.listening_ports)
+      container.listening_ports = std::make_shared<const std::vector<ListeningPort>>();
+    assets->push_back(std::move(container));
+  }
+  // A container that is gone takes its collectors' results with it.
+  const std::set<std::string_view> running(entered.begin(), entered.end());
+  std::erase_if(by_container_, [&](const auto& entry) { return !running.contains(entry.first); });
+  containers_ = std::move(assets);
   return outcome;
 }
 
-void ContainersCollector::publish(Inventory& inventory) const {
-  inventory.containers = containers_;
+void ContainersCollector::publish(proto::AssetSet& found) const {
+  for (const auto& c : *containers_) {
+    found.add(c.accounts, c.id);
+    found.add(c.software, c.id);
+    found.add(c.auto_start_items, c.id);
+    found.add(c.listening_ports, c.id);
+  }
 }
 
 }  // namespace hostprint::collectors

@@ -95,8 +95,17 @@ class ContainersCollector final : public Collector {
   ContainersCollector();
   ~ContainersCollector() override;
   std::string_view name() const override { return "containers"; }
+  // The process table names the containers.
+  KindSet reads() const override { return kinds<ProcessInfo>(); }
+  // Each container's own accounts, packages, auto-start items and ports, as parts of its own.
+  KindSet writes() const override {
+    return kinds<Account, SoftwarePackage, AutoStartItem, ListeningPort>();
+  }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
+  void publish(proto::AssetSet& found) const override;
+  const std::shared_ptr<const std::vector<ContainerAssets>>& containers() const {
+    return containers_;
+  }
   std::size_t item_count() const override { return containers_->size(); }
 
  private:

@@ -133,12 +133,6 @@ ProductRule parse_product(const boost::json::value& v, const std::string& where)
 
 }  // namespace
 
-std::string_view to_string(ProductCategory category) {
-  for (const auto& [name, value] : categories)
-    if (value == category) return name;
-  return "web_service";
-}
-
 std::vector<const ProductRule*> Fingerprints::in_category(ProductCategory category) const {
   std::vector<const ProductRule*> out;
   for (const auto& p : products)

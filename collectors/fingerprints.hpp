@@ -8,10 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/assets.hpp"
+
 namespace hostprint::collectors {
 
-enum class ProductCategory { web_service, database, web_app, web_framework, rasp_agent };
-std::string_view to_string(ProductCategory category);
+using proto::ProductCategory;
+using proto::to_string;
 
 struct ProductRule {
   std::string name;

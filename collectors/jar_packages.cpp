@@ -18,7 +18,6 @@
 #include <utility>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/process_files.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/services.hpp"
@@ -214,7 +213,7 @@ struct Scan {
     if (jars.size() < jar_packages_max_jars) return true;
     if (!jar_limit_hit) {
       jar_limit_hit = true;
-      error("jar_packages: more than " + std::to_string(jar_packages_max_jars) +
+      error("more than " + std::to_string(jar_packages_max_jars) +
             " JARs, the rest not listed");
     }
     return false;
@@ -339,7 +338,7 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
   auto cmdline = read_bounded(proc_pid / "cmdline", jar_packages_max_cmdline);
   if (cmdline.status != ReadStatus::ok) return out;  // gone, or not ours to read
   if (cmdline.file.truncated)
-    scan.error("jar_packages: " + std::to_string(p.pid) + ": cmdline longer than " +
+    scan.error(std::to_string(p.pid) + ": cmdline longer than " +
                std::to_string(jar_packages_max_cmdline) + " bytes, cut");
   std::vector<std::string> argv = split_cmdline(cmdline.file.text);
   if (argv.empty()) return out;
@@ -377,8 +376,7 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
       for (const auto& n : lister(dir + "/lib"))
         if (is_jar_name(n)) add(dir + "/lib/" + n);
     std::vector<std::string> app_bases = {base + "/webapps"};
-    if (context.found && context.found->web_sites)
-      for (const auto& s : *context.found->web_sites)
+    for (const auto& s : context.input_part<ServedSite>())
         if (s.pid == p.pid && !s.site.document_root.empty())
           app_bases.push_back(normal(s.site.document_root[0] == '/'
                                          ? s.site.document_root
@@ -391,7 +389,7 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
       const std::set<std::string> entries(names.begin(), names.end());
       for (const auto& app : names) {
         if (++apps > jar_packages_max_webapps) {
-          scan.error("jar_packages: " + app_base + ": more than " +
+          scan.error(app_base + ": more than " +
                      std::to_string(jar_packages_max_webapps) + " applications, the rest not read");
           break;
         }
@@ -412,7 +410,7 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
   // Open and mapped files last: a library opened through a symlink keeps its folder's name.
   auto open_files = open_file_targets(proc_pid, jar_packages_max_fds);
   if (open_files.truncated)
-    scan.error("jar_packages: " + std::to_string(p.pid) + ": more than " +
+    scan.error(std::to_string(p.pid) + ": more than " +
                std::to_string(jar_packages_max_fds) + " open files, the rest not read");
   for (auto& target : open_files.targets)
     if (is_jar_name(target) || is_war_name(target)) add(std::move(target));
@@ -431,7 +429,7 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
       p.container_id.empty() ? context.root : context.proc / std::to_string(p.pid) / "root";
   Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root_fd.get() < 0) {
-    if (errno != ENOENT) scan.error("jar_packages: " + root.string() + ": " + std::strerror(errno));
+    if (errno != ENOENT) scan.error(root.string() + ": " + std::strerror(errno));
     return;
   }
   for (const auto& path : jvm_jars(p, root_fd.get(), context, scan)) {
@@ -441,7 +439,7 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
     Fd fd(open_in_root(root_fd.get(), path, O_RDONLY));
     if (fd.get() < 0) {
       if (errno != ENOENT && errno != ENOTDIR)
-        scan.error("jar_packages: " + display + ": " + std::strerror(errno));
+        scan.error(display + ": " + std::strerror(errno));
       continue;
     }
     struct stat st {};
@@ -460,7 +458,7 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
       scan.cache.store(key, size, mtime, fresh);
       result = &fresh;
     }
-    for (const auto& e : result->errors) scan.error("jar_packages: " + e);
+    for (const auto& e : result->errors) scan.error(e);
     for (const auto& r : result->records) {
       if (!scan.room()) return;
       std::string full = path + r.suffix;
@@ -475,38 +473,26 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
 
 Outcome JarPackagesCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  try {
-    Scan scan(context, outcome, cache_, archives_opened_);
-    if (context.found && context.found->processes) {
-      for (const auto& p : *context.found->processes) {
-        if (!is_jvm_executable(p.exe)) continue;
-        if (context.expired()) {
-          outcome.fail("jar_packages: deadline passed");
-          return outcome;
-        }
-        scan_jvm(p, scan);
-      }
-    }
+  Scan scan(context, outcome, cache_, archives_opened_);
+  for (const auto& p : context.input_part<ProcessInfo>()) {
+    if (!is_jvm_executable(p.exe)) continue;
     if (context.expired()) {
-      outcome.fail("jar_packages: deadline passed");
+      outcome.deadline_passed();
       return outcome;
     }
-    if (scan.suppressed) outcome.error(std::to_string(scan.suppressed) + " more errors not listed");
-    cache_.sweep();
-    std::sort(scan.jars.begin(), scan.jars.end(), [](const JarPackage& a, const JarPackage& b) {
-      return std::tie(a.container_id, a.path) < std::tie(b.container_id, b.path);
-    });
-    jars_ = std::make_shared<std::vector<JarPackage>>(std::move(scan.jars));
-  } catch (const std::exception& e) {
-    outcome.fail(std::string("jar_packages: ") + e.what());
-  } catch (...) {
-    outcome.fail("jar_packages: unknown failure");
+    scan_jvm(p, scan);
   }
+  if (context.expired()) {
+    outcome.deadline_passed();
+    return outcome;
+  }
+  if (scan.suppressed) outcome.error(std::to_string(scan.suppressed) + " more errors not listed");
+  cache_.sweep();
+  std::sort(scan.jars.begin(), scan.jars.end(), [](const JarPackage& a, const JarPackage& b) {
+    return std::tie(a.container_id, a.path) < std::tie(b.container_id, b.path);
+  });
+  replace(std::move(scan.jars));
   return outcome;
-}
-
-void JarPackagesCollector::publish(Inventory& inventory) const {
-  inventory.jar_packages = jars_;
 }
 
 }  // namespace hostprint::collectors

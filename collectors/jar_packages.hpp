@@ -31,16 +31,6 @@
 
 namespace hostprint::collectors {
 
-struct JarPackage {
-  std::string path;  // as seen inside its root; "outer.jar!/BOOT-INF/lib/inner.jar" when nested
-  std::string name;  // artifact id
-  std::string version;
-  std::string group_id;
-  int pid = 0;               // one JVM that uses it
-  std::string container_id;  // empty: the host's
-  friend bool operator==(const JarPackage&, const JarPackage&) = default;
-};
-
 // Bounds.
 inline constexpr std::size_t jar_packages_max_cmdline = 128 * 1024;
 inline constexpr std::size_t jar_packages_max_environ = 128 * 1024;
@@ -109,18 +99,16 @@ class JarCache {
 };
 
 // Items are sorted by container id, then path.
-class JarPackagesCollector final : public Collector {
+class JarPackagesCollector final : public ListCollector<JarPackage> {
  public:
   std::string_view name() const override { return "jar_packages"; }
+  // JVMs, and the Tomcat applications their sites name.
+  KindSet reads() const override { return kinds<ProcessInfo, ServedSite>(); }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return jars_->size(); }
   // Outer archives opened (not found in the cache) since the collector was made.
   std::size_t archives_opened() const { return archives_opened_; }
 
  private:
-  std::shared_ptr<const std::vector<JarPackage>> jars_ =
-      std::make_shared<std::vector<JarPackage>>();
   JarCache cache_;
   std::size_t archives_opened_ = 0;
 };

@@ -3,7 +3,6 @@
 #include <unordered_set>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/text_fields.hpp"
 
 namespace hostprint::collectors {
@@ -53,7 +52,7 @@ Outcome KernelModulesCollector::collect(const ScanContext& context) {
   Outcome outcome;
   auto read = read_bounded(context.proc / "modules", max_file_bytes);
   if (read.status == ReadStatus::missing) {  // a kernel without module support
-    modules_ = std::make_shared<std::vector<KernelModule>>();
+    replace({});
     return outcome;
   }
   if (read.status == ReadStatus::error) {
@@ -69,12 +68,8 @@ Outcome KernelModulesCollector::collect(const ScanContext& context) {
   if (parsed.malformed_lines > 0)
     outcome.error("/proc/modules: " + std::to_string(parsed.malformed_lines) +
                   " malformed lines skipped");
-  modules_ = std::make_shared<std::vector<KernelModule>>(std::move(parsed.modules));
+  replace(std::move(parsed.modules));
   return outcome;
-}
-
-void KernelModulesCollector::publish(Inventory& inventory) const {
-  inventory.kernel_modules = modules_;
 }
 
 }  // namespace hostprint::collectors

@@ -22,7 +22,6 @@
 #include <system_error>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/unique_fd.hpp"
 
 namespace hostprint::collectors {
@@ -408,20 +407,6 @@ bool read_proc_net(Run& run, const SocketKind& kind) {
 
 }  // namespace
 
-std::string_view to_string(PortType type) {
-  switch (type) {
-    case PortType::tcp:
-      return "TCP";
-    case PortType::tcp6:
-      return "TCP6";
-    case PortType::udp:
-      return "UDP";
-    case PortType::udp6:
-      return "UDP6";
-  }
-  return "?";
-}
-
 ProcNetLine parse_proc_net_line(std::string_view line, PortType type) {
   ProcNetLine out;
   if (line.size() > proc_net_max_line) return out;
@@ -579,17 +564,13 @@ Outcome ListeningPortsCollector::collect(const ScanContext& context) {
     }
     std::sort(run.ports.begin(), run.ports.end());
     run.ports.erase(std::unique(run.ports.begin(), run.ports.end()), run.ports.end());
-    ports_ = std::make_shared<const std::vector<ListeningPort>>(std::move(run.ports));
+    replace(std::move(run.ports));
   } catch (const std::exception& e) {
     outcome.fail(std::string("listening ports: ") + e.what());
   } catch (...) {
     outcome.fail("listening ports: unknown failure");
   }
   return outcome;
-}
-
-void ListeningPortsCollector::publish(Inventory& inventory) const {
-  inventory.listening_ports = ports_;
 }
 
 }  // namespace hostprint::collectors

@@ -14,16 +14,6 @@
 
 namespace hostprint::collectors {
 
-// By socket family: TCP and UDP are AF_INET, TCP6 and UDP6 AF_INET6 (dual-stack ones included).
-enum class PortType : std::uint8_t { tcp, tcp6, udp, udp6 };
-std::string_view to_string(PortType type);
-
-struct ListeningPort {
-  PortType type = PortType::tcp;
-  std::uint16_t port = 0;
-  auto operator<=>(const ListeningPort&) const = default;
-};
-
 // The kernel's socket states (include/net/tcp_states.h), shared by TCP and UDP sockets.
 inline constexpr std::uint8_t socket_state_established = 1;
 inline constexpr std::uint8_t socket_state_close = 7;  // an unconnected UDP socket
@@ -79,7 +69,7 @@ struct ListeningPortsLimits {
   std::chrono::milliseconds netlink_timeout{5000};  // longest wait for one netlink reply
 };
 
-class ListeningPortsCollector final : public Collector {
+class ListeningPortsCollector final : public ListCollector<ListeningPort> {
  public:
   explicit ListeningPortsCollector(PortsSource source = PortsSource::netlink,
                                    ListeningPortsLimits limits = {})
@@ -87,8 +77,6 @@ class ListeningPortsCollector final : public Collector {
 
   std::string_view name() const override { return "listening_ports"; }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return ports_->size(); }
 
   // What the last collect() read each kind from (a fallback shows as proc_net).
   PortsSource source_used(PortType type) const {
@@ -99,8 +87,6 @@ class ListeningPortsCollector final : public Collector {
   PortsSource source_;
   ListeningPortsLimits limits_;
   std::array<PortsSource, 4> sources_used_{};
-  std::shared_ptr<const std::vector<ListeningPort>> ports_ =
-      std::make_shared<std::vector<ListeningPort>>();
 };
 
 }  // namespace hostprint::collectors

@@ -18,7 +18,6 @@
 #include <system_error>
 
 #include "collectors/containers.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/unique_fd.hpp"
 
 // How a scan stays cheap when little has changed, and why it stays right.
@@ -68,8 +67,7 @@ std::string errno_text(int err) {
 }
 
 std::string deadline_message(std::string_view stage) {
-  return "processes: the scan deadline passed while " + std::string(stage) +
-         "; the last complete result is kept";
+  return "deadline passed while " + std::string(stage);
 }
 
 // Lists the pid entries of the procfs directory `dirfd`, sorted by pid.
@@ -332,17 +330,7 @@ Reconciled reconcile(std::span<const KnownProcess> known, std::span<const ProcEn
 }
 
 Outcome ProcessesCollector::collect(const ScanContext& context) {
-  try {
-    return scan(context);
-  } catch (const std::exception& e) {
-    Outcome outcome;
-    outcome.fail(std::string("processes: ") + e.what());
-    return outcome;
-  } catch (...) {
-    Outcome outcome;
-    outcome.fail("processes: unknown failure");
-    return outcome;
-  }
+  return scan(context);
 }
 
 Outcome ProcessesCollector::scan(const ScanContext& context) {
@@ -414,11 +402,11 @@ Outcome ProcessesCollector::scan(const ScanContext& context) {
                std::back_inserter(next), by_pid);
   }
 
-  ProcessListBuilder processes(processes_);
+  ProcessListBuilder processes(items());
   LinkBuffer buffer;
   ExeFailures failures;
   std::size_t handled = 0;
-  const std::vector<ProcessInfo>& previous = *processes_;  // sorted by pid
+  const std::vector<ProcessInfo>& previous = *items();  // sorted by pid
   auto before = previous.begin();
   std::string fresh_container;
   for (const KnownProcess& known : next) {
@@ -445,13 +433,9 @@ Outcome ProcessesCollector::scan(const ScanContext& context) {
                   " processes (first: pid " + std::to_string(failures.first_pid) + ": " +
                   errno_text(failures.first_errno) + "); they are counted without a path");
 
-  processes_ = processes.finish(next.size());
+  keep(processes.finish(next.size()));
   known_ = std::move(next);
   return outcome;
-}
-
-void ProcessesCollector::publish(Inventory& inventory) const {
-  inventory.processes = processes_;
 }
 
 }  // namespace hostprint::collectors

@@ -13,13 +13,6 @@
 
 namespace hostprint::collectors {
 
-struct ProcessInfo {
-  int pid = 0;
-  std::uint64_t start_ticks = 0;  // clock ticks after boot, from /proc/<pid>/stat
-  std::string exe;                // executable path; empty when it cannot be resolved
-  std::string container_id;       // the container its cgroup names; empty: the host's
-};
-
 // "/usr/bin/foo (deleted)" -> "/usr/bin/foo"; other paths unchanged.
 std::string_view strip_deleted_suffix(std::string_view exe);
 
@@ -69,18 +62,14 @@ inline bool read_whole_table(std::size_t fresh, std::size_t listed) {
 
 // Its items are sorted by pid. A rescan that finds nothing changed keeps the very same list, so a
 // snapshot built from it can share it.
-class ProcessesCollector final : public Collector {
+class ProcessesCollector final : public ListCollector<ProcessInfo> {
  public:
   std::string_view name() const override { return "processes"; }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return processes_->size(); }
 
  private:
   Outcome scan(const ScanContext& context);
 
-  std::shared_ptr<const std::vector<ProcessInfo>> processes_ =
-      std::make_shared<std::vector<ProcessInfo>>();
   // Every pid of the last complete scan, kernel threads included, sorted by pid.
   std::vector<KnownProcess> known_;
 };

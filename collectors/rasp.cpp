@@ -9,7 +9,6 @@
 #include <set>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/jar_packages.hpp"
 #include "collectors/process_files.hpp"
 #include "collectors/processes.hpp"
@@ -99,7 +98,7 @@ struct RaspCollector::Pass {
     if (++errors <= rasp_max_errors)
       outcome.error(std::move(message));
     else if (errors == rasp_max_errors + 1)
-      outcome.error("rasp: more errors not listed");
+      outcome.error("more errors not listed");
   }
 };
 
@@ -119,8 +118,7 @@ void RaspCollector::reconfigure(std::shared_ptr<const Fingerprints> rules,
 }
 
 void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
-  if (!context.found || !context.found->processes) return;
-  for (const auto& p : *context.found->processes) {
+  for (const auto& p : context.input_part<ProcessInfo>()) {
     const bool jvm = is_jvm_executable(p.exe);
     if (!jvm && !is_php_host(p.exe)) continue;
     if (context.expired()) return;
@@ -147,7 +145,7 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
     if (!agent && jvm) {
       auto open_files = open_file_targets(proc_pid, rasp_max_fds);
       if (open_files.truncated)
-        pass.error("rasp: " + std::to_string(p.pid) + ": more than " +
+        pass.error(std::to_string(p.pid) + ": more than " +
                    std::to_string(rasp_max_fds) + " open files, the rest not read");
       for (auto& target : open_files.targets)
         if (target.starts_with('/')) consider(std::move(target), true);
@@ -155,7 +153,7 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
     if (!agent) {
       auto maps = read_bounded(proc_pid / "maps", rasp_max_maps);
       if (maps.file.truncated)
-        pass.error("rasp: " + std::to_string(p.pid) + ": maps longer than " +
+        pass.error(std::to_string(p.pid) + ": maps longer than " +
                    std::to_string(rasp_max_maps >> 20) + " MiB, the rest not read");
       if (maps.status == ReadStatus::ok)
         for (auto& path : mapped_files(maps.file.text)) {
@@ -183,7 +181,7 @@ void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass
   auto opened = open_in_root(root, path, OpenKind::regular_file);
   if (opened.status == ReadStatus::missing) return;
   if (opened.status != ReadStatus::ok) {
-    pass.error("rasp: " + opened.error);
+    pass.error(opened.error);
     return;
   }
   const FileIdentity identity{static_cast<std::uint64_t>(opened.device),
@@ -199,7 +197,7 @@ void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass
   auto& cursors = window_.cursors();
   auto known = cursors.find(identity);
   if (known == cursors.end() && cursors.size() >= rasp_window_max_logs) {
-    pass.error("rasp: more than " + std::to_string(rasp_window_max_logs) +
+    pass.error("more than " + std::to_string(rasp_window_max_logs) +
                " alarm logs, the rest not read");
     return;
   }
@@ -245,7 +243,7 @@ void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass
     ssize_t n = ::pread(fd, buffer_.data(), want, static_cast<off_t>(position));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      pass.error("rasp: " + display + ": " + std::strerror(errno));
+      pass.error(display + ": " + std::strerror(errno));
       break;
     }
     if (n == 0) break;
@@ -267,11 +265,11 @@ void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass
   }
   if (malformed > 0) {
     parse_errors_ += malformed;
-    pass.error("rasp: " + display + ": " + std::to_string(malformed) +
+    pass.error(display + ": " + std::to_string(malformed) +
                " malformed or overlong lines skipped");
   }
   if (full > 0)
-    pass.error("rasp: more than " + std::to_string(rasp_window_max_events) +
+    pass.error("more than " + std::to_string(rasp_window_max_events) +
                " blocked attacks in the window; " + std::to_string(full) + " not counted");
 }
 
@@ -285,9 +283,9 @@ void RaspCollector::read_logs(const ScanContext& context, Pass& pass) {
   for (const auto& [root, home] : homes) {
     const std::string folder = (home == "/" ? "" : home) + "/logs/alarm";
     auto listed = list_folder_in_root(root, folder, rasp_max_folder_entries);
-    if (listed.status == ReadStatus::error) pass.error("rasp: " + listed.error);
+    if (listed.status == ReadStatus::error) pass.error(listed.error);
     if (listed.truncated)
-      pass.error("rasp: " + folder + ": more than " + std::to_string(rasp_max_folder_entries) +
+      pass.error(folder + ": more than " + std::to_string(rasp_max_folder_entries) +
                  " entries, the rest not read");
     std::sort(listed.names.begin(), listed.names.end());
     for (const auto& name : listed.names)
@@ -296,7 +294,7 @@ void RaspCollector::read_logs(const ScanContext& context, Pass& pass) {
   for (const auto& pattern : settings_.alarm_logs) {
     auto matches = glob_in_root(context.root, pattern, rasp_max_logs_per_glob + 1);
     if (matches.size() > rasp_max_logs_per_glob) {
-      pass.error("rasp: " + pattern + ": more than " + std::to_string(rasp_max_logs_per_glob) +
+      pass.error(pattern + ": more than " + std::to_string(rasp_max_logs_per_glob) +
                  " files, the rest not read");
       matches.resize(rasp_max_logs_per_glob);
     }
@@ -306,59 +304,55 @@ void RaspCollector::read_logs(const ScanContext& context, Pass& pass) {
 
 Outcome RaspCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  try {
-    Pass pass(context, outcome);
-    if (!loaded_) {
-      loaded_ = true;
-      if (!state_file_.empty()) {
-        auto loaded = load_window_file(state_file_);
-        if (loaded.window) {
-          window_ = std::move(*loaded.window);
-        } else {
-          outcome.error("rasp: " + loaded.error + "; rebuilt from the logs");
-          unsaved_ = true;
-        }
+  Pass pass(context, outcome);
+  if (!loaded_) {
+    loaded_ = true;
+    if (!state_file_.empty()) {
+      auto loaded = load_window_file(state_file_);
+      if (loaded.window) {
+        window_ = std::move(*loaded.window);
+      } else {
+        outcome.error(loaded.error + "; rebuilt from the logs");
+        unsaved_ = true;
       }
     }
-    find_protected(context, pass);
-    if (context.expired()) {
-      outcome.fail("rasp: deadline passed");
-      return outcome;
-    }
-    read_logs(context, pass);
-    if (pass.cut)
-      pass.error(
-          "rasp: the scan's read budget or deadline was reached; the rest of the alarm "
-          "logs is read at the next scan");
-    else if (std::erase_if(window_.cursors(),
-                           [&](const auto& c) { return !pass.visited.contains(c.first); }) > 0)
-      unsaved_ = true;  // logs deleted, or untouched for a whole window
-    if (window_.expire(pass.now)) unsaved_ = true;
-    if (unsaved_ && !state_file_.empty()) {
-      auto failure = save_window_file(state_file_, window_);
-      if (failure.empty()) {
-        unsaved_ = false;
-        save_failing_ = false;
-      } else if (!save_failing_) {
-        save_failing_ = true;
-        outcome.error("rasp: cannot save the event window (" + failure + "); it is kept in memory");
-      }
-    }
-    std::sort(pass.findings.protected_processes.begin(), pass.findings.protected_processes.end(),
-              [](const auto& a, const auto& b) { return a.pid < b.pid; });
-    pass.findings.blocked_attacks = static_cast<std::int64_t>(window_.count(pass.now));
-    pass.findings.parse_errors = parse_errors_;
-    findings_ = std::make_shared<const RaspFindings>(std::move(pass.findings));
-  } catch (const std::exception& e) {
-    outcome.fail(std::string("rasp: ") + e.what());
-  } catch (...) {
-    outcome.fail("rasp: unknown failure");
   }
+  find_protected(context, pass);
+  if (context.expired()) {
+    outcome.deadline_passed();
+    return outcome;
+  }
+  read_logs(context, pass);
+  if (pass.cut)
+    pass.error(
+        "the scan's read budget or deadline was reached; the rest of the alarm "
+        "logs is read at the next scan");
+  else if (std::erase_if(window_.cursors(),
+                         [&](const auto& c) { return !pass.visited.contains(c.first); }) > 0)
+    unsaved_ = true;  // logs deleted, or untouched for a whole window
+  if (window_.expire(pass.now)) unsaved_ = true;
+  if (unsaved_ && !state_file_.empty()) {
+    auto failure = save_window_file(state_file_, window_);
+    if (failure.empty()) {
+      unsaved_ = false;
+      save_failing_ = false;
+    } else if (!save_failing_) {
+      save_failing_ = true;
+      outcome.error("cannot save the event window (" + failure + "); it is kept in memory");
+    }
+  }
+  std::sort(pass.findings.protected_processes.begin(), pass.findings.protected_processes.end(),
+            [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  pass.findings.blocked_attacks = static_cast<std::int64_t>(window_.count(pass.now));
+  pass.findings.parse_errors = parse_errors_;
+  findings_ = std::make_shared<const RaspFindings>(std::move(pass.findings));
   return outcome;
 }
 
-void RaspCollector::publish(Inventory& inventory) const {
-  inventory.rasp = findings_;
+void RaspCollector::publish(proto::AssetSet& found) const {
+  found.add(std::shared_ptr<const std::vector<ProtectedProcess>>(findings_,
+                                                                 &findings_->protected_processes));
+  found.blocked_attacks = findings_->blocked_attacks;
 }
 
 }  // namespace hostprint::collectors

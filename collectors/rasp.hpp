@@ -30,15 +30,6 @@
 
 namespace hostprint::collectors {
 
-struct ProtectedProcess {
-  int pid = 0;
-  std::string container_id;  // empty: the host's
-  std::string agent;         // the product as the rules name it ("OpenRASP", ...)
-  std::string agent_file;    // the agent jar or extension, inside the process's root
-  std::string home;          // the RASP home: the folder its logs/ are under
-  friend bool operator==(const ProtectedProcess&, const ProtectedProcess&) = default;
-};
-
 struct RaspFindings {
   std::vector<ProtectedProcess> protected_processes;  // by pid
   std::int64_t blocked_attacks = 0;                   // within the window when the scan ended
@@ -129,11 +120,19 @@ class RaspCollector final : public Collector {
  public:
   explicit RaspCollector(RaspSettings settings);
   std::string_view name() const override { return "rasp"; }
+  // JVMs and PHP processes among them.
+  KindSet reads() const override { return kinds<ProcessInfo>(); }
+  KindSet writes() const override { return kinds<ProtectedProcess>(); }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
+  void publish(proto::AssetSet& found) const override;
+  // The rules and rasp.* keys; the state folder stays the one it started with.
+  void reconfigure(const CollectorConfig& config) override {
+    reconfigure(config.rules, config.rasp_agent_jars, config.rasp_alarm_logs);
+  }
   std::size_t item_count() const override { return findings_->protected_processes.size(); }
 
   const RaspEventWindow& window() const { return window_; }
+  const std::shared_ptr<const RaspFindings>& findings() const { return findings_; }
   // New agents and alarm log globs for the next scans (null rules: the rules kept as they are).
   void reconfigure(std::shared_ptr<const Fingerprints> rules, std::vector<std::string> agent_jars,
                    std::vector<std::string> alarm_logs);

@@ -12,7 +12,6 @@
 #include <unordered_set>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/process_files.hpp"
 #include "collectors/web_apps.hpp"
 #include "collectors/zip_archive.hpp"
@@ -455,190 +454,170 @@ void socket_inodes(const std::filesystem::path& proc_pid, std::vector<std::uint6
 
 Outcome ServicesCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  try {
-    if (!rules_) {
-      outcome.fail("services: no product rules");
+  if (!rules_) {
+    outcome.fail("no product rules");
+    return outcome;
+  }
+  std::size_t suppressed = 0;
+  const auto& rules = *rules_;
+
+  // Names that make a process a candidate, from the rules.
+  std::unordered_set<std::string> names{"java"};
+  std::vector<std::string> argv0_words;
+  for (const auto& rule : rules.products) {
+    if (!is_service_category(rule.category)) continue;
+    for (const auto& e : rule.executables) names.insert(e);
+    for (const auto& prefix : rule.argv0) {
+      auto end = prefix.find_first_of("_-");
+      auto word = prefix.substr(0, end);
+      if (!word.empty()) argv0_words.push_back(word);
+    }
+  }
+  std::unordered_set<std::string> comm_names;  // what /proc/<pid>/comm shows (15 bytes)
+  for (const auto& n : names) comm_names.insert(n.substr(0, 15));
+
+  std::vector<ProcessFacts> facts;
+  std::unordered_map<int, CommMemo> next_memo;
+  next_memo.reserve(comm_memo_.size());
+  for (const auto& process : context.input_part<ProcessInfo>()) {
+    if (context.expired()) {
+      outcome.fail("deadline passed while reading processes");
       return outcome;
     }
-    if (!context.found || !context.found->processes) {
-      outcome.fail("services: the process table of this scan is not available");
+    auto proc_pid = context.proc / std::to_string(process.pid);
+    std::string name(basename_of(process.exe));
+    bool candidate = names.contains(name);
+    for (const auto& word : argv0_words)
+      if (!candidate && !name.empty() && name.starts_with(word)) candidate = true;
+    if (!candidate) {
+      const std::size_t exe_hash = std::hash<std::string>{}(process.exe);
+      auto known = comm_memo_.find(process.pid);
+      bool names_a_product;
+      if (known != comm_memo_.end() && known->second.start_ticks == process.start_ticks &&
+          known->second.exe_hash == exe_hash) {
+        names_a_product = known->second.names_a_product;
+      } else {
+        auto comm = read_bounded(proc_pid / "comm", 64);
+        if (comm.status != ReadStatus::ok) continue;
+        std::string_view c = comm.file.text;
+        while (!c.empty() && c.back() == '\n') c.remove_suffix(1);
+        names_a_product = comm_names.contains(std::string(c));
+      }
+      next_memo[process.pid] = {process.start_ticks, exe_hash, names_a_product};
+      if (!names_a_product) continue;
+    }
+    auto stat = read_bounded(proc_pid / "stat", 4096);
+    if (stat.status != ReadStatus::ok) continue;  // gone since the process table was read
+    auto ppid = parse_stat_ppid(stat.file.text);
+    if (!ppid) {
+      add_error(outcome, suppressed, (proc_pid / "stat").string() + ": no parent pid in it");
+      continue;
+    }
+    auto cmdline = read_bounded(proc_pid / "cmdline", services_max_cmdline);
+    if (cmdline.status == ReadStatus::error) add_error(outcome, suppressed, cmdline.error);
+    if (cmdline.file.truncated)
+      add_error(outcome, suppressed,
+                (proc_pid / "cmdline").string() + ": longer than " +
+                    std::to_string(services_max_cmdline) + " bytes, the rest not read");
+    facts.push_back(ProcessFacts{process.pid, *ppid, process.exe,
+                                 split_cmdline(cmdline.file.text), process.container_id});
+  }
+
+  auto matched = match_services(rules, facts);
+  std::map<std::string, SocketTable> tables;  // by network namespace
+  std::vector<ServiceInstance> instances;
+  for (const auto& m : matched) {
+    if (context.expired()) {
+      outcome.fail("deadline passed while reading instances");
       return outcome;
     }
-    std::size_t suppressed = 0;
-    const auto& rules = *rules_;
+    const auto& master = facts[m.master];
+    ServiceInstance instance;
+    instance.product = m.rule->name;
+    instance.category = m.rule->category;
+    instance.pid = master.pid;
+    instance.exe = master.exe;
+    instance.container_id = master.container_id;
 
-    // Names that make a process a candidate, from the rules.
-    std::unordered_set<std::string> names{"java"};
-    std::vector<std::string> argv0_words;
-    for (const auto& rule : rules.products) {
-      if (!is_service_category(rule.category)) continue;
-      for (const auto& e : rule.executables) names.insert(e);
-      for (const auto& prefix : rule.argv0) {
-        auto end = prefix.find_first_of("_-");
-        auto word = prefix.substr(0, end);
-        if (!word.empty()) argv0_words.push_back(word);
-      }
-    }
-    std::unordered_set<std::string> comm_names;  // what /proc/<pid>/comm shows (15 bytes)
-    for (const auto& n : names) comm_names.insert(n.substr(0, 15));
-
-    std::vector<ProcessFacts> facts;
-    std::unordered_map<int, CommMemo> next_memo;
-    next_memo.reserve(comm_memo_.size());
-    for (const auto& process : *context.found->processes) {
-      if (context.expired()) {
-        outcome.fail("services: deadline reached while reading processes");
-        return outcome;
-      }
-      auto proc_pid = context.proc / std::to_string(process.pid);
-      std::string name(basename_of(process.exe));
-      bool candidate = names.contains(name);
-      for (const auto& word : argv0_words)
-        if (!candidate && !name.empty() && name.starts_with(word)) candidate = true;
-      if (!candidate) {
-        const std::size_t exe_hash = std::hash<std::string>{}(process.exe);
-        auto known = comm_memo_.find(process.pid);
-        bool names_a_product;
-        if (known != comm_memo_.end() && known->second.start_ticks == process.start_ticks &&
-            known->second.exe_hash == exe_hash) {
-          names_a_product = known->second.names_a_product;
-        } else {
-          auto comm = read_bounded(proc_pid / "comm", 64);
-          if (comm.status != ReadStatus::ok) continue;
-          std::string_view c = comm.file.text;
-          while (!c.empty() && c.back() == '\n') c.remove_suffix(1);
-          names_a_product = comm_names.contains(std::string(c));
-        }
-        next_memo[process.pid] = {process.start_ticks, exe_hash, names_a_product};
-        if (!names_a_product) continue;
-      }
-      auto stat = read_bounded(proc_pid / "stat", 4096);
-      if (stat.status != ReadStatus::ok) continue;  // gone since the process table was read
-      auto ppid = parse_stat_ppid(stat.file.text);
-      if (!ppid) {
-        add_error(outcome, suppressed, (proc_pid / "stat").string() + ": no parent pid in it");
-        continue;
-      }
-      auto cmdline = read_bounded(proc_pid / "cmdline", services_max_cmdline);
-      if (cmdline.status == ReadStatus::error) add_error(outcome, suppressed, cmdline.error);
-      if (cmdline.file.truncated)
-        add_error(outcome, suppressed,
-                  (proc_pid / "cmdline").string() + ": longer than " +
-                      std::to_string(services_max_cmdline) + " bytes, the rest not read");
-      facts.push_back(ProcessFacts{process.pid, *ppid, process.exe,
-                                   split_cmdline(cmdline.file.text), process.container_id});
-    }
-
-    auto matched = match_services(rules, facts);
-    const auto* software = context.found->software.get();
-    std::map<std::string, SocketTable> tables;  // by network namespace
-    auto instances = std::make_shared<std::vector<ServiceInstance>>();
-    for (const auto& m : matched) {
-      if (context.expired()) {
-        outcome.fail("services: deadline reached while reading instances");
-        return outcome;
-      }
-      const auto& master = facts[m.master];
-      ServiceInstance instance;
-      instance.product = m.rule->name;
-      instance.category = m.rule->category;
-      instance.pid = master.pid;
-      instance.exe = master.exe;
-      instance.container_id = master.container_id;
-
-      // Version: the first of the rule's packages that is installed and (for dpkg, where its file
-      // list can be read) owns the executable. A container's packages are its own, read inside it.
-      const std::filesystem::path instance_root =
-          master.container_id.empty() ? context.root
-                                      : context.proc / std::to_string(master.pid) / "root";
-      const std::vector<SoftwarePackage>* packages = nullptr;
-      if (master.container_id.empty()) {
-        packages = software;
-      } else if (context.found->containers) {
-        for (const auto& c : *context.found->containers)
-          if (c.id == master.container_id && c.software) packages = c.software.get();
-      }
-      if (packages) {
-        const auto owned = program_files(master);
-        for (const auto& wanted : m.rule->packages) {
-          bool done = false;
-          for (const auto& pkg : *packages) {
-            if (pkg.name != wanted) continue;
-            if (pkg.manager != "dpkg" && pkg.manager != "rpm" && pkg.manager != "apk") continue;
-            if (pkg.manager == "dpkg") {
-              std::optional<bool> owns;
-              for (const auto& list :
-                   {"var/lib/dpkg/info/" + pkg.name + ":" + pkg.architecture + ".list",
-                    "var/lib/dpkg/info/" + pkg.name + ".list"}) {
-                auto r = read_in_root(instance_root, list, services_max_list_bytes);
-                if (r.status != ReadStatus::ok) continue;
-                owns = std::any_of(owned.begin(), owned.end(), [&](const std::string& path) {
-                  return dpkg_list_has_path(r.file.text, path);
-                });
-                break;
-              }
-              if (owns && !*owns) continue;  // installed, but another program
-            }
-            instance.version = pkg.version;
-            done = true;
-            break;
-          }
-          if (done) break;
-        }
-      }
-
-      if (instance.version.empty() && !m.rule->version_files.empty())
-        instance.version = version_under_home(instance_root, jvm_home(master.argv), *m.rule);
-
-      instance.config_file = config_from_cmdline(*m.rule, master.argv);
-      if (instance.config_file.empty()) {
-        const std::filesystem::path& root = context.root;
-        if (m.rule->config == "nginx") {
-          instance.config_file = "/etc/nginx/nginx.conf";
-        } else if (m.rule->config == "apache") {
-          for (const char* candidate : {"/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"})
-            if (exists_in_root(root, candidate)) {
-              instance.config_file = candidate;
+    // Version: the first of the rule's packages that is installed and (for dpkg, where its file
+    // list can be read) owns the executable. A container's packages are its own, read inside it.
+    const std::filesystem::path instance_root =
+        master.container_id.empty() ? context.root
+                                    : context.proc / std::to_string(master.pid) / "root";
+    const auto& packages = context.input_part<SoftwarePackage>(master.container_id);
+    if (!packages.empty()) {
+      const auto owned = program_files(master);
+      for (const auto& wanted : m.rule->packages) {
+        bool done = false;
+        for (const auto& pkg : packages) {
+          if (pkg.name != wanted) continue;
+          if (pkg.manager != "dpkg" && pkg.manager != "rpm" && pkg.manager != "apk") continue;
+          if (pkg.manager == "dpkg") {
+            std::optional<bool> owns;
+            for (const auto& list :
+                 {"var/lib/dpkg/info/" + pkg.name + ":" + pkg.architecture + ".list",
+                  "var/lib/dpkg/info/" + pkg.name + ".list"}) {
+              auto r = read_in_root(instance_root, list, services_max_list_bytes);
+              if (r.status != ReadStatus::ok) continue;
+              owns = std::any_of(owned.begin(), owned.end(), [&](const std::string& path) {
+                return dpkg_list_has_path(r.file.text, path);
+              });
               break;
             }
+            if (owns && !*owns) continue;  // installed, but another program
+          }
+          instance.version = pkg.version;
+          done = true;
+          break;
         }
+        if (done) break;
       }
-
-      // Listening ports of the master and its workers.
-      auto master_proc = context.proc / std::to_string(master.pid);
-      std::vector<std::uint64_t> inodes;
-      for (auto member : m.members)
-        socket_inodes(context.proc / std::to_string(facts[member].pid), inodes, outcome,
-                      suppressed);
-      if (!inodes.empty()) {
-        std::string ns = read_link(master_proc / "ns" / "net").value_or("");
-        auto it = tables.find(ns);
-        if (it == tables.end() || ns.empty())
-          it = tables.insert_or_assign(ns, read_socket_table(master_proc, outcome, suppressed))
-                   .first;
-        std::set<ListeningPort> ports;
-        for (auto inode : inodes) {
-          auto found = it->second.open.find(inode);
-          if (found != it->second.open.end()) ports.insert(found->second);
-        }
-        instance.ports.assign(ports.begin(), ports.end());
-      }
-      instances->push_back(std::move(instance));
     }
-    if (suppressed > 0)
-      outcome.error("services: " + std::to_string(suppressed) + " more errors not listed");
-    services_ = std::move(instances);
-    comm_memo_ = std::move(next_memo);
-  } catch (const std::exception& e) {
-    outcome.fail(std::string("services: ") + e.what());
-  } catch (...) {
-    outcome.fail("services: unexpected failure");
-  }
-  return outcome;
-}
 
-void ServicesCollector::publish(Inventory& inventory) const {
-  inventory.services = services_;
+    if (instance.version.empty() && !m.rule->version_files.empty())
+      instance.version = version_under_home(instance_root, jvm_home(master.argv), *m.rule);
+
+    instance.config_file = config_from_cmdline(*m.rule, master.argv);
+    if (instance.config_file.empty()) {
+      // A container's default configuration is its own, not the host's.
+      const std::filesystem::path& root = instance_root;
+      if (m.rule->config == "nginx") {
+        instance.config_file = "/etc/nginx/nginx.conf";
+      } else if (m.rule->config == "apache") {
+        for (const char* candidate : {"/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"})
+          if (exists_in_root(root, candidate)) {
+            instance.config_file = candidate;
+            break;
+          }
+      }
+    }
+
+    // Listening ports of the master and its workers.
+    auto master_proc = context.proc / std::to_string(master.pid);
+    std::vector<std::uint64_t> inodes;
+    for (auto member : m.members)
+      socket_inodes(context.proc / std::to_string(facts[member].pid), inodes, outcome,
+                    suppressed);
+    if (!inodes.empty()) {
+      std::string ns = read_link(master_proc / "ns" / "net").value_or("");
+      auto it = tables.find(ns);
+      if (it == tables.end() || ns.empty())
+        it = tables.insert_or_assign(ns, read_socket_table(master_proc, outcome, suppressed))
+                 .first;
+      std::set<ListeningPort> ports;
+      for (auto inode : inodes) {
+        auto found = it->second.open.find(inode);
+        if (found != it->second.open.end()) ports.insert(found->second);
+      }
+      instance.ports.assign(ports.begin(), ports.end());
+    }
+    instances.push_back(std::move(instance));
+  }
+  if (suppressed > 0)
+    outcome.error(std::to_string(suppressed) + " more errors not listed");
+  replace(std::move(instances));
+  comm_memo_ = std::move(next_memo);
+  return outcome;
 }
 
 }  // namespace hostprint::collectors

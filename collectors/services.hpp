@@ -33,18 +33,6 @@
 
 namespace hostprint::collectors {
 
-struct ServiceInstance {
-  std::string product;  // the rule's name: "Nginx", "Redis", ...
-  ProductCategory category = ProductCategory::web_service;
-  int pid = 0;  // the master process
-  std::string exe;
-  std::string container_id;          // empty: the host's
-  std::string version;               // of the package that owns it, or from its version file
-  std::string config_file;           // empty when the product has none or it is not known
-  std::vector<ListeningPort> ports;  // of the master and its workers; distinct, sorted
-  friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
-};
-
 // Bounds.
 inline constexpr std::size_t services_max_cmdline = 128 * 1024;
 inline constexpr std::size_t services_max_fds = 4096;              // fd entries read per process
@@ -125,20 +113,18 @@ std::optional<std::uint64_t> parse_socket_link(std::string_view link);
 // Whether a dpkg .list file names `path` (also with or without the /usr prefix of a merged /usr).
 bool dpkg_list_has_path(std::string_view list, std::string_view path);
 
-class ServicesCollector final : public Collector {
+class ServicesCollector final : public ListCollector<ServiceInstance> {
  public:
   explicit ServicesCollector(std::shared_ptr<const Fingerprints> rules);
+  std::string_view name() const override { return "services"; }
+  // The package that owns an instance's executable gives its version.
+  KindSet reads() const override { return kinds<ProcessInfo, SoftwarePackage>(); }
   // Rules reloaded: what was remembered of processes under the old ones is dropped.
-  void set_rules(std::shared_ptr<const Fingerprints> rules) {
-    rules_ = std::move(rules);
+  void reconfigure(const CollectorConfig& config) override {
+    rules_ = config.rules;
     comm_memo_.clear();
   }
-  std::string_view name() const override { return "services"; }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return services_->size(); }
-  // The last good result, sorted by master pid.
-  const std::shared_ptr<const std::vector<ServiceInstance>>& services() const { return services_; }
 
  private:
   // Whether a process's comm names a product, remembered per pid while its start time and
@@ -150,8 +136,6 @@ class ServicesCollector final : public Collector {
   };
   std::unordered_map<int, CommMemo> comm_memo_;
   std::shared_ptr<const Fingerprints> rules_;
-  std::shared_ptr<const std::vector<ServiceInstance>> services_ =
-      std::make_shared<std::vector<ServiceInstance>>();
 };
 
 }  // namespace hostprint::collectors

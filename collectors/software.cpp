@@ -13,7 +13,6 @@
 #include <utility>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/rpm_bdb.hpp"
 #include "collectors/rpm_header.hpp"
 #include "collectors/rpm_sqlite.hpp"
@@ -464,13 +463,8 @@ Outcome SoftwareCollector::collect(const ScanContext& context) {
     outcome.complete = false;
     return outcome;
   }
-  packages_ =
-      std::make_shared<std::vector<SoftwarePackage>>(distinct_packages(std::move(scan.packages())));
+  replace(distinct_packages(std::move(scan.packages())));
   return outcome;
-}
-
-void SoftwareCollector::publish(Inventory& inventory) const {
-  inventory.software = packages_;
 }
 
 }  // namespace hostprint::collectors

@@ -10,14 +10,6 @@
 
 namespace hostprint::collectors {
 
-struct SoftwarePackage {
-  std::string manager;  // "dpkg", "rpm" or "apk"
-  std::string name;
-  std::string version;       // as the manager writes it (epoch:version-release for rpm)
-  std::string architecture;  // may be empty where the manager records none
-  friend bool operator==(const SoftwarePackage&, const SoftwarePackage&) = default;
-};
-
 // Bounds of the text databases (dpkg status, apk installed). The Packages index of the whole
 // Debian archive (some 65,000 packages) is about 60 MB; a status file, a subset of it plus the
 // conffiles, cannot honestly be twice that. Lines: Provides of some Rust -dev packages run to tens
@@ -64,17 +56,12 @@ ApkParse parse_apk_installed(std::string_view text);
 // Sorted by (manager, name, architecture), one per key: the first in `packages` of each is kept.
 std::vector<SoftwarePackage> distinct_packages(std::vector<SoftwarePackage> packages);
 
-class SoftwareCollector final : public Collector {
+class SoftwareCollector final : public ListCollector<SoftwarePackage> {
  public:
   std::string_view name() const override { return "software"; }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return packages_->size(); }
 
  private:
-  // Distinct by (manager, name, architecture), sorted.
-  std::shared_ptr<const std::vector<SoftwarePackage>> packages_ =
-      std::make_shared<std::vector<SoftwarePackage>>();
 };
 
 }  // namespace hostprint::collectors

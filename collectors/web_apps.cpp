@@ -16,7 +16,6 @@
 #include <tuple>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/services.hpp"
 #include "collectors/unique_fd.hpp"
 #include "collectors/web_sites.hpp"
@@ -445,7 +444,7 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
   auto frameworks = std::make_shared<std::vector<WebFramework>>();
   try {
     if (!rules_) {
-      outcome.fail("web_apps: no product rules");
+      outcome.fail("no product rules");
       return outcome;
     }
     const auto app_rules = rules_->in_category(ProductCategory::web_app);
@@ -455,19 +454,18 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
       if (!r->python_packages.empty()) python_rules.push_back(r);
       if (!r->jar_artifacts.empty()) java_rules.push_back(r);
     }
-    const Inventory* found = context.found;
-    if (found && found->jar_packages) {
-      auto java = java_frameworks(*found->jar_packages, java_rules);
+    {
+      auto java = java_frameworks(context.input_part<JarPackage>(), java_rules);
       frameworks->insert(frameworks->end(), std::make_move_iterator(java.begin()),
                          std::make_move_iterator(java.end()));
     }
 
     // Document roots of the sites.
-    if (found && found->web_sites) {
+    {
       std::set<std::tuple<std::string, std::string, bool>> done;  // (container, root, tomcat)
-      for (const auto& s : *found->web_sites) {
+      for (const auto& s : context.input_part<ServedSite>()) {
         if (context.expired()) {
-          outcome.fail("web_apps: deadline passed");
+          outcome.deadline_passed();
           return outcome;
         }
         if (s.site.document_root.empty()) continue;
@@ -485,12 +483,12 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
     }
 
     // Processes.
-    if (found && found->processes) {
+    {
       std::set<std::string> app_exe_names;
       for (const ProductRule* r : app_rules)
         for (const auto& e : r->executables) app_exe_names.insert(e);
       std::vector<ProcessFact> candidates;
-      for (const auto& p : *found->processes) {
+      for (const auto& p : context.input_part<ProcessInfo>()) {
         if (p.exe.empty()) continue;
         const std::string name = basename_of(p.exe);
         const bool python = name.starts_with("python");
@@ -513,12 +511,12 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
         }
       }
       std::map<std::string, std::string> host_packages;  // dpkg/rpm/apk name -> version
-      if (found->software)
-        for (const auto& pkg : *found->software) host_packages.emplace(pkg.name, pkg.version);
+      for (const auto& pkg : context.input_part<SoftwarePackage>())
+        host_packages.emplace(pkg.name, pkg.version);
       std::set<std::tuple<std::string, std::string, std::string>> seen_envs;
       for (const auto& c : candidates) {
         if (context.expired()) {
-          outcome.fail("web_apps: deadline passed");
+          outcome.deadline_passed();
           return outcome;
         }
         const std::string root = c.container_id.empty()
@@ -571,7 +569,7 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
                                   }),
                       frameworks->end());
   } catch (const std::exception& e) {
-    outcome.fail(std::string("web_apps: ") + e.what());
+    outcome.fail(e.what());
     return outcome;
   }
   if (suppressed) outcome.error(std::to_string(suppressed) + " more errors not listed");
@@ -580,9 +578,9 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
   return outcome;
 }
 
-void WebAppsCollector::publish(Inventory& inventory) const {
-  inventory.web_apps = apps_;
-  inventory.web_frameworks = frameworks_;
+void WebAppsCollector::publish(proto::AssetSet& found) const {
+  found.add(apps_);
+  found.add(frameworks_);
 }
 
 }  // namespace hostprint::collectors

@@ -56,29 +56,8 @@
 
 #include "collectors/collector.hpp"
 #include "collectors/fingerprints.hpp"
-#include "collectors/jar_packages.hpp"
 
 namespace hostprint::collectors {
-
-struct WebApp {
-  std::string product;       // the rule's name
-  std::string path;          // the application's folder, or the executable / -jar file
-  std::string version;       // empty when unknown
-  std::string container_id;  // empty: the host's
-  friend bool operator==(const WebApp&, const WebApp&) = default;
-};
-
-struct WebFramework {
-  std::string product;       // the rule's name
-  std::string language;      // "java", "php" or "python"
-  std::string path;          // PHP: the application's folder; Python: the packages folder;
-                             // Java: the JAR that named it
-  std::string environment;   // Python: the venv or prefix; PHP: the same as path; Java: the
-                             // application (outer archive, deployed folder, or "pid <n>")
-  std::string version;       // empty when unknown
-  std::string container_id;  // empty: the host's
-  friend bool operator==(const WebFramework&, const WebFramework&) = default;
-};
 
 // Bounds.
 inline constexpr std::size_t web_apps_max_dir_entries = 1000;  // per document root / appBase
@@ -140,11 +119,15 @@ PythonEnvironment python_environment(const std::string& root, const std::string&
 class WebAppsCollector final : public Collector {
  public:
   explicit WebAppsCollector(std::shared_ptr<const Fingerprints> rules);
-  void set_rules(std::shared_ptr<const Fingerprints> rules) { rules_ = std::move(rules); }
+  void reconfigure(const CollectorConfig& config) override { rules_ = config.rules; }
   std::string_view name() const override { return "web_apps"; }
-  // Reads the processes and web sites of `context.found`.
+  // Document roots of the sites, processes, the JARs of JVMs, and the host's packages (versions).
+  KindSet reads() const override {
+    return kinds<ProcessInfo, ServedSite, JarPackage, SoftwarePackage>();
+  }
+  KindSet writes() const override { return kinds<WebApp, WebFramework>(); }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
+  void publish(proto::AssetSet& found) const override;
   std::size_t item_count() const override { return apps_->size() + frameworks_->size(); }
   // The last good results, sorted by (container, product, path).
   const std::shared_ptr<const std::vector<WebApp>>& apps() const { return apps_; }

@@ -9,7 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "proto/assets.hpp"
+
 namespace hostprint::collectors {
+
+using proto::WebSite;
 
 struct FileSource {
   // The content of the file at an absolute path (as the server sees it), at most `max_bytes` of
@@ -29,17 +33,6 @@ struct ConfigLimits {
   std::size_t max_line_bytes = 1 << 20;    // an Apache line, after continuation and ${VAR}
   std::size_t max_sites = 100'000;
   std::size_t max_errors = 100;  // past this, errors are only counted
-};
-
-struct WebSite {
-  std::string server;                // "nginx", "apache", "tomcat"
-  std::vector<std::string> domains;  // server_name / ServerName+ServerAlias / Host name+Alias
-  std::vector<unsigned> ports;       // listen ports, sorted, distinct
-  std::string document_root;         // root / DocumentRoot / appBase, made absolute where known;
-                                     // empty when Apache's configuration sets none
-  bool tls = false;                  // a listen with ssl / SSLEngine on / a TLS connector
-  std::string config_file;           // where the block is
-  std::size_t line = 0;              // where the block starts in config_file (1-based)
 };
 
 struct WebConfig {

@@ -12,7 +12,6 @@
 #include <exception>
 
 #include "collectors/bounded_read.hpp"
-#include "collectors/inventory.hpp"
 #include "collectors/services.hpp"
 #include "collectors/unique_fd.hpp"
 
@@ -267,39 +266,27 @@ WebConfig parse_instance(const ServiceInstance& s, std::string_view kind,
 
 Outcome WebSitesCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  try {
-    auto sites = std::make_shared<std::vector<ServedSite>>();
-    std::size_t suppressed = 0;
-    if (context.found && context.found->services) {
-      for (const auto& s : *context.found->services) {
-        std::string_view kind = web_config_kind(s.product);
-        if (kind.empty()) continue;
-        if (context.expired()) {
-          outcome.fail("web_sites: deadline passed");
-          return outcome;
-        }
-        const fs::path root =
-            s.container_id.empty() ? context.root : context.proc / std::to_string(s.pid) / "root";
-        FileSource files = file_source_in_root(root);
-        WebConfig config = parse_instance(s, kind, context, root, files, outcome, suppressed);
-        for (auto& e : config.errors)
-          add_error(outcome, suppressed, s.product + " " + std::to_string(s.pid) + ": " + e);
-        for (auto& site : config.sites)
-          sites->push_back(ServedSite{std::move(site), s.product, s.pid, s.container_id});
-      }
+  std::vector<ServedSite> sites;
+  std::size_t suppressed = 0;
+  for (const auto& s : context.input_part<ServiceInstance>()) {
+    std::string_view kind = web_config_kind(s.product);
+    if (kind.empty()) continue;
+    if (context.expired()) {
+      outcome.deadline_passed();
+      return outcome;
     }
-    if (suppressed) outcome.error(std::to_string(suppressed) + " more errors not listed");
-    sites_ = std::move(sites);
-  } catch (const std::exception& e) {
-    outcome.fail(std::string("web_sites: ") + e.what());
-  } catch (...) {
-    outcome.fail("web_sites: unknown failure");
+    const fs::path root =
+        s.container_id.empty() ? context.root : context.proc / std::to_string(s.pid) / "root";
+    FileSource files = file_source_in_root(root);
+    WebConfig config = parse_instance(s, kind, context, root, files, outcome, suppressed);
+    for (auto& e : config.errors)
+      add_error(outcome, suppressed, s.product + " " + std::to_string(s.pid) + ": " + e);
+    for (auto& site : config.sites)
+      sites.push_back(ServedSite{std::move(site), s.product, s.pid, s.container_id});
   }
+  if (suppressed) outcome.error(std::to_string(suppressed) + " more errors not listed");
+  replace(std::move(sites));
   return outcome;
-}
-
-void WebSitesCollector::publish(Inventory& inventory) const {
-  inventory.web_sites = sites_;
 }
 
 }  // namespace hostprint::collectors

@@ -14,16 +14,6 @@
 
 namespace hostprint::collectors {
 
-struct ServiceInstance;
-
-// One site and the running instance that serves it.
-struct ServedSite {
-  WebSite site;
-  std::string product;       // of the instance: "Nginx", "Apache httpd", ...
-  int pid = 0;               // the instance's master process
-  std::string container_id;  // empty: the host's
-};
-
 // Bounds.
 inline constexpr std::size_t web_sites_max_errors = 100;
 inline constexpr std::size_t web_sites_max_cmdline = 128 * 1024;
@@ -49,19 +39,11 @@ std::string_view web_config_kind(std::string_view product);
 // `${SUFFIX}` dropped); other lines ignored.
 std::map<std::string, std::string> parse_apache_envvars(std::string_view text);
 
-class WebSitesCollector final : public Collector {
+class WebSitesCollector final : public ListCollector<ServedSite> {
  public:
   std::string_view name() const override { return "web_sites"; }
-  // Reads the services of `context.found`; without them, nothing is found.
+  KindSet reads() const override { return kinds<ServiceInstance>(); }
   Outcome collect(const ScanContext& context) override;
-  void publish(Inventory& inventory) const override;
-  std::size_t item_count() const override { return sites_->size(); }
-  // The last good result: by instance (master pid), then in configuration order.
-  const std::shared_ptr<const std::vector<ServedSite>>& sites() const { return sites_; }
-
- private:
-  std::shared_ptr<const std::vector<ServedSite>> sites_ =
-      std::make_shared<std::vector<ServedSite>>();
 };
 
 }  // namespace hostprint::collectors

@@ -2,14 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/scan_chain.hpp"
+
 #include <boost/json.hpp>
 
 namespace hostprint {
 namespace {
 
 std::shared_ptr<const Snapshot> sample_snapshot() {
-  collectors::Inventory inventory;
-  auto processes = std::make_shared<std::vector<collectors::ProcessInfo>>();
+  proto::AssetSet inventory;
+  auto processes = std::make_shared<std::vector<proto::ProcessInfo>>();
   int pid = 1;
   auto add = [&](const std::string& exe, int n, const std::string& container = {}) {
     for (int i = 0; i < n; ++i) processes->push_back({pid++, 0, exe, container});
@@ -22,10 +24,10 @@ std::shared_ptr<const Snapshot> sample_snapshot() {
   add("", 4);  // unresolvable: counted as processes, not as entries
   add("/usr/sbin/nginx", 2, std::string(64, 'a'));  // in containers: not the host's
   add("/usr/bin/redis-server", 1, std::string(64, 'b'));
-  inventory.processes = processes;
-  auto accounts = std::make_shared<std::vector<collectors::Account>>();
+  inventory.add<proto::ProcessInfo>(processes);
+  auto accounts = std::make_shared<std::vector<proto::Account>>();
   accounts->push_back({"root", 0, 0, "/root", "/bin/sh"});
-  inventory.accounts = accounts;
+  inventory.add<proto::Account>(accounts);
   return build_snapshot(inventory, {}, 1, 1.0);
 }
 
@@ -149,10 +151,10 @@ TEST(Router, StatusListsCollectors) {
 }
 
 TEST(Snapshot, InvalidUtf8PathsBecomeValidJson) {
-  collectors::Inventory inventory;
-  inventory.processes =
-      std::make_shared<std::vector<collectors::ProcessInfo>>(std::vector<collectors::ProcessInfo>{
-          {1, 0, "/tmp/bad\xff\xfe", {}}, {2, 0, "/tmp/ok\xE4\xB8\xAD", {}}});
+  proto::AssetSet inventory;
+  inventory.add(
+      std::make_shared<const std::vector<proto::ProcessInfo>>(std::vector<proto::ProcessInfo>{
+          {1, 0, "/tmp/bad\xff\xfe", {}}, {2, 0, "/tmp/ok\xE4\xB8\xAD", {}}}));
   auto snap = build_snapshot(inventory, {}, 1, 0);
   auto a = route("GET", "/v5/p/asset/process/statistics", *snap, settings);
   auto list = json_of(a).at("data_list").as_array();

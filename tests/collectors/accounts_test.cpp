@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -102,10 +102,8 @@ TEST(AccountsCollector, ReadsUnderRootAndMissingFileIsZero) {
   EXPECT_TRUE(outcome.complete);
   ASSERT_EQ(outcome.errors.size(), 1u);  // the malformed line is reported
   EXPECT_EQ(collector.item_count(), 2u);
-  Inventory inventory;
-  collector.publish(inventory);
-  ASSERT_TRUE(inventory.accounts);
-  EXPECT_EQ((*inventory.accounts)[1].name, "u");
+  ASSERT_TRUE(collector.items());
+  EXPECT_EQ((*collector.items())[1].name, "u");
 }
 
 TEST(AccountsCollector, HugeFileIsBounded) {

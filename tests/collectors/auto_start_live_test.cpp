@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "collectors/auto_start.hpp"
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -32,9 +32,7 @@ std::vector<AutoStartItem> collect(const fs::path& root) {
   auto outcome = collector.collect(context);
   EXPECT_TRUE(outcome.complete);
   for (const auto& e : outcome.errors) ADD_FAILURE() << "collector error: " << e;
-  Inventory inventory;
-  collector.publish(inventory);
-  return *inventory.auto_start_items;
+  return *collector.items();
 }
 
 // The services and timers the collector found through systemd's links.

@@ -10,7 +10,7 @@
 #include <optional>
 #include <ostream>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -259,9 +259,7 @@ class Root {
     context.root = path();
     Result r;
     r.outcome = collector.collect(context);
-    Inventory inventory;
-    collector.publish(inventory);
-    r.items = *inventory.auto_start_items;
+    r.items = *collector.items();
     EXPECT_EQ(collector.item_count(), r.items.size());
     return r;
   }

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "collectors/container_assets.hpp"
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/namespaces.hpp"
@@ -82,10 +82,8 @@ TEST(ContainersLive, ProcessesInRuntimeCgroupsAreCountedApart) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         ProcessesCollector collector;
         auto outcome = collector.collect(ScanContext{});
-        Inventory inventory;
-        collector.publish(inventory);
         std::ofstream out(work.path() / "result");
-        for (const auto& p : *inventory.processes)
+        for (const auto& p : *collector.items())
           out << p.pid << " " << p.exe << " [" << p.container_id << "]\n";
         for (pid_t c : children) ::kill(c, SIGKILL);
         for (pid_t c : children) ::waitpid(c, nullptr, 0);
@@ -574,14 +572,13 @@ TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
 
     ProcessesCollector processes;
     if (!processes.collect(ScanContext{}).complete) return 12;
-    Inventory inventory;
-    processes.publish(inventory);
-    auto table = std::make_shared<std::vector<ProcessInfo>>(*inventory.processes);
+    auto table = std::make_shared<std::vector<ProcessInfo>>(*processes.items());
     // A stale row naming a live host process (this one) with another start time: a reused pid.
     auto self = std::find_if(table->begin(), table->end(), [](auto& p) { return p.pid == 1; });
     if (self == table->end()) return 13;
     table->push_back({1, self->start_ticks + 1, self->exe, "reused-pid"});
-    inventory.processes = table;
+    proto::AssetSet inventory;
+    inventory.add<ProcessInfo>(table);
     ce.reset();  // the LXC container exits after the process table was read
     // The Podman container's oldest process exits too, and stays a zombie (not reaped yet).
     ::kill(cf1.pid(), SIGKILL);
@@ -591,13 +588,12 @@ TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
     ContainersCollector collector;
     ScanContext context;
     context.found = &inventory;
+    context.readable.set();  // every kind, as the test arranges them
     auto outcome = collector.collect(context);
-    Inventory found;
-    collector.publish(found);
     std::ofstream out(work.path() / "result");
     out << "complete " << outcome.complete << "\n";
     for (const auto& error : outcome.errors) out << "error " << error << "\n";
-    for (const auto& c : *found.containers) {
+    for (const auto& c : *collector.containers()) {
       out << c.id << " accounts";
       for (const auto& account : *c.accounts) out << " " << account.name;
       out << "\n" << c.id << " software";

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/jar_packages.hpp"
 #include "collectors/processes.hpp"
 #include "tests/integration/agent_harness.hpp"
@@ -111,17 +111,16 @@ TEST(JarPackagesLive, ClassPathLibFolderAndFatJar) {
           stop_all();
           return 12;
         }
-        Inventory found;
+        proto::AssetSet found;
         processes.publish(found);
         context.found = &found;
+        context.readable.set();  // every kind, as the test arranges them
         JarPackagesCollector jars;
         auto outcome = jars.collect(context);
-        Inventory result;
-        jars.publish(result);
         std::ofstream out(dir / "result");
         out << "pids\t" << app << "\t" << fat << "\n";
         for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-        for (const auto& j : *result.jar_packages)
+        for (const auto& j : *jars.items())
           out << "jar\t" << j.path << "\t" << j.name << "\t" << j.version << "\t" << j.group_id
               << "\t" << j.pid << "\t" << j.container_id << "\n";
         out.close();
@@ -222,16 +221,15 @@ TEST(JarPackagesLive, TomcatFoldersExpandedWarAndSymlinkedJar) {
         ScanContext context;
         ProcessesCollector processes;
         if (!processes.collect(context).complete) return (stop(), 12);
-        Inventory found;
+        proto::AssetSet found;
         processes.publish(found);
         context.found = &found;
+        context.readable.set();  // every kind, as the test arranges them
         JarPackagesCollector jars;
         auto outcome = jars.collect(context);
-        Inventory result;
-        jars.publish(result);
         std::ofstream out(dir / "result");
         for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-        for (const auto& j : *result.jar_packages) out << j.path << " " << j.version << "\n";
+        for (const auto& j : *jars.items()) out << j.path << " " << j.version << "\n";
         out.close();
         stop();
         return outcome.complete ? 0 : 13;

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <map>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -147,25 +147,24 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
   }
   auto processes = std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
       {10, 1, "/usr/bin/java", ""}, {11, 2, "/usr/bin/java", ""}, {12, 3, "/usr/bin/sleep", ""}});
-  Inventory found;
-  found.processes = processes;
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(processes);
   ScanContext context;
   context.root = root.path();
   context.proc = proc.path();
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
 
   JarPackagesCollector collector;
   Outcome outcome = collector.collect(context);
   EXPECT_TRUE(outcome.complete);
-  Inventory inventory;
-  collector.publish(inventory);
-  ASSERT_TRUE(inventory.jar_packages);
+  ASSERT_TRUE(collector.items());
   const Strings expected = {
       "/srv/app/fat.jar fat ", "/srv/app/fat.jar!/BOOT-INF/lib/broken-1.jar broken 1",
       "/srv/app/fat.jar!/BOOT-INF/lib/x-3.0.jar x 3.0", "/srv/app/lib/a-1.0.jar a 1.0"};
-  EXPECT_EQ(paths_of(*inventory.jar_packages), expected);
-  EXPECT_EQ(inventory.jar_packages->at(2).group_id, "org.x");
-  EXPECT_EQ(inventory.jar_packages->at(0).pid, 10);
+  EXPECT_EQ(paths_of(*collector.items()), expected);
+  EXPECT_EQ(collector.items()->at(2).group_id, "org.x");
+  EXPECT_EQ(collector.items()->at(0).pid, 10);
   EXPECT_EQ(collector.archives_opened(), 2u);
   ASSERT_EQ(outcome.errors.size(), 1u);  // the broken nested archive
   EXPECT_NE(outcome.errors[0].find("broken-1.jar"), std::string::npos);
@@ -173,8 +172,7 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
   // Unchanged: nothing reopened, the same result.
   outcome = collector.collect(context);
   EXPECT_TRUE(outcome.complete);
-  collector.publish(inventory);
-  EXPECT_EQ(paths_of(*inventory.jar_packages), expected);
+  EXPECT_EQ(paths_of(*collector.items()), expected);
   EXPECT_EQ(collector.archives_opened(), 2u);
 
   // One JAR changed: only it is reopened.
@@ -182,16 +180,16 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
       "srv/app/lib/a-1.0.jar",
       stored_zip({{"META-INF/maven/org.a/a/pom.properties", "artifactId=a\nversion=1.1\n"}}));
   collector.collect(context);
-  collector.publish(inventory);
   EXPECT_EQ(collector.archives_opened(), 3u);
-  EXPECT_EQ(inventory.jar_packages->back().version, "1.1");
+  EXPECT_EQ(collector.items()->back().version, "1.1");
 
   // No JVM left: nothing listed, and the cache forgets (the next run opens again).
-  found.processes = std::make_shared<std::vector<ProcessInfo>>();
+  found = {};
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>());
   collector.collect(context);
-  collector.publish(inventory);
-  EXPECT_TRUE(inventory.jar_packages->empty());
-  found.processes = processes;
+  EXPECT_TRUE(collector.items()->empty());
+  found = {};
+  found.add<proto::ProcessInfo>(processes);
   collector.collect(context);
   EXPECT_EQ(collector.archives_opened(), 5u);
 }
@@ -210,22 +208,21 @@ TEST(JarPackages, TomcatLibApplicationsAndClassPathFromTheEnvironment) {
   proc.write("20/cmdline", std::string(argv, sizeof argv));
   static const char env[] = "HOME=/root\0CLASSPATH=/env/e-1.jar:/env/missing.jar";
   proc.write("20/environ", std::string(env, sizeof env));
-  Inventory found;
-  found.processes = std::make_shared<std::vector<ProcessInfo>>(
-      std::vector<ProcessInfo>{{20, 1, "/opt/jdk/bin/java", ""}});
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{20, 1, "/opt/jdk/bin/java", ""}}));
   ScanContext context;
   context.root = root.path();
   context.proc = proc.path();
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   JarPackagesCollector collector;
   Outcome outcome = collector.collect(context);
   EXPECT_TRUE(outcome.complete);
   EXPECT_TRUE(outcome.errors.empty()) << outcome.errors.at(0);
-  Inventory inventory;
-  collector.publish(inventory);
   // The WAR itself is an application, not a library: only its nested JARs count.
   EXPECT_EQ(
-      paths_of(*inventory.jar_packages),
+      paths_of(*collector.items()),
       (Strings{"/env/e-1.jar e 1", "/tc/lib/catalina.jar catalina ",
                "/tc/webapps/blog.war!/WEB-INF/lib/jackson-core-2.13.0.jar jackson-core 2.13.0",
                "/tc/webapps/shop/WEB-INF/lib/spring-core-5.3.20.jar spring-core 5.3.20"}));
@@ -239,13 +236,14 @@ TEST(JarPackages, SymlinksResolveInsideTheRoot) {
   fs::create_symlink("../../../../../../../../..", root.path() / "app/up");
   static const char argv[] = "java\0-cp\0/app/escape.jar:/app/up/app/escape.jar\0Main";
   proc.write("30/cmdline", std::string(argv, sizeof argv));
-  Inventory found;
-  found.processes = std::make_shared<std::vector<ProcessInfo>>(
-      std::vector<ProcessInfo>{{30, 1, "/usr/bin/java", ""}});
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{30, 1, "/usr/bin/java", ""}}));
   ScanContext context;
   context.root = root.path();
   context.proc = proc.path();
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   JarPackagesCollector collector;
   EXPECT_TRUE(collector.collect(context).complete);
   EXPECT_EQ(collector.item_count(), 0u);  // the link's target does not exist inside the root
@@ -259,13 +257,14 @@ TEST(JarPackages, NestedCountIsBoundedAndErrorsAreBounded) {
   root.write("fat.jar", stored_zip(members));
   static const char argv[] = "java\0-jar\0/fat.jar";
   proc.write("40/cmdline", std::string(argv, sizeof argv));
-  Inventory found;
-  found.processes = std::make_shared<std::vector<ProcessInfo>>(
-      std::vector<ProcessInfo>{{40, 1, "/usr/bin/java", ""}});
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{40, 1, "/usr/bin/java", ""}}));
   ScanContext context;
   context.root = root.path();
   context.proc = proc.path();
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   JarPackagesCollector collector;
   Outcome outcome = collector.collect(context);
   EXPECT_TRUE(outcome.complete);
@@ -278,11 +277,12 @@ TEST(JarPackages, NestedCountIsBoundedAndErrorsAreBounded) {
 
 TEST(JarPackages, DeadlinePassedKeepsTheLastResult) {
   JarPackagesCollector collector;
-  Inventory found;
-  found.processes = std::make_shared<std::vector<ProcessInfo>>(
-      std::vector<ProcessInfo>{{10, 1, "/usr/bin/java", ""}});
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{10, 1, "/usr/bin/java", ""}}));
   ScanContext context;
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   context.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   EXPECT_FALSE(collector.collect(context).complete);
   EXPECT_EQ(collector.item_count(), 0u);

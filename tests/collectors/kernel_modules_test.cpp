@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -82,9 +82,7 @@ TEST(KernelModulesCollector, FarLargerThanRealIsBounded) {
   EXPECT_NE(outcome.errors[0].find("larger than"), std::string::npos);
   EXPECT_GT(collector.item_count(), 100000u);
   // Every module kept is a whole line: none cut at the bound.
-  Inventory inventory;
-  collector.publish(inventory);
-  EXPECT_EQ(inventory.kernel_modules->back().size, 16384u);
+  EXPECT_EQ(collector.items()->back().size, 16384u);
 }
 
 TEST(KernelModulesCollector, LiveMachineMatchesProcModules) {

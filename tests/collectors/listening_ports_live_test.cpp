@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/listening_ports.hpp"
 
 namespace hostprint::collectors {
@@ -186,9 +186,7 @@ class Report {
   void run(const std::string& section, ListeningPortsCollector& collector,
            const ScanContext& context) {
     auto outcome = collector.collect(context);
-    Inventory inventory;
-    collector.publish(inventory);
-    ports(section, *inventory.listening_ports);
+    ports(section, *collector.items());
     line(section + "_complete", outcome.complete ? "yes" : "no");
     for (const auto& e : outcome.errors) line(section + "_error", e);
     for (auto type : {tcp, tcp6, udp, udp6})
@@ -617,11 +615,11 @@ TEST(ListeningPortsLive, HostNamespaceAgreesWithSs) {
     ASSERT_TRUE(proc_net.collect(context).complete);
     auto ss = ports_from_ss();
     ASSERT_TRUE(ss.has_value());
-    Inventory a, b;
+    proto::AssetSet a, b;
     netlink.publish(a);
     proc_net.publish(b);
-    from_netlink = describe(*a.listening_ports);
-    from_proc_net = describe(*b.listening_ports);
+    from_netlink = describe(*test::part_of<proto::ListeningPort>(a));
+    from_proc_net = describe(*test::part_of<proto::ListeningPort>(b));
     from_ss = describe(*ss);
     if (from_netlink == from_ss && from_proc_net == from_ss) break;
   }

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -466,9 +466,7 @@ class ListeningPortsProcDir : public ::testing::Test {
     return false;
   }
   static Ports published(const ListeningPortsCollector& collector) {
-    Inventory inventory;
-    collector.publish(inventory);
-    return *inventory.listening_ports;
+    return *collector.items();
   }
 
   std::filesystem::path dir_;
@@ -591,11 +589,11 @@ TEST(ListeningPortsCollector, ExpiredDeadlineOnNetlinkIsIncomplete) {
 
 TEST(ListeningPortsCollector, PublishSharesTheResult) {
   ListeningPortsCollector collector;
-  Inventory a, b;
+  proto::AssetSet a, b;
   collector.publish(a);
   collector.publish(b);
-  ASSERT_NE(a.listening_ports, nullptr);
-  EXPECT_EQ(a.listening_ports, b.listening_ports);
+  ASSERT_NE(test::part_of<proto::ListeningPort>(a), nullptr);
+  EXPECT_EQ(test::part_of<proto::ListeningPort>(a), test::part_of<proto::ListeningPort>(b));
 }
 
 }  // namespace

@@ -27,7 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -248,9 +248,7 @@ std::shared_ptr<const Processes> scan(ProcessesCollector& collector) {
   for (const auto& e : outcome.errors) errors += e + "; ";
   if (!outcome.complete) throw Failure("the scan failed: " + errors);
   if (!errors.empty()) throw Failure("the scan reported errors: " + errors);
-  Inventory inventory;
-  collector.publish(inventory);
-  return inventory.processes;
+  return collector.items();
 }
 
 std::string encode(const Processes& processes) {
@@ -612,14 +610,11 @@ TEST(ProcessesCollectorLive, APassedDeadlineKeepsTheLastGoodResult) {
   Outcome good = collector.collect(ScanContext{});
   ASSERT_TRUE(good.complete);
   ASSERT_GT(collector.item_count(), 0u);
-  Inventory kept;
-  collector.publish(kept);
+  const auto kept = collector.items();
 
   Outcome missed_again = collector.collect(late);
   EXPECT_FALSE(missed_again.complete);
-  Inventory after;
-  collector.publish(after);
-  EXPECT_EQ(after.processes, kept.processes);
+  EXPECT_EQ(collector.items(), kept);
 }
 
 TEST(ProcessesCollectorLive, RefusesAProcOtherThanLibproc2s) {
@@ -658,11 +653,9 @@ TEST(ProcessesOnHost, MatchesPsExceptProcessesThatCameOrWent) {
     for (int pid : pids_from_ps("--ppid 2 -p 2 --no-headers -o pid=")) kernel_threads.insert(pid);
     ASSERT_TRUE(outcome.complete);
     ASSERT_FALSE(before.empty());
-    Inventory inventory;
-    collector.publish(inventory);
-    ASSERT_TRUE(sorted_by_unique_pid(*inventory.processes));
+    ASSERT_TRUE(sorted_by_unique_pid(*collector.items()));
     std::set<int> found;
-    for (const auto& p : *inventory.processes) found.insert(p.pid);
+    for (const auto& p : *collector.items()) found.insert(p.pid);
 
     std::ostringstream why;
     // Whatever ps saw before and after the scan was there during it.
@@ -677,7 +670,7 @@ TEST(ProcessesOnHost, MatchesPsExceptProcessesThatCameOrWent) {
     }
     if (!found.contains(::getpid())) why << " not itself;";
     if (why.str().empty()) {
-      const ProcessInfo* me = find_pid(*inventory.processes, ::getpid());
+      const ProcessInfo* me = find_pid(*collector.items(), ::getpid());
       ASSERT_NE(me, nullptr);
       EXPECT_EQ(me->exe, self_exe().string());
       EXPECT_FALSE(found.contains(2)) << "kthreadd";

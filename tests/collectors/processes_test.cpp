@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -219,13 +219,13 @@ TEST(ProcessesCollector, StartsEmptyAndPublishesItsListShared) {
   ProcessesCollector collector;
   EXPECT_EQ(collector.name(), "processes");
   EXPECT_EQ(collector.item_count(), 0u);
-  Inventory first;
-  Inventory second;
+  proto::AssetSet first;
+  proto::AssetSet second;
   collector.publish(first);
   collector.publish(second);
-  ASSERT_NE(first.processes, nullptr);
-  EXPECT_TRUE(first.processes->empty());
-  EXPECT_EQ(first.processes, second.processes);
+  ASSERT_NE(test::part_of<proto::ProcessInfo>(first), nullptr);
+  EXPECT_TRUE(test::part_of<proto::ProcessInfo>(first)->empty());
+  EXPECT_EQ(test::part_of<proto::ProcessInfo>(first), test::part_of<proto::ProcessInfo>(second));
 }
 
 }  // namespace

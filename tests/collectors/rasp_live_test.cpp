@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/rasp.hpp"
 #include "tests/integration/agent_harness.hpp"
@@ -52,22 +52,17 @@ bool wait_for(const std::vector<fs::path>& files) {
 // One scan of the processes and the RASP collector; "pid agent file home" per protected
 // process, then the counts.
 std::string scan(RaspCollector& rasp) {
-  ScanContext context;
-  context.deadline = std::chrono::steady_clock::now() + 60s;
+  test::ScanChain chain;
+  chain.context.deadline = std::chrono::steady_clock::now() + 60s;
   ProcessesCollector processes;
-  if (!processes.collect(context).complete) return "processes failed";
-  Inventory found;
-  processes.publish(found);
-  context.found = &found;
-  auto outcome = rasp.collect(context);
-  Inventory result;
-  rasp.publish(result);
+  if (!chain.run(processes).complete) return "processes failed";
+  auto outcome = chain.run(rasp);
   std::string out;
   for (const auto& e : outcome.errors) out += "error " + e + "\n";
-  for (const auto& p : result.rasp->protected_processes)
+  for (const auto& p : rasp.findings()->protected_processes)
     out += std::to_string(p.pid) + " " + p.agent + " " + p.agent_file + " " + p.home + " [" +
            p.container_id + "]\n";
-  out += "blocked " + std::to_string(result.rasp->blocked_attacks) + "\n";
+  out += "blocked " + std::to_string(rasp.findings()->blocked_attacks) + "\n";
   return out;
 }
 

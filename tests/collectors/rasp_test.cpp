@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/services.hpp"
 #include "tests/rasp_fixtures.hpp"
 #include "tests/temp_dir.hpp"
@@ -244,9 +244,7 @@ class RaspLogs : public ::testing::Test {
     auto o = c.collect(context);
     EXPECT_TRUE(o.complete);
     if (outcome) *outcome = o;
-    Inventory found;
-    c.publish(found);
-    return *found.rasp;
+    return *c.findings();
   }
   void append(const fs::path& file, const std::string& text) {
     std::ofstream out(file, std::ios::binary | std::ios::app);

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "collectors/fingerprints.hpp"
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/services.hpp"
 #include "collectors/software.hpp"
@@ -138,7 +138,7 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
     }
 
     ScanContext context;
-    Inventory found;
+    proto::AssetSet found;
     ProcessesCollector processes;
     SoftwareCollector software;
     if (!processes.collect(context).complete) return (stop_all(), 11);
@@ -146,16 +146,15 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
     processes.publish(found);
     software.publish(found);
     context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
     auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
     ServicesCollector services(rules);
     auto outcome = services.collect(context);
-    Inventory result;
-    services.publish(result);
 
     std::ofstream out(dir / "result");
     out << "pids\t" << nginx << "\t" << redis << "\t" << fake << "\n";
     for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-    for (const auto& s : *result.services)
+    for (const auto& s : *services.items())
       out << "service\t" << s.product << "\t" << to_string(s.category) << "\t" << s.pid << "\t"
           << s.exe << "\t" << s.version << "\t" << s.config_file << "\t" << ports_text(s.ports)
           << "\t" << s.container_id << "\t\n";
@@ -257,7 +256,7 @@ TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
       std::this_thread::sleep_for(50ms);
     }
     ScanContext context;
-    Inventory found;
+    proto::AssetSet found;
     ProcessesCollector processes;
     SoftwareCollector software;
     if (!processes.collect(context).complete || !software.collect(context).complete)
@@ -265,14 +264,13 @@ TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
     processes.publish(found);
     software.publish(found);
     context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
     ServicesCollector services(
         std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text())));
     auto outcome = services.collect(context);
-    Inventory result;
-    services.publish(result);
     std::ofstream out(dir / "result");
     for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-    for (const auto& s : *result.services) out << s.product << "\t" << s.version << "\n";
+    for (const auto& s : *services.items()) out << s.product << "\t" << s.version << "\n";
     out.close();
     stop();
     return 0;
@@ -328,10 +326,8 @@ TEST(ServicesLive, ContainerServiceVersionFromTheContainersPackages) {
         auto deadline = std::chrono::steady_clock::now() + 10s;
         for (;;) {  // until the child has exec'd
           if (!processes.collect(context).complete) return (stop(), 11);
-          Inventory probe;
-          processes.publish(probe);
           std::string seen;
-          for (const auto& p : *probe.processes)
+          for (const auto& p : *processes.items())
             if (p.pid == pid) seen = p.exe;
           if (seen == "/usr/bin/redis-server") break;
           if (std::chrono::steady_clock::now() > deadline) {
@@ -340,29 +336,26 @@ TEST(ServicesLive, ContainerServiceVersionFromTheContainersPackages) {
           }
           std::this_thread::sleep_for(20ms);
         }
-        Inventory found;
-        processes.publish(found);
-        auto table = std::make_shared<std::vector<ProcessInfo>>(*found.processes);
+        auto table = std::make_shared<std::vector<ProcessInfo>>(*processes.items());
         for (auto& p : *table)
           if (p.pid == pid) p.container_id = "c1";
-        found.processes = table;
-        found.software = std::make_shared<std::vector<SoftwarePackage>>(
-            std::vector<SoftwarePackage>{{"dpkg", "redis-server", "5:7.0.0-host", "amd64"}});
-        ContainerAssets c1;
-        c1.id = "c1";
-        c1.software = std::make_shared<std::vector<SoftwarePackage>>(
-            std::vector<SoftwarePackage>{{"dpkg", "redis-server", "9:9.9.9-in-container", ""}});
-        found.containers =
-            std::make_shared<std::vector<ContainerAssets>>(std::vector<ContainerAssets>{c1});
+        proto::AssetSet found;
+        found.add<ProcessInfo>(table);
+        found.add(std::make_shared<const std::vector<SoftwarePackage>>(
+            std::vector<SoftwarePackage>{{"dpkg", "redis-server", "5:7.0.0-host", "amd64"}}));
+        // The container's own packages, as the containers collector publishes them.
+        found.add(std::make_shared<const std::vector<SoftwarePackage>>(
+                      std::vector<SoftwarePackage>{
+                          {"dpkg", "redis-server", "9:9.9.9-in-container", ""}}),
+                  "c1");
         context.found = &found;
+        context.readable.set();  // every kind, as the test arranges them
         ServicesCollector services(
             std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text())));
         auto outcome = services.collect(context);
-        Inventory result;
-        services.publish(result);
         std::ofstream out(work.path() / "result");
         for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-        for (const auto& s : *result.services)
+        for (const auto& s : *services.items())
           out << s.product << "\t" << s.container_id << "\t" << s.version << "\n";
         out.close();
         stop();

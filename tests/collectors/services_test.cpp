@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/fingerprints.hpp"
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -268,29 +268,28 @@ TEST(ServicesVersion, DpkgListOwnership) {
   EXPECT_TRUE(dpkg_list_has_path("/sbin/x", "/usr/sbin/x"));
 }
 
-TEST(ServicesCollector, NeedsTheProcessTable) {
+TEST(ServicesCollector, DeclaresWhatItReads) {
   ServicesCollector collector(std::make_shared<Fingerprints>(builtin()));
-  auto outcome = collector.collect(ScanContext{});
-  EXPECT_FALSE(outcome.complete);
-  Inventory empty;
+  EXPECT_EQ(collector.reads(), (kinds<ProcessInfo, SoftwarePackage>()));
+  // Run inside a scan that did not grant it the process table: refused, never silently empty.
+  proto::AssetSet found;
   ScanContext context;
-  context.found = &empty;
-  EXPECT_FALSE(collector.collect(context).complete);
+  context.found = &found;
+  EXPECT_THROW(collector.collect(context), UndeclaredInput);
 }
 
 TEST(ServicesCollector, EmptyTableNoServices) {
   ServicesCollector collector(std::make_shared<Fingerprints>(builtin()));
-  Inventory found;
-  found.processes = std::make_shared<std::vector<ProcessInfo>>();
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>());
   ScanContext context;
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   auto outcome = collector.collect(context);
   EXPECT_TRUE(outcome.complete);
   EXPECT_EQ(collector.item_count(), 0u);
-  Inventory out;
-  collector.publish(out);
-  ASSERT_TRUE(out.services);
-  EXPECT_TRUE(out.services->empty());
+  ASSERT_TRUE(collector.items());
+  EXPECT_TRUE(collector.items()->empty());
 }
 
 }  // namespace

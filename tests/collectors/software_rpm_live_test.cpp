@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/rpm_sqlite.hpp"
 #include "collectors/software.hpp"
 #include "tests/temp_dir.hpp"
@@ -124,9 +124,7 @@ Collected collect(const fs::path& root) {
   context.root = root;
   Collected out;
   out.outcome = collector.collect(context);
-  Inventory inventory;
-  collector.publish(inventory);
-  if (inventory.software) out.packages = *inventory.software;
+  if (collector.items()) out.packages = *collector.items();
   return out;
 }
 

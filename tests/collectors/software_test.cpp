@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/rpm_bdb.hpp"
 #include "collectors/rpm_header.hpp"
 #include "collectors/rpm_sqlite.hpp"
@@ -320,9 +320,7 @@ Collected collect(const std::filesystem::path& root) {
   context.root = root;
   Collected out;
   out.outcome = collector.collect(context);
-  Inventory inventory;
-  collector.publish(inventory);
-  if (inventory.software) out.packages = *inventory.software;
+  if (collector.items()) out.packages = *collector.items();
   EXPECT_EQ(collector.item_count(), out.packages.size());
   return out;
 }

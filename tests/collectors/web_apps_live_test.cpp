@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "collectors/fingerprints.hpp"
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/web_apps.hpp"
 #include "tests/integration/agent_harness.hpp"
@@ -67,12 +67,13 @@ TEST(WebAppsLive, FlaskFromDebianInPythonEnvironment) {
           std::this_thread::sleep_for(20ms);
         }
         ScanContext context;
-        Inventory found;
+        proto::AssetSet found;
         ProcessesCollector processes;
         if (!processes.collect(context).complete) return (stop(), 11);
         processes.publish(found);
-        found.web_sites = std::make_shared<std::vector<ServedSite>>();
+        found.add<proto::ServedSite>(std::make_shared<std::vector<ServedSite>>());
         context.found = &found;
+        context.readable.set();  // every kind, as the test arranges them
         auto rules =
             std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
         WebAppsCollector collector(rules);
@@ -140,11 +141,12 @@ TEST(WebAppsLive, ProcessSignatures) {
           std::this_thread::sleep_for(50ms);
         }
         ScanContext context;
-        Inventory found;
+        proto::AssetSet found;
         ProcessesCollector processes;
         if (!processes.collect(context).complete) return (stop(), 11);
         processes.publish(found);
         context.found = &found;
+        context.readable.set();  // every kind, as the test arranges them
         WebAppsCollector collector(
             std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text())));
         auto outcome = collector.collect(context);

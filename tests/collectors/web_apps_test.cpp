@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -32,12 +32,13 @@ struct Result {
 };
 
 Result collect_sites(const fs::path& root, std::vector<ServedSite> sites) {
-  Inventory found;
-  found.web_sites = std::make_shared<std::vector<ServedSite>>(std::move(sites));
-  found.processes = std::make_shared<std::vector<ProcessInfo>>();
+  proto::AssetSet found;
+  found.add<proto::ServedSite>(std::make_shared<std::vector<ServedSite>>(std::move(sites)));
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>());
   ScanContext context;
   context.root = root;
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   WebAppsCollector collector(builtin_rules());
   Result r;
   r.outcome = collector.collect(context);
@@ -252,12 +253,13 @@ TEST(WebApps, JavaFrameworksOnePerApplication) {
 }
 
 TEST(WebApps, JavaFrameworksThroughTheCollector) {
-  Inventory found;
-  found.jar_packages = std::make_shared<std::vector<JarPackage>>(std::vector<JarPackage>{
-      jar("/srv/app.jar!/BOOT-INF/lib/struts2-core.jar", "struts2-core", "2.5.30", 4)});
-  found.processes = std::make_shared<std::vector<ProcessInfo>>();
+  proto::AssetSet found;
+  found.add<proto::JarPackage>(std::make_shared<std::vector<JarPackage>>(std::vector<JarPackage>{
+      jar("/srv/app.jar!/BOOT-INF/lib/struts2-core.jar", "struts2-core", "2.5.30", 4)}));
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>());
   ScanContext context;
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   WebAppsCollector collector(builtin_rules());
   ASSERT_TRUE(collector.collect(context).complete);
   ASSERT_EQ(collector.frameworks()->size(), 1u);

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "collectors/fingerprints.hpp"
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/services.hpp"
 #include "collectors/software.hpp"
@@ -126,7 +126,7 @@ TEST(WebSitesLive, NginxEnabledSitesOnly) {
     if (accepts_on_loopback(18084)) return (stop_all(), 14);
 
     ScanContext context;
-    Inventory found;
+    proto::AssetSet found;
     ProcessesCollector processes;
     SoftwareCollector software;
     if (!processes.collect(context).complete) return (stop_all(), 11);
@@ -134,6 +134,7 @@ TEST(WebSitesLive, NginxEnabledSitesOnly) {
     processes.publish(found);
     software.publish(found);
     context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
     auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
     ServicesCollector services(rules);
     if (!services.collect(context).complete) return (stop_all(), 13);
@@ -144,7 +145,7 @@ TEST(WebSitesLive, NginxEnabledSitesOnly) {
     std::ofstream out(dir / "result");
     out << "pid\t" << nginx << "\n";
     for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-    for (const auto& s : *web_sites.sites())
+    for (const auto& s : *web_sites.items())
       out << "site\t" << s.product << "\t" << s.pid << "\t" << s.container_id << "\t"
           << s.site.server << "\t" << join(s.site.domains) << "\t" << join(s.site.ports) << "\t"
           << s.site.document_root << "\t" << (s.site.tls ? "tls" : "plain") << "\t"
@@ -265,7 +266,7 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
     }
 
     ScanContext context;
-    Inventory found;
+    proto::AssetSet found;
     ProcessesCollector processes;
     SoftwareCollector software;
     if (!processes.collect(context).complete) return (stop_all(), 11);
@@ -273,6 +274,7 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
     processes.publish(found);
     software.publish(found);
     context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
     auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
     ServicesCollector services(rules);
     if (!services.collect(context).complete) return (stop_all(), 13);
@@ -283,7 +285,7 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
     std::ofstream out(dir / "result");
     out << "pid\t" << httpd << "\n";
     for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-    for (const auto& s : *web_sites.sites())
+    for (const auto& s : *web_sites.items())
       out << "site\t" << s.product << "\t" << s.pid << "\t" << s.container_id << "\t"
           << s.site.server << "\t" << join(s.site.domains) << "\t" << join(s.site.ports) << "\t"
           << s.site.document_root << "\t" << (s.site.tls ? "tls" : "plain") << "\t"

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "collectors/inventory.hpp"
+#include "tests/scan_chain.hpp"
 #include "collectors/services.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -148,16 +148,17 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   tomcat.product = "Tomcat";
   tomcat.pid = 7;
   services->push_back(tomcat);  // no config file known
-  Inventory found;
-  found.services = services;
+  proto::AssetSet found;
+  found.add<proto::ServiceInstance>(services);
   ScanContext context;
   context.root = root.path();
   context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
   WebSitesCollector collector;
   auto outcome = collector.collect(context);
   EXPECT_TRUE(outcome.complete);
   ASSERT_EQ(collector.item_count(), 1u);
-  const auto& s = collector.sites()->front();
+  const auto& s = collector.items()->front();
   EXPECT_EQ(s.product, "Nginx");
   EXPECT_EQ(s.pid, 999'999'999);
   EXPECT_EQ(s.site.domains, (std::vector<std::string>{"a.example", "b.example"}));
@@ -166,9 +167,9 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   EXPECT_EQ(s.site.config_file, "/etc/nginx/sites-enabled/one");
   ASSERT_EQ(outcome.errors.size(), 1u);
   EXPECT_NE(outcome.errors[0].find("Tomcat 7"), std::string::npos);
-  Inventory published;
+  proto::AssetSet published;
   collector.publish(published);
-  EXPECT_EQ(published.web_sites, collector.sites());
+  EXPECT_EQ(test::part_of<ServedSite>(published), collector.items());
 }
 
 TEST(WebSites, NothingWithoutServices) {

@@ -25,6 +25,7 @@
 
 #include "agent/scanner.hpp"
 #include "tests/integration/agent_harness.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/namespaces.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -405,18 +406,18 @@ TEST(FingerprintsLive, RealSoftwareAllSixCounts) {
       if (before == after) break;
       std::this_thread::sleep_for(1s);
     }
-    const auto& inv = snapshot->inventory;
+    const auto& inv = snapshot->assets;
 
     std::ofstream out(dir / "found");
     for (const auto& s : snapshot->collectors)
       for (const auto& e : s.errors) out << "error\t" << s.name << "\t" << e << "\n";
-    for (const auto& s : *inv.services) {
+    for (const auto& s : *test::part_of<proto::ServiceInstance>(inv)) {
       out << "service\t" << s.product << "\t" << s.exe << "\t" << s.version << "\t";
       for (const auto& p : s.ports) out << collectors::to_string(p.type) << ":" << p.port << " ";
       out << "\n";
     }
     std::set<std::string> sites;
-    for (const auto& s : *inv.web_sites) {
+    for (const auto& s : *test::part_of<proto::ServedSite>(inv)) {
       std::string ports;
       for (auto p : s.site.ports) ports += std::to_string(p) + " ";
       std::string domains;
@@ -425,15 +426,15 @@ TEST(FingerprintsLive, RealSoftwareAllSixCounts) {
                    s.site.document_root + "\t" + (s.site.tls ? "tls" : "plain"));
     }
     for (const auto& s : sites) out << s << "\n";
-    for (const auto& a : *inv.web_apps)
+    for (const auto& a : *test::part_of<proto::WebApp>(inv))
       out << "app\t" << a.product << "\t" << a.path << "\t" << a.version << "\n";
-    for (const auto& f : *inv.web_frameworks)
+    for (const auto& f : *test::part_of<proto::WebFramework>(inv))
       out << "framework\t" << f.product << "\t" << f.language << "\t" << f.environment << "\t"
           << f.version << "\n";
     out.close();
     std::set<std::string> jars;
     std::size_t jar_items = 0;
-    for (const auto& j : *inv.jar_packages) {
+    for (const auto& j : *test::part_of<proto::JarPackage>(inv)) {
       ++jar_items;
       auto bang = j.path.find("!/");
       std::error_code ec;

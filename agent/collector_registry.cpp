@@ -1,0 +1,87 @@
+#include "agent/collector_registry.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "collectors/accounts.hpp"
+#include "collectors/auto_start.hpp"
+#include "collectors/container_assets.hpp"
+#include "collectors/jar_packages.hpp"
+#include "collectors/kernel_modules.hpp"
+#include "collectors/listening_ports.hpp"
+#include "collectors/processes.hpp"
+#include "collectors/rasp.hpp"
+#include "collectors/services.hpp"
+#include "collectors/software.hpp"
+#include "collectors/web_apps.hpp"
+#include "collectors/web_sites.hpp"
+
+namespace hostprint {
+namespace {
+
+using collectors::CollectorConfig;
+
+template <class C>
+std::unique_ptr<collectors::Collector> plain(const CollectorConfig&) {
+  return std::make_unique<C>();
+}
+
+template <class C>
+std::unique_ptr<collectors::Collector> with_rules(const CollectorConfig& config) {
+  return std::make_unique<C>(config.rules);
+}
+
+std::unique_ptr<collectors::Collector> rasp(const CollectorConfig& config) {
+  return std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
+      config.rules, config.rasp_agent_jars, config.rasp_alarm_logs, config.state_dir});
+}
+
+constexpr CollectorEntry registry[] = {
+    {"accounts", plain<collectors::AccountsCollector>},
+    {"listening_ports", plain<collectors::ListeningPortsCollector>},
+    {"processes", plain<collectors::ProcessesCollector>},
+    {"kernel_modules", plain<collectors::KernelModulesCollector>},
+    {"software", plain<collectors::SoftwareCollector>},
+    {"containers", plain<collectors::ContainersCollector>},
+    {"services", with_rules<collectors::ServicesCollector>},
+    {"web_sites", plain<collectors::WebSitesCollector>},
+    {"jar_packages", plain<collectors::JarPackagesCollector>},
+    {"web_apps", with_rules<collectors::WebAppsCollector>},
+    {"auto_start", plain<collectors::AutoStartCollector>},
+    {"rasp", rasp},
+};
+
+}  // namespace
+
+std::span<const CollectorEntry> collector_registry() {
+  return registry;
+}
+
+std::vector<std::size_t> run_order(std::span<const std::unique_ptr<collectors::Collector>> all) {
+  const std::size_t n = all.size();
+  std::vector<std::size_t> order;
+  std::vector<bool> placed(n, false);
+  while (order.size() < n) {
+    bool progressed = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (placed[i]) continue;
+      bool ready = true;
+      for (std::size_t j = 0; j < n && ready; ++j)
+        if (j != i && !placed[j] && (all[i]->reads() & all[j]->writes()).any()) ready = false;
+      if (!ready) continue;
+      placed[i] = true;
+      order.push_back(i);
+      progressed = true;
+      break;  // start again from the first: registration order breaks ties
+    }
+    if (!progressed) {
+      std::string stuck;
+      for (std::size_t i = 0; i < n; ++i)
+        if (!placed[i]) stuck += (stuck.empty() ? "" : ", ") + std::string(all[i]->name());
+      throw std::logic_error("collectors read each other's results in a cycle: " + stuck);
+    }
+  }
+  return order;
+}
+
+}  // namespace hostprint

@@ -1,0 +1,323 @@
+#include "proto/assets.hpp"
+
+namespace hostprint::proto {
+namespace {
+
+using T = FieldType;
+
+std::string_view file_name(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+template <CountField field>
+CountField always(const auto&) {
+  return field;
+}
+
+template <class Item>
+std::string_view own_container(const Item& item) {
+  return item.container_id;
+}
+
+// A shell that lets nobody in (lists.md, login_permission).
+bool can_log_in(std::string_view shell) {
+  const auto name = file_name(shell);
+  return !shell.empty() && name != "nologin" && name != "false";
+}
+
+constexpr Field<Account> account_fields[] = {
+    {"user_name", T::text, [](const Account& a) -> FieldValue { return a.name; }},
+    {"uid", T::integer, [](const Account& a) -> FieldValue { return std::int64_t{a.uid}; }},
+    {"gid", T::integer, [](const Account& a) -> FieldValue { return std::int64_t{a.gid}; }},
+    {"user_home_dir", T::text, [](const Account& a) -> FieldValue { return a.home; }},
+    {"shell", T::text, [](const Account& a) -> FieldValue { return a.shell; }},
+    {"login_permission", T::boolean,
+     [](const Account& a) -> FieldValue { return can_log_in(a.shell); }},
+    {"root_permission", T::boolean, [](const Account& a) -> FieldValue { return a.uid == 0; }},
+};
+constexpr std::string_view account_key[] = {"user_name"};
+
+constexpr Field<ListeningPort> port_fields[] = {
+    {"type", T::text, [](const ListeningPort& p) -> FieldValue { return to_string(p.type); }},
+    {"port", T::integer, [](const ListeningPort& p) -> FieldValue { return std::int64_t{p.port}; }},
+};
+constexpr std::string_view port_key[] = {"type", "port"};
+
+constexpr Field<ProcessInfo> process_fields[] = {
+    {"process_pid", T::integer,
+     [](const ProcessInfo& p) -> FieldValue { return std::int64_t{p.pid}; }},
+    {"process_path", T::text, [](const ProcessInfo& p) -> FieldValue { return p.exe; }},
+    {"start_ticks", T::integer,
+     [](const ProcessInfo& p) -> FieldValue { return static_cast<std::int64_t>(p.start_ticks); }},
+};
+constexpr std::string_view process_key[] = {"process_pid"};
+
+constexpr Field<SoftwarePackage> software_fields[] = {
+    {"package_manager", T::text, [](const SoftwarePackage& s) -> FieldValue { return s.manager; }},
+    {"app_name", T::text, [](const SoftwarePackage& s) -> FieldValue { return s.name; }},
+    {"version", T::text, [](const SoftwarePackage& s) -> FieldValue { return s.version; }},
+    {"architecture", T::text,
+     [](const SoftwarePackage& s) -> FieldValue { return s.architecture; }},
+};
+constexpr std::string_view software_key[] = {"package_manager", "app_name", "architecture"};
+
+constexpr Field<AutoStartItem> auto_start_fields[] = {
+    {"type", T::integer,
+     [](const AutoStartItem& a) -> FieldValue { return static_cast<std::int64_t>(a.type); }},
+    {"name", T::text, [](const AutoStartItem& a) -> FieldValue { return a.name; }},
+    {"path", T::text, [](const AutoStartItem& a) -> FieldValue { return a.path; }},
+    {"run_user", T::text, [](const AutoStartItem& a) -> FieldValue { return a.user; }},
+    {"command", T::text, [](const AutoStartItem& a) -> FieldValue { return a.command; }},
+};
+constexpr std::string_view auto_start_key[] = {"type", "name"};
+
+constexpr Field<KernelModule> module_fields[] = {
+    {"name", T::text, [](const KernelModule& m) -> FieldValue { return m.name; }},
+    {"size", T::integer,
+     [](const KernelModule& m) -> FieldValue { return static_cast<std::int64_t>(m.size); }},
+    {"state", T::text, [](const KernelModule& m) -> FieldValue { return m.state; }},
+};
+constexpr std::string_view module_key[] = {"name"};
+
+std::string_view catalogue(ProductCategory category) {
+  switch (category) {
+    case ProductCategory::database:
+      return "database";
+    case ProductCategory::web_app:
+      return "web-app";
+    default:
+      return "web-service";
+  }
+}
+
+constexpr Field<ServiceInstance> service_fields[] = {
+    {"catalogue", T::text,
+     [](const ServiceInstance& s) -> FieldValue { return catalogue(s.category); }},
+    {"name", T::text, [](const ServiceInstance& s) -> FieldValue { return s.product; }},
+    {"version", T::text, [](const ServiceInstance& s) -> FieldValue { return s.version; }},
+    {"config_path", T::text, [](const ServiceInstance& s) -> FieldValue { return s.config_file; }},
+    {"pid", T::integer, [](const ServiceInstance& s) -> FieldValue { return std::int64_t{s.pid}; }},
+    {"proc_path", T::text, [](const ServiceInstance& s) -> FieldValue { return s.exe; }},
+};
+constexpr std::string_view service_key[] = {"pid"};
+
+constexpr Field<ServedSite> site_fields[] = {
+    {"domain", T::text,
+     [](const ServedSite& s) -> FieldValue {
+       return s.site.domains.empty() ? std::string_view{} : std::string_view(s.site.domains[0]);
+     }},
+    {"app_name", T::text, [](const ServedSite& s) -> FieldValue { return s.product; }},
+    {"path", T::text, [](const ServedSite& s) -> FieldValue { return s.site.document_root; }},
+    {"port", T::integer,
+     [](const ServedSite& s) -> FieldValue {
+       return s.site.ports.empty() ? std::int64_t{0} : std::int64_t{s.site.ports[0]};
+     }},
+    {"is_https", T::boolean, [](const ServedSite& s) -> FieldValue { return s.site.tls; }},
+    {"pid", T::integer, [](const ServedSite& s) -> FieldValue { return std::int64_t{s.pid}; }},
+    {"config_file", T::text, [](const ServedSite& s) -> FieldValue { return s.site.config_file; }},
+    {"config_line", T::integer,
+     [](const ServedSite& s) -> FieldValue { return static_cast<std::int64_t>(s.site.line); }},
+};
+constexpr std::string_view site_key[] = {"pid", "config_file", "config_line"};
+
+constexpr Field<WebApp> web_app_fields[] = {
+    {"catalogue", T::text, [](const WebApp&) -> FieldValue { return std::string_view("web-app"); }},
+    {"name", T::text, [](const WebApp& a) -> FieldValue { return a.product; }},
+    {"version", T::text, [](const WebApp& a) -> FieldValue { return a.version; }},
+    {"install_path", T::text, [](const WebApp& a) -> FieldValue { return a.path; }},
+};
+constexpr std::string_view web_app_key[] = {"name", "install_path"};
+
+constexpr Field<WebFramework> framework_fields[] = {
+    {"name", T::text, [](const WebFramework& f) -> FieldValue { return f.product; }},
+    {"version", T::text, [](const WebFramework& f) -> FieldValue { return f.version; }},
+    {"file_name", T::text, [](const WebFramework& f) -> FieldValue { return file_name(f.path); }},
+    {"path", T::text, [](const WebFramework& f) -> FieldValue { return f.path; }},
+    {"file_type", T::text, [](const WebFramework& f) -> FieldValue { return f.language; }},
+    {"application", T::text, [](const WebFramework& f) -> FieldValue { return f.environment; }},
+};
+constexpr std::string_view framework_key[] = {"name", "application"};
+
+constexpr Field<JarPackage> jar_fields[] = {
+    {"file_name", T::text, [](const JarPackage& j) -> FieldValue { return file_name(j.path); }},
+    {"name", T::text, [](const JarPackage& j) -> FieldValue { return j.name; }},
+    {"version", T::text, [](const JarPackage& j) -> FieldValue { return j.version; }},
+    {"group_id", T::text, [](const JarPackage& j) -> FieldValue { return j.group_id; }},
+    {"path", T::text, [](const JarPackage& j) -> FieldValue { return j.path; }},
+    {"pid", T::integer, [](const JarPackage& j) -> FieldValue { return std::int64_t{j.pid}; }},
+};
+constexpr std::string_view jar_key[] = {"path"};
+
+constexpr Field<ProtectedProcess> protected_fields[] = {
+    {"pid", T::integer,
+     [](const ProtectedProcess& p) -> FieldValue { return std::int64_t{p.pid}; }},
+    {"agent", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.agent; }},
+    {"agent_file", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.agent_file; }},
+    {"rasp_home", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.home; }},
+};
+constexpr std::string_view protected_key[] = {"pid"};
+
+CountField service_count(const ServiceInstance& s) {
+  return s.category == ProductCategory::database ? &AssetStatistics::database_num
+                                                 : &AssetStatistics::web_service_num;
+}
+
+// Protected processes feed the RASP figures, not /asset/statistics.
+CountField no_count(const ProtectedProcess&) {
+  return nullptr;
+}
+
+constexpr std::string_view kind_names[] = {
+    "account",    "port",       "process", "app",           "auto_launch", "kernel_module",
+    "web_service", "web_site", "web_app", "web_framework", "jar_package", "protected_process"};
+static_assert(std::size(kind_names) == asset_kind_count);
+
+}  // namespace
+
+std::string_view kind_name(AssetKind kind) {
+  return kind < asset_kind_count ? kind_names[kind] : std::string_view("unknown");
+}
+
+template <>
+const AssetTable<Account>& table_of() {
+  static const AssetTable<Account> t{kind_names[kind_id<Account>], account_fields, account_key,
+                                     "user_name", always<&AssetStatistics::account_num>};
+  return t;
+}
+template <>
+const AssetTable<ListeningPort>& table_of() {
+  static const AssetTable<ListeningPort> t{kind_names[kind_id<ListeningPort>], port_fields,
+                                           port_key, "port", always<&AssetStatistics::port_num>};
+  return t;
+}
+template <>
+const AssetTable<ProcessInfo>& table_of() {
+  static const AssetTable<ProcessInfo> t{kind_names[kind_id<ProcessInfo>], process_fields,
+                                         process_key, "process_path",
+                                         always<&AssetStatistics::process_num>,
+                                         own_container<ProcessInfo>};
+  return t;
+}
+template <>
+const AssetTable<SoftwarePackage>& table_of() {
+  static const AssetTable<SoftwarePackage> t{kind_names[kind_id<SoftwarePackage>],
+                                             software_fields, software_key, "app_name",
+                                             always<&AssetStatistics::app_num>};
+  return t;
+}
+template <>
+const AssetTable<AutoStartItem>& table_of() {
+  static const AssetTable<AutoStartItem> t{kind_names[kind_id<AutoStartItem>], auto_start_fields,
+                                           auto_start_key, "name",
+                                           always<&AssetStatistics::auto_launch_num>};
+  return t;
+}
+template <>
+const AssetTable<KernelModule>& table_of() {
+  static const AssetTable<KernelModule> t{kind_names[kind_id<KernelModule>], module_fields,
+                                          module_key, "name",
+                                          always<&AssetStatistics::kernel_module_num>};
+  return t;
+}
+template <>
+const AssetTable<ServiceInstance>& table_of() {
+  static const AssetTable<ServiceInstance> t{kind_names[kind_id<ServiceInstance>], service_fields,
+                                             service_key, "name", service_count,
+                                             own_container<ServiceInstance>};
+  return t;
+}
+template <>
+const AssetTable<ServedSite>& table_of() {
+  static const AssetTable<ServedSite> t{kind_names[kind_id<ServedSite>], site_fields, site_key,
+                                        "domain", always<&AssetStatistics::web_site_num>,
+                                        own_container<ServedSite>};
+  return t;
+}
+template <>
+const AssetTable<WebApp>& table_of() {
+  static const AssetTable<WebApp> t{kind_names[kind_id<WebApp>], web_app_fields, web_app_key,
+                                    "name", always<&AssetStatistics::web_app_num>,
+                                    own_container<WebApp>};
+  return t;
+}
+template <>
+const AssetTable<WebFramework>& table_of() {
+  static const AssetTable<WebFramework> t{kind_names[kind_id<WebFramework>], framework_fields,
+                                          framework_key, "file_name",
+                                          always<&AssetStatistics::web_framework_num>,
+                                          own_container<WebFramework>};
+  return t;
+}
+template <>
+const AssetTable<JarPackage>& table_of() {
+  static const AssetTable<JarPackage> t{kind_names[kind_id<JarPackage>], jar_fields, jar_key,
+                                        "file_name", always<&AssetStatistics::jar_package_num>,
+                                        own_container<JarPackage>};
+  return t;
+}
+template <>
+const AssetTable<ProtectedProcess>& table_of() {
+  static const AssetTable<ProtectedProcess> t{kind_names[kind_id<ProtectedProcess>],
+                                              protected_fields, protected_key, "agent", no_count,
+                                              own_container<ProtectedProcess>};
+  return t;
+}
+
+AssetStatistics count_assets(const AssetSet& assets, bool containers) {
+  AssetStatistics counts;
+  assets.each_kind([&](const auto& parts) {
+    using Item = typename std::decay_t<decltype(parts)>::value_type::item_type;
+    const auto& table = table_of<Item>();
+    for_each_in_scope(parts, containers, [&](const Item& item) {
+      if (const CountField field = table.count(item)) ++(counts.*field);
+    });
+  });
+  return counts;
+}
+
+std::string_view to_string(PortType type) {
+  switch (type) {
+    case PortType::tcp:
+      return "TCP";
+    case PortType::tcp6:
+      return "TCP6";
+    case PortType::udp:
+      return "UDP";
+    case PortType::udp6:
+      return "UDP6";
+  }
+  return "?";
+}
+
+std::string_view to_string(AutoStartType type) {
+  switch (type) {
+    case AutoStartType::service:
+      return "service";
+    case AutoStartType::scheduled_task:
+      return "scheduled_task";
+    case AutoStartType::preloaded_library:
+      return "preloaded_library";
+    case AutoStartType::startup_folder:
+      return "startup_folder";
+  }
+  return "service";
+}
+
+std::string_view to_string(ProductCategory category) {
+  switch (category) {
+    case ProductCategory::web_service:
+      return "web_service";
+    case ProductCategory::database:
+      return "database";
+    case ProductCategory::web_app:
+      return "web_app";
+    case ProductCategory::web_framework:
+      return "web_framework";
+    case ProductCategory::rasp_agent:
+      return "rasp_agent";
+  }
+  return "web_service";
+}
+
+}  // namespace hostprint::proto
