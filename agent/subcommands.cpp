@@ -253,7 +253,7 @@ int run_serve(const CommandLine& command_line) {
     });
   };
   watch_drain();
-  io.run();
+  run_io_loop(io);
   scanner.stop_background();
   log(LogLevel::info, "agent", "stopped");
   return 0;

@@ -419,6 +419,69 @@ TEST_F(HttpContract, EndlessChunkLinesAndTrailersCostBoundedMemory) {
   EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
 }
 
+// Running, not a zombie that has not been waited for.
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+std::string chunked_with_trailer(std::optional<std::string_view> token,
+                                 const std::string& trailer) {
+  return get_request("/v5/p1/asset/statistics", token, "GET", "Transfer-Encoding: chunked\r\n") +
+         "5\r\nhello\r\n0\r\n" + trailer + "\r\n";
+}
+
+TEST(HttpTrailers, AHugeTrailerFieldIsRefusedAndTheServerLivesOn) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  // Past 64 KiB Beast's field store throws; without a token, before any authentication.
+  for (std::size_t size : {std::size_t{70} * 1024, std::size_t{65534}, std::size_t{120} * 1024}) {
+    SCOPED_TRACE(size);
+    Connection c(agent);
+    c.send(chunked_with_trailer(std::nullopt, "X-Big: " + std::string(size, 'a') + "\r\n"));
+    Response r;
+    ASSERT_NO_THROW(r = c.read()) << agent.log_text();
+    EXPECT_EQ(r.result_int(), 431u) << r.body();
+    EXPECT_TRUE(c.closed_by_server());
+    ASSERT_TRUE(alive(agent.pid())) << agent.log_text();
+    EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics").result_int(), 200u);
+  }
+  EXPECT_NE(agent.log_text().find("the trailer fields exceed 64 KiB"), std::string::npos)
+      << agent.log_text();
+}
+
+TEST(HttpTrailers, TrailersUpTo64KiBAreReadAndIgnored) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  // "X-T: value\r\n" counts name, value and 4 bytes; 64 KiB in all is the most.
+  const std::size_t most = 64 * 1024 - 3 - 4;
+  Connection c(agent);
+  c.send(chunked_with_trailer(agent.token(), "X-T: " + std::string(most, 't') + "\r\n"));
+  EXPECT_EQ(c.read().result_int(), 200u);
+  c.send(get_request("/v5/p1/rasp/statistics", agent.token()));  // the connection goes on
+  EXPECT_EQ(c.read().result_int(), 200u);
+  Connection over(agent);
+  over.send(chunked_with_trailer(agent.token(), "X-T: " + std::string(most + 1, 't') + "\r\n"));
+  EXPECT_EQ(over.read().result_int(), 431u);
+
+  // Many small fields: 10,000 of 6 counted bytes fit, 11,000 do not.
+  auto many = [](int n) {
+    std::string t;
+    for (int i = 0; i < n; ++i) t += "a: b\r\n";
+    return t;
+  };
+  Connection fits(agent);
+  fits.send(chunked_with_trailer(agent.token(), many(10000)));
+  EXPECT_EQ(fits.read().result_int(), 200u);
+  Connection too_many(agent);
+  too_many.send(chunked_with_trailer(std::nullopt, many(11000)));
+  EXPECT_EQ(too_many.read().result_int(), 431u);
+  EXPECT_TRUE(alive(agent.pid()));
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics").result_int(), 200u);
+}
+
 TEST_F(HttpContract, RefusalOfABigBodyReachesAClientThatWritesFirst) {
   Connection c(agent());
   std::string body(1 << 20, 'b');
