@@ -99,6 +99,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Waiting for a next request of which no byte has come: safe to close.
   bool idle() const { return waiting_ && !parser_->got_some() && buffer_.size() == 0; }
+  // When the connection last finished something (accepted, or its last answer sent).
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
 
   void close_now() {
     boost::system::error_code ec;
@@ -129,6 +131,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_->body_limit(state_->limits.body_bytes);
     stream_.expires_after(state_->limits.idle_timeout);
     waiting_ = true;
+    idle_since_ = std::chrono::steady_clock::now();
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -313,6 +316,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string peer_ = "-";
   bool waiting_ = false;
   bool finish_current_ = false;
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
@@ -377,16 +381,15 @@ void HttpServer::admit(tcp::socket socket) {
   auto& state = *state_;
   bool refuse = false;
   if (state.sessions.size() >= state.limits.max_connections) {
-    // Make room by closing the connection that has waited longest without sending anything;
-    // when every connection is busy, the newcomer is told so.
-    HttpSession* oldest_idle = nullptr;
+    // Make room by closing the connection that has waited longest without sending anything
+    // (since its last answer, not since it was accepted); when every connection is busy, the
+    // newcomer is told so.
+    HttpSession* idle_longest = nullptr;
     for (auto* session : state.sessions)
-      if (session->idle()) {
-        oldest_idle = session;
-        break;
-      }
-    if (oldest_idle) {
-      oldest_idle->close_now();
+      if (session->idle() && (!idle_longest || session->idle_since() < idle_longest->idle_since()))
+        idle_longest = session;
+    if (idle_longest) {
+      idle_longest->close_now();
     } else {
       refuse = true;
       auto now = std::chrono::steady_clock::now();

@@ -587,6 +587,33 @@ TEST_F(HttpContract, IdleConnectionsCannotLockClientsOut) {
     EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
 }
 
+// At the cap, the connection closed is the one idle longest (since its last answer), not the
+// oldest one: A is accepted first but answered last, so B goes.
+TEST(HttpConnections, TheConnectionIdleLongestIsClosedAtTheCap) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readiness probe is gone
+  Connection a(agent);
+  Connection b(agent);
+  std::vector<std::unique_ptr<Connection>> others;
+  for (int i = 0; i < 510; ++i) others.push_back(std::make_unique<Connection>(agent));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all 512 accepted
+  a.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  ASSERT_EQ(a.read().result_int(), 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Connection newcomer(agent);
+  newcomer.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  EXPECT_EQ(newcomer.read().result_int(), 200u);
+  EXPECT_TRUE(b.closed_by_server(2000));
+  EXPECT_FALSE(a.closed_by_server(100));
+  a.send(get_request("/v5/p1/rasp/statistics", agent.token()));
+  EXPECT_EQ(a.read().result_int(), 200u);
+  int closed = 0;
+  for (auto& c : others)
+    if (c->closed_by_server(1)) ++closed;
+  EXPECT_EQ(closed, 0);
+}
+
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
   // 520 connections each with half a request: nothing is idle to evict, so newcomers get 503.
   std::vector<std::unique_ptr<Connection>> busy;
