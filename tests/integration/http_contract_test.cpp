@@ -135,6 +135,50 @@ TEST(HttpTokens, SeveralTokensAndReloadOnSighup) {
   EXPECT_NE(agent.log_text().find("reload refused"), std::string::npos);
 }
 
+// A reload is checked whole before anything changes: new tokens and a new host id are not taken
+// when the rules file the same reload names is broken.
+TEST(HttpTokens, ARefusedReloadChangesNothing) {
+  AgentOptions options;
+  options.config = R"({"host_id": "host-a"})";
+  options.args = {"--log-level", "warning"};
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  auto processes = [&](std::string_view token, const std::string& host) -> std::int64_t {
+    auto r = fetch(agent, "/v5/p1/asset/statistics?host_id=" + host, token);
+    if (r.result_int() != 200) return -static_cast<std::int64_t>(r.result_int());
+    return body_json(r).at("process_num").as_int64();
+  };
+  ASSERT_GT(processes("test-token-1", "host-a"), 0);
+  const auto broken = agent.dir().write("broken-rules.json", R"({"version": 1, "products": [)");
+  std::ofstream(agent.token_file(), std::ios::trunc) << "new-token\n";
+  std::ofstream(agent.dir().path() / "hostprint.json")
+      << R"({"host_id": "host-b", "rules_file": ")" << broken.string() << R"("})";
+  ::kill(agent.pid(), SIGHUP);
+  std::string log;
+  for (int i = 0; i < 300 && log.find("reload refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = agent.log_text();
+  }
+  ASSERT_NE(log.find("reload refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("rules_file"), std::string::npos) << log;
+  EXPECT_GT(processes("test-token-1", "host-a"), 0);
+  EXPECT_EQ(processes("test-token-1", "host-b"), 0);
+  EXPECT_EQ(processes("new-token", "host-a"), -401);
+  // Still at warning: the requests above wrote no info line.
+  EXPECT_EQ(agent.log_text().find("request_id="), std::string::npos) << agent.log_text();
+
+  // The same reload with the rules file mended takes everything at once.
+  std::ofstream(agent.dir().path() / "hostprint.json") << R"({"host_id": "host-b"})";
+  ::kill(agent.pid(), SIGHUP);
+  bool switched = false;
+  for (int i = 0; i < 300 && !switched; ++i) {
+    switched = processes("new-token", "host-b") > 0;
+    if (!switched) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(switched) << agent.log_text();
+  EXPECT_EQ(processes("test-token-1", "host-a"), -401);
+}
+
 TEST_F(HttpContract, UnknownPathIs404) {
   for (auto path : {"/", "/v5", "/v5/p1", "/v5/p1/asset", "/v5/p1/asset/statistics/x",
                     "/v5/p1/asset/statistics/", "/v6/p1/asset/statistics", "/metrics",
