@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
+#include <limits>
 #include <list>
 #include <random>
 
@@ -54,6 +55,31 @@ std::string_view origin_form(std::string_view target) {
   return target;
 }
 
+// Beast bounds the request line and headers (header_limit) but not the trailer fields of a chunked
+// body, and its field store throws std::length_error for a field over 64 KiB: this parser refuses
+// both with header_limit, before anything is stored.
+class RequestParser : public http::request_parser<http::string_body> {
+ public:
+  explicit RequestParser(std::size_t trailer_limit) : trailer_left_(trailer_limit) {}
+
+ private:
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     beast::error_code& ec) override {
+    // basic_fields stores a field's sizes (with their CRLF) in 16 bits.
+    constexpr std::size_t max_part = std::numeric_limits<std::uint16_t>::max() - 2;
+    const std::size_t line = name_string.size() + value.size() + 4;  // "name: value\r\n"
+    if (name_string.size() > max_part || value.size() > max_part ||
+        (is_header_done() && line > trailer_left_)) {
+      ec = http::error::header_limit;
+      return;
+    }
+    if (is_header_done()) trailer_left_ -= line;
+    get().insert(name, name_string, value);
+  }
+
+  std::size_t trailer_left_;
+};
+
 }  // namespace
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -73,6 +99,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Waiting for a next request of which no byte has come: safe to close.
   bool idle() const { return waiting_ && !parser_->got_some() && buffer_.size() == 0; }
+  // When the connection last finished something (accepted, or its last answer sent).
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
 
   void close_now() {
     boost::system::error_code ec;
@@ -98,11 +126,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
  private:
   void read_next() {
-    parser_.emplace();
+    parser_.emplace(state_->limits.header_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(state_->limits.header_bytes));
     parser_->body_limit(state_->limits.body_bytes);
     stream_.expires_after(state_->limits.idle_timeout);
     waiting_ = true;
+    idle_since_ = std::chrono::steady_clock::now();
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -147,15 +176,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string id = state_->next_request_id();
     if (ec) {
       proto::ApiError error;
-      if (ec == http::error::header_limit ||
-          (ec == http::error::buffer_overflow && !parser_->is_header_done()))
+      if (ec == http::error::header_limit && parser_->is_header_done())
+        error = proto::request_too_large(431, "the trailer fields exceed 64 KiB");
+      else if (ec == http::error::header_limit ||
+               (ec == http::error::buffer_overflow && !parser_->is_header_done()))
         error = proto::request_too_large(431, "the request line and headers exceed 64 KiB");
       else if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         error = proto::request_too_large(413, "the request body exceeds 64 KiB");
       else
         error = {400, "HSS.0001", "malformed request", "the request is not valid HTTP/1.1"};
       auto answer = error_answer(error);
-      log_request(id, "-", "-", answer.status, answer.body.size(), started, ec.message());
+      const bool header = parser_->is_header_done();
+      log_request(id, header ? parser_->get().method_string() : "-",
+                  header ? parser_->get().target() : "-", answer.status, answer.body.size(),
+                  started, error.description + ": " + ec.message());
       send(answer, id, false, false, 11);
       return;
     }
@@ -181,6 +215,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       } catch (const std::exception& e) {
         log(LogLevel::error, "http",
             "request_id=" + id + " internal failure: " + printable(e.what()));
+        answer = error_answer(proto::internal_error(id));
+      } catch (...) {
+        log(LogLevel::error, "http", "request_id=" + id + " internal failure: unknown exception");
         answer = error_answer(proto::internal_error(id));
       }
     }
@@ -274,11 +311,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::shared_ptr<HttpServerState> state_;
   std::list<HttpSession*>::iterator position_;
   beast::flat_buffer buffer_;  // bounded: a chunk line or trailer cannot grow it past the limits
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   std::array<char, 8192> scratch_{};
   std::string peer_ = "-";
   bool waiting_ = false;
   bool finish_current_ = false;
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
@@ -327,37 +365,60 @@ void HttpServer::accept_next() {
       });
       return;
     }
-    auto& state = *state_;
-    bool refuse = false;
-    if (state.sessions.size() >= state.limits.max_connections) {
-      // Make room by closing the connection that has waited longest without sending anything;
-      // when every connection is busy, the newcomer is told so.
-      HttpSession* oldest_idle = nullptr;
-      for (auto* session : state.sessions)
-        if (session->idle()) {
-          oldest_idle = session;
-          break;
-        }
-      if (oldest_idle) {
-        oldest_idle->close_now();
-      } else {
-        refuse = true;
-        auto now = std::chrono::steady_clock::now();
-        if (now - state.last_cap_warning > std::chrono::seconds(10)) {
-          state.last_cap_warning = now;
-          log(LogLevel::warning, "http",
-              "connection refused with 503: all " + std::to_string(state.limits.max_connections) +
-                  " connections are busy");
-        }
-      }
+    // Whatever fails for this newcomer, the server keeps accepting.
+    try {
+      admit(std::move(socket));
+    } catch (const std::exception& e) {
+      log(LogLevel::error, "http", "a new connection failed: " + printable(e.what()));
+    } catch (...) {
+      log(LogLevel::error, "http", "a new connection failed: unknown exception");
     }
-    auto session = std::make_shared<HttpSession>(std::move(socket), state_);
-    if (refuse)
-      session->refuse();
-    else
-      session->run();
     accept_next();
   });
+}
+
+void HttpServer::admit(tcp::socket socket) {
+  auto& state = *state_;
+  bool refuse = false;
+  if (state.sessions.size() >= state.limits.max_connections) {
+    // Make room by closing the connection that has waited longest without sending anything
+    // (since its last answer, not since it was accepted); when every connection is busy, the
+    // newcomer is told so.
+    HttpSession* idle_longest = nullptr;
+    for (auto* session : state.sessions)
+      if (session->idle() && (!idle_longest || session->idle_since() < idle_longest->idle_since()))
+        idle_longest = session;
+    if (idle_longest) {
+      idle_longest->close_now();
+    } else {
+      refuse = true;
+      auto now = std::chrono::steady_clock::now();
+      if (now - state.last_cap_warning > std::chrono::seconds(10)) {
+        state.last_cap_warning = now;
+        log(LogLevel::warning, "http",
+            "connection refused with 503: all " + std::to_string(state.limits.max_connections) +
+                " connections are busy");
+      }
+    }
+  }
+  auto session = std::make_shared<HttpSession>(std::move(socket), state_);
+  if (refuse)
+    session->refuse();
+  else
+    session->run();
+}
+
+void run_io_loop(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log(LogLevel::error, "http", "a connection ended on an exception: " + printable(e.what()));
+    } catch (...) {
+      log(LogLevel::error, "http", "a connection ended on an unknown exception");
+    }
+  }
 }
 
 void HttpServer::begin_shutdown() {

@@ -54,11 +54,17 @@ class HttpServer {
 
  private:
   void accept_next();
+  void admit(boost::asio::ip::tcp::socket socket);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
   // Shared with the connections, which may outlive the server while the loop winds down.
   std::shared_ptr<HttpServerState> state_;
 };
+
+// Runs `io` until it stops or runs out of work. An exception escaping a handler (a library's
+// length_error, bad_alloc, anything) has already destroyed that handler, and with it the
+// connection it held; it is logged, and the loop goes on serving the others.
+void run_io_loop(boost::asio::io_context& io);
 
 }  // namespace hostprint

@@ -1,5 +1,6 @@
 #pragma once
-// Log lines a person can read: one line per event, "time level component: message", on stderr.
+// Log lines a person can read: one line per event, "time level component: message", on stderr;
+// under journald "<priority>level component: message", journald adding the time.
 #include <optional>
 #include <string>
 #include <string_view>

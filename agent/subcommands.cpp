@@ -200,21 +200,28 @@ int run_serve(const CommandLine& command_line) {
       if (error) return;
       if (signal == SIGHUP) {
         notifier.reloading();
+        // Everything (configuration, tokens, rules) is read and checked before anything changes,
+        // so a refused reload leaves the running configuration whole.
         try {
           Config fresh = resolve_config(command_line);
           auto fresh_runtime = std::make_shared<const Runtime>(
               Runtime{load_token_file(fresh.token_file), router_settings(fresh)});
-          if (!(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port))
-            log(LogLevel::warning, "config",
-                "listen changed to " + fresh.listen.text() + "; it takes effect at the next start");
-          set_log_level(fresh.log_level);
+          ScanSettings fresh_scan = scan_settings(fresh);
+          const bool listen_changed =
+              !(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port);
+          // The one step that may still fail (allocating) goes first.
+          scanner.reload(std::move(fresh_scan));
           current_runtime.store(fresh_runtime);
-          scanner.reload(scan_settings(fresh));
-          config = fresh;
+          set_log_level(fresh.log_level);
+          config = std::move(fresh);
+          if (listen_changed)
+            log(LogLevel::warning, "config",
+                "listen changed to " + config.listen.text() +
+                    "; it takes effect at the next start");
           log(LogLevel::info, "config",
               "reloaded; " + std::to_string(fresh_runtime->tokens.size()) +
                   " tokens accepted, rescanning");
-        } catch (const ConfigError& e) {
+        } catch (const std::exception& e) {
           log(LogLevel::error, "config",
               std::string("reload refused, keeping the running configuration: ") + e.what());
         }
@@ -253,7 +260,7 @@ int run_serve(const CommandLine& command_line) {
     });
   };
   watch_drain();
-  io.run();
+  run_io_loop(io);
   scanner.stop_background();
   log(LogLevel::info, "agent", "stopped");
   return 0;

@@ -5,11 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "agent/config.hpp"
-#include "collectors/bounded_read.hpp"
 #include "collectors/text_fields.hpp"
+#include "collectors/unique_fd.hpp"
 
 namespace hostprint {
 namespace {
@@ -59,33 +60,34 @@ TokenSet parse_token_text(std::string_view text, const std::string& origin) {
 }
 
 TokenSet load_token_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0 && errno == ELOOP)
-    fd = ::open(path.c_str(),
-                O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a link is fine; its target is checked
-  if (fd < 0) throw ConfigError("token_file: " + path.string() + ": " + std::strerror(errno));
+  const std::string origin = "token_file: " + path.string();
+  // One descriptor for the mode check and the content, so the file checked is the file read. A
+  // link is followed (its target is what fstat sees); O_NONBLOCK keeps a FIFO from blocking.
+  collectors::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd.valid()) throw ConfigError(origin + ": " + std::strerror(errno));
   struct stat st {};
-  int rc = ::fstat(fd, &st);
-  int saved = errno;
-  ::close(fd);
-  if (rc != 0) throw ConfigError("token_file: " + path.string() + ": " + std::strerror(saved));
-  if (!S_ISREG(st.st_mode))
-    throw ConfigError("token_file: " + path.string() + ": not a regular file");
+  if (::fstat(fd.get(), &st) != 0) throw ConfigError(origin + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw ConfigError(origin + ": not a regular file");
   if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw ConfigError("token_file: " + path.string() + ": mode " + mode +
+    throw ConfigError(origin + ": mode " + mode +
                       " lets group or others read or write it; allowed is 0600 or 0400 "
                       "(chmod 600 " +
                       path.string() + ")");
   }
-  auto read = collectors::read_bounded(path, max_token_file_bytes);
-  if (read.status != collectors::ReadStatus::ok)
-    throw ConfigError("token_file: " +
-                      (read.error.empty() ? path.string() + ": unreadable" : read.error));
-  if (read.file.truncated)
-    throw ConfigError("token_file: " + path.string() + ": larger than 1 MiB");
-  return parse_token_text(read.file.text, "token_file: " + path.string());
+  std::string text(max_token_file_bytes + 1, '\0');
+  std::size_t used = 0;
+  while (used < text.size()) {
+    ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw ConfigError(origin + ": " + std::strerror(errno));
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  if (used > max_token_file_bytes) throw ConfigError(origin + ": larger than 1 MiB");
+  text.resize(used);
+  return parse_token_text(text, origin);
 }
 
 }  // namespace hostprint

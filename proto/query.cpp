@@ -1,6 +1,11 @@
 #include "proto/query.hpp"
 
 #include <array>
+#include <boost/url/decode_view.hpp>
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/pct_string_view.hpp>
+// Boost.URL without its compiled library: its sources are built here, in this one place only.
+#include <boost/url/src.hpp>
 #include <span>
 
 namespace hostprint::proto {
@@ -9,13 +14,6 @@ namespace {
 constexpr std::size_t max_id_length = 256;
 constexpr std::size_t max_host_id_length = 64;
 constexpr std::size_t max_path_filter_length = 256;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool valid_utf8(std::string_view s) {
   std::size_t i = 0;
@@ -120,22 +118,15 @@ bool take(std::variant<T, ApiError>&& result, std::optional<T>& into,
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (c == '\0') return std::nullopt;
-    out.push_back(c);
-  }
-  if (!valid_utf8(out)) return std::nullopt;
+  // Boost.URL checks every escape (two hex digits after each '%') and decodes; '+' stays a plus
+  // sign (space_as_plus off). It allows any decoded byte, so NUL and UTF-8 are checked here.
+  auto encoded = boost::urls::make_pct_string_view(text);
+  if (!encoded) return std::nullopt;
+  boost::urls::encoding_opts options;
+  options.space_as_plus = false;
+  const boost::urls::decode_view decoded(*encoded, options);
+  std::string out(decoded.begin(), decoded.end());
+  if (!is_valid_text(out)) return std::nullopt;
   return out;
 }
 

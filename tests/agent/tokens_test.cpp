@@ -1,7 +1,13 @@
 #include "agent/tokens.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
 
 #include "agent/config.hpp"
 #include "tests/temp_dir.hpp"
@@ -64,6 +70,49 @@ TEST(TokenFile, FarLargerThanRealIsRefused) {
   EXPECT_THROW(load_token_file(file), ConfigError);
   ASSERT_EQ(::chmod(dir.write("dir/x", "").parent_path().c_str(), 0700), 0);
   EXPECT_THROW(load_token_file(dir.path() / "dir"), ConfigError);
+}
+
+TEST(TokenFile, ALinkIsJudgedByTheFileItNames) {
+  test::TempDir dir;
+  auto secret = dir.write("secret", "linked\n");
+  auto open = dir.write("open", "readable\n");
+  ASSERT_EQ(::chmod(secret.c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(open.c_str(), 0644), 0);
+  std::filesystem::create_symlink(secret, dir.path() / "to-secret");
+  std::filesystem::create_symlink(open, dir.path() / "to-open");
+  EXPECT_TRUE(load_token_file(dir.path() / "to-secret").accepts("linked"));
+  EXPECT_THROW(load_token_file(dir.path() / "to-open"), ConfigError);
+}
+
+// The path is swapped again and again (atomically, so it always exists) between a private file
+// and a world-readable one. Whatever each load sees, the mode it checked and the tokens it read
+// must come from the same file: the readable file's token is never accepted.
+TEST(TokenFile, ModeAndContentComeFromTheSameFile) {
+  test::TempDir dir;
+  auto path = dir.write("token", "private-token\n");
+  auto other = dir.write("other", "readable-token\n");
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(other.c_str(), 0644), 0);
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    while (!stop) ::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, other.c_str(), RENAME_EXCHANGE);
+  });
+  int loaded = 0, refused = 0, mixed = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < until && mixed == 0) {
+    try {
+      auto set = load_token_file(path);
+      ++loaded;
+      if (set.accepts("readable-token")) ++mixed;
+    } catch (const ConfigError&) {
+      ++refused;
+    }
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_EQ(mixed, 0) << "a token of the readable file was accepted";
+  EXPECT_GT(loaded, 0);
+  EXPECT_GT(refused, 0);
 }
 
 TEST(TokenFile, MissingFileIsAnError) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,9 @@ struct AgentOptions {
   std::string token = "test-token-1";
   std::string listen_host = "127.0.0.1";
   std::string config = "{}";  // the configuration file's text
+  // Set JOURNAL_STREAM to the log file's device and inode, as systemd does for a service whose
+  // stderr goes to the journal.
+  bool journal_stream = false;
 };
 
 // A `hostprint serve` child with a token file, state folder and log of its own.
@@ -107,7 +111,7 @@ class Agent {
                                   "--state-dir",      (dir_.path() / "state").string(),
                                   "--config",         write_config(options.config).string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    start(argv);
+    start(argv, options.journal_stream);
   }
   ~Agent() {
     stop(SIGKILL);
@@ -155,7 +159,7 @@ class Agent {
     return dir_.write("hostprint.json", text);
   }
 
-  void start(const std::vector<std::string>& argv) {
+  void start(const std::vector<std::string>& argv, bool journal_stream) {
     auto log_path = dir_.path() / "agent.log";
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -164,6 +168,11 @@ class Agent {
       FILE* o = std::freopen(log_path.c_str(), "a", stdout);
       (void)e;
       (void)o;
+      struct stat st {};
+      if (journal_stream && ::fstat(STDERR_FILENO, &st) == 0) {
+        const std::string value = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+        ::setenv("JOURNAL_STREAM", value.c_str(), 1);
+      }
       std::vector<char*> args;
       for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);

@@ -135,6 +135,50 @@ TEST(HttpTokens, SeveralTokensAndReloadOnSighup) {
   EXPECT_NE(agent.log_text().find("reload refused"), std::string::npos);
 }
 
+// A reload is checked whole before anything changes: new tokens and a new host id are not taken
+// when the rules file the same reload names is broken.
+TEST(HttpTokens, ARefusedReloadChangesNothing) {
+  AgentOptions options;
+  options.config = R"({"host_id": "host-a"})";
+  options.args = {"--log-level", "warning"};
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  auto processes = [&](std::string_view token, const std::string& host) -> std::int64_t {
+    auto r = fetch(agent, "/v5/p1/asset/statistics?host_id=" + host, token);
+    if (r.result_int() != 200) return -static_cast<std::int64_t>(r.result_int());
+    return body_json(r).at("process_num").as_int64();
+  };
+  ASSERT_GT(processes("test-token-1", "host-a"), 0);
+  const auto broken = agent.dir().write("broken-rules.json", R"({"version": 1, "products": [)");
+  std::ofstream(agent.token_file(), std::ios::trunc) << "new-token\n";
+  std::ofstream(agent.dir().path() / "hostprint.json")
+      << R"({"host_id": "host-b", "rules_file": ")" << broken.string() << R"("})";
+  ::kill(agent.pid(), SIGHUP);
+  std::string log;
+  for (int i = 0; i < 300 && log.find("reload refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = agent.log_text();
+  }
+  ASSERT_NE(log.find("reload refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("rules_file"), std::string::npos) << log;
+  EXPECT_GT(processes("test-token-1", "host-a"), 0);
+  EXPECT_EQ(processes("test-token-1", "host-b"), 0);
+  EXPECT_EQ(processes("new-token", "host-a"), -401);
+  // Still at warning: the requests above wrote no info line.
+  EXPECT_EQ(agent.log_text().find("request_id="), std::string::npos) << agent.log_text();
+
+  // The same reload with the rules file mended takes everything at once.
+  std::ofstream(agent.dir().path() / "hostprint.json") << R"({"host_id": "host-b"})";
+  ::kill(agent.pid(), SIGHUP);
+  bool switched = false;
+  for (int i = 0; i < 300 && !switched; ++i) {
+    switched = processes("new-token", "host-b") > 0;
+    if (!switched) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(switched) << agent.log_text();
+  EXPECT_EQ(processes("test-token-1", "host-a"), -401);
+}
+
 TEST_F(HttpContract, UnknownPathIs404) {
   for (auto path : {"/", "/v5", "/v5/p1", "/v5/p1/asset", "/v5/p1/asset/statistics/x",
                     "/v5/p1/asset/statistics/", "/v6/p1/asset/statistics", "/metrics",
@@ -419,6 +463,69 @@ TEST_F(HttpContract, EndlessChunkLinesAndTrailersCostBoundedMemory) {
   EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
 }
 
+// Running, not a zombie that has not been waited for.
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+std::string chunked_with_trailer(std::optional<std::string_view> token,
+                                 const std::string& trailer) {
+  return get_request("/v5/p1/asset/statistics", token, "GET", "Transfer-Encoding: chunked\r\n") +
+         "5\r\nhello\r\n0\r\n" + trailer + "\r\n";
+}
+
+TEST(HttpTrailers, AHugeTrailerFieldIsRefusedAndTheServerLivesOn) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  // Past 64 KiB Beast's field store throws; without a token, before any authentication.
+  for (std::size_t size : {std::size_t{70} * 1024, std::size_t{65534}, std::size_t{120} * 1024}) {
+    SCOPED_TRACE(size);
+    Connection c(agent);
+    c.send(chunked_with_trailer(std::nullopt, "X-Big: " + std::string(size, 'a') + "\r\n"));
+    Response r;
+    ASSERT_NO_THROW(r = c.read()) << agent.log_text();
+    EXPECT_EQ(r.result_int(), 431u) << r.body();
+    EXPECT_TRUE(c.closed_by_server());
+    ASSERT_TRUE(alive(agent.pid())) << agent.log_text();
+    EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics").result_int(), 200u);
+  }
+  EXPECT_NE(agent.log_text().find("the trailer fields exceed 64 KiB"), std::string::npos)
+      << agent.log_text();
+}
+
+TEST(HttpTrailers, TrailersUpTo64KiBAreReadAndIgnored) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  // "X-T: value\r\n" counts name, value and 4 bytes; 64 KiB in all is the most.
+  const std::size_t most = 64 * 1024 - 3 - 4;
+  Connection c(agent);
+  c.send(chunked_with_trailer(agent.token(), "X-T: " + std::string(most, 't') + "\r\n"));
+  EXPECT_EQ(c.read().result_int(), 200u);
+  c.send(get_request("/v5/p1/rasp/statistics", agent.token()));  // the connection goes on
+  EXPECT_EQ(c.read().result_int(), 200u);
+  Connection over(agent);
+  over.send(chunked_with_trailer(agent.token(), "X-T: " + std::string(most + 1, 't') + "\r\n"));
+  EXPECT_EQ(over.read().result_int(), 431u);
+
+  // Many small fields: 10,000 of 6 counted bytes fit, 11,000 do not.
+  auto many = [](int n) {
+    std::string t;
+    for (int i = 0; i < n; ++i) t += "a: b\r\n";
+    return t;
+  };
+  Connection fits(agent);
+  fits.send(chunked_with_trailer(agent.token(), many(10000)));
+  EXPECT_EQ(fits.read().result_int(), 200u);
+  Connection too_many(agent);
+  too_many.send(chunked_with_trailer(std::nullopt, many(11000)));
+  EXPECT_EQ(too_many.read().result_int(), 431u);
+  EXPECT_TRUE(alive(agent.pid()));
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics").result_int(), 200u);
+}
+
 TEST_F(HttpContract, RefusalOfABigBodyReachesAClientThatWritesFirst) {
   Connection c(agent());
   std::string body(1 << 20, 'b');
@@ -522,6 +629,33 @@ TEST_F(HttpContract, IdleConnectionsCannotLockClientsOut) {
   EXPECT_GE(closed, 600 - 512);
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
+}
+
+// At the cap, the connection closed is the one idle longest (since its last answer), not the
+// oldest one: A is accepted first but answered last, so B goes.
+TEST(HttpConnections, TheConnectionIdleLongestIsClosedAtTheCap) {
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readiness probe is gone
+  Connection a(agent);
+  Connection b(agent);
+  std::vector<std::unique_ptr<Connection>> others;
+  for (int i = 0; i < 510; ++i) others.push_back(std::make_unique<Connection>(agent));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all 512 accepted
+  a.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  ASSERT_EQ(a.read().result_int(), 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Connection newcomer(agent);
+  newcomer.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  EXPECT_EQ(newcomer.read().result_int(), 200u);
+  EXPECT_TRUE(b.closed_by_server(2000));
+  EXPECT_FALSE(a.closed_by_server(100));
+  a.send(get_request("/v5/p1/rasp/statistics", agent.token()));
+  EXPECT_EQ(a.read().result_int(), 200u);
+  int closed = 0;
+  for (auto& c : others)
+    if (c->closed_by_server(1)) ++closed;
+  EXPECT_EQ(closed, 0);
 }
 
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <ctime>
 #include <future>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include "collectors/unique_fd.hpp"
 #include "tests/integration/agent_harness.hpp"
@@ -176,6 +179,62 @@ TEST(ServiceNotify, AbstractSocketAndAWatchdogMeantForAnotherProcess) {
   EXPECT_EQ(*ready, std::string(ready_prefix) + std::to_string(agent->port()));
   EXPECT_FALSE(manager.next(std::chrono::milliseconds(800)).has_value());
   EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+// Under journald (JOURNAL_STREAM naming stderr) each line starts with its sd-daemon priority and
+// has no time of its own; with the variable naming another stream, the usual lines.
+TEST(Journald, LinesCarryThePriorityAndNoTimestamp) {
+  TempDir dir;
+  const auto not_a_folder = dir.write("file", "x");
+  AgentOptions options;
+  options.journal_stream = true;
+  // A state folder that cannot be made (a warning), debug lines on.
+  options.args = {"--state-dir", (not_a_folder / "state").string(), "--log-level", "debug"};
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics").result_int(), 200u);
+  std::ofstream(agent.token_file(), std::ios::trunc) << "\n";  // holds no token: refused
+  ::kill(agent.pid(), SIGHUP);
+  std::string log;
+  for (int i = 0; i < 200 && log.find("reload refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = agent.log_text();
+  }
+  std::set<std::string> prefixes;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    SCOPED_TRACE(line);
+    ASSERT_GE(line.size(), 3u);
+    prefixes.insert(line.substr(0, 3));
+    const std::map<std::string, std::string> level_of = {
+        {"<7>", "<7>debug "}, {"<6>", "<6>info "}, {"<4>", "<4>warning "}, {"<3>", "<3>error "}};
+    auto expected = level_of.find(line.substr(0, 3));
+    ASSERT_NE(expected, level_of.end());
+    EXPECT_TRUE(line.starts_with(expected->second));  // and so no time stamp before the level
+  }
+  EXPECT_EQ(prefixes, (std::set<std::string>{"<7>", "<6>", "<4>", "<3>"})) << log;
+  EXPECT_NE(log.find("<4>warning state: "), std::string::npos) << log;
+  EXPECT_NE(log.find("<3>error config: reload refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("<6>info http: request_id="), std::string::npos) << log;
+}
+
+TEST(Journald, AnotherStreamKeepsTheUsualLines) {
+  ::setenv("JOURNAL_STREAM", "1:1", 1);  // inherited, but stderr is the agent's log file
+  std::optional<Agent> agent;
+  agent.emplace();
+  ::unsetenv("JOURNAL_STREAM");
+  ASSERT_TRUE(agent->ready()) << agent->log_text();
+  EXPECT_EQ(fetch(*agent, "/v5/p1/asset/statistics").result_int(), 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto log = agent->log_text();
+  std::istringstream lines(log);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    // 2026-12-04T19:12:47.123Z info http: ...
+    EXPECT_TRUE(line.size() > 25 && line[4] == '-' && line[10] == 'T' && line[23] == 'Z') << line;
+    EXPECT_NE(line[0], '<') << line;
+  }
+  EXPECT_GT(count, 0);
 }
 
 }  // namespace

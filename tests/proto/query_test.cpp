@@ -34,6 +34,9 @@ TEST(PercentDecode, DecodesEscapesAndKeepsPlus) {
   EXPECT_EQ(percent_decode("a%20b"), "a b");
   EXPECT_EQ(percent_decode("%2Fusr%2fbin"), "/usr/bin");
   EXPECT_EQ(percent_decode("a+b"), "a+b");
+  EXPECT_EQ(percent_decode("a%2Bb+c"), "a+b+c");
+  EXPECT_EQ(percent_decode("%25"), "%");
+  EXPECT_EQ(percent_decode("%2525"), "%25");  // decoded once
   EXPECT_EQ(percent_decode("%E4%B8%AD"), "\xE4\xB8\xAD");
   EXPECT_EQ(percent_decode(""), "");
 }
