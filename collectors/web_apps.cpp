@@ -471,7 +471,7 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
           return outcome;
         }
         if (s.site.document_root.empty()) continue;
-        const bool tomcat = web_config_kind(s.product) == "tomcat";
+        const bool tomcat = s.site.server == "tomcat";
         std::string docroot = s.site.document_root;
         if (docroot.front() != '/') docroot.insert(0, "/");
         if (!done.emplace(s.container_id, docroot, tomcat).second) continue;

@@ -133,13 +133,6 @@ FileSource file_source_in_root(const fs::path& root) {
   return files;
 }
 
-std::string_view web_config_kind(std::string_view product) {
-  if (product == "Nginx" || product == "OpenResty" || product == "Tengine") return "nginx";
-  if (product == "Apache httpd" || product == "IHS") return "apache";
-  if (product == "Tomcat") return "tomcat";
-  return {};
-}
-
 std::map<std::string, std::string> parse_apache_envvars(std::string_view text) {
   std::map<std::string, std::string> out;
   for_each_line(text, 64 * 1024, [&](std::string_view line, bool) {
@@ -272,8 +265,9 @@ Outcome WebSitesCollector::collect(const ScanContext& context) {
     std::size_t suppressed = 0;
     if (context.found && context.found->services) {
       for (const auto& s : *context.found->services) {
-        std::string_view kind = web_config_kind(s.product);
-        if (kind.empty()) continue;
+        // By the rule's `config`, so a product a replaced rules file adds gets its sites too.
+        const std::string_view kind = s.config;
+        if (kind != "nginx" && kind != "apache" && kind != "tomcat") continue;
         if (context.expired()) {
           outcome.fail("web_sites: deadline passed");
           return outcome;

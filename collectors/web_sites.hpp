@@ -42,9 +42,6 @@ std::vector<std::string> glob_in_root(const std::filesystem::path& root, std::st
 // A FileSource reading (read_in_root) and globbing (glob_in_root) inside `root`.
 FileSource file_source_in_root(const std::filesystem::path& root);
 
-// "nginx", "apache", "tomcat" for the products whose configuration is parsed, else empty.
-std::string_view web_config_kind(std::string_view product);
-
 // Debian's /etc/apache2/envvars: `export NAME=value` lines (quotes removed, `$SUFFIX` and
 // `${SUFFIX}` dropped); other lines ignored.
 std::map<std::string, std::string> parse_apache_envvars(std::string_view text);
@@ -52,7 +49,8 @@ std::map<std::string, std::string> parse_apache_envvars(std::string_view text);
 class WebSitesCollector final : public Collector {
  public:
   std::string_view name() const override { return "web_sites"; }
-  // Reads the services of `context.found`; without them, nothing is found.
+  // Reads the services of `context.found` whose rule names a configuration kind (`config`:
+  // nginx, apache, tomcat); without them, nothing is found.
   Outcome collect(const ScanContext& context) override;
   void publish(Inventory& inventory) const override;
   std::size_t item_count() const override { return sites_->size(); }

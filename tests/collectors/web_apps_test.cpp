@@ -20,7 +20,8 @@ ServedSite site(const std::string& product, const std::string& document_root) {
   ServedSite s;
   s.product = product;
   s.pid = 1;
-  s.site.server = product;
+  // What the parser that read the site names it: the instance's configuration kind.
+  s.site.server = product == "Tomcat" ? "tomcat" : product == "Apache httpd" ? "apache" : "nginx";
   s.site.document_root = document_root;
   return s;
 }
@@ -119,6 +120,18 @@ TEST(WebApps, TomcatAppBaseSubfoldersAreApplications) {
   EXPECT_EQ(r.apps,
             (std::vector<WebApp>{{"JPress", "/var/lib/tomcat10/webapps/blog", "", ""},
                                  {"Jenkins", "/var/lib/tomcat10/webapps/jenkins", "", ""}}));
+}
+
+// A Tomcat-kind product that only a replaced rules file names: its sites come from the Tomcat
+// parser, so its appBase's subfolders are the applications and the appBase itself is none.
+TEST(WebApps, TomcatKindChosenByTheSiteNotTheProductName) {
+  test::TempDir root;
+  root.write("opt/mytomcat/webapps/jenkins/WEB-INF/lib/jenkins-core.jar", "PK");
+  root.write("opt/mytomcat/webapps/WEB-INF/lib/jenkins-core.jar", "PK");
+  ServedSite s = site("Tomcat", "/opt/mytomcat/webapps");
+  s.product = "MyTomcat";
+  auto r = collect_sites(root.path(), {s});
+  EXPECT_EQ(r.apps, (std::vector<WebApp>{{"Jenkins", "/opt/mytomcat/webapps/jenkins", "", ""}}));
 }
 
 TEST(WebApps, FolderEntriesAreBounded) {

@@ -324,5 +324,66 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
   EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
 }
 
+// A product that only a replaced rules file names ("mynginx", run from a copy of nginx under that
+// name, `config: nginx`) gets its sites: the parser is chosen by the rule, not by product name.
+TEST(WebSitesLive, ProductOfAReplacedRulesFileGetsItsSites) {
+  if (!fs::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx is not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
+    fs::create_directories(dir / sub);
+  const std::string d = dir.string();
+  fs::copy_file("/usr/sbin/nginx", dir / "mynginx");
+  fs::permissions(dir / "mynginx", fs::perms::owner_all);
+  const fs::path conf = work.write(
+      "nginx.conf", "pid " + d + "/nginx.pid;\nerror_log " + d +
+                        "/error.log;\nevents { worker_connections 16; }\nhttp {\n  access_log off;\n"
+                        "  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
+                        "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
+                        "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n"
+                        "  server { listen 127.0.0.1:18085; server_name my.test; root " + d +
+                        "/www; }\n}\n");
+  auto rules = std::make_shared<Fingerprints>(parse_fingerprints(
+      R"({"version": 1, "products": [{"name": "mynginx", "category": "web_service",
+          "executables": ["mynginx"], "config": "nginx"}]})"));
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t server = spawn_logged({d + "/mynginx", "-e", d + "/error.log", "-c", conf.string(), "-g",
+                                 "daemon off; master_process off;"},
+                                dir / "nginx.out");
+    auto stop = [&] {
+      ::kill(server, SIGKILL);
+      ::waitpid(server, nullptr, 0);
+    };
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!accepts_on_loopback(18085)) {
+      if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
+      std::this_thread::sleep_for(50ms);
+    }
+    ScanContext context;
+    Inventory found;
+    ProcessesCollector processes;
+    if (!processes.collect(context).complete) return (stop(), 11);
+    processes.publish(found);
+    context.found = &found;
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 12);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(dir / "result");
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.sites())
+      out << "site\t" << s.product << "\t" << s.site.server << "\t" << join(s.site.domains) << "\t"
+          << join(s.site.ports) << "\t" << s.site.document_root << "\n";
+    out.close();
+    stop();
+    return outcome.complete ? 0 : 13;
+  });
+  std::ifstream in(dir / "result");
+  std::string all(std::istreambuf_iterator<char>(in), {});
+  ASSERT_EQ(rc, 0) << all;
+  EXPECT_EQ(all, "site\tmynginx\tnginx\tmy.test\t18085\t" + d + "/www\n");
+}
+
 }  // namespace
 }  // namespace hostprint::collectors

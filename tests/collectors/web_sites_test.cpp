@@ -101,16 +101,6 @@ TEST(GlobInRoot, SymlinksResolveInsideTheRoot) {
   EXPECT_EQ(files.read("/etc/abs/a.conf", 100), std::nullopt);
 }
 
-TEST(WebSites, ConfigKind) {
-  EXPECT_EQ(web_config_kind("Nginx"), "nginx");
-  EXPECT_EQ(web_config_kind("OpenResty"), "nginx");
-  EXPECT_EQ(web_config_kind("Tengine"), "nginx");
-  EXPECT_EQ(web_config_kind("Apache httpd"), "apache");
-  EXPECT_EQ(web_config_kind("IHS"), "apache");
-  EXPECT_EQ(web_config_kind("Tomcat"), "tomcat");
-  EXPECT_EQ(web_config_kind("Redis"), "");
-}
-
 TEST(WebSites, ApacheEnvvars) {
   auto env = parse_apache_envvars(
       "# comment\n"
@@ -136,6 +126,7 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   auto services = std::make_shared<std::vector<ServiceInstance>>();
   ServiceInstance nginx;
   nginx.product = "Nginx";
+  nginx.config = "nginx";
   nginx.pid = 999'999'999;  // no such process: defaults apply
   nginx.config_file = "/etc/nginx/nginx.conf";
   services->push_back(nginx);
@@ -146,6 +137,7 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   services->push_back(redis);
   ServiceInstance tomcat;
   tomcat.product = "Tomcat";
+  tomcat.config = "tomcat";
   tomcat.pid = 7;
   services->push_back(tomcat);  // no config file known
   Inventory found;
