@@ -593,7 +593,8 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
       instance.config = m.rule->config;
       instance.config_file = config_from_cmdline(*m.rule, master.argv);
       if (instance.config_file.empty()) {
-        const std::filesystem::path& root = context.root;
+        // The compiled-in default, inside the instance's own root (a container's, not the host's).
+        const std::filesystem::path& root = instance_root;
         if (m.rule->config == "nginx") {
           instance.config_file = "/etc/nginx/nginx.conf";
         } else if (m.rule->config == "apache") {

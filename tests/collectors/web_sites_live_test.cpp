@@ -3,6 +3,7 @@
 // enabled sites are found, by the collector and through the agent's statistics. The same for
 // Apache httpd (Debian's apache2-bin) with a plain and a TLS virtual host.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -383,6 +384,82 @@ TEST(WebSitesLive, ProductOfAReplacedRulesFileGetsItsSites) {
   std::string all(std::istreambuf_iterator<char>(in), {});
   ASSERT_EQ(rc, 0) << all;
   EXPECT_EQ(all, "site\tmynginx\tnginx\tmy.test\t18085\t" + d + "/www\n");
+}
+
+// A container's Apache started without -f loads its compiled-in default, which is looked for in
+// the container's own root: a RHEL-like image with /etc/httpd/conf/httpd.conf, while the scan's
+// host root holds a Debian /etc/apache2/apache2.conf decoy. The container is a process chrooted
+// into the image (busybox copied as /usr/sbin/httpd, run as its sleep applet), marked as a
+// container's in the process table.
+TEST(WebSitesLive, ContainerApacheDefaultConfigurationInsideItsRoot) {
+  if (!fs::exists("/bin/busybox")) GTEST_SKIP() << "busybox-static is not installed";
+  test::TempDir image, host;
+  fs::create_directories(image.path() / "usr/sbin");
+  fs::copy_file("/bin/busybox", image.path() / "usr/sbin/httpd");
+  fs::permissions(image.path() / "usr/sbin/httpd", fs::perms::owner_all);
+  image.write("etc/httpd/conf/httpd.conf",
+              "ServerRoot /etc/httpd\nListen 8088\n"
+              "<VirtualHost *:8088>\n  ServerName inside.test\n  DocumentRoot /var/www/in\n"
+              "</VirtualHost>\n");
+  host.write("etc/apache2/apache2.conf",
+             "Listen 8099\n<VirtualHost *:8099>\n  ServerName decoy.test\n"
+             "  DocumentRoot /var/www/decoy\n</VirtualHost>\n");
+  const fs::path result = host.path() / "result";
+  int rc = test::run_in_namespaces([&]() -> int {
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) return 10;
+    pid_t child = ::fork();
+    if (child == 0) {
+      if (::chroot(image.path().c_str()) != 0 || ::chdir("/") != 0) _exit(120);
+      if (::write(ready[1], "r", 1) != 1) _exit(121);
+      ::execl("/usr/sbin/httpd", "sleep", "60", nullptr);
+      _exit(122);
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    const bool started = ::read(ready[0], &byte, 1) == 1;
+    ::close(ready[0]);
+    auto stop = [&] {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+    };
+    if (!started) return (stop(), 11);
+    std::this_thread::sleep_for(100ms);  // the exec done
+    ProcessesCollector processes;
+    if (!processes.collect(ScanContext{}).complete) return (stop(), 12);
+    Inventory found;
+    processes.publish(found);
+    auto table = std::make_shared<std::vector<ProcessInfo>>(*found.processes);
+    for (auto& p : *table)
+      if (p.pid == child) p.container_id = "c1";
+    found.processes = table;
+    ScanContext context;
+    context.root = host.path();
+    context.found = &found;
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 13);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(result);
+    for (const auto& s : *found.services)
+      out << "service\t" << s.product << "\t" << s.container_id << "\t" << s.config_file << "\n";
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.sites())
+      out << "site\t" << s.product << "\t" << s.container_id << "\t" << join(s.site.domains)
+          << "\t" << join(s.site.ports) << "\t" << s.site.document_root << "\t"
+          << s.site.config_file << "\n";
+    out.close();
+    stop();
+    return outcome.complete ? 0 : 14;
+  });
+  std::ifstream in(result);
+  std::string all(std::istreambuf_iterator<char>(in), {});
+  ASSERT_EQ(rc, 0) << all;
+  EXPECT_EQ(all,
+            "service\tApache httpd\tc1\t/etc/httpd/conf/httpd.conf\n"
+            "site\tApache httpd\tc1\tinside.test\t8088\t/var/www/in\t/etc/httpd/conf/httpd.conf\n");
 }
 
 }  // namespace
