@@ -216,6 +216,41 @@ JarPackage jar(std::string path, std::string name, std::string version, int pid,
                     std::move(container)};
 }
 
+TEST(WebApps, WsgiAndAsgiServersOnTheCommandLine) {
+  using Args = std::vector<std::string>;
+  EXPECT_TRUE(runs_under_web_server(Args{"/usr/bin/python3", "/usr/bin/gunicorn", "app:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"gunicorn: worker [app:app]"}));  // setproctitle
+  EXPECT_TRUE(runs_under_web_server(Args{"/srv/venv/bin/uvicorn", "main:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"python3", "-u", "-m", "hypercorn", "main:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"python3.11", "-mdaphne", "proj.asgi:application"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"python3", "-X", "dev", "/usr/bin/waitress-serve", "a"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"/usr/bin/gunicorn3", "app:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"uwsgi", "--http", ":8000"}));
+  // Scripts and tools that are no server, and servers named only as an argument.
+  EXPECT_FALSE(runs_under_web_server(Args{"/usr/bin/python3", "/usr/bin/pip", "list"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "-c", "import gunicorn"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "manage.py", "gunicorn"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "-m", "pip", "install", "gunicorn"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "-W", "gunicorn", "tool.py"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"/usr/bin/python3"}));
+  EXPECT_FALSE(runs_under_web_server(Args{}));
+}
+
+TEST(WebApps, ListeningTcpInodes) {
+  const std::string text =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+      "timeout inode\n"
+      "   0: 0100007F:4745 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        "
+      "0 111 1 0000000000000000 100 0 0 10 0\n"
+      "   1: 0100007F:4745 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        "
+      "0 222 1 0000000000000000 20 4 30 10 -1\n"
+      "   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        "
+      "0 333 1 0000000000000000 100 0 0 10 0\n"
+      "garbage\n";
+  EXPECT_EQ(listening_tcp_inodes(text), (std::set<std::uint64_t>{111, 333}));
+  EXPECT_TRUE(listening_tcp_inodes("").empty());
+}
+
 TEST(WebApps, JavaApplicationOfAJar) {
   EXPECT_EQ(
       java_application(jar("/srv/app.jar!/BOOT-INF/lib/spring-core.jar", "spring-core", "", 7)),
