@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
@@ -553,6 +554,16 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
                          std::make_move_iterator(java.end()));
     }
 
+    std::unordered_map<int, std::uint64_t> start_ticks;
+    if (found && found->processes) start_ticks = start_ticks_by_pid(*found->processes);
+    // A container process's root, held while its files are read, checked to be the process the
+    // table named (see hold_process); nothing when it is gone.
+    auto hold_root = [&](int pid) {
+      std::optional<std::uint64_t> ticks;
+      if (auto it = start_ticks.find(pid); it != start_ticks.end()) ticks = it->second;
+      return hold_process(context.proc, pid, ticks, true);
+    };
+
     // Document roots of the sites.
     if (found && found->web_sites) {
       std::set<std::tuple<std::string, std::string, bool>> done;  // (container, root, tomcat)
@@ -566,9 +577,9 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
         std::string docroot = s.site.document_root;
         if (docroot.front() != '/') docroot.insert(0, "/");
         if (!done.emplace(s.container_id, docroot, tomcat).second) continue;
-        const std::string root = s.container_id.empty()
-                                     ? context.root.string()
-                                     : (context.proc / std::to_string(s.pid) / "root").string();
+        std::optional<HeldProcess> held;
+        if (!s.container_id.empty() && !(held = hold_root(s.pid))) continue;
+        const std::string root = held ? held->root_path().string() : context.root.string();
         auto folders = site_folders(root, docroot, tomcat, outcome);
         for (const auto& folder : folders)
           find_in_folder(root, folder, app_rules, php_rules, s.container_id, *apps, *frameworks);
@@ -587,7 +598,10 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
         const std::string name = basename_of(p.exe);
         const bool python = want_python && python_host(name) != PythonHost::none;
         if (!(name == "java" || python || app_exe_names.count(name))) continue;
-        const fs::path dir = context.proc / std::to_string(p.pid);
+        // Its /proc entry held while it is read: a pid reused meanwhile is not read as this one.
+        auto held = hold_process(context.proc, p.pid, p.start_ticks, false);
+        if (!held) continue;  // gone
+        const fs::path dir = held->dir_path();
         auto cmd = read_bounded(dir / "cmdline", web_apps_max_cmdline);
         if (cmd.status != ReadStatus::ok) continue;  // gone
         ProcessFact fact{p.pid, 0, p.exe, p.container_id, split_cmdline(cmd.file.text)};
@@ -641,7 +655,11 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
           outcome.fail("web_apps: deadline passed");
           return outcome;
         }
-        const fs::path dir = context.proc / std::to_string(c.pid);
+        std::optional<std::uint64_t> ticks;
+        if (auto it = start_ticks.find(c.pid); it != start_ticks.end()) ticks = it->second;
+        auto held = hold_process(context.proc, c.pid, ticks, false);
+        if (!held) continue;  // gone
+        const fs::path dir = held->dir_path();
         const std::string argv0 = c.argv.empty() ? std::string() : c.argv[0];
         switch (python_host(basename_of(c.exe))) {
           case PythonHost::none:
@@ -681,9 +699,6 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
           outcome.fail("web_apps: deadline passed");
           return outcome;
         }
-        const std::string root = c.container_id.empty()
-                                     ? context.root.string()
-                                     : (context.proc / std::to_string(c.pid) / "root").string();
         if (auto it = matched.find(c.pid); it != matched.end()) {
           auto parent = matched.find(c.ppid);
           if (parent == matched.end() || parent->second != it->second) {
@@ -699,6 +714,9 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
         }
         auto interpreter = serving.find(c.pid);
         if (interpreter == serving.end()) continue;
+        std::optional<HeldProcess> held;
+        if (!c.container_id.empty() && !(held = hold_root(c.pid))) continue;
+        const std::string root = held ? held->root_path().string() : context.root.string();
         auto env = python_environment(root, interpreter->second.exe, interpreter->second.argv0);
         if (!seen_envs.emplace(c.container_id, env.environment).second) continue;
         for (const auto& dir : env.package_dirs)

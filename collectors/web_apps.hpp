@@ -2,7 +2,8 @@
 // Web applications and (non-Java) web frameworks, recognised by the product rules
 // (fingerprints.json, categories web_app and web_framework). Nothing is ever run; every file is
 // read inside the root of the instance it belongs to (the scan's root for the host,
-// /proc/<pid>/root for a container) with openat2 RESOLVE_IN_ROOT, so no symlink leads out of it.
+// /proc/<pid>/root for a container, held open from when the process's start time was checked: see
+// hold_process) with openat2 RESOLVE_IN_ROOT, so no symlink leads out of it.
 //
 // Web applications:
 //  - under the document root of every Nginx / Apache site (Inventory::web_sites): the document root

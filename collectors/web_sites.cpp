@@ -13,6 +13,7 @@
 
 #include "collectors/bounded_read.hpp"
 #include "collectors/inventory.hpp"
+#include "collectors/process_files.hpp"
 #include "collectors/services.hpp"
 #include "collectors/unique_fd.hpp"
 
@@ -203,13 +204,16 @@ std::vector<std::string> option_values(const std::vector<std::string>& argv,
   return out;
 }
 
-WebConfig parse_instance(const ServiceInstance& s, std::string_view kind,
-                         const ScanContext& context, const fs::path& root, const FileSource& files,
-                         Outcome& outcome, std::size_t& suppressed) {
-  const fs::path proc_pid = context.proc / std::to_string(s.pid);
+// `proc_pid` is the instance's held /proc entry; empty when it could not be held (its command line
+// and environment are then unknown, and defaults apply).
+WebConfig parse_instance(const ServiceInstance& s, std::string_view kind, const fs::path& proc_pid,
+                         const fs::path& root, const FileSource& files, Outcome& outcome,
+                         std::size_t& suppressed) {
   std::vector<std::string> argv;
-  auto cmdline = read_bounded(proc_pid / "cmdline", web_sites_max_cmdline);
-  if (cmdline.status == ReadStatus::ok) argv = split_cmdline(cmdline.file.text);
+  ReadResult cmdline;
+  if (!proc_pid.empty()) cmdline = read_bounded(proc_pid / "cmdline", web_sites_max_cmdline);
+  if (!proc_pid.empty() && cmdline.status == ReadStatus::ok)
+    argv = split_cmdline(cmdline.file.text);
   if (kind == "nginx") {
     NginxStart start;
     if (!s.config_file.empty()) start.conf_file = s.config_file;
@@ -232,8 +236,9 @@ WebConfig parse_instance(const ServiceInstance& s, std::string_view kind,
     if (start.conf_file[0] != '/') start.conf_file = start.server_root + "/" + start.conf_file;
     start.defines = option_values(argv, "-D");
     // The instance's own environment first (what apache2ctl exported), then Debian's envvars.
-    auto environ = read_bounded(proc_pid / "environ", web_sites_max_environ);
-    if (environ.status == ReadStatus::ok) {
+    ReadResult environ;
+    if (!proc_pid.empty()) environ = read_bounded(proc_pid / "environ", web_sites_max_environ);
+    if (!proc_pid.empty() && environ.status == ReadStatus::ok) {
       for (const auto& entry : split_cmdline(environ.file.text)) {
         auto eq = entry.find('=');
         if (eq != std::string::npos && eq > 0)
@@ -264,6 +269,8 @@ Outcome WebSitesCollector::collect(const ScanContext& context) {
     auto sites = std::make_shared<std::vector<ServedSite>>();
     std::size_t suppressed = 0;
     if (context.found && context.found->services) {
+      std::unordered_map<int, std::uint64_t> start_ticks;
+      if (context.found->processes) start_ticks = start_ticks_by_pid(*context.found->processes);
       for (const auto& s : *context.found->services) {
         // By the rule's `config`, so a product a replaced rules file adds gets its sites too.
         const std::string_view kind = s.config;
@@ -272,10 +279,17 @@ Outcome WebSitesCollector::collect(const ScanContext& context) {
           outcome.fail("web_sites: deadline passed");
           return outcome;
         }
-        const fs::path root =
-            s.container_id.empty() ? context.root : context.proc / std::to_string(s.pid) / "root";
+        // The instance's /proc entry and (for a container's) its root, held for all its reading:
+        // a pid reused meanwhile cannot lead the reads into another process's tree.
+        std::optional<std::uint64_t> ticks;
+        if (auto it = start_ticks.find(s.pid); it != start_ticks.end()) ticks = it->second;
+        const bool contained = !s.container_id.empty();
+        auto held = hold_process(context.proc, s.pid, ticks, contained);
+        if (contained && !held) continue;  // gone since the process table was read
+        const fs::path root = contained ? held->root_path() : context.root;
+        const fs::path proc_pid = held ? held->dir_path() : fs::path();
         FileSource files = file_source_in_root(root);
-        WebConfig config = parse_instance(s, kind, context, root, files, outcome, suppressed);
+        WebConfig config = parse_instance(s, kind, proc_pid, root, files, outcome, suppressed);
         for (auto& e : config.errors)
           add_error(outcome, suppressed, s.product + " " + std::to_string(s.pid) + ": " + e);
         for (auto& site : config.sites)

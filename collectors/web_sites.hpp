@@ -1,6 +1,8 @@
 #pragma once
 // Web sites: the sites served by each running Nginx, Apache httpd and Tomcat instance, parsed from
-// the configuration that instance loads, read inside its own root (the host's or its container's).
+// the configuration that instance loads, read inside its own root (the host's or its container's;
+// a container's held open, with the instance's /proc entry, from when its start time was checked
+// against the process table, so a reused pid cannot lead the reads elsewhere: see hold_process).
 #include <cstddef>
 #include <filesystem>
 #include <map>

@@ -134,6 +134,40 @@ TEST(WebApps, TomcatKindChosenByTheSiteNotTheProductName) {
   EXPECT_EQ(r.apps, (std::vector<WebApp>{{"Jenkins", "/opt/mytomcat/webapps/jenkins", "", ""}}));
 }
 
+// A container's site whose instance's pid was reused since the process table was read (another
+// start time) is not read: its /proc/<pid>/root now leads to another process's tree.
+TEST(WebApps, ContainerSiteWithAReusedPidIsNotRead) {
+  test::TempDir work;
+  for (const char* tree : {"a", "b"})
+    work.write(std::string(tree) + "/var/www/html/wp-includes/version.php",
+               "<?php\n$wp_version = '6.1.1';\n");
+  for (auto [pid, ticks] : {std::pair{80, 5}, std::pair{81, 9}}) {  // the table recorded 5 and 8
+    work.write("proc/" + std::to_string(pid) + "/stat",
+               std::to_string(pid) + " (nginx) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " +
+                   std::to_string(ticks) + " 0 0\n");
+    fs::create_directory_symlink(work.path() / (pid == 80 ? "a" : "b"),
+                                 work.path() / "proc" / std::to_string(pid) / "root");
+  }
+  std::vector<ServedSite> sites;
+  for (int pid : {80, 81}) {
+    ServedSite s = site("Nginx", "/var/www/html");
+    s.pid = pid;
+    s.container_id = "c" + std::to_string(pid);
+    sites.push_back(s);
+  }
+  Inventory found;
+  found.web_sites = std::make_shared<std::vector<ServedSite>>(std::move(sites));
+  found.processes = std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
+      {80, 5, "/usr/sbin/nginx", "c80"}, {81, 8, "/usr/sbin/nginx", "c81"}});
+  ScanContext context;
+  context.root = work.path() / "host";
+  context.proc = work.path() / "proc";
+  context.found = &found;
+  WebAppsCollector collector(builtin_rules());
+  EXPECT_TRUE(collector.collect(context).complete);
+  EXPECT_EQ(*collector.apps(), (std::vector<WebApp>{{"WordPress", "/var/www/html", "6.1.1", "c80"}}));
+}
+
 TEST(WebApps, FolderEntriesAreBounded) {
   test::TempDir root;
   for (std::size_t i = 0; i < web_apps_max_dir_entries + 5; ++i)
