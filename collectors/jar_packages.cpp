@@ -325,9 +325,9 @@ JarScanResult scan_archive(int fd, const std::string& path, const std::string& d
 }
 
 // The JAR paths one JVM uses, in the order found, each once.
-std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanContext& context,
-                                  Scan& scan) {
-  const fs::path proc_pid = context.proc / std::to_string(p.pid);
+// `proc_pid` reaches the JVM's held /proc entry, `root_fd` its held root.
+std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const fs::path& proc_pid,
+                                  const ScanContext& context, Scan& scan) {
   std::vector<std::string> out;
   std::set<std::string> seen;  // also the WARs Tomcat runs from their expanded folders
   auto add = [&](std::string path) {
@@ -425,18 +425,25 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const ScanC
 
 void scan_jvm(const ProcessInfo& p, Scan& scan) {
   const ScanContext& context = scan.context;
-  const fs::path root =
-      p.container_id.empty() ? context.root : context.proc / std::to_string(p.pid) / "root";
-  Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root_fd.get() < 0) {
-    if (errno != ENOENT) scan.error(root.string() + ": " + std::strerror(errno));
-    return;
+  // Its /proc entry and (for a container's) its root, opened once, checked to be the process the
+  // table named, and held for all its reading: a pid reused meanwhile cannot redirect the reads.
+  const bool contained = !p.container_id.empty();
+  auto held = hold_process(context.proc, p.pid, p.start_ticks, contained);
+  if (!held) return;  // gone
+  Fd host_root;
+  if (!contained) {
+    host_root = Fd(::open(context.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!host_root.valid()) {
+      scan.error(context.root.string() + ": " + std::strerror(errno));
+      return;
+    }
   }
-  for (const auto& path : jvm_jars(p, root_fd.get(), context, scan)) {
+  const int root_fd = contained ? held->root.get() : host_root.get();
+  for (const auto& path : jvm_jars(p, root_fd, held->dir_path(), context, scan)) {
     if (!scan.room() || context.expired()) return;
     if (scan.seen.contains({p.container_id, path})) continue;
     const std::string display = (p.container_id.empty() ? "" : p.container_id + ":") + path;
-    Fd fd(open_in_root(root_fd.get(), path, O_RDONLY));
+    Fd fd(open_in_root(root_fd, path, O_RDONLY));
     if (fd.get() < 0) {
       if (errno != ENOENT && errno != ENOTDIR)
         scan.error(display + ": " + std::strerror(errno));

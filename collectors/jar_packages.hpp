@@ -14,8 +14,9 @@
 //    option), the cwd link, fd links (at most 4096) and maps (at most 16 MiB) of JVMs only:
 //    processes whose executable's file name starts with "java";
 //  - the JARs and the folders named above, through the process's root (context.root for a host
-//    process, /proc/<pid>/root for a container's), every symlink resolved inside that root
-//    (openat2 RESOLVE_IN_ROOT); each JAR's central directory and the few members that identify it
+//    process, /proc/<pid>/root for a container's, opened once and held, with /proc/<pid>, after
+//    the start time was checked against the process table: see hold_process), every symlink
+//    resolved inside that root (openat2 RESOLVE_IN_ROOT); each JAR's central directory and the few members that identify it
 //    (ZipArchive, bounded), nested archives inflated into memory within a per-archive budget.
 // An unchanged JAR (same path, size and mtime) is not reopened on the next scan.
 #include <cstddef>

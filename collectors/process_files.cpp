@@ -1,10 +1,16 @@
 #include "collectors/process_files.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
+#include <string>
 #include <unordered_set>
 
 #include "collectors/bounded_read.hpp"
+#include "collectors/container_assets.hpp"
+#include "collectors/processes.hpp"
 
 namespace hostprint::collectors {
 
@@ -40,6 +46,56 @@ std::vector<std::string> mapped_files(std::string_view maps) {
     std::string_view path = line.substr(slash);
     if (seen.insert(path).second) out.emplace_back(path);
   });
+  return out;
+}
+
+namespace {
+
+std::filesystem::path fd_path(const UniqueFd& fd) {
+  return std::filesystem::path("/proc/self/fd") / std::to_string(fd.get());
+}
+
+std::optional<std::uint64_t> start_ticks_at(int pid_dir) {
+  UniqueFd fd(::openat(pid_dir, "stat", O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return std::nullopt;
+  // One read: procfs hands a stat line (about a kilobyte at most) over whole.
+  std::array<char, 4096> text;
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
+}
+
+}  // namespace
+
+std::filesystem::path HeldProcess::dir_path() const {
+  return fd_path(dir);
+}
+
+std::filesystem::path HeldProcess::root_path() const {
+  return fd_path(root);
+}
+
+std::optional<HeldProcess> hold_process(const std::filesystem::path& proc, int pid,
+                                        std::optional<std::uint64_t> start_ticks, bool with_root) {
+  HeldProcess held;
+  held.dir = UniqueFd(::open((proc / std::to_string(pid)).c_str(),
+                             O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!held.dir.valid()) return std::nullopt;
+  if (with_root) {
+    held.root = UniqueFd(::openat(held.dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!held.root.valid()) return std::nullopt;
+  }
+  if (start_ticks && start_ticks_at(held.dir.get()) != start_ticks) return std::nullopt;
+  return held;
+}
+
+std::unordered_map<int, std::uint64_t> start_ticks_by_pid(std::span<const ProcessInfo> table) {
+  std::unordered_map<int, std::uint64_t> out;
+  out.reserve(table.size());
+  for (const auto& p : table) out.emplace(p.pid, p.start_ticks);
   return out;
 }
 

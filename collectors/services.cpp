@@ -577,6 +577,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
     if (instance.version.empty() && !m.rule->version_files.empty())
       instance.version = version_under_home(instance_root, jvm_home(master.argv), *m.rule);
 
+    instance.config = m.rule->config;
     instance.config_file = config_from_cmdline(*m.rule, master.argv);
     if (instance.config_file.empty()) {
       // A container's default configuration is its own, not the host's.

@@ -14,8 +14,10 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "collectors/bounded_read.hpp"
+#include "collectors/process_files.hpp"
 #include "collectors/services.hpp"
 #include "collectors/unique_fd.hpp"
 #include "collectors/web_sites.hpp"
@@ -349,6 +351,55 @@ PythonEnvironment python_environment(const std::string& root, const std::string&
   return env;
 }
 
+namespace {
+
+// "gunicorn3" -> "gunicorn", "waitress-serve" stays.
+bool is_web_server_name(std::string_view name) {
+  while (!name.empty() && ((name.back() >= '0' && name.back() <= '9') || name.back() == '.'))
+    name.remove_suffix(1);
+  for (std::string_view server : {"gunicorn", "uwsgi", "uvicorn", "hypercorn", "daphne",
+                                  "waitress", "waitress-serve", "mod_wsgi-express"})
+    if (name == server) return true;
+  return false;
+}
+
+}  // namespace
+
+bool runs_under_web_server(const std::vector<std::string>& argv) {
+  if (argv.empty()) return false;
+  std::string_view first = argv[0];
+  first = first.substr(0, first.find(' '));
+  if (!first.empty() && first.back() == ':') first.remove_suffix(1);
+  const std::string program = basename_of(first);
+  if (is_web_server_name(program)) return true;
+  if (!program.starts_with("python")) return false;
+  // The interpreter's options come first; the first other argument is the script.
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    std::string_view a = argv[i];
+    if (a == "-m") return i + 1 < argv.size() && is_web_server_name(argv[i + 1]);
+    if (a.starts_with("-m") && a.size() > 2) return is_web_server_name(a.substr(2));
+    if (a == "-c" || a.starts_with("-c") || a == "-" || a == "--") return false;
+    if (a == "-W" || a == "-X" || a == "--check-hash-based-pycs") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-")) continue;
+    return is_web_server_name(basename_of(a));
+  }
+  return false;
+}
+
+std::set<std::uint64_t> listening_tcp_inodes(std::string_view proc_net_tcp) {
+  std::set<std::uint64_t> out;
+  for_each_line(proc_net_tcp, 4096, [&](std::string_view line, bool too_long) {
+    if (too_long) return;
+    auto socket = parse_proc_net_socket(line);
+    if (socket && socket->state == socket_state_listen && socket->local_port != 0)
+      out.insert(socket->inode);
+  });
+  return out;
+}
+
 WebAppsCollector::WebAppsCollector(std::shared_ptr<const Fingerprints> rules)
     : rules_(std::move(rules)) {}
 
@@ -361,6 +412,47 @@ struct ProcessFact {
   std::string container_id;
   std::vector<std::string> argv;
 };
+
+enum class PythonHost { none, interpreter, uwsgi, apache };
+
+PythonHost python_host(std::string_view exe_name) {
+  if (exe_name.starts_with("python")) return PythonHost::interpreter;
+  if (exe_name.starts_with("uwsgi")) return PythonHost::uwsgi;
+  if (exe_name == "apache2" || exe_name == "httpd") return PythonHost::apache;
+  return PythonHost::none;
+}
+
+// The value of a uWSGI option naming the virtual environment (`--home X`, `--home=X`, `-H X`).
+std::string uwsgi_home(const std::vector<std::string>& argv) {
+  std::string home;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    std::string_view a = argv[i];
+    for (std::string_view option : {"--virtualenv", "--venv", "--home", "--pyhome", "-H"}) {
+      if (a == option && i + 1 < argv.size()) {
+        home = argv[i + 1];
+      } else if (a.size() > option.size() + 1 && a.starts_with(option) &&
+                 a[option.size()] == '=') {
+        home = std::string(a.substr(option.size() + 1));
+      }
+    }
+  }
+  return home;
+}
+
+// Whether an Apache process has mod_wsgi mapped; `prefix` gets the prefix of its libpython
+// (/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 -> /usr).
+bool maps_mod_wsgi(std::string_view maps, std::string* prefix) {
+  bool wsgi = false;
+  *prefix = "/usr";
+  for (const auto& file : mapped_files(maps)) {
+    const std::string name = basename_of(file);
+    if (name.starts_with("mod_wsgi")) wsgi = true;
+    if (name.starts_with("libpython"))
+      if (auto lib = file.find("/lib/"); lib != std::string::npos && lib > 0)
+        *prefix = file.substr(0, lib);
+  }
+  return wsgi;
+}
 
 // The web_app rule a process matches, and the path of the application.
 const ProductRule* match_app(const std::vector<const ProductRule*>& rules, const ProcessFact& p,
@@ -460,6 +552,15 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
                          std::make_move_iterator(java.end()));
     }
 
+    const auto start_ticks = start_ticks_by_pid(context.input_part<ProcessInfo>());
+    // A container process's root, held while its files are read, checked to be the process the
+    // table named (see hold_process); nothing when it is gone.
+    auto hold_root = [&](int pid) {
+      std::optional<std::uint64_t> ticks;
+      if (auto it = start_ticks.find(pid); it != start_ticks.end()) ticks = it->second;
+      return hold_process(context.proc, pid, ticks, true);
+    };
+
     // Document roots of the sites.
     {
       std::set<std::tuple<std::string, std::string, bool>> done;  // (container, root, tomcat)
@@ -469,13 +570,13 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
           return outcome;
         }
         if (s.site.document_root.empty()) continue;
-        const bool tomcat = web_config_kind(s.product) == "tomcat";
+        const bool tomcat = s.site.server == "tomcat";
         std::string docroot = s.site.document_root;
         if (docroot.front() != '/') docroot.insert(0, "/");
         if (!done.emplace(s.container_id, docroot, tomcat).second) continue;
-        const std::string root = s.container_id.empty()
-                                     ? context.root.string()
-                                     : (context.proc / std::to_string(s.pid) / "root").string();
+        std::optional<HeldProcess> held;
+        if (!s.container_id.empty() && !(held = hold_root(s.pid))) continue;
+        const std::string root = held ? held->root_path().string() : context.root.string();
         auto folders = site_folders(root, docroot, tomcat, outcome);
         for (const auto& folder : folders)
           find_in_folder(root, folder, app_rules, php_rules, s.container_id, *apps, *frameworks);
@@ -484,6 +585,7 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
 
     // Processes.
     {
+      const bool want_python = !python_rules.empty();
       std::set<std::string> app_exe_names;
       for (const ProductRule* r : app_rules)
         for (const auto& e : r->executables) app_exe_names.insert(e);
@@ -491,9 +593,12 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
       for (const auto& p : context.input_part<ProcessInfo>()) {
         if (p.exe.empty()) continue;
         const std::string name = basename_of(p.exe);
-        const bool python = name.starts_with("python");
+        const bool python = want_python && python_host(name) != PythonHost::none;
         if (!(name == "java" || python || app_exe_names.count(name))) continue;
-        const fs::path dir = context.proc / std::to_string(p.pid);
+        // Its /proc entry held while it is read: a pid reused meanwhile is not read as this one.
+        auto held = hold_process(context.proc, p.pid, p.start_ticks, false);
+        if (!held) continue;  // gone
+        const fs::path dir = held->dir_path();
         auto cmd = read_bounded(dir / "cmdline", web_apps_max_cmdline);
         if (cmd.status != ReadStatus::ok) continue;  // gone
         ProcessFact fact{p.pid, 0, p.exe, p.container_id, split_cmdline(cmd.file.text)};
@@ -510,18 +615,87 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
           paths[c.pid] = path;
         }
       }
+
+      // The Python processes that serve the web, and the interpreter (and argv[0]) that names
+      // each one's environment.
+      struct Interpreter {
+        std::string exe, argv0;
+      };
+      std::map<int, Interpreter> serving;
+      std::set<int> apaches;
+      for (const auto& c : candidates)
+        if (python_host(basename_of(c.exe)) == PythonHost::apache) apaches.insert(c.pid);
+      std::map<std::string, std::set<std::uint64_t>> listening;  // network namespace -> inodes
+      auto listens = [&](const fs::path& dir) {
+        auto fds = open_file_targets(dir, web_apps_max_fds);
+        std::vector<std::uint64_t> sockets;
+        for (const auto& target : fds.targets)
+          if (auto inode = parse_socket_link(target)) sockets.push_back(*inode);
+        if (sockets.empty()) return false;
+        const std::string ns = read_link(dir / "ns" / "net").value_or("");
+        auto it = listening.find(ns);
+        if (it == listening.end() || ns.empty()) {
+          std::set<std::uint64_t> inodes;
+          for (const char* table : {"tcp", "tcp6"}) {
+            auto text = read_bounded(dir / "net" / table, web_apps_max_proc_net);
+            if (text.status != ReadStatus::ok) continue;
+            inodes.merge(listening_tcp_inodes(text.file.text));
+          }
+          it = listening.insert_or_assign(ns, std::move(inodes)).first;
+        }
+        return std::any_of(sockets.begin(), sockets.end(),
+                           [&](std::uint64_t inode) { return it->second.contains(inode); });
+      };
+      for (const auto& c : candidates) {
+        if (!want_python) break;
+        if (context.expired()) {
+          outcome.deadline_passed();
+          return outcome;
+        }
+        std::optional<std::uint64_t> ticks;
+        if (auto it = start_ticks.find(c.pid); it != start_ticks.end()) ticks = it->second;
+        auto held = hold_process(context.proc, c.pid, ticks, false);
+        if (!held) continue;  // gone
+        const fs::path dir = held->dir_path();
+        const std::string argv0 = c.argv.empty() ? std::string() : c.argv[0];
+        switch (python_host(basename_of(c.exe))) {
+          case PythonHost::none:
+            break;
+          case PythonHost::interpreter:
+            if (runs_under_web_server(c.argv) || listens(dir)) serving[c.pid] = {c.exe, argv0};
+            break;
+          case PythonHost::uwsgi:
+            // A venv given on the command line (an ini file's is not read); else its own prefix.
+            if (auto home = uwsgi_home(c.argv); !home.empty() && home.front() == '/')
+              serving[c.pid] = {home + "/bin/python", home + "/bin/python"};
+            else
+              serving[c.pid] = {c.exe, {}};
+            break;
+          case PythonHost::apache: {
+            if (apaches.contains(c.ppid)) break;  // a worker maps what its master loaded
+            auto maps = read_bounded(dir / "maps", web_apps_max_maps);
+            std::string prefix;
+            if (maps.status == ReadStatus::ok && maps_mod_wsgi(maps.file.text, &prefix))
+              serving[c.pid] = {prefix + "/bin/python3", {}};
+            break;
+          }
+        }
+      }
+      // A worker its server started afresh (uvicorn --workers, through multiprocessing's spawn).
+      for (const auto& c : candidates)
+        if (python_host(basename_of(c.exe)) == PythonHost::interpreter &&
+            !serving.contains(c.pid) && serving.contains(c.ppid))
+          serving[c.pid] = {c.exe, c.argv.empty() ? std::string() : c.argv[0]};
+
       std::map<std::string, std::string> host_packages;  // dpkg/rpm/apk name -> version
       for (const auto& pkg : context.input_part<SoftwarePackage>())
         host_packages.emplace(pkg.name, pkg.version);
-      std::set<std::tuple<std::string, std::string, std::string>> seen_envs;
+      std::set<std::pair<std::string, std::string>> seen_envs;
       for (const auto& c : candidates) {
         if (context.expired()) {
           outcome.deadline_passed();
           return outcome;
         }
-        const std::string root = c.container_id.empty()
-                                     ? context.root.string()
-                                     : (context.proc / std::to_string(c.pid) / "root").string();
         if (auto it = matched.find(c.pid); it != matched.end()) {
           auto parent = matched.find(c.ppid);
           if (parent == matched.end() || parent->second != it->second) {
@@ -535,9 +709,13 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
             apps->push_back(WebApp{it->second->name, paths[c.pid], version, c.container_id});
           }
         }
-        if (!basename_of(c.exe).starts_with("python") || python_rules.empty()) continue;
-        auto env = python_environment(root, c.exe, c.argv.empty() ? std::string() : c.argv[0]);
-        if (!seen_envs.emplace(c.container_id, env.environment, root).second) continue;
+        auto interpreter = serving.find(c.pid);
+        if (interpreter == serving.end()) continue;
+        std::optional<HeldProcess> held;
+        if (!c.container_id.empty() && !(held = hold_root(c.pid))) continue;
+        const std::string root = held ? held->root_path().string() : context.root.string();
+        auto env = python_environment(root, interpreter->second.exe, interpreter->second.argv0);
+        if (!seen_envs.emplace(c.container_id, env.environment).second) continue;
         for (const auto& dir : env.package_dirs)
           find_python_packages(root, dir, python_rules, env.environment, c.container_id,
                                *frameworks, outcome, suppressed);

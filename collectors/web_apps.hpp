@@ -2,7 +2,8 @@
 // Web applications and (non-Java) web frameworks, recognised by the product rules
 // (fingerprints.json, categories web_app and web_framework). Nothing is ever run; every file is
 // read inside the root of the instance it belongs to (the scan's root for the host,
-// /proc/<pid>/root for a container) with openat2 RESOLVE_IN_ROOT, so no symlink leads out of it.
+// /proc/<pid>/root for a container, held open from when the process's start time was checked: see
+// hold_process) with openat2 RESOLVE_IN_ROOT, so no symlink leads out of it.
 //
 // Web applications:
 //  - under the document root of every Nginx / Apache site (Inventory::web_sites): the document root
@@ -25,7 +26,15 @@
 //
 // Web frameworks:
 //  - PHP: web_framework rules with `markers`, checked in the same folders as applications;
-//  - Python: for each process whose executable's file name starts with "python", its environment:
+//  - Python: for each Python process that serves the web, its environment. A process serves the web
+//    when it holds a TCP socket listening in its network namespace (/proc/<pid>/fd against
+//    /proc/<pid>/net/tcp{,6}), when its command line runs a WSGI/ASGI server (gunicorn, uWSGI,
+//    uvicorn, hypercorn, daphne, waitress; see runs_under_web_server), or when its parent is such
+//    a process (a server's worker started afresh). A script or tool that serves nothing does not
+//    make its environment's frameworks count. Python processes: the executable's file name starts
+//    with "python"; a uWSGI executable (Python embedded; its environment is its --virtualenv /
+//    --home / -H, else its own prefix); an Apache httpd with mod_wsgi mapped (the prefix of the
+//    libpython it maps; WSGIPythonHome is not read). The environment:
 //    a virtual environment when argv[0] (absolute) or the executable lies in <venv>/bin and
 //    <venv>/pyvenv.cfg exists (the kernel resolves a venv's python symlink in /proc/<pid>/exe, so
 //    argv[0] is what names the venv); its packages are in <venv>/lib/python3*/site-packages.
@@ -48,8 +57,10 @@
 //    container); its path is the JAR of the rule's first artifact found, and its version that
 //    JAR's.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +76,9 @@ inline constexpr std::size_t web_apps_max_site_packages_entries = 50'000;
 inline constexpr std::size_t web_apps_max_version_file = 1u << 20;
 inline constexpr std::size_t web_apps_max_metadata = 64 * 1024;
 inline constexpr std::size_t web_apps_max_cmdline = 128 * 1024;
+inline constexpr std::size_t web_apps_max_fds = 4096;             // fd entries per Python process
+inline constexpr std::size_t web_apps_max_proc_net = 64u << 20;   // /proc/<pid>/net/tcp{,6}
+inline constexpr std::size_t web_apps_max_maps = 16u << 20;       // an Apache's /proc/<pid>/maps
 inline constexpr std::size_t web_apps_max_errors = 100;
 inline constexpr std::size_t web_apps_max_version = 64;
 
@@ -86,6 +100,15 @@ std::string metadata_version(std::string_view text);
 // the next quote, space, ';' or ')'; without a pattern, the first line trimmed. Empty when absent
 // or not a plausible version (longer than web_apps_max_version, or holding control characters).
 std::string version_from_text(std::string_view text, std::string_view pattern);
+
+// Whether a command line runs a WSGI/ASGI server: the first word of argv[0] (a server that
+// rewrote its title: "gunicorn: worker [app]"), or, after a Python interpreter's options, the
+// script or `-m` module it runs, is gunicorn, uwsgi, uvicorn, hypercorn, daphne, waitress,
+// waitress-serve or mod_wsgi-express (a trailing version such as "gunicorn3" allowed).
+bool runs_under_web_server(const std::vector<std::string>& argv);
+
+// The inodes of the TCP sockets in LISTEN in a /proc/net/tcp or tcp6 text.
+std::set<std::uint64_t> listening_tcp_inodes(std::string_view proc_net_tcp);
 
 // Scans `folder` (absolute inside `root`) for web_app and PHP web_framework markers, appending what
 // it finds. Exposed for tests.

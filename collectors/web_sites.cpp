@@ -12,6 +12,7 @@
 #include <exception>
 
 #include "collectors/bounded_read.hpp"
+#include "collectors/process_files.hpp"
 #include "collectors/services.hpp"
 #include "collectors/unique_fd.hpp"
 
@@ -132,13 +133,6 @@ FileSource file_source_in_root(const fs::path& root) {
   return files;
 }
 
-std::string_view web_config_kind(std::string_view product) {
-  if (product == "Nginx" || product == "OpenResty" || product == "Tengine") return "nginx";
-  if (product == "Apache httpd" || product == "IHS") return "apache";
-  if (product == "Tomcat") return "tomcat";
-  return {};
-}
-
 std::map<std::string, std::string> parse_apache_envvars(std::string_view text) {
   std::map<std::string, std::string> out;
   for_each_line(text, 64 * 1024, [&](std::string_view line, bool) {
@@ -209,13 +203,16 @@ std::vector<std::string> option_values(const std::vector<std::string>& argv,
   return out;
 }
 
-WebConfig parse_instance(const ServiceInstance& s, std::string_view kind,
-                         const ScanContext& context, const fs::path& root, const FileSource& files,
-                         Outcome& outcome, std::size_t& suppressed) {
-  const fs::path proc_pid = context.proc / std::to_string(s.pid);
+// `proc_pid` is the instance's held /proc entry; empty when it could not be held (its command line
+// and environment are then unknown, and defaults apply).
+WebConfig parse_instance(const ServiceInstance& s, std::string_view kind, const fs::path& proc_pid,
+                         const fs::path& root, const FileSource& files, Outcome& outcome,
+                         std::size_t& suppressed) {
   std::vector<std::string> argv;
-  auto cmdline = read_bounded(proc_pid / "cmdline", web_sites_max_cmdline);
-  if (cmdline.status == ReadStatus::ok) argv = split_cmdline(cmdline.file.text);
+  ReadResult cmdline;
+  if (!proc_pid.empty()) cmdline = read_bounded(proc_pid / "cmdline", web_sites_max_cmdline);
+  if (!proc_pid.empty() && cmdline.status == ReadStatus::ok)
+    argv = split_cmdline(cmdline.file.text);
   if (kind == "nginx") {
     NginxStart start;
     if (!s.config_file.empty()) start.conf_file = s.config_file;
@@ -238,8 +235,9 @@ WebConfig parse_instance(const ServiceInstance& s, std::string_view kind,
     if (start.conf_file[0] != '/') start.conf_file = start.server_root + "/" + start.conf_file;
     start.defines = option_values(argv, "-D");
     // The instance's own environment first (what apache2ctl exported), then Debian's envvars.
-    auto environ = read_bounded(proc_pid / "environ", web_sites_max_environ);
-    if (environ.status == ReadStatus::ok) {
+    ReadResult environ;
+    if (!proc_pid.empty()) environ = read_bounded(proc_pid / "environ", web_sites_max_environ);
+    if (!proc_pid.empty() && environ.status == ReadStatus::ok) {
       for (const auto& entry : split_cmdline(environ.file.text)) {
         auto eq = entry.find('=');
         if (eq != std::string::npos && eq > 0)
@@ -268,17 +266,26 @@ Outcome WebSitesCollector::collect(const ScanContext& context) {
   Outcome outcome;
   std::vector<ServedSite> sites;
   std::size_t suppressed = 0;
+  const auto start_ticks = start_ticks_by_pid(context.input_part<ProcessInfo>());
   for (const auto& s : context.input_part<ServiceInstance>()) {
-    std::string_view kind = web_config_kind(s.product);
-    if (kind.empty()) continue;
+    // By the rule's `config`, so a product a replaced rules file adds gets its sites too.
+    const std::string_view kind = s.config;
+    if (kind != "nginx" && kind != "apache" && kind != "tomcat") continue;
     if (context.expired()) {
       outcome.deadline_passed();
       return outcome;
     }
-    const fs::path root =
-        s.container_id.empty() ? context.root : context.proc / std::to_string(s.pid) / "root";
+    // The instance's /proc entry and (for a container's) its root, held for all its reading:
+    // a pid reused meanwhile cannot lead the reads into another process's tree.
+    std::optional<std::uint64_t> ticks;
+    if (auto it = start_ticks.find(s.pid); it != start_ticks.end()) ticks = it->second;
+    const bool contained = !s.container_id.empty();
+    auto held = hold_process(context.proc, s.pid, ticks, contained);
+    if (contained && !held) continue;  // gone since the process table was read
+    const fs::path root = contained ? held->root_path() : context.root;
+    const fs::path proc_pid = held ? held->dir_path() : fs::path();
     FileSource files = file_source_in_root(root);
-    WebConfig config = parse_instance(s, kind, context, root, files, outcome, suppressed);
+    WebConfig config = parse_instance(s, kind, proc_pid, root, files, outcome, suppressed);
     for (auto& e : config.errors)
       add_error(outcome, suppressed, s.product + " " + std::to_string(s.pid) + ": " + e);
     for (auto& site : config.sites)

@@ -1,6 +1,8 @@
 #pragma once
 // Web sites: the sites served by each running Nginx, Apache httpd and Tomcat instance, parsed from
-// the configuration that instance loads, read inside its own root (the host's or its container's).
+// the configuration that instance loads, read inside its own root (the host's or its container's;
+// a container's held open, with the instance's /proc entry, from when its start time was checked
+// against the process table, so a reused pid cannot lead the reads elsewhere: see hold_process).
 #include <cstddef>
 #include <filesystem>
 #include <map>
@@ -32,9 +34,6 @@ std::vector<std::string> glob_in_root(const std::filesystem::path& root, std::st
 // A FileSource reading (read_in_root) and globbing (glob_in_root) inside `root`.
 FileSource file_source_in_root(const std::filesystem::path& root);
 
-// "nginx", "apache", "tomcat" for the products whose configuration is parsed, else empty.
-std::string_view web_config_kind(std::string_view product);
-
 // Debian's /etc/apache2/envvars: `export NAME=value` lines (quotes removed, `$SUFFIX` and
 // `${SUFFIX}` dropped); other lines ignored.
 std::map<std::string, std::string> parse_apache_envvars(std::string_view text);
@@ -42,7 +41,8 @@ std::map<std::string, std::string> parse_apache_envvars(std::string_view text);
 class WebSitesCollector final : public ListCollector<ServedSite> {
  public:
   std::string_view name() const override { return "web_sites"; }
-  KindSet reads() const override { return kinds<ServiceInstance>(); }
+  // Sites of the services whose rule names a configuration kind (`config`).
+  KindSet reads() const override { return kinds<ServiceInstance, ProcessInfo>(); }
   Outcome collect(const ScanContext& context) override;
 };
 

@@ -86,6 +86,7 @@ struct ServiceInstance {
   std::string container_id;          // empty: the host's
   std::string version;               // of the package that owns it, or from its version file
   std::string config_file;           // empty when the product has none or it is not known
+  std::string config;                // the rule's `config`: which parser reads its sites, or empty
   std::vector<ListeningPort> ports;  // of the master and its workers; distinct, sorted
   friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
 };

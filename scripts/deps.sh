@@ -36,6 +36,7 @@ BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1
 TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd curl
                rpm db5.3-util sqlite3 gpg debian-archive-keyring
                default-jdk-headless zip nginx-light redis-server apache2-bin openssl python3-flask
+               gunicorn  # a WSGI server serving a Flask app (web frameworks test)
                tomcat10 libspring-core-java libspring-beans-java libspring-context-java
                libspring-web-java libjackson2-databind-java postgresql-15 wordpress unzip
                busybox-static

@@ -17,6 +17,13 @@ namespace {
 namespace fs = std::filesystem;
 using Strings = std::vector<std::string>;
 
+// A /proc/<pid>/stat whose start time (field 22) is `ticks`: the process the table names.
+void write_stat(const test::TempDir& proc, int pid, std::uint64_t ticks) {
+  proc.write(std::to_string(pid) + "/stat", std::to_string(pid) +
+                                                " (java) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " +
+                                                std::to_string(ticks) + " 0 0\n");
+}
+
 TEST(JarPackages, ClassPathExpandsFoldersAndResolvesRelativeEntries) {
   std::map<std::string, Strings> dirs = {
       {"/app/lib", {"b-2.0.jar", "a-1.0.jar", "notes.txt", "C.JAR"}},
@@ -144,6 +151,7 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
     proc.write(std::to_string(pid) + "/cmdline", cmd);
     // The working folder as the JVM sees it, inside its root.
     fs::create_directory_symlink("/srv/app", proc.path() / std::to_string(pid) / "cwd");
+    write_stat(proc, pid, pid - 9);
   }
   auto processes = std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
       {10, 1, "/usr/bin/java", ""}, {11, 2, "/usr/bin/java", ""}, {12, 3, "/usr/bin/sleep", ""}});
@@ -208,6 +216,7 @@ TEST(JarPackages, TomcatLibApplicationsAndClassPathFromTheEnvironment) {
   proc.write("20/cmdline", std::string(argv, sizeof argv));
   static const char env[] = "HOME=/root\0CLASSPATH=/env/e-1.jar:/env/missing.jar";
   proc.write("20/environ", std::string(env, sizeof env));
+  write_stat(proc, 20, 1);
   proto::AssetSet found;
   found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(
       std::vector<ProcessInfo>{{20, 1, "/opt/jdk/bin/java", ""}}));
@@ -236,6 +245,7 @@ TEST(JarPackages, SymlinksResolveInsideTheRoot) {
   fs::create_symlink("../../../../../../../../..", root.path() / "app/up");
   static const char argv[] = "java\0-cp\0/app/escape.jar:/app/up/app/escape.jar\0Main";
   proc.write("30/cmdline", std::string(argv, sizeof argv));
+  write_stat(proc, 30, 1);
   proto::AssetSet found;
   found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(
       std::vector<ProcessInfo>{{30, 1, "/usr/bin/java", ""}}));
@@ -257,6 +267,7 @@ TEST(JarPackages, NestedCountIsBoundedAndErrorsAreBounded) {
   root.write("fat.jar", stored_zip(members));
   static const char argv[] = "java\0-jar\0/fat.jar";
   proc.write("40/cmdline", std::string(argv, sizeof argv));
+  write_stat(proc, 40, 1);
   proto::AssetSet found;
   found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(
       std::vector<ProcessInfo>{{40, 1, "/usr/bin/java", ""}}));
@@ -273,6 +284,35 @@ TEST(JarPackages, NestedCountIsBoundedAndErrorsAreBounded) {
   EXPECT_NE(outcome.errors.front().find("more than 5000 nested"), std::string::npos)
       << outcome.errors.front();
   EXPECT_NE(outcome.errors.back().find("more errors not listed"), std::string::npos);
+}
+
+// A container's JVM is read through its root as held from when its start time was checked: one
+// whose pid was reused since the process table was read (another start time) is not read at all,
+// though its /proc/<pid>/root now leads to a tree with a JAR.
+TEST(JarPackages, ContainerJvmWithAReusedPidIsNotRead) {
+  test::TempDir proc, image, other;
+  image.write("app/a-1.0.jar", stored_zip({{"a.txt", "a"}}));
+  other.write("app/b-1.0.jar", stored_zip({{"b.txt", "b"}}));
+  static const char argv_a[] = "java\0-cp\0/app/a-1.0.jar\0Main";
+  static const char argv_b[] = "java\0-cp\0/app/b-1.0.jar\0Main";
+  proc.write("50/cmdline", std::string(argv_a, sizeof argv_a));
+  proc.write("51/cmdline", std::string(argv_b, sizeof argv_b));
+  write_stat(proc, 50, 7);
+  write_stat(proc, 51, 8);  // the table recorded 5: another process has this pid now
+  fs::create_directory_symlink(image.path(), proc.path() / "50/root");
+  fs::create_directory_symlink(other.path(), proc.path() / "51/root");
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
+      {50, 7, "/usr/bin/java", "c1"}, {51, 5, "/usr/bin/java", "c2"}}));
+  ScanContext context;
+  context.proc = proc.path();
+  context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
+  JarPackagesCollector collector;
+  EXPECT_TRUE(collector.collect(context).complete);
+  ASSERT_EQ(collector.items()->size(), 1u);
+  EXPECT_EQ(collector.items()->front().path, "/app/a-1.0.jar");
+  EXPECT_EQ(collector.items()->front().container_id, "c1");
 }
 
 TEST(JarPackages, DeadlinePassedKeepsTheLastResult) {

@@ -1,7 +1,9 @@
-// A Python process importing Flask from Debian's python3-flask, started by the test in fresh PID
-// and mount namespaces: exactly one Flask framework item, in the /usr environment, with the version
-// Debian's Python itself reports (importlib.metadata), which is the upstream part of the package's
-// version.
+// Flask from Debian's python3-flask counts only where a Python process serves the web, in fresh
+// PID, mount and network namespaces: a script that serves nothing does not make it count; Flask's
+// own server listening on a TCP port does, and so does Debian's gunicorn serving on a Unix socket
+// (no TCP port: it counts as a WSGI server). Each time exactly one Flask item, in the /usr
+// environment, with the version Debian's Python itself reports (importlib.metadata), which is the
+// upstream part of the package's version.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -28,11 +31,12 @@ using namespace std::chrono_literals;
 
 constexpr const char* python = "/usr/bin/python3";
 
-TEST(WebAppsLive, FlaskFromDebianInPythonEnvironment) {
+TEST(WebAppsLive, FlaskCountsOnlyWhereAPythonProcessServesTheWeb) {
   auto dpkg =
       test::run_program({"/usr/bin/dpkg-query", "-W", "-f=${Status}\t${Version}", "python3-flask"});
   if (dpkg.exit_code != 0 || !dpkg.out.starts_with("install ok installed"))
     GTEST_SKIP() << "python3-flask is not installed";
+  if (!fs::exists("/usr/bin/gunicorn")) GTEST_SKIP() << "gunicorn is not installed";
   // The independent truth: what Debian's Python reports, and the package's upstream version.
   auto truth = test::run_program(
       {python, "-c", "import importlib.metadata as m; print(m.version('flask'), end='')"});
@@ -45,61 +49,73 @@ TEST(WebAppsLive, FlaskFromDebianInPythonEnvironment) {
 
   test::TempDir work;
   const fs::path dir = work.path();
-  int rc = test::run_in_namespaces(
-      [&]() -> int {
-        const std::string ready = (dir / "ready").string();
-        pid_t child = ::fork();
-        if (child == 0) {
-          const char* argv[] = {python, "-c",
-                                "import flask, sys, time; open(sys.argv[1], 'w').close(); "
-                                "time.sleep(60)",
-                                ready.c_str(), nullptr};
-          ::execv(python, const_cast<char* const*>(argv));
-          _exit(127);
-        }
-        auto stop = [&] {
-          ::kill(child, SIGKILL);
-          ::waitpid(child, nullptr, 0);
-        };
-        auto deadline = std::chrono::steady_clock::now() + 30s;
-        while (!fs::exists(dir / "ready")) {
-          if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
-          std::this_thread::sleep_for(20ms);
-        }
-        ScanContext context;
-        proto::AssetSet found;
-        ProcessesCollector processes;
-        if (!processes.collect(context).complete) return (stop(), 11);
-        processes.publish(found);
-        found.add<proto::ServedSite>(std::make_shared<std::vector<ServedSite>>());
-        context.found = &found;
-        context.readable.set();  // every kind, as the test arranges them
-        auto rules =
-            std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
-        WebAppsCollector collector(rules);
-        auto outcome = collector.collect(context);
-        std::ofstream out(dir / "result");
-        for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-        for (const auto& a : *collector.apps())
-          out << "app\t" << a.product << "\t" << a.path << "\t" << a.version << "\n";
-        for (const auto& f : *collector.frameworks())
-          out << "framework\t" << f.product << "\t" << f.language << "\t" << f.path << "\t"
-              << f.environment << "\t" << f.version << "\t" << f.container_id << "\n";
-        out.close();
-        stop();
-        return outcome.complete ? 0 : 12;
-      },
-      false);
-  std::ifstream in(dir / "result");
-  std::string all(std::istreambuf_iterator<char>(in), {});
-  ASSERT_EQ(rc, 0) << all;
-  std::vector<std::string> lines;
-  std::istringstream split(all);
-  for (std::string line; std::getline(split, line);) lines.push_back(line);
-  EXPECT_EQ(lines, (std::vector<std::string>{"framework\tFlask\tpython\t/usr/lib/python3/"
-                                             "dist-packages\t/usr\t" +
-                                             truth.out + "\t"}))
-      << all;
+  const std::string d = dir.string();
+  work.write("app.py",
+             "import sys, flask\napp = flask.Flask(__name__)\n"
+             "@app.route('/')\ndef index():\n    return 'hi'\n"
+             "if __name__ == '__main__':\n    app.run(host='127.0.0.1', port=18181)\n");
+  // Each scan by a fresh collector, its frameworks as one line.
+  auto scan = [&](std::ofstream& out, const char* name) {
+    test::ScanChain chain;
+    ProcessesCollector processes;
+    if (!chain.run(processes).complete) return false;
+    WebAppsCollector collector(
+        std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text())));
+    auto outcome = chain.run(collector);
+    out << name << ":";
+    for (const auto& e : outcome.errors) out << " error " << e;
+    for (const auto& f : *collector.frameworks())
+      out << " " << f.product << "|" << f.language << "|" << f.path << "|" << f.environment << "|"
+          << f.version << "|" << f.container_id;
+    out << "\n";
+    return outcome.complete;
+  };
+  int rc = test::run_in_namespaces([&]() -> int {
+    std::vector<pid_t> started;
+    auto stop = [&](pid_t pid) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    };
+    auto stop_all = [&] {
+      for (pid_t p : started) stop(p);
+    };
+    auto wait_for = [&](const std::function<bool()>& ready) {
+      auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (!ready()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(50ms);
+      }
+      return true;
+    };
+    std::ofstream out(dir / "result");
+    // A script in the same environment that imports nothing and serves nothing.
+    started.push_back(test::spawn_logged(
+        {python, "-c", "import sys, time; open(sys.argv[1], 'w').close(); time.sleep(60)",
+         d + "/ready"},
+        dir / "script.out"));
+    if (!wait_for([&] { return fs::exists(dir / "ready"); })) return (stop_all(), 10);
+    if (!scan(out, "script")) return (stop_all(), 11);
+    // Flask's own server, listening on a TCP port.
+    pid_t flask = test::spawn_logged({python, d + "/app.py"}, dir / "flask.out");
+    if (!wait_for([] { return test::accepts_on_loopback(18181); })) return (stop_all(), 12);
+    if (!scan(out, "listening")) return (stop(flask), stop_all(), 13);
+    stop(flask);
+    // Gunicorn on a Unix socket: no TCP port, it serves as a WSGI server.
+    started.push_back(test::spawn_logged({"/usr/bin/gunicorn", "--chdir", d, "--workers", "2",
+                                          "--bind", "unix:" + d + "/g.sock", "app:app"},
+                                         dir / "gunicorn.out"));
+    if (!wait_for([&] { return fs::exists(dir / "g.sock"); })) return (stop_all(), 14);
+    if (!scan(out, "gunicorn")) return (stop_all(), 15);
+    stop_all();
+    return 0;
+  });
+  auto slurp = [&](const char* name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("result") << slurp("flask.out") << slurp("gunicorn.out");
+  const std::string flask = " Flask|python|/usr/lib/python3/dist-packages|/usr|" + truth.out + "|";
+  EXPECT_EQ(slurp("result"), "script:\nlistening:" + flask + "\ngunicorn:" + flask + "\n");
 }
 
 // Process signatures: an executable named grafana-server (a copy of sleep) and a JVM whose class

@@ -20,7 +20,8 @@ ServedSite site(const std::string& product, const std::string& document_root) {
   ServedSite s;
   s.product = product;
   s.pid = 1;
-  s.site.server = product;
+  // What the parser that read the site names it: the instance's configuration kind.
+  s.site.server = product == "Tomcat" ? "tomcat" : product == "Apache httpd" ? "apache" : "nginx";
   s.site.document_root = document_root;
   return s;
 }
@@ -122,6 +123,53 @@ TEST(WebApps, TomcatAppBaseSubfoldersAreApplications) {
                                  {"Jenkins", "/var/lib/tomcat10/webapps/jenkins", "", ""}}));
 }
 
+// A Tomcat-kind product that only a replaced rules file names: its sites come from the Tomcat
+// parser, so its appBase's subfolders are the applications and the appBase itself is none.
+TEST(WebApps, TomcatKindChosenByTheSiteNotTheProductName) {
+  test::TempDir root;
+  root.write("opt/mytomcat/webapps/jenkins/WEB-INF/lib/jenkins-core.jar", "PK");
+  root.write("opt/mytomcat/webapps/WEB-INF/lib/jenkins-core.jar", "PK");
+  ServedSite s = site("Tomcat", "/opt/mytomcat/webapps");
+  s.product = "MyTomcat";
+  auto r = collect_sites(root.path(), {s});
+  EXPECT_EQ(r.apps, (std::vector<WebApp>{{"Jenkins", "/opt/mytomcat/webapps/jenkins", "", ""}}));
+}
+
+// A container's site whose instance's pid was reused since the process table was read (another
+// start time) is not read: its /proc/<pid>/root now leads to another process's tree.
+TEST(WebApps, ContainerSiteWithAReusedPidIsNotRead) {
+  test::TempDir work;
+  for (const char* tree : {"a", "b"})
+    work.write(std::string(tree) + "/var/www/html/wp-includes/version.php",
+               "<?php\n$wp_version = '6.1.1';\n");
+  for (auto [pid, ticks] : {std::pair{80, 5}, std::pair{81, 9}}) {  // the table recorded 5 and 8
+    work.write("proc/" + std::to_string(pid) + "/stat",
+               std::to_string(pid) + " (nginx) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " +
+                   std::to_string(ticks) + " 0 0\n");
+    fs::create_directory_symlink(work.path() / (pid == 80 ? "a" : "b"),
+                                 work.path() / "proc" / std::to_string(pid) / "root");
+  }
+  std::vector<ServedSite> sites;
+  for (int pid : {80, 81}) {
+    ServedSite s = site("Nginx", "/var/www/html");
+    s.pid = pid;
+    s.container_id = "c" + std::to_string(pid);
+    sites.push_back(s);
+  }
+  proto::AssetSet found;
+  found.add<proto::ServedSite>(std::make_shared<std::vector<ServedSite>>(std::move(sites)));
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
+      {80, 5, "/usr/sbin/nginx", "c80"}, {81, 8, "/usr/sbin/nginx", "c81"}}));
+  ScanContext context;
+  context.root = work.path() / "host";
+  context.proc = work.path() / "proc";
+  context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
+  WebAppsCollector collector(builtin_rules());
+  EXPECT_TRUE(collector.collect(context).complete);
+  EXPECT_EQ(*collector.apps(), (std::vector<WebApp>{{"WordPress", "/var/www/html", "6.1.1", "c80"}}));
+}
+
 TEST(WebApps, FolderEntriesAreBounded) {
   test::TempDir root;
   for (std::size_t i = 0; i < web_apps_max_dir_entries + 5; ++i)
@@ -202,6 +250,41 @@ JarPackage jar(std::string path, std::string name, std::string version, int pid,
                std::string container = "") {
   return JarPackage{std::move(path),     std::move(name), std::move(version), "", pid,
                     std::move(container)};
+}
+
+TEST(WebApps, WsgiAndAsgiServersOnTheCommandLine) {
+  using Args = std::vector<std::string>;
+  EXPECT_TRUE(runs_under_web_server(Args{"/usr/bin/python3", "/usr/bin/gunicorn", "app:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"gunicorn: worker [app:app]"}));  // setproctitle
+  EXPECT_TRUE(runs_under_web_server(Args{"/srv/venv/bin/uvicorn", "main:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"python3", "-u", "-m", "hypercorn", "main:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"python3.11", "-mdaphne", "proj.asgi:application"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"python3", "-X", "dev", "/usr/bin/waitress-serve", "a"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"/usr/bin/gunicorn3", "app:app"}));
+  EXPECT_TRUE(runs_under_web_server(Args{"uwsgi", "--http", ":8000"}));
+  // Scripts and tools that are no server, and servers named only as an argument.
+  EXPECT_FALSE(runs_under_web_server(Args{"/usr/bin/python3", "/usr/bin/pip", "list"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "-c", "import gunicorn"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "manage.py", "gunicorn"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "-m", "pip", "install", "gunicorn"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"python3", "-W", "gunicorn", "tool.py"}));
+  EXPECT_FALSE(runs_under_web_server(Args{"/usr/bin/python3"}));
+  EXPECT_FALSE(runs_under_web_server(Args{}));
+}
+
+TEST(WebApps, ListeningTcpInodes) {
+  const std::string text =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+      "timeout inode\n"
+      "   0: 0100007F:4745 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        "
+      "0 111 1 0000000000000000 100 0 0 10 0\n"
+      "   1: 0100007F:4745 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        "
+      "0 222 1 0000000000000000 20 4 30 10 -1\n"
+      "   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        "
+      "0 333 1 0000000000000000 100 0 0 10 0\n"
+      "garbage\n";
+  EXPECT_EQ(listening_tcp_inodes(text), (std::set<std::uint64_t>{111, 333}));
+  EXPECT_TRUE(listening_tcp_inodes("").empty());
 }
 
 TEST(WebApps, JavaApplicationOfAJar) {

@@ -3,6 +3,7 @@
 // enabled sites are found, by the collector and through the agent's statistics. The same for
 // Apache httpd (Debian's apache2-bin) with a plain and a TLS virtual host.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -324,6 +325,144 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
   auto counts = boost::json::parse(slurp("query")).as_object();
   EXPECT_EQ(counts.at("web_site_num").as_int64(), 2) << slurp("query");
   EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
+}
+
+// A product that only a replaced rules file names ("mynginx", run from a copy of nginx under that
+// name, `config: nginx`) gets its sites: the parser is chosen by the rule, not by product name.
+TEST(WebSitesLive, ProductOfAReplacedRulesFileGetsItsSites) {
+  if (!fs::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx is not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
+    fs::create_directories(dir / sub);
+  const std::string d = dir.string();
+  fs::copy_file("/usr/sbin/nginx", dir / "mynginx");
+  fs::permissions(dir / "mynginx", fs::perms::owner_all);
+  const fs::path conf = work.write(
+      "nginx.conf", "pid " + d + "/nginx.pid;\nerror_log " + d +
+                        "/error.log;\nevents { worker_connections 16; }\nhttp {\n  access_log off;\n"
+                        "  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
+                        "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
+                        "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n"
+                        "  server { listen 127.0.0.1:18085; server_name my.test; root " + d +
+                        "/www; }\n}\n");
+  auto rules = std::make_shared<Fingerprints>(parse_fingerprints(
+      R"({"version": 1, "products": [{"name": "mynginx", "category": "web_service",
+          "executables": ["mynginx"], "config": "nginx"}]})"));
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t server = spawn_logged({d + "/mynginx", "-e", d + "/error.log", "-c", conf.string(), "-g",
+                                 "daemon off; master_process off;"},
+                                dir / "nginx.out");
+    auto stop = [&] {
+      ::kill(server, SIGKILL);
+      ::waitpid(server, nullptr, 0);
+    };
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!accepts_on_loopback(18085)) {
+      if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
+      std::this_thread::sleep_for(50ms);
+    }
+    ScanContext context;
+    proto::AssetSet found;
+    ProcessesCollector processes;
+    if (!processes.collect(context).complete) return (stop(), 11);
+    processes.publish(found);
+    context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 12);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(dir / "result");
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.items())
+      out << "site\t" << s.product << "\t" << s.site.server << "\t" << join(s.site.domains) << "\t"
+          << join(s.site.ports) << "\t" << s.site.document_root << "\n";
+    out.close();
+    stop();
+    return outcome.complete ? 0 : 13;
+  });
+  std::ifstream in(dir / "result");
+  std::string all(std::istreambuf_iterator<char>(in), {});
+  ASSERT_EQ(rc, 0) << all;
+  EXPECT_EQ(all, "site\tmynginx\tnginx\tmy.test\t18085\t" + d + "/www\n");
+}
+
+// A container's Apache started without -f loads its compiled-in default, which is looked for in
+// the container's own root: a RHEL-like image with /etc/httpd/conf/httpd.conf, while the scan's
+// host root holds a Debian /etc/apache2/apache2.conf decoy. The container is a process chrooted
+// into the image (busybox copied as /usr/sbin/httpd, run as its sleep applet), marked as a
+// container's in the process table.
+TEST(WebSitesLive, ContainerApacheDefaultConfigurationInsideItsRoot) {
+  if (!fs::exists("/bin/busybox")) GTEST_SKIP() << "busybox-static is not installed";
+  test::TempDir image, host;
+  fs::create_directories(image.path() / "usr/sbin");
+  fs::copy_file("/bin/busybox", image.path() / "usr/sbin/httpd");
+  fs::permissions(image.path() / "usr/sbin/httpd", fs::perms::owner_all);
+  image.write("etc/httpd/conf/httpd.conf",
+              "ServerRoot /etc/httpd\nListen 8088\n"
+              "<VirtualHost *:8088>\n  ServerName inside.test\n  DocumentRoot /var/www/in\n"
+              "</VirtualHost>\n");
+  host.write("etc/apache2/apache2.conf",
+             "Listen 8099\n<VirtualHost *:8099>\n  ServerName decoy.test\n"
+             "  DocumentRoot /var/www/decoy\n</VirtualHost>\n");
+  const fs::path result = host.path() / "result";
+  int rc = test::run_in_namespaces([&]() -> int {
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) return 10;
+    pid_t child = ::fork();
+    if (child == 0) {
+      if (::chroot(image.path().c_str()) != 0 || ::chdir("/") != 0) _exit(120);
+      if (::write(ready[1], "r", 1) != 1) _exit(121);
+      ::execl("/usr/sbin/httpd", "sleep", "60", nullptr);
+      _exit(122);
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    const bool started = ::read(ready[0], &byte, 1) == 1;
+    ::close(ready[0]);
+    auto stop = [&] {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+    };
+    if (!started) return (stop(), 11);
+    std::this_thread::sleep_for(100ms);  // the exec done
+    ProcessesCollector processes;
+    if (!processes.collect(ScanContext{}).complete) return (stop(), 12);
+    auto table = std::make_shared<std::vector<ProcessInfo>>(*processes.items());
+    for (auto& p : *table)
+      if (p.pid == child) p.container_id = "c1";
+    proto::AssetSet found;
+    found.add<ProcessInfo>(table);
+    ScanContext context;
+    context.root = host.path();
+    context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 13);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(result);
+    for (const auto& s : *services.items())
+      out << "service\t" << s.product << "\t" << s.container_id << "\t" << s.config_file << "\n";
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.items())
+      out << "site\t" << s.product << "\t" << s.container_id << "\t" << join(s.site.domains)
+          << "\t" << join(s.site.ports) << "\t" << s.site.document_root << "\t"
+          << s.site.config_file << "\n";
+    out.close();
+    stop();
+    return outcome.complete ? 0 : 14;
+  });
+  std::ifstream in(result);
+  std::string all(std::istreambuf_iterator<char>(in), {});
+  ASSERT_EQ(rc, 0) << all;
+  EXPECT_EQ(all,
+            "service\tApache httpd\tc1\t/etc/httpd/conf/httpd.conf\n"
+            "site\tApache httpd\tc1\tinside.test\t8088\t/var/www/in\t/etc/httpd/conf/httpd.conf\n");
 }
 
 }  // namespace

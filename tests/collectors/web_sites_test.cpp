@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "tests/scan_chain.hpp"
+#include "collectors/process_files.hpp"
 #include "collectors/services.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -101,16 +102,6 @@ TEST(GlobInRoot, SymlinksResolveInsideTheRoot) {
   EXPECT_EQ(files.read("/etc/abs/a.conf", 100), std::nullopt);
 }
 
-TEST(WebSites, ConfigKind) {
-  EXPECT_EQ(web_config_kind("Nginx"), "nginx");
-  EXPECT_EQ(web_config_kind("OpenResty"), "nginx");
-  EXPECT_EQ(web_config_kind("Tengine"), "nginx");
-  EXPECT_EQ(web_config_kind("Apache httpd"), "apache");
-  EXPECT_EQ(web_config_kind("IHS"), "apache");
-  EXPECT_EQ(web_config_kind("Tomcat"), "tomcat");
-  EXPECT_EQ(web_config_kind("Redis"), "");
-}
-
 TEST(WebSites, ApacheEnvvars) {
   auto env = parse_apache_envvars(
       "# comment\n"
@@ -136,6 +127,7 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   auto services = std::make_shared<std::vector<ServiceInstance>>();
   ServiceInstance nginx;
   nginx.product = "Nginx";
+  nginx.config = "nginx";
   nginx.pid = 999'999'999;  // no such process: defaults apply
   nginx.config_file = "/etc/nginx/nginx.conf";
   services->push_back(nginx);
@@ -146,6 +138,7 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   services->push_back(redis);
   ServiceInstance tomcat;
   tomcat.product = "Tomcat";
+  tomcat.config = "tomcat";
   tomcat.pid = 7;
   services->push_back(tomcat);  // no config file known
   proto::AssetSet found;
@@ -170,6 +163,73 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   proto::AssetSet published;
   collector.publish(published);
   EXPECT_EQ(test::part_of<ServedSite>(published), collector.items());
+}
+
+// A /proc/<pid>/stat whose start time (field 22) is `ticks`.
+void write_stat(const test::TempDir& dir, int pid, std::uint64_t ticks) {
+  dir.write("proc/" + std::to_string(pid) + "/stat",
+            std::to_string(pid) + " (nginx) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " +
+                std::to_string(ticks) + " 0 0\n");
+}
+
+// The reader of a held root keeps reading the tree the root was opened on: after the folder the
+// process's root led to is renamed away and another put in its place, reads and globs still see
+// the first one (a reader by path would see the second).
+TEST(WebSites, HeldRootKeepsTheTreeItWasOpenedOn) {
+  test::TempDir work;
+  write_stat(work, 60, 3);
+  work.write("image/etc/nginx/nginx.conf", "inside\n");
+  fs::create_directory_symlink(work.path() / "image", work.path() / "proc/60/root");
+  auto held = hold_process(work.path() / "proc", 60, 3, true);
+  ASSERT_TRUE(held);
+  fs::rename(work.path() / "image", work.path() / "image.old");
+  work.write("image/etc/nginx/nginx.conf", "decoy\n");
+  work.write("image/etc/nginx/decoy.conf", "decoy\n");
+  auto files = file_source_in_root(held->root_path());
+  EXPECT_EQ(files.read("/etc/nginx/nginx.conf", 100), std::optional<std::string>("inside\n"));
+  EXPECT_EQ(files.glob("/etc/nginx/*.conf", 10), std::vector<std::string>{"/etc/nginx/nginx.conf"});
+  EXPECT_EQ(file_source_in_root(work.path() / "proc/60/root").read("/etc/nginx/nginx.conf", 100),
+            std::optional<std::string>("decoy\n"));
+  // Another start time than the table's (the pid reused), or no such process: nothing held.
+  EXPECT_FALSE(hold_process(work.path() / "proc", 60, 4, true));
+  EXPECT_FALSE(hold_process(work.path() / "proc", 61, std::nullopt, true));
+}
+
+// A container's instance whose pid was reused since the process table was read (another start
+// time) is not read: its /proc/<pid>/root now leads to another process's tree.
+TEST(WebSites, ContainerInstanceWithAReusedPidIsNotRead) {
+  test::TempDir work;
+  const std::string conf = "events {}\nhttp {\n server { listen 80; server_name ";
+  work.write("a/etc/nginx/nginx.conf", conf + "a.test; }\n}\n");
+  work.write("b/etc/nginx/nginx.conf", conf + "b.test; }\n}\n");
+  write_stat(work, 70, 5);
+  write_stat(work, 71, 9);  // the table recorded 8
+  fs::create_directory_symlink(work.path() / "a", work.path() / "proc/70/root");
+  fs::create_directory_symlink(work.path() / "b", work.path() / "proc/71/root");
+  auto services = std::make_shared<std::vector<ServiceInstance>>();
+  for (int pid : {70, 71}) {
+    ServiceInstance nginx;
+    nginx.product = "Nginx";
+    nginx.config = "nginx";
+    nginx.pid = pid;
+    nginx.container_id = "c" + std::to_string(pid);
+    nginx.config_file = "/etc/nginx/nginx.conf";
+    services->push_back(nginx);
+  }
+  proto::AssetSet found;
+  found.add<proto::ServiceInstance>(services);
+  found.add<proto::ProcessInfo>(std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
+      {70, 5, "/usr/sbin/nginx", "c70"}, {71, 8, "/usr/sbin/nginx", "c71"}}));
+  ScanContext context;
+  context.root = work.path() / "host";
+  context.proc = work.path() / "proc";
+  context.found = &found;
+  context.readable.set();  // every kind, as the test arranges them
+  WebSitesCollector collector;
+  EXPECT_TRUE(collector.collect(context).complete);
+  ASSERT_EQ(collector.item_count(), 1u);
+  EXPECT_EQ(collector.items()->front().container_id, "c70");
+  EXPECT_EQ(collector.items()->front().site.domains, std::vector<std::string>{"a.test"});
 }
 
 TEST(WebSites, NothingWithoutServices) {
