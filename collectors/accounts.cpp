@@ -3,8 +3,8 @@
 #include <array>
 #include <unordered_set>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/text_fields.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/formats/text_fields.hpp"
 
 namespace hostprint::collectors {
 namespace {

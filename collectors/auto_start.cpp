@@ -17,9 +17,9 @@
 #include <unordered_set>
 #include <utility>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/text_fields.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/formats/text_fields.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 

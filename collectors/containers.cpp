@@ -1,86 +1,333 @@
 #include "collectors/containers.hpp"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <charconv>
+#include <exception>
+#include <set>
+#include <system_error>
+#include <thread>
+#include <tuple>
+
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
+
+struct ContainersCollector::Collectors {
+  AccountsCollector accounts;
+  SoftwareCollector software;
+  AutoStartCollector auto_start;
+  ListeningPortsCollector ports;
+  // Where joining the namespace is refused (no CAP_SYS_ADMIN, or a unit's RestrictNamespaces=):
+  // the namespace's /proc/<pid>/net files, which reading the process's /proc entry allows.
+  ListeningPortsCollector ports_from_proc{PortsSource::proc_net};
+};
+
 namespace {
 
-bool is_container_hex_id(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
+std::string errno_text(int err) {
+  return std::system_category().message(err);
 }
 
-// "<prefix><64 hex>.scope" (systemd cgroup driver) or "<prefix><64 hex>" (cgroupfs driver).
-std::optional<std::string> scoped_id(std::string_view segment, std::string_view prefix) {
-  if (!segment.starts_with(prefix)) return std::nullopt;
-  segment.remove_prefix(prefix.size());
-  if (segment.ends_with(".scope")) segment.remove_suffix(6);
-  if (!is_container_hex_id(segment)) return std::nullopt;
-  return std::string(segment);
+// A container entered through one of its processes.
+struct EnteredContainer {
+  std::size_t member = 0;  // which of the container's processes
+  UniqueFd process;        // its /proc/<pid>
+  UniqueFd root;           // its root directory
+  UniqueFd network;        // its network namespace; invalid when it could not be opened
+  NetworkNamespace network_id;
+  std::uint64_t start_ticks = 0;
+};
+
+std::optional<std::uint64_t> read_start_ticks(int pid_dir) {
+  UniqueFd fd(::openat(pid_dir, "stat", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  // A stat line is about a kilobyte at most (comm is 16 bytes, the rest numbers), and procfs
+  // hands it over in one read.
+  std::array<char, 4096> text;
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
 }
 
-bool valid_lxc_name(std::string_view name) {
-  if (name.empty() || name.size() > 255) return false;
-  for (char c : name)
-    if (c == '\0' || c == '\n') return false;
-  return true;
+// Whether the process of a /proc/<pid> directory still runs: an exited one (a zombie too) has no
+// root any more. The directory itself never shows a later process of the same pid.
+bool still_running(int pid_dir) {
+  std::array<char, 1> target{};
+  return ::readlinkat(pid_dir, "root", target.data(), target.size()) >= 0;
 }
 
-std::optional<ContainerRef> from_path(std::string_view path) {
-  // Walk the segments from the innermost out: a nested runtime (docker in LXC) names the inner.
-  std::array<std::string_view, 64> segments;
-  std::size_t count = 0;
-  while (!path.empty() && count < segments.size()) {
-    auto slash = path.find('/');
-    auto segment = path.substr(0, slash);
-    if (!segment.empty()) segments[count++] = segment;
-    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
-  }
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> scoped{{
-      {"docker-", "docker"},
-      {"cri-containerd-", "containerd"},
-      {"crio-", "cri-o"},
-      {"libpod-", "podman"},
-  }};
-  bool under_kubepods = false;
-  for (std::size_t i = 0; i < count; ++i)
-    under_kubepods = under_kubepods || segments[i].starts_with("kubepods");
-  for (std::size_t k = count; k-- > 0;) {
-    auto segment = segments[k];
-    // conmon and the LXC monitor run on the host beside the container.
-    if (segment.starts_with("crio-conmon-") || segment.starts_with("libpod-conmon-"))
-      return std::nullopt;
-    for (const auto& [prefix, runtime] : scoped)
-      if (auto id = scoped_id(segment, prefix)) return ContainerRef{std::string(runtime), *id};
-    if (k > 0 && segments[k - 1] == "docker" && is_container_hex_id(segment))
-      return ContainerRef{"docker", std::string(segment)};
-    if (under_kubepods && is_container_hex_id(segment))
-      return ContainerRef{"kubernetes", std::string(segment)};
-    if (k > 0 && segments[k - 1] == "lxc" && valid_lxc_name(segment))
-      return ContainerRef{"lxc", std::string(segment)};
-    if (segment.starts_with("lxc.payload.") && valid_lxc_name(segment.substr(12)))
-      return ContainerRef{"lxc", std::string(segment.substr(12))};
+// Opens the root and network namespace of the container's oldest process still running, from
+// its member `first` on. Nothing when none is left; `refusal` then says why a live one could not
+// be entered, if so.
+std::optional<EnteredContainer> enter(int proc_dir, const ContainerProcesses& container,
+                                      std::size_t first, std::string& refusal) {
+  for (std::size_t i = first; i < container.members.size(); ++i) {
+    const auto& member = container.members[i];
+    std::array<char, 16> name{};
+    std::to_chars(name.data(), name.data() + name.size() - 1, member.pid);
+    UniqueFd dir(::openat(proc_dir, name.data(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) continue;
+    UniqueFd root(::openat(dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) {
+      if (errno == EACCES || errno == EPERM)
+        refusal = "/proc/" + std::string(name.data()) + "/root: " + errno_text(errno);
+      continue;
+    }
+    UniqueFd network(::openat(dir.get(), "ns/net", O_RDONLY | O_CLOEXEC));
+    // Checked after the opens: the same start time means the pid was not reused before them,
+    // and a directory opened by pid never shows a later process of that pid.
+    auto ticks = read_start_ticks(dir.get());
+    if (!ticks || *ticks != member.start_ticks) continue;
+    EnteredContainer entered{i,  std::move(dir),    std::move(root), std::move(network),
+                             {}, member.start_ticks};
+    struct stat st {};
+    if (entered.network.valid() && ::fstat(entered.network.get(), &st) == 0)
+      entered.network_id = {static_cast<std::uint64_t>(st.st_dev),
+                            static_cast<std::uint64_t>(st.st_ino)};
+    else
+      entered.network.reset();
+    return entered;
   }
   return std::nullopt;
+}
+
+std::optional<NetworkNamespace> own_network_namespace(const std::filesystem::path& proc) {
+  struct stat st {};
+  if (::stat((proc / "thread-self/ns/net").c_str(), &st) != 0 &&
+      ::stat((proc / "self/ns/net").c_str(), &st) != 0)
+    return std::nullopt;
+  return NetworkNamespace{static_cast<std::uint64_t>(st.st_dev),
+                          static_cast<std::uint64_t>(st.st_ino)};
+}
+
+// Runs `collector` on a thread of its own that joins the network namespace `network`, so that
+// netlink and /proc/thread-self/net answer for that namespace while the scan's thread stays put.
+// `refused` is set when the kernel does not let the agent join it.
+Outcome run_in_network(int network, Collector& collector, const ScanContext& context,
+                       bool& refused) {
+  Outcome outcome;
+  try {
+    std::thread worker([&] {
+      if (::setns(network, CLONE_NEWNET) != 0) {
+        refused = errno == EPERM;
+        outcome.fail("joining its network namespace: " + errno_text(errno));
+        return;
+      }
+      outcome = run_contained(collector, context);
+    });
+    worker.join();
+  } catch (const std::exception& e) {
+    outcome.fail(std::string("starting a thread: ") + e.what());
+  }
+  return outcome;
+}
+
+void report(Outcome& outcome, std::string_view id, const Collector& collector, const Outcome& run,
+            const std::string& root_shown) {
+  for (const auto& e : run.errors)
+    outcome.error("container " + std::string(id) + ": " + std::string(collector.name()) + ": " +
+                  as_seen_inside(e, root_shown) +
+                  (run.complete ? "" : " (keeping the last good result)"));
 }
 
 }  // namespace
 
-std::optional<ContainerRef> container_from_cgroup(std::string_view text) {
+std::string as_seen_inside(std::string message, const std::string& root_shown) {
+  if (root_shown.empty()) return message;
+  for (auto at = message.find(root_shown); at != std::string::npos;
+       at = message.find(root_shown, at)) {
+    auto after = at + root_shown.size();
+    bool more_digits = after < message.size() && message[after] >= '0' && message[after] <= '9';
+    if (more_digits) {
+      at = after;
+      continue;
+    }
+    bool followed_by_path = after < message.size() && message[after] == '/';
+    message.replace(at, root_shown.size(), followed_by_path ? "" : "/");
+  }
+  return message;
+}
+
+std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view text) {
+  // comm (field 2) may hold spaces and ')'; the fields after it start after the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  text.remove_prefix(close + 1);
+  constexpr int start_time_field = 22;
+  int field = 2;
   while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    // "hierarchy-id:controllers:path"; the path may itself hold ':'.
-    auto first = line.find(':');
-    if (first == std::string_view::npos) continue;
-    auto second = line.find(':', first + 1);
-    if (second == std::string_view::npos) continue;
-    if (auto ref = from_path(line.substr(second + 1))) return ref;
+    if (text.front() != ' ') return std::nullopt;
+    text.remove_prefix(1);
+    ++field;
+    auto end = text.find_first_of(" \n");
+    auto value = text.substr(0, end);
+    if (field == start_time_field) {
+      std::uint64_t ticks = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ticks);
+      if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty())
+        return std::nullopt;
+      return ticks;
+    }
+    if (end == std::string_view::npos || text[end] == '\n') return std::nullopt;
+    text.remove_prefix(end);
   }
   return std::nullopt;
+}
+
+std::vector<ContainerProcesses> containers_in(std::span<const ProcessInfo> processes) {
+  std::map<std::string_view, std::vector<ContainerMember>> by_id;
+  for (const auto& p : processes)
+    if (!p.container_id.empty()) by_id[p.container_id].push_back({p.pid, p.start_ticks});
+  std::vector<ContainerProcesses> out;
+  out.reserve(by_id.size());
+  for (auto& [id, members] : by_id) {
+    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.start_ticks, a.pid) < std::tie(b.start_ticks, b.pid);
+    });
+    out.push_back({std::string(id), std::move(members)});
+  }
+  return out;
+}
+
+bool NetworkNamespaceOwners::offer(const ContainerNetwork& container) {
+  if (container.network == host_) return false;
+  auto [it, fresh] = owner_.emplace(container.network, container);
+  if (fresh) return true;
+  auto& owner = it->second;
+  if (std::tie(container.start_ticks, container.id) >= std::tie(owner.start_ticks, owner.id))
+    return false;
+  owner = container;
+  return true;
+}
+
+ContainersCollector::ContainersCollector() = default;
+ContainersCollector::~ContainersCollector() = default;
+
+Outcome ContainersCollector::collect(const ScanContext& context) {
+  Outcome outcome;
+  UniqueFd proc(::open(context.proc.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc.valid()) {
+    outcome.fail(context.proc.string() + ": " + errno_text(errno));
+    return outcome;
+  }
+  const auto containers = containers_in(context.input_part<ProcessInfo>());
+  const auto host_network = own_network_namespace(context.proc);
+  if (!host_network && !containers.empty())
+    outcome.error(
+        "the agent's own network namespace is unknown; no container's "
+        "ports are read");
+  NetworkNamespaceOwners owners(host_network.value_or(NetworkNamespace{}));
+  // Held for the owner of each namespace only: one descriptor per namespace, not per container.
+  std::map<NetworkNamespace, UniqueFd> owned_networks;
+  std::map<NetworkNamespace, UniqueFd> owner_processes;  // their /proc/<pid>, for /proc/<pid>/net
+  std::vector<std::string_view> entered;
+  for (const auto& container : containers) {
+    if (context.expired()) {
+      outcome.fail("deadline passed after " + std::to_string(entered.size()) +
+                   " of " + std::to_string(containers.size()) + " containers");
+      return outcome;
+    }
+    auto& own = by_container_[container.id];
+    if (!own) own = std::make_unique<Collectors>();
+    // When the process entered exits while its files are read, its mounts may go half-way
+    // through: they are read again through the next one. A container with none left is skipped.
+    std::string refusal;
+    std::optional<EnteredContainer> inside;
+    Outcome files_read;
+    for (std::size_t first = 0, attempts = 0; attempts < 2; ++attempts) {
+      inside = enter(proc.get(), container, first, refusal);
+      if (!inside) break;
+      ScanContext files;
+      files.root = context.proc / "self/fd" / std::to_string(inside->root.get());
+      files.proc = context.proc;
+      files.deadline = context.deadline;
+      const std::string root_shown = files.root.string();
+      files_read = {};
+      for (Collector* collector :
+           {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
+            static_cast<Collector*>(&own->auto_start)})
+        report(files_read, container.id, *collector, run_contained(*collector, files), root_shown);
+      if (still_running(inside->process.get())) break;
+      first = inside->member + 1;
+      inside.reset();
+    }
+    if (!inside) {  // exited since the process table was read, or closed to us
+      if (!refusal.empty()) outcome.error("container " + container.id + ": " + refusal);
+      continue;
+    }
+    for (auto& e : files_read.errors) outcome.error(std::move(e));
+    if (host_network && inside->network.valid() &&
+        owners.offer({container.id, inside->network_id, inside->start_ticks})) {
+      owned_networks[inside->network_id] = std::move(inside->network);
+      owner_processes[inside->network_id] = std::move(inside->process);
+    }
+    entered.push_back(container.id);
+  }
+
+  std::set<std::string_view> read_ports, read_ports_from_proc;
+  for (const auto& [network, owner] : owners.by_namespace()) {
+    if (context.expired()) {
+      outcome.fail("deadline passed while reading their ports");
+      return outcome;
+    }
+    auto& ports = by_container_[owner.id]->ports;
+    ScanContext in_network;
+    in_network.proc = context.proc;
+    in_network.deadline = context.deadline;
+    // Refused once, always refused: the agent gains no capability while it runs.
+    Outcome joined;
+    if (!join_refused_)
+      joined = run_in_network(owned_networks[network].get(), ports, in_network, join_refused_);
+    const auto& process = owner_processes[network];
+    if (join_refused_ && process.valid()) {
+      auto& from_proc = by_container_[owner.id]->ports_from_proc;
+      ScanContext via_proc;
+      via_proc.proc = context.proc / "self/fd" / std::to_string(process.get());
+      via_proc.deadline = context.deadline;
+      report(outcome, owner.id, from_proc, run_contained(from_proc, via_proc), {});
+      read_ports_from_proc.insert(owner.id);
+      continue;
+    }
+    report(outcome, owner.id, ports, joined, {});
+    read_ports.insert(owner.id);
+  }
+
+  auto assets = std::make_shared<std::vector<ContainerAssets>>();
+  assets->reserve(entered.size());
+  for (const auto& id : entered) {
+    const auto& own = *by_container_.find(id)->second;
+    ContainerAssets container{std::string(id), own.accounts.items(), own.software.items(),
+                              own.auto_start.items(), nullptr};
+    if (read_ports.contains(id)) container.listening_ports = own.ports.items();
+    if (read_ports_from_proc.contains(id)) container.listening_ports = own.ports_from_proc.items();
+    if (!container.listening_ports)
+      container.listening_ports = std::make_shared<const std::vector<ListeningPort>>();
+    assets->push_back(std::move(container));
+  }
+  // A container that is gone takes its collectors' results with it.
+  const std::set<std::string_view> running(entered.begin(), entered.end());
+  std::erase_if(by_container_, [&](const auto& entry) { return !running.contains(entry.first); });
+  containers_ = std::move(assets);
+  return outcome;
+}
+
+void ContainersCollector::publish(proto::AssetSet& found) const {
+  for (const auto& c : *containers_) {
+    found.add(c.accounts, c.id);
+    found.add(c.software, c.id);
+    found.add(c.auto_start_items, c.id);
+    found.add(c.listening_ports, c.id);
+  }
 }
 
 }  // namespace hostprint::collectors

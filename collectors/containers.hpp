@@ -1,19 +1,120 @@
 #pragma once
-// Which container a process belongs to, from the cgroup path that names its runtime.
+// The assets of each running container: its files read through /proc/<pid>/root of one of its
+// processes (confined to that root), its open ports from its own network namespace.
+//
+// - A container is entered through its oldest live process, the next one when that one is gone;
+//   a container with no process left is skipped. The root is held open for the whole container,
+//   so a process that exits mid-scan cannot redirect the reads to what reuses its pid.
+// - A network namespace is read once, for the container whose process in it is the oldest (in a
+//   Kubernetes pod, the sandbox that made it); other containers in it have no ports of their own.
+//   A container in the host's network namespace has none either: its sockets are the host's.
+//   The namespace is joined (setns) on a thread of its own for netlink; where the kernel refuses
+//   that (no CAP_SYS_ADMIN, a unit's RestrictNamespaces=), its process's /proc/<pid>/net is read.
+// - Kernel modules are the host's: containers share its kernel.
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "collectors/accounts.hpp"
+#include "collectors/auto_start.hpp"
+#include "collectors/collector.hpp"
+#include "collectors/listening_ports.hpp"
+#include "collectors/processes.hpp"
+#include "collectors/software.hpp"
 
 namespace hostprint::collectors {
 
-struct ContainerRef {
-  std::string runtime;  // docker, containerd, cri-o, podman, lxc, kubernetes
-  std::string id;       // the id (64 hex characters) or, for LXC, the container's name
-  friend bool operator==(const ContainerRef&, const ContainerRef&) = default;
+struct ContainerAssets {
+  std::string id;  // as in ProcessInfo::container_id
+  std::shared_ptr<const std::vector<Account>> accounts;
+  std::shared_ptr<const std::vector<SoftwarePackage>> software;
+  std::shared_ptr<const std::vector<AutoStartItem>> auto_start_items;
+  std::shared_ptr<const std::vector<ListeningPort>> listening_ports;
 };
 
-// Reads the text of /proc/<pid>/cgroup (cgroup v1 and v2 lines, "hierarchy:controllers:path").
-// Nothing when no line's path names a container runtime: the process is the host's.
-std::optional<ContainerRef> container_from_cgroup(std::string_view cgroup_text);
+// --- Pure parts (no I/O) ---
+
+// The start time (clock ticks after boot, field 22) in the text of /proc/<pid>/stat.
+std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view stat_text);
+
+// The collectors name files by the path they opened (`root_shown` + `/etc/passwd`, where
+// root_shown is `/proc/self/fd/<n>`); a container's user knows them as `/etc/passwd`.
+std::string as_seen_inside(std::string message, const std::string& root_shown);
+
+struct ContainerMember {
+  int pid = 0;
+  std::uint64_t start_ticks = 0;
+  friend bool operator==(const ContainerMember&, const ContainerMember&) = default;
+};
+
+struct ContainerProcesses {
+  std::string id;
+  std::vector<ContainerMember> members;  // oldest first (start time, then pid)
+};
+
+// The containers named in a process table, by id, each with its processes.
+std::vector<ContainerProcesses> containers_in(std::span<const ProcessInfo> processes);
+
+// A network namespace, as the device and inode of its nsfs file.
+struct NetworkNamespace {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  auto operator<=>(const NetworkNamespace&) const = default;
+};
+
+struct ContainerNetwork {
+  std::string id;
+  NetworkNamespace network;
+  std::uint64_t start_ticks = 0;  // of the container's process that is in `network`
+};
+
+// Chooses, one container at a time, which container reads each network namespace other than the
+// host's: the one with the oldest process in it (ties: the smaller id).
+class NetworkNamespaceOwners {
+ public:
+  explicit NetworkNamespaceOwners(NetworkNamespace host) : host_(host) {}
+  // True when `container` now owns its namespace (the one that owned it before no longer does).
+  bool offer(const ContainerNetwork& container);
+  const std::map<NetworkNamespace, ContainerNetwork>& by_namespace() const { return owner_; }
+
+ private:
+  NetworkNamespace host_;
+  std::map<NetworkNamespace, ContainerNetwork> owner_;
+};
+
+// --- The collector ---
+
+// Runs after the processes collector, whose table names the containers.
+class ContainersCollector final : public Collector {
+ public:
+  ContainersCollector();
+  ~ContainersCollector() override;
+  std::string_view name() const override { return "containers"; }
+  // The process table names the containers.
+  KindSet reads() const override { return kinds<ProcessInfo>(); }
+  // Each container's own accounts, packages, auto-start items and ports, as parts of its own.
+  KindSet writes() const override {
+    return kinds<Account, SoftwarePackage, AutoStartItem, ListeningPort>();
+  }
+  Outcome collect(const ScanContext& context) override;
+  void publish(proto::AssetSet& found) const override;
+  const std::shared_ptr<const std::vector<ContainerAssets>>& containers() const {
+    return containers_;
+  }
+  std::size_t item_count() const override { return containers_->size(); }
+
+ private:
+  // One container's collectors, kept across scans for their last good results.
+  struct Collectors;
+  std::map<std::string, std::unique_ptr<Collectors>, std::less<>> by_container_;
+  bool join_refused_ = false;  // setns() into a network namespace was refused (EPERM)
+  std::shared_ptr<const std::vector<ContainerAssets>> containers_ =
+      std::make_shared<std::vector<ContainerAssets>>();  // sorted by id
+};
 
 }  // namespace hostprint::collectors

@@ -17,13 +17,13 @@
 #include <tuple>
 #include <utility>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/process_files.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/io/process_files.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/services.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 #include "collectors/web_sites.hpp"
-#include "collectors/zip_archive.hpp"
+#include "collectors/formats/zip_archive.hpp"
 
 namespace hostprint::collectors {
 namespace fs = std::filesystem;

@@ -21,8 +21,8 @@
 #include <string>
 #include <system_error>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 namespace {

@@ -17,8 +17,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include "collectors/containers.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/formats/cgroup_path.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 // How a scan stays cheap when little has changed, and why it stays right.
 //

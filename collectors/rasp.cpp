@@ -8,12 +8,12 @@
 #include <cstring>
 #include <set>
 
-#include "collectors/bounded_read.hpp"
+#include "collectors/io/bounded_read.hpp"
 #include "collectors/jar_packages.hpp"
-#include "collectors/process_files.hpp"
+#include "collectors/io/process_files.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/services.hpp"
-#include "collectors/software_files.hpp"
+#include "collectors/io/root_files.hpp"
 #include "collectors/web_sites.hpp"
 
 namespace hostprint::collectors {

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "collectors/collector.hpp"
-#include "collectors/fingerprints.hpp"
-#include "collectors/rasp_alarm_log.hpp"
+#include "collectors/rules/fingerprints.hpp"
+#include "collectors/formats/rasp_alarm_log.hpp"
 #include "collectors/rasp_event_window.hpp"
 
 namespace hostprint::collectors {

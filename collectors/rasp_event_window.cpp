@@ -9,9 +9,9 @@
 #include <cstring>
 #include <vector>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/rasp_alarm_log.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/formats/rasp_alarm_log.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 namespace {

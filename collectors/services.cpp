@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/process_files.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/io/process_files.hpp"
 #include "collectors/web_apps.hpp"
-#include "collectors/zip_archive.hpp"
+#include "collectors/formats/zip_archive.hpp"
 
 namespace hostprint::collectors {
 namespace {

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "collectors/collector.hpp"
-#include "collectors/fingerprints.hpp"
+#include "collectors/rules/fingerprints.hpp"
 #include "collectors/listening_ports.hpp"
 
 namespace hostprint::collectors {

@@ -12,12 +12,12 @@
 #include <tuple>
 #include <utility>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/rpm_bdb.hpp"
-#include "collectors/rpm_header.hpp"
-#include "collectors/rpm_sqlite.hpp"
-#include "collectors/software_files.hpp"
-#include "collectors/text_fields.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/formats/rpm_bdb.hpp"
+#include "collectors/formats/rpm_header.hpp"
+#include "collectors/formats/rpm_sqlite.hpp"
+#include "collectors/io/root_files.hpp"
+#include "collectors/formats/text_fields.hpp"
 
 namespace hostprint::collectors {
 namespace {

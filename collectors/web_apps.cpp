@@ -16,10 +16,10 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/process_files.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/io/process_files.hpp"
 #include "collectors/services.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 #include "collectors/web_sites.hpp"
 
 namespace hostprint::collectors {

@@ -66,7 +66,7 @@
 #include <vector>
 
 #include "collectors/collector.hpp"
-#include "collectors/fingerprints.hpp"
+#include "collectors/rules/fingerprints.hpp"
 
 namespace hostprint::collectors {
 

@@ -11,10 +11,10 @@
 #include <cerrno>
 #include <exception>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/process_files.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/io/process_files.hpp"
 #include "collectors/services.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 namespace {

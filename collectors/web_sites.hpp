@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "collectors/collector.hpp"
-#include "collectors/web_config.hpp"
+#include "collectors/formats/web_config.hpp"
 
 namespace hostprint::collectors {
 

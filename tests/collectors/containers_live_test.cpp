@@ -17,7 +17,7 @@
 #include <optional>
 #include <thread>
 
-#include "collectors/container_assets.hpp"
+#include "collectors/containers.hpp"
 #include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "tests/integration/agent_harness.hpp"

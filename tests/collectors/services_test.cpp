@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "collectors/fingerprints.hpp"
+#include "collectors/rules/fingerprints.hpp"
 #include "tests/scan_chain.hpp"
 
 namespace hostprint::collectors {

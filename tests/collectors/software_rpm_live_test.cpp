@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "tests/scan_chain.hpp"
-#include "collectors/rpm_sqlite.hpp"
+#include "collectors/formats/rpm_sqlite.hpp"
 #include "collectors/software.hpp"
 #include "tests/temp_dir.hpp"
 

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "tests/scan_chain.hpp"
-#include "collectors/rpm_bdb.hpp"
-#include "collectors/rpm_header.hpp"
-#include "collectors/rpm_sqlite.hpp"
+#include "collectors/formats/rpm_bdb.hpp"
+#include "collectors/formats/rpm_header.hpp"
+#include "collectors/formats/rpm_sqlite.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {

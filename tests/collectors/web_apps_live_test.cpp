@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "collectors/fingerprints.hpp"
+#include "collectors/rules/fingerprints.hpp"
 #include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "collectors/web_apps.hpp"

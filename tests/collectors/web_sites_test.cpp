@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "tests/scan_chain.hpp"
-#include "collectors/process_files.hpp"
+#include "collectors/io/process_files.hpp"
 #include "collectors/services.hpp"
 #include "tests/temp_dir.hpp"
 

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 #include "tests/integration/agent_harness.hpp"
 
 namespace hostprint::test {

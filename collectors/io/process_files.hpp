@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 #include "proto/assets.hpp"
 
 namespace hostprint::collectors {

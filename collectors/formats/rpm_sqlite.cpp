@@ -9,7 +9,7 @@
 // SQLite takes no locks and reads no WAL, so a running rpm can neither block us nor be disturbed;
 // what an unfinished transaction holds only in its WAL is seen at the next scan, after rpm's
 // checkpoint (rpm checkpoints when it closes the database).
-#include "collectors/rpm_sqlite.hpp"
+#include "collectors/formats/rpm_sqlite.hpp"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -20,7 +20,7 @@
 #include <memory>
 #include <mutex>
 
-#include "collectors/rpm_header.hpp"
+#include "collectors/formats/rpm_header.hpp"
 
 namespace hostprint::collectors {
 namespace {

@@ -1,4 +1,4 @@
-#include "collectors/fingerprints.hpp"
+#include "collectors/rules/fingerprints.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@ namespace {
 
 std::string shipped_rules() {
   const char* source_root = std::getenv("HOSTPRINT_SOURCE_ROOT");
-  std::ifstream in(std::string(source_root ? source_root : "..") + "/collectors/fingerprints.json");
+  std::ifstream in(std::string(source_root ? source_root : "..") + "/collectors/rules/fingerprints.json");
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 

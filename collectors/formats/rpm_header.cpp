@@ -1,4 +1,4 @@
-#include "collectors/rpm_header.hpp"
+#include "collectors/formats/rpm_header.hpp"
 
 namespace hostprint::collectors {
 namespace {

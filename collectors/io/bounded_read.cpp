@@ -1,4 +1,4 @@
-#include "collectors/bounded_read.hpp"
+#include "collectors/io/bounded_read.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 namespace {

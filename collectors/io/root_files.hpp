@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 

@@ -1,4 +1,4 @@
-#include "collectors/fingerprints.hpp"
+#include "collectors/rules/fingerprints.hpp"
 
 #include <array>
 #include <boost/json.hpp>

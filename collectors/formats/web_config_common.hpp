@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/web_config.hpp"
+#include "collectors/formats/web_config.hpp"
 
 namespace hostprint::collectors::web_config {
 

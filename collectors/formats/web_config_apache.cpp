@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "collectors/text_fields.hpp"
-#include "collectors/web_config_common.hpp"
+#include "collectors/formats/text_fields.hpp"
+#include "collectors/formats/web_config_common.hpp"
 
 namespace hostprint::collectors {
 namespace {

@@ -1,4 +1,4 @@
-#include "collectors/zip_archive.hpp"
+#include "collectors/formats/zip_archive.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

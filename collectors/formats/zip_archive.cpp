@@ -1,4 +1,4 @@
-#include "collectors/zip_archive.hpp"
+#include "collectors/formats/zip_archive.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "collectors/process_files.hpp"
+#include "collectors/io/process_files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,8 +8,8 @@
 #include <string>
 #include <unordered_set>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/container_assets.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/containers.hpp"
 #include "collectors/processes.hpp"
 
 namespace hostprint::collectors {

@@ -1,4 +1,4 @@
-#include "collectors/bounded_read.hpp"
+#include "collectors/io/bounded_read.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

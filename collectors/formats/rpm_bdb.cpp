@@ -1,4 +1,4 @@
-#include "collectors/rpm_bdb.hpp"
+#include "collectors/formats/rpm_bdb.hpp"
 
 #include <array>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "collectors/software_files.hpp"
+#include "collectors/io/root_files.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 // The SQLite RPM database reader of a build without SQLite (Meson option `rpmdb` disabled or
 // SQLite not found): a database that is present is reported, never silently counted as empty.
-#include "collectors/rpm_sqlite.hpp"
+#include "collectors/formats/rpm_sqlite.hpp"
 
 namespace hostprint::collectors {
 

@@ -1,4 +1,4 @@
-#include "collectors/rasp_alarm_log.hpp"
+#include "collectors/formats/rasp_alarm_log.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 

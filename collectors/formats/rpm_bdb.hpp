@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "collectors/rpm_header.hpp"
+#include "collectors/formats/rpm_header.hpp"
 
 namespace hostprint::collectors {
 

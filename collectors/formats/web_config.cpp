@@ -2,8 +2,8 @@
 #include <cctype>
 #include <utility>
 
-#include "collectors/text_fields.hpp"
-#include "collectors/web_config_common.hpp"
+#include "collectors/formats/text_fields.hpp"
+#include "collectors/formats/web_config_common.hpp"
 
 namespace hostprint::collectors::web_config {
 

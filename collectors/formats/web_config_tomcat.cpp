@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "collectors/web_config_common.hpp"
+#include "collectors/formats/web_config_common.hpp"
 
 namespace hostprint::collectors {
 namespace {

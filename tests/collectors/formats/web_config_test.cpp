@@ -1,4 +1,4 @@
-#include "collectors/web_config.hpp"
+#include "collectors/formats/web_config.hpp"
 
 #include <fnmatch.h>
 #include <gtest/gtest.h>
