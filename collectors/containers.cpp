@@ -1,4 +1,5 @@
 #include "collectors/containers.hpp"
+#include "collectors/formats/proc_text.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -156,32 +157,6 @@ std::string as_seen_inside(std::string message, const std::string& root_shown) {
     message.replace(at, root_shown.size(), followed_by_path ? "" : "/");
   }
   return message;
-}
-
-std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view text) {
-  // comm (field 2) may hold spaces and ')'; the fields after it start after the last ')'.
-  auto close = text.rfind(')');
-  if (close == std::string_view::npos) return std::nullopt;
-  text.remove_prefix(close + 1);
-  constexpr int start_time_field = 22;
-  int field = 2;
-  while (!text.empty()) {
-    if (text.front() != ' ') return std::nullopt;
-    text.remove_prefix(1);
-    ++field;
-    auto end = text.find_first_of(" \n");
-    auto value = text.substr(0, end);
-    if (field == start_time_field) {
-      std::uint64_t ticks = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ticks);
-      if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty())
-        return std::nullopt;
-      return ticks;
-    }
-    if (end == std::string_view::npos || text[end] == '\n') return std::nullopt;
-    text.remove_prefix(end);
-  }
-  return std::nullopt;
 }
 
 std::vector<ContainerProcesses> containers_in(std::span<const ProcessInfo> processes) {

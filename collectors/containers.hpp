@@ -39,9 +39,6 @@ struct ContainerAssets {
 
 // --- Pure parts (no I/O) ---
 
-// The start time (clock ticks after boot, field 22) in the text of /proc/<pid>/stat.
-std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view stat_text);
-
 // The collectors name files by the path they opened (`root_shown` + `/etc/passwd`, where
 // root_shown is `/proc/self/fd/<n>`); a container's user knows them as `/etc/passwd`.
 std::string as_seen_inside(std::string message, const std::string& root_shown);

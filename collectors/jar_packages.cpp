@@ -19,10 +19,10 @@
 
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
-#include "collectors/processes.hpp"
-#include "collectors/services.hpp"
+#include "collectors/formats/java_args.hpp"
+#include "collectors/formats/proc_text.hpp"
 #include "collectors/io/unique_fd.hpp"
-#include "collectors/web_sites.hpp"
+#include "collectors/io/root_glob.hpp"
 #include "collectors/formats/zip_archive.hpp"
 
 namespace hostprint::collectors {
@@ -153,13 +153,6 @@ bool is_nested_library(std::string_view entry) {
   if (rest.find('/') != std::string_view::npos || rest == ".jar" || rest.starts_with(".."))
     return false;
   return is_jar_name(rest);
-}
-
-bool is_jvm_executable(std::string_view exe) {
-  exe = strip_deleted_suffix(exe);
-  auto slash = exe.rfind('/');
-  std::string_view base = slash == std::string_view::npos ? exe : exe.substr(slash + 1);
-  return base.starts_with("java");
 }
 
 const JarScanResult* JarCache::find(const std::string& key, std::uint64_t size,

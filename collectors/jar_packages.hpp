@@ -63,9 +63,6 @@ std::string nested_jar_name(std::string_view outer, std::string_view entry);
 // WEB-INF/lib/ (names with NUL, "..", or a deeper folder are not).
 bool is_nested_library(std::string_view entry);
 
-// True for "java", "java8", "javaw" and the like: the file name of `exe` starts with "java".
-bool is_jvm_executable(std::string_view exe);
-
 // What one outer archive yielded: itself (unless a WAR/EAR) and its nested libraries.
 struct JarRecord {
   std::string suffix;  // "" for the outer archive, "!/BOOT-INF/lib/x.jar" for a nested one

@@ -11,21 +11,10 @@
 #include <vector>
 
 #include "collectors/collector.hpp"
+#include "collectors/formats/proc_text.hpp"
 
 namespace hostprint::collectors {
 
-// The kernel's socket states (include/net/tcp_states.h), shared by TCP and UDP sockets.
-inline constexpr std::uint8_t socket_state_established = 1;
-inline constexpr std::uint8_t socket_state_close = 7;  // an unconnected UDP socket
-inline constexpr std::uint8_t socket_state_listen = 10;
-
-// Whether a socket of `type` in kernel `state` with local `port` is an open port: TCP in LISTEN,
-// UDP bound and unconnected (what `ss -l` shows as UNCONN).
-constexpr bool is_open_port(PortType type, std::uint8_t state, std::uint16_t port) {
-  if (port == 0) return false;
-  bool tcp = type == PortType::tcp || type == PortType::tcp6;
-  return state == (tcp ? socket_state_listen : socket_state_close);
-}
 
 struct ProcNetEntries {
   std::vector<ListeningPort> ports;  // distinct, sorted
@@ -42,7 +31,6 @@ struct ProcNetLine {
   std::uint16_t local_port = 0;  // for Kind::socket
   std::uint8_t state = 0;        // for Kind::socket
 };
-inline constexpr std::size_t proc_net_max_line = 4096;
 ProcNetLine parse_proc_net_line(std::string_view line, PortType type);
 
 // One datagram of a sock_diag dump's reply (a run of netlink messages), parsed.

@@ -1,4 +1,5 @@
 #include "collectors/processes.hpp"
+#include "collectors/formats/proc_text.hpp"
 
 #include <fcntl.h>
 #include <libproc2/pids.h>
@@ -276,12 +277,6 @@ class ProcessListBuilder {
 };
 
 }  // namespace
-
-std::string_view strip_deleted_suffix(std::string_view exe) {
-  if (exe.size() > deleted_suffix.size() && exe.ends_with(deleted_suffix))
-    exe.remove_suffix(deleted_suffix.size());
-  return exe;
-}
 
 std::optional<int> parse_pid_name(std::string_view name) {
   if (name.empty() || name.size() > 10 || name[0] < '1' || name[0] > '9') return std::nullopt;

@@ -13,9 +13,6 @@
 
 namespace hostprint::collectors {
 
-// "/usr/bin/foo (deleted)" -> "/usr/bin/foo"; other paths unchanged.
-std::string_view strip_deleted_suffix(std::string_view exe);
-
 // The pid named by a /proc entry ("1234"), or nothing for "self", "sys", "0", "012", ...
 std::optional<int> parse_pid_name(std::string_view name);
 

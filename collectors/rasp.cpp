@@ -9,12 +9,11 @@
 #include <set>
 
 #include "collectors/io/bounded_read.hpp"
-#include "collectors/jar_packages.hpp"
 #include "collectors/io/process_files.hpp"
-#include "collectors/processes.hpp"
-#include "collectors/services.hpp"
+#include "collectors/formats/java_args.hpp"
+#include "collectors/formats/proc_text.hpp"
 #include "collectors/io/root_files.hpp"
-#include "collectors/web_sites.hpp"
+#include "collectors/io/root_glob.hpp"
 
 namespace hostprint::collectors {
 namespace fs = std::filesystem;

@@ -13,7 +13,9 @@
 
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
-#include "collectors/web_apps.hpp"
+#include "collectors/formats/java_args.hpp"
+#include "collectors/formats/proc_text.hpp"
+#include "collectors/formats/version_text.hpp"
 #include "collectors/formats/zip_archive.hpp"
 
 namespace hostprint::collectors {
@@ -80,7 +82,7 @@ std::string version_under_home(const std::filesystem::path& root, const std::str
       auto version = identify_jar(*jar, basename_of(file)).version;
       if (!version.empty()) return version;
     } else {
-      auto text = read_in_root(root, path, web_apps_max_version_file);
+      auto text = read_in_root(root, path, max_version_file_bytes);
       if (text.status != ReadStatus::ok) continue;
       auto version = version_from_text(text.file.text, rule.version_pattern);
       if (!version.empty()) return version;
@@ -105,37 +107,6 @@ std::vector<std::string> words_of(const std::vector<std::string>& argv) {
   return out;
 }
 
-// Java launcher options that take the next argument as their value.
-constexpr std::array<std::string_view, 17> java_options_with_value = {"-cp",
-                                                                      "-classpath",
-                                                                      "--class-path",
-                                                                      "-p",
-                                                                      "--module-path",
-                                                                      "--upgrade-module-path",
-                                                                      "--add-modules",
-                                                                      "--add-opens",
-                                                                      "--add-exports",
-                                                                      "--add-reads",
-                                                                      "--patch-module",
-                                                                      "--limit-modules",
-                                                                      "--enable-native-access",
-                                                                      "-d",
-                                                                      "--describe-module",
-                                                                      "--source",
-                                                                      "--add-enable-native-access"};
-
-std::vector<std::string> split_path_list(std::string_view s) {
-  std::vector<std::string> out;
-  while (true) {
-    auto colon = s.find(':');
-    auto part = s.substr(0, colon);
-    if (!part.empty()) out.emplace_back(part);
-    if (colon == std::string_view::npos) break;
-    s.remove_prefix(colon + 1);
-  }
-  return out;
-}
-
 void add_error(Outcome& outcome, std::size_t& suppressed, std::string message) {
   if (outcome.errors.size() < services_max_errors)
     outcome.error(std::move(message));
@@ -143,119 +114,11 @@ void add_error(Outcome& outcome, std::size_t& suppressed, std::string message) {
     ++suppressed;
 }
 
-std::vector<std::string> split_ws(std::string_view line) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    std::size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) out.emplace_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
-template <typename T>
-std::optional<T> parse_number(std::string_view s, int base = 10) {
-  T value{};
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
-  if (ec != std::errc{} || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return value;
-}
-
 bool exists_in_root(const std::filesystem::path& root, const std::string& path) {
   return read_in_root(root, path, 1).status == ReadStatus::ok;
 }
 
 }  // namespace
-
-std::vector<std::string> split_cmdline(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
-  if (text.empty()) return out;
-  while (true) {
-    auto nul = text.find('\0');
-    out.emplace_back(text.substr(0, nul));
-    if (nul == std::string_view::npos) break;
-    text.remove_prefix(nul + 1);
-  }
-  // A rewritten title may leave trailing blank arguments (the padding of the old argv area).
-  while (!out.empty() && out.back().find_first_not_of(' ') == std::string::npos) out.pop_back();
-  return out;
-}
-
-std::optional<int> parse_stat_ppid(std::string_view stat) {
-  auto close = stat.rfind(')');
-  if (close == std::string_view::npos) return std::nullopt;
-  auto fields = split_ws(stat.substr(close + 1));
-  if (fields.size() < 2) return std::nullopt;
-  auto ppid = parse_number<int>(fields[1]);
-  if (!ppid || *ppid < 0) return std::nullopt;
-  return ppid;
-}
-
-std::string java_property(const std::vector<std::string>& argv, std::string_view name) {
-  std::string value;
-  for (std::size_t i = 1; i < argv.size(); ++i) {
-    std::string_view a = argv[i];
-    if (a.size() > name.size() + 3 && a.starts_with("-D") && a.substr(2, name.size()) == name &&
-        a[2 + name.size()] == '=')
-      value = a.substr(3 + name.size());
-  }
-  return value;
-}
-
-JavaLaunch parse_java_args(const std::vector<std::string>& argv) {
-  JavaLaunch launch;
-  for (std::size_t i = 1; i < argv.size(); ++i) {
-    std::string_view a = argv[i];
-    auto value_after = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= argv.size()) return std::nullopt;
-      return std::string_view(argv[++i]);
-    };
-    if (a == "-jar") {
-      if (auto v = value_after()) launch.jar = std::string(*v);
-      return launch;
-    }
-    if (a == "-m" || a == "--module" || a.starts_with("--module=")) {
-      std::optional<std::string_view> v;
-      if (a.starts_with("--module="))
-        v = a.substr(9);
-      else
-        v = value_after();
-      if (v) {
-        auto slash = v->find('/');
-        launch.module = std::string(v->substr(0, slash));
-        if (slash != std::string_view::npos) launch.main_class = std::string(v->substr(slash + 1));
-      }
-      return launch;
-    }
-    if (a == "-cp" || a == "-classpath" || a == "--class-path") {
-      if (auto v = value_after()) launch.class_path = split_path_list(*v);
-      continue;
-    }
-    if (a.starts_with("--class-path=")) {
-      launch.class_path = split_path_list(a.substr(13));
-      continue;
-    }
-    if (a.starts_with("-javaagent:")) {
-      auto jar = a.substr(11);
-      jar = jar.substr(0, jar.find('='));
-      if (!jar.empty()) launch.agents.emplace_back(jar);
-      continue;
-    }
-    if (std::find(java_options_with_value.begin(), java_options_with_value.end(), a) !=
-        java_options_with_value.end()) {
-      value_after();
-      continue;
-    }
-    if (a.starts_with("-") || a.starts_with("@")) continue;  // options; argfiles are not opened
-    launch.main_class = std::string(a);
-    return launch;
-  }
-  return launch;
-}
 
 const ProductRule* match_service_rule(const Fingerprints& rules, const ProcessFacts& process) {
   std::string_view exe_name = basename_of(process.exe);
@@ -367,26 +230,6 @@ std::string config_from_cmdline(const ProductRule& rule, const std::vector<std::
     return {};
   }
   return {};
-}
-
-std::optional<ProcNetSocket> parse_proc_net_socket(std::string_view line) {
-  auto fields = split_ws(line);
-  if (fields.size() < 10 || fields[0].empty() || fields[0].back() != ':') return std::nullopt;
-  if (!parse_number<unsigned>(std::string_view(fields[0]).substr(0, fields[0].size() - 1)))
-    return std::nullopt;
-  std::string_view local = fields[1];
-  auto colon = local.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  auto port = parse_number<std::uint16_t>(local.substr(colon + 1), 16);
-  auto state = parse_number<std::uint8_t>(fields[3], 16);
-  auto inode = parse_number<std::uint64_t>(fields[9]);
-  if (!port || !state || !inode) return std::nullopt;
-  return ProcNetSocket{*port, *state, *inode};
-}
-
-std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
-  if (!link.starts_with("socket:[") || !link.ends_with("]")) return std::nullopt;
-  return parse_number<std::uint64_t>(link.substr(8, link.size() - 9));
 }
 
 bool dpkg_list_has_path(std::string_view list, std::string_view path) {

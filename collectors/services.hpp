@@ -29,7 +29,6 @@
 
 #include "collectors/collector.hpp"
 #include "collectors/rules/fingerprints.hpp"
-#include "collectors/listening_ports.hpp"
 
 namespace hostprint::collectors {
 
@@ -39,30 +38,6 @@ inline constexpr std::size_t services_max_fds = 4096;              // fd entries
 inline constexpr std::size_t services_max_list_bytes = 16u << 20;  // a dpkg .list file
 inline constexpr std::size_t services_max_proc_net_bytes = 64u << 20;
 inline constexpr std::size_t services_max_errors = 100;
-
-// What a JVM's command line says it runs. Options and their values are skipped; `@argfiles` are
-// not opened (left alone). The first argument that is not an option is the main class; `-jar X`
-// runs X; `-m module/class` (or `--module`) names the class after the '/'.
-struct JavaLaunch {
-  std::string main_class;               // empty with -jar, or -m without a class
-  std::string jar;                      // the -jar argument as written
-  std::string module;                   // the -m module (without the class)
-  std::vector<std::string> class_path;  // entries of -cp / -classpath / --class-path
-  std::vector<std::string> agents;      // -javaagent: jars as written, without their options
-};
-// `argv[0]` is the java launcher itself.
-JavaLaunch parse_java_args(const std::vector<std::string>& argv);
-
-// The value of a JVM's system property `-D<name>=value` (the last one given, as the JVM takes
-// it); empty when not given.
-std::string java_property(const std::vector<std::string>& argv, std::string_view name);
-
-// Splits /proc/<pid>/cmdline (NUL-separated, maybe NUL-padded). A program that rewrote its title
-// into one space-separated string (nginx: "nginx: master process ...") comes out as one argument.
-std::vector<std::string> split_cmdline(std::string_view text);
-
-// The parent pid from /proc/<pid>/stat: the second field after the last ')'.
-std::optional<int> parse_stat_ppid(std::string_view stat);
 
 // What the matcher knows of one candidate process.
 struct ProcessFacts {
@@ -97,18 +72,6 @@ std::vector<MatchedService> match_services(const Fingerprints& rules,
 // postgres -D / config_file=, redis' first *.conf argument, Tomcat's -Dcatalina.base). Defaults
 // that depend on files existing are not applied here; empty when the command line does not say.
 std::string config_from_cmdline(const ProductRule& rule, const std::vector<std::string>& argv);
-
-// One socket of /proc/net/{tcp,tcp6,udp,udp6}.
-struct ProcNetSocket {
-  std::uint16_t local_port = 0;
-  std::uint8_t state = 0;
-  std::uint64_t inode = 0;
-};
-// A socket line (inode is the 10th field); nothing for the header, blank or malformed lines.
-std::optional<ProcNetSocket> parse_proc_net_socket(std::string_view line);
-
-// "socket:[12345]" -> 12345.
-std::optional<std::uint64_t> parse_socket_link(std::string_view link);
 
 // Whether a dpkg .list file names `path` (also with or without the /usr prefix of a merged /usr).
 bool dpkg_list_has_path(std::string_view list, std::string_view path);

@@ -18,9 +18,12 @@
 
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
-#include "collectors/services.hpp"
+#include "collectors/formats/java_args.hpp"
+#include "collectors/formats/proc_text.hpp"
+#include "collectors/formats/python_dist.hpp"
+#include "collectors/formats/version_text.hpp"
 #include "collectors/io/unique_fd.hpp"
-#include "collectors/web_sites.hpp"
+#include "collectors/io/root_glob.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -115,17 +118,10 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-bool plausible_version(std::string_view v) {
-  if (v.empty() || v.size() > web_apps_max_version) return false;
-  for (unsigned char c : v)
-    if (c < 0x21 || c == 0x7f) return false;
-  return true;
-}
-
 std::string read_version(const std::string& root, const std::string& folder,
                          const ProductRule& rule) {
   for (const auto& file : rule.version_files) {
-    auto r = read_in_root(root, join(folder, file), web_apps_max_version_file);
+    auto r = read_in_root(root, join(folder, file), max_version_file_bytes);
     if (r.status != ReadStatus::ok) continue;
     auto v = version_from_text(r.file.text, rule.version_pattern);
     if (!v.empty()) return v;
@@ -196,87 +192,6 @@ std::vector<std::string> python_dirs_matching(const std::string& root, const std
 }
 
 }  // namespace
-
-std::string normalize_python_name(std::string_view name) {
-  std::string out;
-  bool in_run = false;
-  for (char c : name) {
-    if (c == '-' || c == '_' || c == '.') {
-      if (!in_run) out += '-';
-      in_run = true;
-    } else {
-      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-      in_run = false;
-    }
-  }
-  return out;
-}
-
-std::optional<DistInfoName> parse_dist_info_name(std::string_view entry) {
-  std::string_view stem;
-  if (entry.ends_with(".dist-info"))
-    stem = entry.substr(0, entry.size() - 10);
-  else if (entry.ends_with(".egg-info"))
-    stem = entry.substr(0, entry.size() - 9);
-  else
-    return std::nullopt;
-  if (stem.empty()) return std::nullopt;
-  // Names and versions in these entries have '-' escaped to '_', so the first '-' ends the name.
-  auto dash = stem.find('-');
-  DistInfoName out;
-  out.name = std::string(stem.substr(0, dash));
-  if (dash != std::string_view::npos) {
-    std::string_view version = stem.substr(dash + 1);
-    version = version.substr(0, version.find('-'));  // "-py3.11" of an egg
-    out.version = std::string(version);
-  }
-  if (out.name.empty()) return std::nullopt;
-  if (!out.version.empty() && !plausible_version(out.version)) out.version.clear();
-  return out;
-}
-
-std::string metadata_version(std::string_view text) {
-  std::string version;
-  bool done = false;
-  for_each_line(text, 4096, [&](std::string_view line, bool) {
-    if (done) return;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) {
-      done = true;
-      return;
-    }
-    if (line.starts_with("Version:")) {
-      line.remove_prefix(8);
-      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-      if (plausible_version(line)) version = std::string(line);
-      done = true;
-    }
-  });
-  return version;
-}
-
-std::string version_from_text(std::string_view text, std::string_view pattern) {
-  std::string_view v;
-  if (pattern.empty()) {
-    v = text.substr(0, text.find('\n'));
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\xef' ||
-                          v.front() == '\xbb' || v.front() == '\xbf'))
-      v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
-      v.remove_suffix(1);
-  } else {
-    auto at = text.find(pattern);
-    if (at == std::string_view::npos) return {};
-    v = text.substr(at + pattern.size());
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    if (!v.empty() && (v.front() == '\'' || v.front() == '"')) v.remove_prefix(1);
-    auto end = v.find_first_of("'\" \t\r\n;)");
-    if (end == std::string_view::npos) return {};
-    v = v.substr(0, end);
-  }
-  return plausible_version(v) ? std::string(v) : std::string();
-}
 
 void find_in_folder(const std::string& root, const std::string& folder,
                     const std::vector<const ProductRule*>& apps,

@@ -73,33 +73,12 @@ namespace hostprint::collectors {
 // Bounds.
 inline constexpr std::size_t web_apps_max_dir_entries = 1000;  // per document root / appBase
 inline constexpr std::size_t web_apps_max_site_packages_entries = 50'000;
-inline constexpr std::size_t web_apps_max_version_file = 1u << 20;
 inline constexpr std::size_t web_apps_max_metadata = 64 * 1024;
 inline constexpr std::size_t web_apps_max_cmdline = 128 * 1024;
 inline constexpr std::size_t web_apps_max_fds = 4096;             // fd entries per Python process
 inline constexpr std::size_t web_apps_max_proc_net = 64u << 20;   // /proc/<pid>/net/tcp{,6}
 inline constexpr std::size_t web_apps_max_maps = 16u << 20;       // an Apache's /proc/<pid>/maps
 inline constexpr std::size_t web_apps_max_errors = 100;
-inline constexpr std::size_t web_apps_max_version = 64;
-
-// PEP 503: lowercase, every run of '-', '_' and '.' becomes one '-'.
-std::string normalize_python_name(std::string_view name);
-
-// A distribution's metadata entry: "Flask-2.2.2.dist-info" -> {Flask, 2.2.2};
-// "Flask.egg-info" -> {Flask, ""}; "Flask-2.2.2-py3.11.egg-info" -> {Flask, 2.2.2}.
-struct DistInfoName {
-  std::string name;
-  std::string version;
-};
-std::optional<DistInfoName> parse_dist_info_name(std::string_view entry);
-
-// The `Version:` header of METADATA / PKG-INFO text (before the first blank line).
-std::string metadata_version(std::string_view text);
-
-// The version in a version file's text: after `pattern` (spaces and an opening quote skipped) up to
-// the next quote, space, ';' or ')'; without a pattern, the first line trimmed. Empty when absent
-// or not a plausible version (longer than web_apps_max_version, or holding control characters).
-std::string version_from_text(std::string_view text, std::string_view pattern);
 
 // Whether a command line runs a WSGI/ASGI server: the first word of argv[0] (a server that
 // rewrote its title: "gunicorn: worker [app]"), or, after a Python interpreter's options, the

@@ -21,15 +21,6 @@ inline constexpr std::size_t web_sites_max_errors = 100;
 inline constexpr std::size_t web_sites_max_cmdline = 128 * 1024;
 inline constexpr std::size_t web_sites_max_environ = 256 * 1024;
 inline constexpr std::size_t web_sites_max_envvars_bytes = 64 * 1024;
-inline constexpr std::size_t glob_max_entries = 100'000;  // directory entries read by one glob
-
-// The paths under `root` matching the absolute shell pattern `pattern` (`*`, `?`, `[...]` in any
-// component; a wildcard matches neither '/' nor a leading '.'), as absolute paths inside the root,
-// sorted by byte value, at most `max_matches`. Every directory is opened with openat2
-// RESOLVE_IN_ROOT, so symlinks are resolved inside `root`. Components without wildcards are taken
-// as written; the final paths exist. A relative pattern is taken from the root.
-std::vector<std::string> glob_in_root(const std::filesystem::path& root, std::string_view pattern,
-                                      std::size_t max_matches);
 
 // A FileSource reading (read_in_root) and globbing (glob_in_root) inside `root`.
 FileSource file_source_in_root(const std::filesystem::path& root);

@@ -9,8 +9,7 @@
 #include <unordered_set>
 
 #include "collectors/io/bounded_read.hpp"
-#include "collectors/containers.hpp"
-#include "collectors/processes.hpp"
+#include "collectors/formats/proc_text.hpp"
 
 namespace hostprint::collectors {
 

@@ -5,6 +5,12 @@
 #include "collectors/rasp.hpp"
 
 #include <gtest/gtest.h>
+
+#include "collectors/formats/java_args.hpp"
+#include "collectors/formats/proc_text.hpp"
+#include "collectors/formats/python_dist.hpp"
+#include "collectors/formats/version_text.hpp"
+#include "collectors/io/root_glob.hpp"
 #include <sys/stat.h>
 #include <time.h>
 

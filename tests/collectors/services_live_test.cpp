@@ -2,6 +2,12 @@
 // ports in fresh PID and network namespaces, recognised as exactly one instance each.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include "collectors/formats/java_args.hpp"
+#include "collectors/formats/proc_text.hpp"
+#include "collectors/formats/python_dist.hpp"
+#include "collectors/formats/version_text.hpp"
+#include "collectors/io/root_glob.hpp"
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>

@@ -5,6 +5,12 @@
 // environment, with the version Debian's Python itself reports (importlib.metadata), which is the
 // upstream part of the package's version.
 #include <gtest/gtest.h>
+
+#include "collectors/formats/java_args.hpp"
+#include "collectors/formats/proc_text.hpp"
+#include "collectors/formats/python_dist.hpp"
+#include "collectors/formats/version_text.hpp"
+#include "collectors/io/root_glob.hpp"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

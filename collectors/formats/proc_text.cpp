@@ -1,0 +1,110 @@
+#include "collectors/formats/proc_text.hpp"
+
+#include <charconv>
+
+namespace hostprint::collectors {
+namespace {
+
+constexpr std::string_view deleted_suffix = " (deleted)";
+
+template <typename T>
+std::optional<T> parse_number(std::string_view s, int base = 10) {
+  T value{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
+  if (ec != std::errc{} || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::vector<std::string> split_ws(std::string_view line) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+    if (j > i) out.emplace_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::vector<std::string> split_cmdline(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
+  if (text.empty()) return out;
+  while (true) {
+    auto nul = text.find('\0');
+    out.emplace_back(text.substr(0, nul));
+    if (nul == std::string_view::npos) break;
+    text.remove_prefix(nul + 1);
+  }
+  // A rewritten title may leave trailing blank arguments (the padding of the old argv area).
+  while (!out.empty() && out.back().find_first_not_of(' ') == std::string::npos) out.pop_back();
+  return out;
+}
+
+std::optional<int> parse_stat_ppid(std::string_view stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  auto fields = split_ws(stat.substr(close + 1));
+  if (fields.size() < 2) return std::nullopt;
+  auto ppid = parse_number<int>(fields[1]);
+  if (!ppid || *ppid < 0) return std::nullopt;
+  return ppid;
+}
+
+std::optional<ProcNetSocket> parse_proc_net_socket(std::string_view line) {
+  auto fields = split_ws(line);
+  if (fields.size() < 10 || fields[0].empty() || fields[0].back() != ':') return std::nullopt;
+  if (!parse_number<unsigned>(std::string_view(fields[0]).substr(0, fields[0].size() - 1)))
+    return std::nullopt;
+  std::string_view local = fields[1];
+  auto colon = local.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto port = parse_number<std::uint16_t>(local.substr(colon + 1), 16);
+  auto state = parse_number<std::uint8_t>(fields[3], 16);
+  auto inode = parse_number<std::uint64_t>(fields[9]);
+  if (!port || !state || !inode) return std::nullopt;
+  return ProcNetSocket{*port, *state, *inode};
+}
+
+std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
+  if (!link.starts_with("socket:[") || !link.ends_with("]")) return std::nullopt;
+  return parse_number<std::uint64_t>(link.substr(8, link.size() - 9));
+}
+
+std::string_view strip_deleted_suffix(std::string_view exe) {
+  if (exe.size() > deleted_suffix.size() && exe.ends_with(deleted_suffix))
+    exe.remove_suffix(deleted_suffix.size());
+  return exe;
+}
+
+std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view text) {
+  // comm (field 2) may hold spaces and ')'; the fields after it start after the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  text.remove_prefix(close + 1);
+  constexpr int start_time_field = 22;
+  int field = 2;
+  while (!text.empty()) {
+    if (text.front() != ' ') return std::nullopt;
+    text.remove_prefix(1);
+    ++field;
+    auto end = text.find_first_of(" \n");
+    auto value = text.substr(0, end);
+    if (field == start_time_field) {
+      std::uint64_t ticks = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ticks);
+      if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty())
+        return std::nullopt;
+      return ticks;
+    }
+    if (end == std::string_view::npos || text[end] == '\n') return std::nullopt;
+    text.remove_prefix(end);
+  }
+  return std::nullopt;
+}
+
+}  // namespace hostprint::collectors

@@ -1,0 +1,21 @@
+#pragma once
+// Shell patterns matched inside a root, every directory opened with openat2 RESOLVE_IN_ROOT.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hostprint::collectors {
+
+inline constexpr std::size_t glob_max_entries = 100'000;  // directory entries read by one glob
+
+// The paths under `root` matching the absolute shell pattern `pattern` (`*`, `?`, `[...]` in any
+// component; a wildcard matches neither '/' nor a leading '.'), as absolute paths inside the root,
+// sorted by byte value, at most `max_matches`. Every directory is opened with openat2
+// RESOLVE_IN_ROOT, so symlinks are resolved inside `root`. Components without wildcards are taken
+// as written; the final paths exist. A relative pattern is taken from the root.
+std::vector<std::string> glob_in_root(const std::filesystem::path& root, std::string_view pattern,
+                                      std::size_t max_matches);
+
+}  // namespace hostprint::collectors
