@@ -1,6 +1,7 @@
 #pragma once
 // Installed software packages: dpkg, the RPM database and Alpine's apk database, under the root.
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -72,6 +73,8 @@ class SoftwareCollector final : public Collector {
   std::size_t item_count() const override { return packages_->size(); }
 
  private:
+  // The last whole reading of each source ("dpkg", "apk", an rpm database folder).
+  std::map<std::string, std::vector<SoftwarePackage>> by_source_;
   // Distinct by (manager, name, architecture), sorted.
   std::shared_ptr<const std::vector<SoftwarePackage>> packages_ =
       std::make_shared<std::vector<SoftwarePackage>>();
