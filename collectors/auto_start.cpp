@@ -327,18 +327,36 @@ class RootTree {
   std::optional<struct stat> stat(const std::string& relative) const {
     return stat_with(relative, O_PATH);
   }
-  // The entry itself (a symlink is not followed).
-  std::optional<struct stat> lstat(const std::string& relative) const {
-    return stat_with(relative, O_PATH | O_NOFOLLOW);
-  }
-
-  std::optional<std::string> readlink(const std::string& relative) const {
+  // The entry itself (a symlink is not followed) and, for a symlink, its target: both from one
+  // descriptor, so the target read is the link's whose type was seen.
+  struct Entry {
+    struct stat st {};
+    std::optional<std::string> target;  // a symlink's, when it could be read
+  };
+  std::optional<Entry> entry(const std::string& relative) const {
     Fd fd(open(relative, O_PATH | O_NOFOLLOW));
     if (!fd.valid()) return std::nullopt;
+    Entry out;
+    if (::fstat(fd.get(), &out.st) != 0) return std::nullopt;
+    if (!S_ISLNK(out.st.st_mode)) return out;
     std::array<char, PATH_MAX + 1> buffer{};
     ssize_t n = ::readlinkat(fd.get(), "", buffer.data(), buffer.size());
-    if (n < 0 || static_cast<std::size_t>(n) >= buffer.size()) return std::nullopt;
-    return std::string(buffer.data(), static_cast<std::size_t>(n));
+    if (n >= 0 && static_cast<std::size_t>(n) < buffer.size())
+      out.target = std::string(buffer.data(), static_cast<std::size_t>(n));
+    return out;
+  }
+
+  // Opens `relative` for reading (symlinks followed inside the root; a FIFO does not block) and
+  // returns it with what fstat says of that very descriptor: a check made on `st` holds for
+  // what is read, whatever is renamed over the path meanwhile. Nothing when it cannot be opened.
+  struct OpenFile {
+    Fd fd;
+    struct stat st {};
+  };
+  std::optional<OpenFile> open_file(const std::string& relative) const {
+    OpenFile out{Fd(open(relative, O_RDONLY | O_NONBLOCK)), {}};
+    if (!out.fd.valid() || ::fstat(out.fd.get(), &out.st) != 0) return std::nullopt;
+    return out;
   }
 
   Listing list(const std::string& relative, std::size_t cap) const {
@@ -490,6 +508,21 @@ class Scan {
     return (context_.root / std::filesystem::path(relative)).string();
   }
 
+  // The text of `relative` when `accept` approves what it is: the check and the read go through
+  // one descriptor. Nothing when it cannot be opened, is refused, or fails to read (recorded).
+  template <typename Accept>
+  std::optional<FileText> read_checked(const std::string& relative, std::size_t max_bytes,
+                                       Accept&& accept) {
+    auto file = tree_.open_file(relative);
+    if (!file || !accept(file->st)) return std::nullopt;
+    auto read = read_open_file(file->fd.get(), on_host(relative), max_bytes);
+    if (read.status != ReadStatus::ok) {
+      outcome_.error(read.error);
+      return std::nullopt;
+    }
+    return std::move(read.file);
+  }
+
   // A folder's entry names, within the per-folder and total bounds; missing is empty.
   std::vector<std::string> list(std::string_view relative) {
     if (stopped()) return {};
@@ -527,18 +560,15 @@ class Scan {
     for (const auto& candidate : candidates) {
       for (auto folder : unit_search_path) {
         std::string relative = join(folder, candidate);
-        auto entry = tree_.lstat(relative);
+        auto entry = tree_.entry(relative);
         if (!entry) continue;
-        if (S_ISLNK(entry->st_mode)) {
-          auto target = tree_.readlink(relative);
-          if (target && *target == "/dev/null") {
+        if (const auto& target = entry->target) {
+          if (*target == "/dev/null") {
             result.state = UnitState::masked;
             return result;
           }
-          if (target) {
-            if (auto alias = alias_name(folder, *target, *parsed); alias && *alias != name)
-              return find_unit(*alias, hops + 1);
-          }
+          if (auto alias = alias_name(folder, *target, *parsed); alias && *alias != name)
+            return find_unit(*alias, hops + 1);
         }
         auto file = tree_.stat(relative);
         if (!file || !(S_ISREG(file->st_mode) || S_ISCHR(file->st_mode))) return result;
@@ -591,8 +621,8 @@ class Scan {
       for (const auto& link_name : list(folder)) {
         if (stopped()) return;
         std::string relative = join(folder, link_name);
-        auto entry = tree_.lstat(relative);
-        if (!entry || !S_ISLNK(entry->st_mode)) continue;  // systemd ignores anything else
+        auto entry = tree_.entry(relative);
+        if (!entry || !S_ISLNK(entry->st.st_mode)) continue;  // systemd ignores anything else
         auto parsed = split_unit_name(link_name);
         if (!parsed || (parsed->type != "service" && parsed->type != "timer")) continue;
         std::string unit = link_name;
@@ -600,7 +630,7 @@ class Scan {
           if (owner_instance.empty()) continue;  // a template alone names no unit to start
           unit = join_unit_name(parsed->prefix, owner_instance, parsed->type);
         }
-        auto target = tree_.readlink(relative);
+        const auto& target = entry->target;
         if (!target || *target == "/dev/null") continue;
         if (auto file = tree_.stat(relative); file && null_or_empty(*file)) continue;
         // systemd starts the unit by the link's name and loads it from the search path: a
@@ -650,17 +680,14 @@ class Scan {
 
   void crontab(const std::string& relative, CronTableKind kind, const std::string& owner) {
     if (stopped()) return;
-    auto file = tree_.stat(relative);
-    if (!file || !S_ISREG(file->st_mode)) return;
-    if (group_or_other_writable(*file)) return;  // cron refuses such a table
-    auto read = read_in_root(context_.root, relative, AutoStartCollector::max_crontab_bytes);
-    if (read.status == ReadStatus::missing) return;
-    if (read.status == ReadStatus::error) {
-      outcome_.error(read.error);
-      return;
-    }
-    std::string_view text = read.file.text;
-    if (read.file.truncated) {
+    // cron refuses a table writable by group or others.
+    auto read = read_checked(relative, AutoStartCollector::max_crontab_bytes,
+                             [](const struct stat& st) {
+                               return S_ISREG(st.st_mode) && !group_or_other_writable(st);
+                             });
+    if (!read) return;
+    std::string_view text = read->text;
+    if (read->truncated) {
       outcome_.error(on_host(relative) + " is larger than " +
                      std::to_string(AutoStartCollector::max_crontab_bytes >> 20) +
                      " MiB; only its beginning was read");
@@ -736,19 +763,14 @@ class Scan {
       if (stopped()) return;
       if (name.size() <= 8 || !ends_with(name, ".desktop")) continue;
       std::string relative = join(folder, name);
-      auto file = tree_.stat(relative);
-      if (!file || !S_ISREG(file->st_mode)) continue;
-      auto read = read_in_root(context_.root, relative, AutoStartCollector::max_small_file_bytes);
-      if (read.status == ReadStatus::missing) continue;
-      if (read.status == ReadStatus::error) {
-        outcome_.error(read.error);
-        continue;
-      }
-      if (read.file.truncated)
+      auto read = read_checked(relative, AutoStartCollector::max_small_file_bytes,
+                               [](const struct stat& st) { return S_ISREG(st.st_mode); });
+      if (!read) continue;
+      if (read->truncated)
         outcome_.error(on_host(relative) + " is larger than " +
                        std::to_string(AutoStartCollector::max_small_file_bytes >> 10) +
                        " KiB; only its beginning was read");
-      auto entry = parse_desktop_entry(read.file.text);
+      auto entry = parse_desktop_entry(read->text);
       if (!entry.has_desktop_entry_group) {
         outcome_.error(on_host(relative) + ": no [Desktop Entry] group; not counted");
         continue;

@@ -23,6 +23,9 @@
 //   folders count executable regular files. Crontabs writable by group or others are skipped,
 //   as both Debian cron and cronie refuse them. Spool files starting with '.' or ending in '~'
 //   are skipped; var/spool/cron is read for its regular files only (RHEL), never descending.
+//   A crontab that is a symlink is followed inside the root (as cronie does), and its type and
+//   mode are checked on the descriptor that is then read, so a table swapped meanwhile is never
+//   read under another file's check.
 // - ld.so.preload: as glibc reads it; a name listed twice is loaded, and counted, once.
 // - XDG autostart: a .desktop file without a [Desktop Entry] group is recorded as an error and
 //   not counted; Hidden is a GLib boolean (`true` or `1`).

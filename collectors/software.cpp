@@ -205,7 +205,7 @@ std::vector<SoftwarePackage> distinct_packages(std::vector<SoftwarePackage> pack
 
 namespace {
 
-// One scan's reading of the sources: the packages found and what went wrong.
+// One scan's reading of the sources: each source's packages, or that it failed.
 class SoftwareScan {
  public:
   SoftwareScan(const ScanContext& context, Outcome& outcome)
@@ -214,35 +214,56 @@ class SoftwareScan {
   void read_dpkg();
   void read_rpm();
   void read_apk();
-  std::vector<SoftwarePackage>& packages() { return packages_; }
-  // A source that is present could not be opened or read at all.
-  bool source_failed() const { return source_failed_; }
+  // What each source read whole holds, by source ("dpkg", "apk", an rpm database folder).
+  std::map<std::string, std::vector<SoftwarePackage>>& read() { return read_; }
+  // The sources that are present but could not be read whole (opened, walked, understood).
+  const std::set<std::string>& failed() const { return failed_; }
 
  private:
   // Reads a text database; nullopt when missing or failed (recorded).
   std::optional<std::string> read_text(const std::string& relative, std::size_t max_bytes);
-  void read_rpm_folder(std::string_view folder);
+  void read_rpm_database(const std::string& relative, const OpenedInRoot& file);
   void read_rpm_sqlite(const std::string& relative, int fd);
   void read_rpm_bdb(const std::string& relative, const OpenedInRoot& file);
   // Turns one header blob into a package; counts the malformed and the pseudo-packages.
   void add_rpm_header(std::string_view blob);
   void report_rpm_headers(const std::string& relative);
+  // Ends the reading of one source: its packages are taken unless it failed.
+  void finish(const std::string& source);
+  void fail_source(std::string message) {
+    source_failed_ = true;
+    outcome_.error(std::move(message));
+  }
 
   const ScanContext& context_;
   Outcome& outcome_;
+  std::map<std::string, std::vector<SoftwarePackage>> read_;
+  std::set<std::string> failed_;
+  // The source being read.
   std::vector<SoftwarePackage> packages_;
   bool source_failed_ = false;
   std::size_t malformed_headers_ = 0;
   std::string first_header_problem_;
 };
 
+void SoftwareScan::finish(const std::string& source) {
+  if (source_failed_) {
+    failed_.insert(source);
+  } else {
+    auto& into = read_[source];
+    into.insert(into.end(), std::make_move_iterator(packages_.begin()),
+                std::make_move_iterator(packages_.end()));
+  }
+  packages_.clear();
+  source_failed_ = false;
+}
+
 std::optional<std::string> SoftwareScan::read_text(const std::string& relative,
                                                    std::size_t max_bytes) {
   auto read = read_in_root(context_.root, relative, max_bytes);
   if (read.status == ReadStatus::missing) return std::nullopt;
   if (read.status == ReadStatus::error) {
-    source_failed_ = true;
-    outcome_.error(read.error);
+    fail_source(read.error);
     return std::nullopt;
   }
   if (read.file.truncated) {
@@ -256,7 +277,7 @@ std::optional<std::string> SoftwareScan::read_text(const std::string& relative,
 void SoftwareScan::read_dpkg() {
   const std::string status_path = "var/lib/dpkg/status";
   auto status = read_text(status_path, max_package_database_bytes);
-  if (!status) return;
+  if (!status) return finish("dpkg");
   std::vector<DpkgRecord> records;
   auto take = [&](const std::string& relative, std::string_view text) {
     auto parsed = parse_dpkg_status(text);
@@ -277,9 +298,11 @@ void SoftwareScan::read_dpkg() {
 
   // dpkg's journal: stanzas written since the status file was last rewritten, which dpkg-query
   // applies on top of it (named by a number, read in name order; anything else is dpkg's scratch).
+  // Without it the status file may name what is no longer installed: a journal that cannot be
+  // listed fails the source.
   constexpr std::size_t max_update_files = 10000;
   auto updates = list_folder_in_root(context_.root, "var/lib/dpkg/updates", max_update_files);
-  if (updates.status == ReadStatus::error) outcome_.error(updates.error);
+  if (updates.status == ReadStatus::error) fail_source(updates.error);
   if (updates.truncated)
     outcome_.error("var/lib/dpkg/updates: more than " + std::to_string(max_update_files) +
                    " files; the rest skipped");
@@ -302,15 +325,14 @@ void SoftwareScan::read_dpkg() {
     budget -= std::min(text->size(), budget);
     take(relative, *text);
   }
-  auto installed = installed_dpkg_packages(records);
-  packages_.insert(packages_.end(), std::make_move_iterator(installed.begin()),
-                   std::make_move_iterator(installed.end()));
+  packages_ = installed_dpkg_packages(records);
+  finish("dpkg");
 }
 
 void SoftwareScan::read_apk() {
   const std::string path = "lib/apk/db/installed";
   auto text = read_text(path, max_package_database_bytes);
-  if (!text) return;
+  if (!text) return finish("apk");
   auto parsed = parse_apk_installed(*text);
   if (parsed.malformed_stanzas > 0)
     outcome_.error(path + ": " +
@@ -319,50 +341,43 @@ void SoftwareScan::read_apk() {
   if (parsed.overlong_lines > 0)
     outcome_.error(path + ": " + plural(parsed.overlong_lines, "line", "lines") +
                    " longer than 1 MiB cut");
-  packages_.insert(packages_.end(), std::make_move_iterator(parsed.packages.begin()),
-                   std::make_move_iterator(parsed.packages.end()));
+  packages_ = std::move(parsed.packages);
+  finish("apk");
 }
 
 void SoftwareScan::read_rpm() {
   // Fedora 36+ and openSUSE keep the database in usr/lib/sysimage/rpm with var/lib/rpm a symlink
-  // to it; older systems in var/lib/rpm. A folder reached twice is read once.
-  std::set<std::pair<dev_t, ino_t>> read_folders;
+  // to it; older systems in var/lib/rpm. A database file reached twice is read once: its
+  // identity is taken from the descriptor it is read through, so no swap between can fool it.
+  std::set<std::pair<dev_t, ino_t>> read_files;
   for (const char* folder : {"usr/lib/sysimage/rpm", "var/lib/rpm"}) {
-    auto opened = open_in_root(context_.root, folder, OpenKind::directory);
-    if (opened.status == ReadStatus::missing) continue;
-    if (opened.status == ReadStatus::error) {
-      source_failed_ = true;
-      outcome_.error(opened.error);
-      continue;
+    // One backend per folder, the one rpm itself would open: SQLite (rpm 4.16+) when present,
+    // then ndb (openSUSE's Packages.db), then Berkeley DB; the others are leftovers of a
+    // conversion.
+    for (const char* file : {"rpmdb.sqlite", "Packages.db", "Packages"}) {
+      const std::string relative = std::string(folder) + "/" + file;
+      auto opened = open_in_root(context_.root, relative, OpenKind::regular_file);
+      if (opened.status == ReadStatus::missing) continue;
+      if (opened.status == ReadStatus::error) {
+        fail_source(opened.error);
+      } else if (read_files.emplace(opened.device, opened.inode).second) {
+        read_rpm_database(relative, opened);
+      }
+      break;
     }
-    if (!read_folders.emplace(opened.device, opened.inode).second) continue;
-    read_rpm_folder(folder);
+    finish(folder);
   }
 }
 
-void SoftwareScan::read_rpm_folder(std::string_view folder) {
-  // One backend per folder, the one rpm itself would open: SQLite (rpm 4.16+) when present, then
-  // ndb (openSUSE's Packages.db), then Berkeley DB; the others are leftovers of a conversion.
-  for (const char* file : {"rpmdb.sqlite", "Packages.db", "Packages"}) {
-    const std::string relative = std::string(folder) + "/" + file;
-    auto opened = open_in_root(context_.root, relative, OpenKind::regular_file);
-    if (opened.status == ReadStatus::missing) continue;
-    if (opened.status == ReadStatus::error) {
-      source_failed_ = true;
-      outcome_.error(opened.error);
-      return;
-    }
-    if (std::string_view(file) == "rpmdb.sqlite") {
-      read_rpm_sqlite(relative, opened.fd.get());
-    } else if (std::string_view(file) == "Packages.db") {
-      outcome_.error(relative + ": the ndb rpm database is not supported");
-    } else {
-      read_rpm_bdb(relative, opened);
-    }
-    return;
+void SoftwareScan::read_rpm_database(const std::string& relative, const OpenedInRoot& file) {
+  if (relative.ends_with("rpmdb.sqlite")) {
+    read_rpm_sqlite(relative, file.fd.get());
+  } else if (relative.ends_with("Packages.db")) {
+    fail_source(relative + ": the ndb rpm database is not supported");
+  } else {
+    read_rpm_bdb(relative, file);
   }
 }
-
 void SoftwareScan::add_rpm_header(std::string_view blob) {
   auto parsed = parse_rpm_header(blob);
   if (!parsed.header) {
@@ -409,7 +424,9 @@ void SoftwareScan::read_rpm_sqlite(const std::string& relative, int fd) {
     if (scan.oversized > 0)
       outcome_.error(relative + ": " + plural(scan.oversized, "package header", "package headers") +
                      " larger than 64 MiB skipped");
-    if (!scan.failure.empty()) outcome_.error(relative + ": " + scan.failure);
+    // A database that cannot be read to its end (cut, overwritten, not a database, no
+    // Packages table) holds packages that were not seen: the source failed.
+    if (!scan.failure.empty()) fail_source(relative + ": " + scan.failure);
     return;
   }
 }
@@ -440,10 +457,12 @@ void SoftwareScan::read_rpm_bdb(const std::string& relative, const OpenedInRoot&
       },
       context_.deadline);
   report_rpm_headers(relative);
+  // A broken page or chain (or a length past any header: a damaged reference) hides the packages
+  // behind it, and a file that is no hash database hides them all: the source failed.
   if (scan.bad_items > 0)
-    outcome_.error(relative + ": " + plural(scan.bad_items, "item", "items") +
-                   " skipped (the first: " + scan.first_bad_item + ")");
-  if (!scan.failure.empty()) outcome_.error(relative + ": " + scan.failure);
+    fail_source(relative + ": " + plural(scan.bad_items, "item", "items") +
+                " unreadable (the first: " + scan.first_bad_item + ")");
+  if (!scan.failure.empty()) fail_source(relative + ": " + scan.failure);
 }
 
 }  // namespace
@@ -458,12 +477,21 @@ Outcome SoftwareCollector::collect(const ScanContext& context) {
     outcome.fail("deadline reached before every package database was read");
     return outcome;
   }
-  if (scan.source_failed()) {
-    // A database that is present could not be opened: the last good result stands.
+  // A source that failed (present, but not read whole: cut mid-write, overwritten, a format we
+  // cannot read) keeps its last good packages, and the sources read whole are taken fresh. Each
+  // manager's part is then the newest exact reading of its own database; keeping the whole last
+  // result instead would also throw away a correct fresh reading of the others. The outcome is
+  // incomplete, so the failure is reported and last_success stays at the last whole reading.
+  auto sources = std::move(scan.read());
+  for (const auto& source : scan.failed()) {
     outcome.complete = false;
-    return outcome;
+    if (auto last = by_source_.find(source); last != by_source_.end())
+      sources[source] = last->second;
   }
-  replace(distinct_packages(std::move(scan.packages())));
+  std::vector<SoftwarePackage> all;
+  for (const auto& [source, packages] : sources) all.insert(all.end(), packages.begin(), packages.end());
+  by_source_ = std::move(sources);
+  replace(distinct_packages(std::move(all)));
   return outcome;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Installed software packages: dpkg, the RPM database and Alpine's apk database, under the root.
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +63,8 @@ class SoftwareCollector final : public ListCollector<SoftwarePackage> {
   Outcome collect(const ScanContext& context) override;
 
  private:
+  // The last whole reading of each source ("dpkg", "apk", an rpm database folder).
+  std::map<std::string, std::vector<SoftwarePackage>> by_source_;
 };
 
 }  // namespace hostprint::collectors

@@ -25,8 +25,9 @@ ensure_packages() {
 }
 
 # libsqlite3-dev: the SQLite RPM database reader (Meson option rpmdb; the build goes on without it).
+# libexpat1-dev: the XML parser of Tomcat's server.xml.
 BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-                libproc2-dev libsqlite3-dev zlib1g-dev python3)
+                libproc2-dev libsqlite3-dev zlib1g-dev libexpat1-dev python3)
 # rpm (rpm, rpmbuild), db5.3-util (db5.3_load), sqlite3, gpg: real RPM databases for the software
 # tests, built and checked with the real tools. default-jdk-headless (javac, jar) and zip: real
 # archives for the JAR reader's tests. The servers, web applications and Java libraries are the

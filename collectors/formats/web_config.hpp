@@ -30,6 +30,7 @@ struct ConfigLimits {
   std::size_t max_file_bytes = 8 << 20;    // one file; only this much of a longer one is read
   std::size_t max_total_bytes = 64 << 20;  // all loads together; all Apache ${VAR} adds
   std::size_t max_nesting = 64;            // blocks, sections or XML elements inside each other
+  std::size_t max_elements = 1'000'000;    // XML elements in one file (Tomcat's server.xml)
   std::size_t max_line_bytes = 1 << 20;    // an Apache line, after continuation and ${VAR}
   std::size_t max_sites = 100'000;
   std::size_t max_errors = 100;  // past this, errors are only counted

@@ -64,6 +64,10 @@ ReadResult read_fd(int fd, const std::string& path, std::size_t max_bytes) {
 
 }  // namespace
 
+ReadResult read_open_file(int fd, const std::string& display, std::size_t max_bytes) {
+  return read_fd(fd, display, max_bytes);
+}
+
 UniqueFd open_in_root(const std::filesystem::path& root, std::string_view relative, int flags) {
   Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root_fd.get() < 0) return Fd();

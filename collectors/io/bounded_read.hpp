@@ -28,6 +28,10 @@ struct ReadResult {
 ReadResult read_in_root(const std::filesystem::path& root, std::string_view relative,
                         std::size_t max_bytes);
 
+// Reads the file open at `fd` (a regular file, else an error naming `display`), at most
+// `max_bytes` bytes: for a caller that checked the descriptor itself (fstat) before reading.
+ReadResult read_open_file(int fd, const std::string& display, std::size_t max_bytes);
+
 // Opens `relative` inside `root` as read_in_root does (O_CLOEXEC | O_NOCTTY added to `flags`);
 // an invalid descriptor with errno set when it cannot be opened.
 UniqueFd open_in_root(const std::filesystem::path& root, std::string_view relative, int flags);

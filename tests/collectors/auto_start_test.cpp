@@ -1,7 +1,10 @@
 #include "collectors/auto_start.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <thread>
 
 #include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
@@ -604,6 +608,64 @@ TEST(AutoStartCollector, DeadlineKeepsTheLastGoodResult) {
   auto outcome = collector.collect(context);
   EXPECT_FALSE(outcome.complete);
   EXPECT_EQ(collector.item_count(), 1u);
+}
+
+// A spool entry that is a symlink is followed inside the root, and what the mode and type check
+// sees is the file that is read: a link to a private table counts, one to a table others may
+// write, to a folder or to a FIFO (which must not block the scan) does not.
+TEST(AutoStartCollector, SymlinkedCrontabsAreCheckedAsTheFileTheyLeadTo) {
+  Root root;
+  root.file("home/bob/tab", "* * * * * bob-job\n", fs::perms(0600));
+  root.file("home/carol/tab", "* * * * * carol-job\n", fs::perms(0666));
+  root.folder("home/dave");
+  root.folder("home/eve");
+  ASSERT_EQ(::mkfifo((root.path() / "home/eve/fifo").c_str(), 0600), 0);
+  root.link("/home/bob/tab", "var/spool/cron/crontabs/bob");
+  root.link("../../../../home/carol/tab", "var/spool/cron/crontabs/carol");
+  root.link("/home/dave", "var/spool/cron/crontabs/dave");
+  root.link("/home/eve/fifo", "var/spool/cron/crontabs/eve");
+  root.link("/home/bob/tab", "etc/cron.d/linked");  // a system table: no user field, malformed
+  auto start = std::chrono::steady_clock::now();
+  auto r = root.collect();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(r.items, (std::vector<AutoStartItem>{{task, "/var/spool/cron/crontabs/bob:1",
+                                                  "/var/spool/cron/crontabs/bob", "bob",
+                                                  "bob-job"}}));
+  EXPECT_TRUE(joined(r.outcome.errors).find("etc/cron.d/linked: 1 malformed") !=
+              std::string::npos)
+      << joined(r.outcome.errors);
+}
+
+// A crontab renamed over, back and forth, between a private table and one others may write (as
+// someone racing the scan would): the job of the writable one is never counted, because its mode
+// is checked on the descriptor that is read.
+TEST(AutoStartCollector, ACrontabSwappedDuringTheScanIsCheckedOnWhatIsRead) {
+  Root root;
+  root.file("stash/private", "* * * * * private-job\n", fs::perms(0600));
+  root.file("stash/writable", "* * * * * writable-job\n", fs::perms(0666));
+  root.file("var/spool/cron/crontabs/alice", "* * * * * private-job\n", fs::perms(0600));
+  const fs::path tab = root.path() / "var/spool/cron/crontabs/alice";
+  const fs::path next = root.path() / "var/spool/cron/crontabs/.next";
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    for (bool writable = true; !stop.load(); writable = !writable) {
+      const fs::path source = root.path() / (writable ? "stash/writable" : "stash/private");
+      if (::link(source.c_str(), next.c_str()) == 0) ::rename(next.c_str(), tab.c_str());
+    }
+  });
+  std::size_t private_seen = 0, writable_seen = 0, rounds = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < until) {
+    ++rounds;
+    for (const auto& item : root.collect().items) {
+      private_seen += item.command == "private-job";
+      writable_seen += item.command == "writable-job";
+    }
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_EQ(writable_seen, 0u) << "in " << rounds << " scans";
+  EXPECT_GT(private_seen, 0u) << "in " << rounds << " scans";
 }
 
 TEST(AutoStartCollector, MissingRootFails) {

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -348,6 +349,20 @@ std::string bdb_load_input(const fs::path& sqlite_db, bool big_endian_keys) {
   return key_text(0) + "\n" + key_text(highest + 1) + "\n" + records;
 }
 
+// Loads the headers of the SQLite database rpm wrote into a Berkeley DB file at `out` with
+// db5.3_load and `options` (-t hash or btree, -c settings).
+void load_berkeley_db(const fs::path& sqlite_db, const fs::path& out,
+                      const std::vector<std::string>& options, bool big_endian_keys) {
+  test::TempDir scratch;
+  auto input = scratch.write("load.txt", bdb_load_input(sqlite_db, big_endian_keys));
+  std::vector<std::string> argv{"db5.3_load", "-T", "-f", input.string()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back(out.string());
+  fs::create_directories(out.parent_path());
+  auto load = run(argv);
+  ASSERT_EQ(load.exit_code, 0) << "db5.3_load (Debian package db5.3-util): " << describe(load);
+}
+
 TEST_F(RealRpmDatabase, BerkeleyDbMadeByDbLoadAndReadByRpm) {
   test::TempDir source;
   ASSERT_NO_FATAL_FAILURE(install(source.path(), "/var/lib/rpm"));
@@ -369,23 +384,18 @@ TEST_F(RealRpmDatabase, BerkeleyDbMadeByDbLoadAndReadByRpm) {
     SCOPED_TRACE("page size " + v.page_size + (v.big_endian ? ", big-endian" : ", little-endian") +
                  ", fill factor " + v.fill_factor);
     test::TempDir root;
-    auto input = root.write(
-        "load.txt", bdb_load_input(source.path() / "var/lib/rpm/rpmdb.sqlite", v.big_endian));
-    fs::create_directories(root.path() / "var/lib/rpm");
-    std::vector<std::string> argv{
-        "db5.3_load", "-T", "-t", "hash", "-c", "db_pagesize=" + v.page_size, "-f", input.string()};
+    std::vector<std::string> options{"-t", "hash", "-c", "db_pagesize=" + v.page_size};
     if (!v.fill_factor.empty()) {
-      argv.push_back("-c");
-      argv.push_back("h_ffactor=" + v.fill_factor);
+      options.push_back("-c");
+      options.push_back("h_ffactor=" + v.fill_factor);
     }
     if (v.big_endian != big_endian_host) {
-      argv.push_back("-c");
-      argv.push_back(v.big_endian ? "db_lorder=4321" : "db_lorder=1234");
+      options.push_back("-c");
+      options.push_back(v.big_endian ? "db_lorder=4321" : "db_lorder=1234");
     }
-    argv.push_back((root.path() / "var/lib/rpm/Packages").string());
-    auto load = run(argv);
-    ASSERT_EQ(load.exit_code, 0) << "db5.3_load (Debian package db5.3-util): " << describe(load);
-    fs::remove(input);
+    ASSERT_NO_FATAL_FAILURE(load_berkeley_db(source.path() / "var/lib/rpm/rpmdb.sqlite",
+                                             root.path() / "var/lib/rpm/Packages", options,
+                                             v.big_endian));
 
     // rpm's own read-only Berkeley DB backend is the truth for this file.
     auto truth = rpm_query_all(root.path(), "/var/lib/rpm", {"--define", "_db_backend bdb_ro"});
@@ -394,6 +404,102 @@ TEST_F(RealRpmDatabase, BerkeleyDbMadeByDbLoadAndReadByRpm) {
     EXPECT_TRUE(got.outcome.complete);
     EXPECT_TRUE(got.outcome.errors.empty()) << errors_of(got.outcome);
     EXPECT_EQ(keys_of(got.packages, "rpm"), truth.packages);
+  }
+}
+
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string dpkg_installed(const std::string& name) {
+  return "Package: " + name + "\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n\n";
+}
+
+// A database cut mid-page (as rpm leaves one it is writing, or a full disk), overwritten at its
+// start, or replaced by a format that is not read hides packages: the scan after a good one keeps
+// the packages the good one found and reports the error, while the dpkg database beside it is
+// read fresh; once the database is whole again it is read again.
+TEST_F(RealRpmDatabase, ABrokenDatabaseKeepsTheLastGoodPackagesAndReportsTheError) {
+  if (!rpm_sqlite_reader_built()) GTEST_SKIP() << "built without the SQLite RPM reader";
+  test::TempDir source;
+  ASSERT_NO_FATAL_FAILURE(install(source.path(), "/var/lib/rpm"));
+  const fs::path rpm_sqlite = source.path() / "var/lib/rpm/rpmdb.sqlite";
+  const auto truth = rpm_query_all(source.path(), "/var/lib/rpm").packages;
+  ASSERT_EQ(truth.size(), 4u + many_count);
+  const bool big_endian_host = std::endian::native == std::endian::big;
+  test::TempDir scratch;
+  const fs::path btree = scratch.path() / "btree";
+  ASSERT_NO_FATAL_FAILURE(load_berkeley_db(rpm_sqlite, btree, {"-t", "btree"}, big_endian_host));
+
+  struct Damage {
+    std::string what;
+    std::function<void(const fs::path&)> apply;
+  };
+  const std::vector<Damage> damages{
+      {"cut mid-page",
+       [](const fs::path& db) { fs::resize_file(db, fs::file_size(db) / 2 + 100); }},
+      {"garbage over its header",
+       [](const fs::path& db) {
+         std::fstream io(db, std::ios::in | std::ios::out | std::ios::binary);
+         const std::string junk(1024, '\x5a');
+         io.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+       }},
+      {"a Berkeley DB B-tree in its place",
+       [&](const fs::path& db) { fs::copy_file(btree, db, fs::copy_options::overwrite_existing); }},
+  };
+
+  for (const std::string backend : {"sqlite", "bdb"}) {
+    SCOPED_TRACE(backend);
+    test::TempDir root;
+    const std::string relative =
+        backend == "sqlite" ? "var/lib/rpm/rpmdb.sqlite" : "var/lib/rpm/Packages";
+    const fs::path db = root.path() / relative;
+    if (backend == "sqlite") {
+      fs::create_directories(db.parent_path());
+      fs::copy_file(rpm_sqlite, db);
+    } else {
+      ASSERT_NO_FATAL_FAILURE(load_berkeley_db(rpm_sqlite, db,
+                                               {"-t", "hash", "-c", "db_pagesize=4096"},
+                                               big_endian_host));
+    }
+    const std::string good = file_bytes(db);
+    std::string dpkg_status = dpkg_installed("dpkg-first");
+    root.write("var/lib/dpkg/status", dpkg_status);
+
+    SoftwareCollector collector;
+    ScanContext context;
+    context.root = root.path();
+    auto published = [&] {
+      return *collector.items();
+    };
+    auto first = collector.collect(context);
+    ASSERT_TRUE(first.complete) << errors_of(first);
+    ASSERT_EQ(keys_of(published(), "rpm"), truth);
+
+    std::set<std::string> dpkg_truth{"dpkg-first:all=1"};
+    for (const auto& damage : damages) {
+      SCOPED_TRACE(damage.what);
+      root.write(relative, good);
+      damage.apply(db);
+      const std::string added = "dpkg-" + std::to_string(dpkg_truth.size());
+      dpkg_status += dpkg_installed(added);
+      root.write("var/lib/dpkg/status", dpkg_status);
+      dpkg_truth.insert(added + ":all=1");
+
+      auto outcome = collector.collect(context);
+      EXPECT_FALSE(outcome.complete);
+      EXPECT_NE(errors_of(outcome).find(relative + ": "), std::string::npos) << errors_of(outcome);
+      EXPECT_EQ(keys_of(published(), "rpm"), truth);
+      EXPECT_EQ(keys_of(published(), "dpkg"), dpkg_truth);
+      EXPECT_EQ(collector.item_count(), truth.size() + dpkg_truth.size());
+    }
+
+    root.write(relative, good);
+    auto repaired = collector.collect(context);
+    EXPECT_TRUE(repaired.complete) << errors_of(repaired);
+    EXPECT_TRUE(repaired.errors.empty()) << errors_of(repaired);
+    EXPECT_EQ(keys_of(published(), "rpm"), truth);
   }
 }
 

@@ -1019,13 +1019,60 @@ TEST(SoftwareCollector, UnsupportedAndBrokenRpmDatabasesAreReported) {
   while (not_bdb.size() < 4096) not_bdb += "this is no Berkeley DB file\n";
   root.write("var/lib/rpm/Packages", not_bdb);
   auto got = collect(root.path());
-  EXPECT_TRUE(got.outcome.complete);
+  // Never read whole, so incomplete: no rpm package was ever seen, and the dpkg ones still count.
+  EXPECT_FALSE(got.outcome.complete);
   EXPECT_TRUE(mentions(got.outcome.errors,
                        "usr/lib/sysimage/rpm/Packages.db: the ndb rpm database is not supported"))
       << all_errors(got.outcome);
   EXPECT_TRUE(mentions(got.outcome.errors, "var/lib/rpm/Packages: not a Berkeley DB hash database"))
       << all_errors(got.outcome);
   EXPECT_EQ(got.packages.size(), 1u);
+}
+
+TEST(SoftwareCollector, AFailedSourceKeepsItsLastGoodPackagesAndTheOthersAreFresh) {
+  test::TempDir root;
+  root.write("var/lib/dpkg/status", dpkg_stanza("a", "amd64", "install ok installed"));
+  BdbBuilder b;
+  b.buckets = 4;
+  for (std::uint32_t i = 1; i <= 8; ++i)
+    b.records.push_back({key_of(i), rpm_header("r" + std::to_string(i), "1", "1", "noarch")});
+  const std::string good = b.build();
+  root.write("var/lib/rpm/Packages", good);
+  SoftwareCollector collector;
+  ScanContext context;
+  context.root = root.path();
+  auto published = [&] {
+    return *collector.items();
+  };
+  ASSERT_TRUE(collector.collect(context).complete);
+  ASSERT_EQ(collector.item_count(), 9u);
+
+  // The file cut in the middle of its pages: the chains lead past its end.
+  root.write("var/lib/rpm/Packages", good.substr(0, good.size() / 2 + 100));
+  root.write("var/lib/dpkg/status", dpkg_stanza("a", "amd64", "install ok installed") +
+                                        dpkg_stanza("b", "amd64", "install ok installed"));
+  auto outcome = collector.collect(context);
+  EXPECT_FALSE(outcome.complete);
+  EXPECT_TRUE(mentions(outcome.errors, "var/lib/rpm/Packages: ")) << all_errors(outcome);
+  EXPECT_EQ(of_manager(published(), "rpm").size(), 8u);
+  EXPECT_EQ(of_manager(published(), "dpkg").size(), 2u);
+
+  // The dpkg database unreadable in turn, the rpm one whole again (one package fewer).
+  std::filesystem::remove(root.path() / "var/lib/dpkg/status");
+  std::filesystem::create_directory(root.path() / "var/lib/dpkg/status");
+  b.records.pop_back();
+  root.write("var/lib/rpm/Packages", b.build());
+  outcome = collector.collect(context);
+  EXPECT_FALSE(outcome.complete);
+  EXPECT_EQ(of_manager(published(), "rpm").size(), 7u);
+  EXPECT_EQ(of_manager(published(), "dpkg").size(), 2u);
+
+  // Gone is not broken: a database that is no longer there counts nothing, completely.
+  std::filesystem::remove(root.path() / "var/lib/dpkg/status");
+  std::filesystem::remove(root.path() / "var/lib/rpm/Packages");
+  outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete) << all_errors(outcome);
+  EXPECT_EQ(collector.item_count(), 0u);
 }
 
 TEST(SoftwareCollector, RpmSqliteRoot) {
@@ -1069,7 +1116,8 @@ TEST(SoftwareCollector, RpmSqliteRoot) {
 
 TEST(SoftwareCollector, HostileSqliteDatabases) {
   if (!rpm_sqlite_reader_built()) GTEST_SKIP() << "built without the SQLite RPM reader";
-  auto errors_for = [](const std::string& sql_or_bytes, bool raw) {
+  // `read_whole`: the table was read to its end, its odd rows skipped one by one (as rpm does).
+  auto errors_for = [](const std::string& sql_or_bytes, bool raw, bool read_whole = false) {
     test::TempDir root;
     root.write("var/lib/dpkg/status", dpkg_stanza("kept", "amd64", "install ok installed"));
     auto path = root.path() / "var/lib/rpm/rpmdb.sqlite";
@@ -1079,7 +1127,7 @@ TEST(SoftwareCollector, HostileSqliteDatabases) {
       make_sqlite(path, sql_or_bytes);
     }
     auto got = collect(root.path());
-    EXPECT_TRUE(got.outcome.complete);
+    EXPECT_EQ(got.outcome.complete, read_whole) << all_errors(got.outcome);
     EXPECT_EQ(of_manager(got.packages, "dpkg").size(), 1u);  // the other sources still count
     return all_errors(got.outcome);
   };
@@ -1098,7 +1146,7 @@ TEST(SoftwareCollector, HostileSqliteDatabases) {
       "INSERT INTO Packages VALUES (1, NULL), (2, 'text'), (3, 42);"
       "INSERT INTO Packages VALUES (4, zeroblob(" +
       std::to_string(max_rpm_header_bytes + 1) + "));";
-  auto errors = errors_for(odd, false);
+  auto errors = errors_for(odd, false, true);
   EXPECT_NE(errors.find("3 malformed package headers"), std::string::npos) << errors;
   EXPECT_NE(errors.find("1 package header larger than 64 MiB"), std::string::npos) << errors;
   // A valid SQLite file cut in half.
@@ -1107,7 +1155,8 @@ TEST(SoftwareCollector, HostileSqliteDatabases) {
               std::string(rpmdb_schema) + insert_blob(1, rpm_header("a", "1", "1", "x")));
   std::ifstream in(scratch.path() / "db", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  errors_for(bytes.substr(0, bytes.size() / 2), true);
+  EXPECT_NE(errors_for(bytes.substr(0, bytes.size() / 2), true).find("rpmdb.sqlite"),
+            std::string::npos);
 }
 
 TEST(SoftwareCollector, AWriterHoldingTheSqliteDatabaseBlocksNothing) {
