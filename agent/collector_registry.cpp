@@ -31,6 +31,23 @@ std::unique_ptr<collectors::Collector> with_rules(const CollectorConfig& config)
   return std::make_unique<C>(config.rules);
 }
 
+// Inside each container: its files' collectors, and its ports read two ways.
+std::unique_ptr<collectors::Collector> containers(const CollectorConfig&) {
+  return std::make_unique<collectors::ContainersCollector>(collectors::ContainerReaders{
+      [] {
+        std::vector<std::unique_ptr<collectors::Collector>> files;
+        files.push_back(std::make_unique<collectors::AccountsCollector>());
+        files.push_back(std::make_unique<collectors::SoftwareCollector>());
+        files.push_back(std::make_unique<collectors::AutoStartCollector>());
+        return files;
+      },
+      [] { return std::make_unique<collectors::ListeningPortsCollector>(); },
+      [] {
+        return std::make_unique<collectors::ListeningPortsCollector>(
+            collectors::PortsSource::proc_net);
+      }});
+}
+
 std::unique_ptr<collectors::Collector> rasp(const CollectorConfig& config) {
   return std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
       config.rules, config.rasp_agent_jars, config.rasp_alarm_logs, config.state_dir});
@@ -42,7 +59,7 @@ constexpr CollectorEntry registry[] = {
     {"processes", plain<collectors::ProcessesCollector>},
     {"kernel_modules", plain<collectors::KernelModulesCollector>},
     {"software", plain<collectors::SoftwareCollector>},
-    {"containers", plain<collectors::ContainersCollector>},
+    {"containers", containers},
     {"services", with_rules<collectors::ServicesCollector>},
     {"web_sites", plain<collectors::WebSitesCollector>},
     {"jar_packages", plain<collectors::JarPackagesCollector>},
@@ -55,6 +72,13 @@ constexpr CollectorEntry registry[] = {
 
 std::span<const CollectorEntry> collector_registry() {
   return registry;
+}
+
+std::unique_ptr<collectors::Collector> make_collector(std::string_view name,
+                                                      const collectors::CollectorConfig& config) {
+  for (const auto& entry : registry)
+    if (entry.name == name) return entry.make(config);
+  throw std::invalid_argument("no collector named " + std::string(name));
 }
 
 std::vector<std::size_t> run_order(std::span<const std::unique_ptr<collectors::Collector>> all) {

@@ -16,6 +16,8 @@ struct CollectorEntry {
 
 // Adding a collector is one entry here and its own files.
 std::span<const CollectorEntry> collector_registry();
+std::unique_ptr<collectors::Collector> make_collector(std::string_view name,
+                                                      const collectors::CollectorConfig& config);
 
 // Indexes into `all` such that each collector comes after every other collector that writes a
 // kind it reads; ties keep the given order. Throws std::logic_error on a cycle.

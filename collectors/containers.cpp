@@ -21,13 +21,13 @@
 namespace hostprint::collectors {
 
 struct ContainersCollector::Collectors {
-  AccountsCollector accounts;
-  SoftwareCollector software;
-  AutoStartCollector auto_start;
-  ListeningPortsCollector ports;
+  explicit Collectors(const ContainerReaders& make)
+      : files(make.files()), ports(make.ports()), ports_from_proc(make.ports_from_proc()) {}
+  std::vector<std::unique_ptr<Collector>> files;
+  std::unique_ptr<Collector> ports;
   // Where joining the namespace is refused (no CAP_SYS_ADMIN, or a unit's RestrictNamespaces=):
   // the namespace's /proc/<pid>/net files, which reading the process's /proc entry allows.
-  ListeningPortsCollector ports_from_proc{PortsSource::proc_net};
+  std::unique_ptr<Collector> ports_from_proc;
 };
 
 namespace {
@@ -185,7 +185,11 @@ bool NetworkNamespaceOwners::offer(const ContainerNetwork& container) {
   return true;
 }
 
-ContainersCollector::ContainersCollector() = default;
+ContainersCollector::ContainersCollector(ContainerReaders readers) : readers_(std::move(readers)) {
+  const Collectors sample(readers_);
+  for (const auto& files : sample.files) writes_ |= files->writes();
+  writes_ |= sample.ports->writes() | sample.ports_from_proc->writes();
+}
 ContainersCollector::~ContainersCollector() = default;
 
 Outcome ContainersCollector::collect(const ScanContext& context) {
@@ -213,7 +217,7 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       return outcome;
     }
     auto& own = by_container_[container.id];
-    if (!own) own = std::make_unique<Collectors>();
+    if (!own) own = std::make_unique<Collectors>(readers_);
     // When the process entered exits while its files are read, its mounts may go half-way
     // through: they are read again through the next one. A container with none left is skipped.
     std::string refusal;
@@ -228,9 +232,7 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       files.deadline = context.deadline;
       const std::string root_shown = files.root.string();
       files_read = {};
-      for (Collector* collector :
-           {static_cast<Collector*>(&own->accounts), static_cast<Collector*>(&own->software),
-            static_cast<Collector*>(&own->auto_start)})
+      for (auto& collector : own->files)
         report(files_read, container.id, *collector, run_contained(*collector, files), root_shown);
       if (still_running(inside->process.get())) break;
       first = inside->member + 1;
@@ -255,7 +257,7 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       outcome.fail("deadline passed while reading their ports");
       return outcome;
     }
-    auto& ports = by_container_[owner.id]->ports;
+    auto& ports = *by_container_[owner.id]->ports;
     ScanContext in_network;
     in_network.proc = context.proc;
     in_network.deadline = context.deadline;
@@ -265,7 +267,7 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
       joined = run_in_network(owned_networks[network].get(), ports, in_network, join_refused_);
     const auto& process = owner_processes[network];
     if (join_refused_ && process.valid()) {
-      auto& from_proc = by_container_[owner.id]->ports_from_proc;
+      auto& from_proc = *by_container_[owner.id]->ports_from_proc;
       ScanContext via_proc;
       via_proc.proc = context.proc / "self/fd" / std::to_string(process.get());
       via_proc.deadline = context.deadline;
@@ -281,12 +283,10 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
   assets->reserve(entered.size());
   for (const auto& id : entered) {
     const auto& own = *by_container_.find(id)->second;
-    ContainerAssets container{std::string(id), own.accounts.items(), own.software.items(),
-                              own.auto_start.items(), nullptr};
-    if (read_ports.contains(id)) container.listening_ports = own.ports.items();
-    if (read_ports_from_proc.contains(id)) container.listening_ports = own.ports_from_proc.items();
-    if (!container.listening_ports)
-      container.listening_ports = std::make_shared<const std::vector<ListeningPort>>();
+    ContainerAssets container{std::string(id), {}};
+    for (const auto& files : own.files) files->publish(container.found);
+    if (read_ports.contains(id)) own.ports->publish(container.found);
+    if (read_ports_from_proc.contains(id)) own.ports_from_proc->publish(container.found);
     assets->push_back(std::move(container));
   }
   // A container that is gone takes its collectors' results with it.
@@ -297,12 +297,15 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
 }
 
 void ContainersCollector::publish(proto::AssetSet& found) const {
-  for (const auto& c : *containers_) {
-    found.add(c.accounts, c.id);
-    found.add(c.software, c.id);
-    found.add(c.auto_start_items, c.id);
-    found.add(c.listening_ports, c.id);
-  }
+  // Each part a container's collectors published becomes that container's part.
+  for (const auto& c : *containers_)
+    c.found.each_kind([&](const auto& parts) {
+      for (const auto& part : parts) found.add(part.items, c.id);
+    });
+}
+
+KindSet ContainersCollector::writes() const {
+  return writes_;
 }
 
 }  // namespace hostprint::collectors

@@ -12,6 +12,7 @@
 //   that (no CAP_SYS_ADMIN, a unit's RestrictNamespaces=), its process's /proc/<pid>/net is read.
 // - Kernel modules are the host's: containers share its kernel.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,21 +21,29 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/accounts.hpp"
-#include "collectors/auto_start.hpp"
 #include "collectors/collector.hpp"
-#include "collectors/listening_ports.hpp"
-#include "collectors/processes.hpp"
-#include "collectors/software.hpp"
 
 namespace hostprint::collectors {
 
 struct ContainerAssets {
-  std::string id;  // as in ProcessInfo::container_id
-  std::shared_ptr<const std::vector<Account>> accounts;
-  std::shared_ptr<const std::vector<SoftwarePackage>> software;
-  std::shared_ptr<const std::vector<AutoStartItem>> auto_start_items;
-  std::shared_ptr<const std::vector<ListeningPort>> listening_ports;
+  std::string id;        // as in ProcessInfo::container_id
+  proto::AssetSet found;  // what its collectors published, as host parts
+
+  template <class Item>
+  const std::vector<Item>& items() const {
+    static const std::vector<Item> none;
+    const auto& parts = found.of<Item>();
+    return parts.empty() || !parts.front().items ? none : *parts.front().items;
+  }
+};
+
+// The collectors the container collector runs for each container (the registry gives them):
+// those that read files, run inside its root; one for its ports, run in its network namespace;
+// one for its ports from /proc/<pid>/net, where joining the namespace is refused.
+struct ContainerReaders {
+  std::function<std::vector<std::unique_ptr<Collector>>()> files;
+  std::function<std::unique_ptr<Collector>()> ports;
+  std::function<std::unique_ptr<Collector>()> ports_from_proc;
 };
 
 // --- Pure parts (no I/O) ---
@@ -89,15 +98,13 @@ class NetworkNamespaceOwners {
 // Runs after the processes collector, whose table names the containers.
 class ContainersCollector final : public Collector {
  public:
-  ContainersCollector();
+  explicit ContainersCollector(ContainerReaders readers);
   ~ContainersCollector() override;
   std::string_view name() const override { return "containers"; }
   // The process table names the containers.
   KindSet reads() const override { return kinds<ProcessInfo>(); }
-  // Each container's own accounts, packages, auto-start items and ports, as parts of its own.
-  KindSet writes() const override {
-    return kinds<Account, SoftwarePackage, AutoStartItem, ListeningPort>();
-  }
+  // What its readers write, each container's as parts of its own.
+  KindSet writes() const override;
   Outcome collect(const ScanContext& context) override;
   void publish(proto::AssetSet& found) const override;
   const std::shared_ptr<const std::vector<ContainerAssets>>& containers() const {
@@ -108,6 +115,8 @@ class ContainersCollector final : public Collector {
  private:
   // One container's collectors, kept across scans for their last good results.
   struct Collectors;
+  ContainerReaders readers_;
+  KindSet writes_;
   std::map<std::string, std::unique_ptr<Collectors>, std::less<>> by_container_;
   bool join_refused_ = false;  // setns() into a network namespace was refused (EPERM)
   std::shared_ptr<const std::vector<ContainerAssets>> containers_ =

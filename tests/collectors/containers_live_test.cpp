@@ -17,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "agent/collector_registry.hpp"
 #include "collectors/containers.hpp"
 #include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
@@ -585,7 +586,8 @@ TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
     siginfo_t exited{};
     if (::waitid(P_PID, static_cast<id_t>(cf1.pid()), &exited, WEXITED | WNOWAIT) != 0) return 14;
 
-    ContainersCollector collector;
+    auto made = make_collector("containers", {});
+    auto& collector = static_cast<ContainersCollector&>(*made);
     ScanContext context;
     context.found = &inventory;
     context.readable.set();  // every kind, as the test arranges them
@@ -595,16 +597,16 @@ TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
     for (const auto& error : outcome.errors) out << "error " << error << "\n";
     for (const auto& c : *collector.containers()) {
       out << c.id << " accounts";
-      for (const auto& account : *c.accounts) out << " " << account.name;
+      for (const auto& account : c.items<Account>()) out << " " << account.name;
       out << "\n" << c.id << " software";
-      for (const auto& p : *c.software) out << " " << p.manager << ":" << p.name;
+      for (const auto& p : c.items<SoftwarePackage>()) out << " " << p.manager << ":" << p.name;
       out << "\n" << c.id << " auto_start";
       std::vector<std::string> names;
-      for (const auto& i : *c.auto_start_items) names.push_back(i.name);
+      for (const auto& i : c.items<AutoStartItem>()) names.push_back(i.name);
       std::sort(names.begin(), names.end());
       for (const auto& name : names) out << " " << name;
       out << "\n" << c.id << " ports";
-      for (const auto& p : *c.listening_ports) out << " " << to_string(p.type) << ":" << p.port;
+      for (const auto& p : c.items<ListeningPort>()) out << " " << to_string(p.type) << ":" << p.port;
       out << "\n";
     }
     return 0;
