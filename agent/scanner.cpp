@@ -54,6 +54,8 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto settings = settings_snapshot();
   const auto scan_start = std::chrono::steady_clock::now();
   proto::AssetSet found;
+  // One reader of running processes for the whole scan: each process's facts read once.
+  std::shared_ptr<collectors::ProcessReader> process_reader;
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
     auto& collector = *collectors_[i];
     auto& status = statuses_[i];
@@ -62,6 +64,7 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
     context.proc = settings.proc;
     context.found = &found;
     context.readable = collector.reads();
+    context.reader = process_reader;
     const auto start = std::chrono::steady_clock::now();
     context.deadline = start + settings.collector_deadline;
     collector_deadline_ns_.store(
@@ -79,6 +82,7 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
       outcome = collectors::run_contained(collector, context);
     else
       outcome.fail("no result yet from " + missing + " to read");
+    process_reader = context.reader;
     collector_started_ns_.store(0);
     const auto end = std::chrono::steady_clock::now();
     status.last_run = std::chrono::system_clock::now();

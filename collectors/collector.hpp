@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collectors/io/process_reader.hpp"
 #include "proto/assets.hpp"
 
 namespace hostprint::collectors {
@@ -83,10 +84,23 @@ struct ScanContext {
     return none;
   }
 
+  // The scan's shared reader of running processes (made at the first ask when none was given).
+  ProcessReader& processes() const {
+    if (!reader) reader = std::make_shared<ProcessReader>(proc, table());
+    return *reader;
+  }
+
   const proto::AssetSet* found = nullptr;
   KindSet readable;
+  mutable std::shared_ptr<ProcessReader> reader;
 
  private:
+  std::span<const ProcessInfo> table() const {
+    if (!found) return {};
+    const auto& parts = found->of<ProcessInfo>();
+    if (parts.empty() || !parts.front().items) return {};
+    return *parts.front().items;
+  }
   template <class Item>
   static const proto::Parts<Item>& empty_parts() {
     static const proto::Parts<Item> none;

@@ -328,12 +328,12 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const fs::p
     path = normal(path);
     if (seen.insert(path).second) out.push_back(std::move(path));
   };
-  auto cmdline = read_bounded(proc_pid / "cmdline", jar_packages_max_cmdline);
-  if (cmdline.status != ReadStatus::ok) return out;  // gone, or not ours to read
-  if (cmdline.file.truncated)
+  const auto& command = context.processes().command(p.pid);
+  if (!command.readable) return out;  // gone
+  if (command.truncated)
     scan.error(std::to_string(p.pid) + ": cmdline longer than " +
-               std::to_string(jar_packages_max_cmdline) + " bytes, cut");
-  std::vector<std::string> argv = split_cmdline(cmdline.file.text);
+               std::to_string(max_cmdline_bytes) + " bytes, cut");
+  const std::vector<std::string>& argv = command.argv;
   if (argv.empty()) return out;
   JavaLaunch launch = parse_java_args(argv);
   std::string cwd = read_link(proc_pid / "cwd").value_or("/");

@@ -33,7 +33,6 @@
 namespace hostprint::collectors {
 
 // Bounds.
-inline constexpr std::size_t jar_packages_max_cmdline = 128 * 1024;
 inline constexpr std::size_t jar_packages_max_environ = 128 * 1024;
 inline constexpr std::size_t jar_packages_max_maps = 16u << 20;
 inline constexpr std::size_t jar_packages_max_fds = 4096;            // fd entries per process

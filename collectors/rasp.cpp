@@ -132,9 +132,9 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
       if (it != names.end()) agent.emplace(it->second, std::move(path));
     };
     if (jvm) {
-      auto cmdline = read_bounded(proc_pid / "cmdline", rasp_max_cmdline);
-      if (cmdline.status != ReadStatus::ok) continue;  // gone, or not ours to read
-      for (auto& jar : parse_java_args(split_cmdline(cmdline.file.text)).agents) {
+      const auto& command = context.processes().command(p.pid);
+      if (!command.readable || command.argv.empty()) continue;  // gone, or not ours to read
+      for (auto jar : parse_java_args(command.argv).agents) {
         if (!jar.starts_with('/'))
           jar = (fs::path(read_link(proc_pid / "cwd").value_or("/")) / jar).lexically_normal();
         consider(std::move(jar), true);

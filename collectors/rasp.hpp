@@ -44,7 +44,6 @@ struct RaspSettings {
 };
 
 // Bounds.
-inline constexpr std::size_t rasp_max_cmdline = 128 * 1024;
 inline constexpr std::size_t rasp_max_fds = 4096;
 inline constexpr std::size_t rasp_max_maps = 16u << 20;
 inline constexpr std::size_t rasp_max_logs_per_glob = 1'000;

@@ -349,21 +349,19 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
       next_memo[process.pid] = {process.start_ticks, exe_hash, names_a_product};
       if (!names_a_product) continue;
     }
-    auto stat = read_bounded(proc_pid / "stat", 4096);
-    if (stat.status != ReadStatus::ok) continue;  // gone since the process table was read
-    auto ppid = parse_stat_ppid(stat.file.text);
-    if (!ppid) {
+    const auto& command = context.processes().command(process.pid);
+    if (!command.readable) continue;  // gone since the process table was read
+    if (!command.parent) {
       add_error(outcome, suppressed, (proc_pid / "stat").string() + ": no parent pid in it");
       continue;
     }
-    auto cmdline = read_bounded(proc_pid / "cmdline", services_max_cmdline);
-    if (cmdline.status == ReadStatus::error) add_error(outcome, suppressed, cmdline.error);
-    if (cmdline.file.truncated)
+    if (!command.error.empty()) add_error(outcome, suppressed, command.error);
+    if (command.truncated)
       add_error(outcome, suppressed,
                 (proc_pid / "cmdline").string() + ": longer than " +
-                    std::to_string(services_max_cmdline) + " bytes, the rest not read");
-    facts.push_back(ProcessFacts{process.pid, *ppid, process.exe,
-                                 split_cmdline(cmdline.file.text), process.container_id});
+                    std::to_string(max_cmdline_bytes) + " bytes, the rest not read");
+    facts.push_back(
+        ProcessFacts{process.pid, *command.parent, process.exe, command.argv, process.container_id});
   }
 
   auto matched = match_services(rules, facts);

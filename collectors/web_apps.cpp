@@ -510,16 +510,11 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
         const std::string name = basename_of(p.exe);
         const bool python = want_python && python_host(name) != PythonHost::none;
         if (!(name == "java" || python || app_exe_names.count(name))) continue;
-        // Its /proc entry held while it is read: a pid reused meanwhile is not read as this one.
-        auto held = hold_process(context.proc, p.pid, p.start_ticks, false);
-        if (!held) continue;  // gone
-        const fs::path dir = held->dir_path();
-        auto cmd = read_bounded(dir / "cmdline", web_apps_max_cmdline);
-        if (cmd.status != ReadStatus::ok) continue;  // gone
-        ProcessFact fact{p.pid, 0, p.exe, p.container_id, split_cmdline(cmd.file.text)};
-        if (auto stat = read_bounded(dir / "stat", 4096); stat.status == ReadStatus::ok)
-          fact.ppid = parse_stat_ppid(stat.file.text).value_or(0);
-        candidates.push_back(std::move(fact));
+        // Read once per scan, through its held /proc entry (a reused pid reads as gone).
+        const auto& command = context.processes().command(p.pid);
+        if (!command.readable || command.argv.empty()) continue;  // gone, or not ours to read
+        candidates.push_back(
+            ProcessFact{p.pid, command.parent.value_or(0), p.exe, p.container_id, command.argv});
       }
       std::map<int, const ProductRule*> matched;  // pid -> rule
       std::map<int, std::string> paths;

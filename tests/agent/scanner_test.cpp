@@ -1,6 +1,9 @@
 #include "agent/scanner.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <functional>
 
 #include "agent/collector_registry.hpp"
 
@@ -70,6 +73,52 @@ TEST(Scanner, OrdersCollectorsByWhatTheyReadAndWrite) {
   EXPECT_EQ(r->seen, 2u);  // this scan's table
   EXPECT_EQ(snapshot->host.counts.process_num, 1);
   EXPECT_EQ(snapshot->container.counts.process_num, 1);
+}
+
+TEST(Scanner, EachProcessIsReadOncePerScanAndShared) {
+  // Two collectors ask for this process's command line; the second gets what the first read.
+  std::vector<const collectors::ProcessCommand*> seen;
+  auto ask = [&seen](const ScanContext& context) {
+    seen.push_back(&context.processes().command(static_cast<int>(::getpid())));
+  };
+  class Asker final : public Collector {
+   public:
+    Asker(std::string name, std::function<void(const ScanContext&)> f)
+        : name_(std::move(name)), f_(std::move(f)) {}
+    std::string_view name() const override { return name_; }
+    KindSet writes() const override { return {}; }
+    Outcome collect(const ScanContext& c) override {
+      f_(c);
+      return {};
+    }
+    void publish(proto::AssetSet&) const override {}
+    std::size_t item_count() const override { return 0; }
+
+   private:
+    std::string name_;
+    std::function<void(const ScanContext&)> f_;
+  };
+  std::vector<std::unique_ptr<Collector>> all;
+  all.push_back(std::make_unique<Asker>("first", ask));
+  all.push_back(std::make_unique<Asker>("second", ask));
+  Scanner scanner({}, std::move(all));
+  scanner.scan_once();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_TRUE(seen[0]->readable);
+  EXPECT_FALSE(seen[0]->argv.empty());
+}
+
+TEST(ProcessReader, ReadsAProcessOnceAndAReusedPidAsGone) {
+  const int self = static_cast<int>(::getpid());
+  std::vector<proto::ProcessInfo> table{{self, 1, "/x", ""}};  // a start time that is not ours
+  collectors::ProcessReader reused("/proc", table);
+  EXPECT_FALSE(reused.command(self).readable);
+  collectors::ProcessReader any("/proc", {});
+  const auto& first = any.command(self);
+  EXPECT_TRUE(first.readable);
+  EXPECT_EQ(first.parent, std::optional<int>(static_cast<int>(::getppid())));
+  EXPECT_EQ(&any.command(self), &first);
 }
 
 TEST(Scanner, ACycleIsRefusedAtConstruction) {
