@@ -5,7 +5,7 @@
 
 #include "collectors/accounts.hpp"
 #include "collectors/auto_start.hpp"
-#include "collectors/container_assets.hpp"
+#include "collectors/containers.hpp"
 #include "collectors/jar_packages.hpp"
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"

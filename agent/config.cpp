@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
-#include "collectors/bounded_read.hpp"
-#include "collectors/text_fields.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/formats/text_fields.hpp"
 #include "proto/query.hpp"
 
 namespace hostprint {

@@ -12,7 +12,7 @@
 
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
-#include "collectors/fingerprints.hpp"
+#include "collectors/rules/fingerprints.hpp"
 
 namespace hostprint {
 

@@ -10,7 +10,7 @@
 #include <ctime>
 
 #include "agent/logging.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint {
 namespace {

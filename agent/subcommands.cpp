@@ -16,8 +16,8 @@
 #include "agent/scanner.hpp"
 #include "agent/service_notify.hpp"
 #include "agent/tokens.hpp"
-#include "collectors/bounded_read.hpp"
-#include "collectors/fingerprints.hpp"
+#include "collectors/io/bounded_read.hpp"
+#include "collectors/rules/fingerprints.hpp"
 
 namespace hostprint {
 namespace {

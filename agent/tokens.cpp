@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "agent/config.hpp"
-#include "collectors/text_fields.hpp"
-#include "collectors/unique_fd.hpp"
+#include "collectors/formats/text_fields.hpp"
+#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint {
 namespace {
