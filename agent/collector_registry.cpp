@@ -50,7 +50,7 @@ std::unique_ptr<collectors::Collector> containers(const CollectorConfig&) {
 
 std::unique_ptr<collectors::Collector> rasp(const CollectorConfig& config) {
   return std::make_unique<collectors::RaspCollector>(collectors::RaspSettings{
-      config.rules, config.rasp_agent_jars, config.rasp_alarm_logs, config.state_dir});
+      config.rules, config.rasp_agent_jars, config.rasp_alarm_logs, config.state});
 }
 
 constexpr CollectorEntry registry[] = {

@@ -7,6 +7,7 @@
 
 #include "agent/collector_registry.hpp"
 #include "agent/logging.hpp"
+#include "agent/state_store.hpp"
 
 namespace hostprint {
 namespace {
@@ -17,7 +18,8 @@ std::shared_ptr<const collectors::Fingerprints> builtin_rules() {
 }
 
 collectors::CollectorConfig collector_config(const ScanSettings& settings) {
-  return {settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs, settings.state_dir};
+  return {settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs,
+          make_state_store(settings.state_dir)};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -35,12 +36,28 @@ using proto::to_string;
 
 struct Fingerprints;
 
+// Named records that outlive a restart, kept by the agent (its state folder). A collector owns
+// its record's format; the keeper only stores the bytes, each record replaced whole.
+class StateRecords {
+ public:
+  virtual ~StateRecords() = default;
+  // The bytes of record `name`. Nothing, with `error` empty, when there is no such record yet;
+  // nothing, with the reason in `error`, when it cannot be read or is larger than `max_bytes`.
+  virtual std::optional<std::string> load(std::string_view name, std::size_t max_bytes,
+                                          std::string& error) = 0;
+  // Replaces record `name` with `bytes` so that a crash leaves the old or the new, whole.
+  // Returns "" or what failed.
+  virtual std::string save(std::string_view name, std::string_view bytes) = 0;
+  // Where record `name` is kept, to name it in messages.
+  virtual std::string where(std::string_view name) const = 0;
+};
+
 // What a reload may change; each collector takes what concerns it in reconfigure().
 struct CollectorConfig {
   std::shared_ptr<const Fingerprints> rules;  // never null once the scanner has it
   std::vector<std::string> rasp_agent_jars;
   std::vector<std::string> rasp_alarm_logs;
-  std::filesystem::path state_dir;  // empty: state is kept in memory only
+  std::shared_ptr<StateRecords> state;  // null: state is kept in memory only
 };
 
 using KindSet = std::bitset<proto::asset_kind_count>;

@@ -103,8 +103,6 @@ struct RaspCollector::Pass {
 
 RaspCollector::RaspCollector(RaspSettings settings) : settings_(std::move(settings)) {
   agent_files_ = rasp_agent_files(settings_.rules.get(), settings_.agent_jars);
-  if (!settings_.state_dir.empty())
-    state_file_ = settings_.state_dir / std::string(rasp_state_file_name);
 }
 
 void RaspCollector::reconfigure(std::shared_ptr<const Fingerprints> rules,
@@ -306,12 +304,18 @@ Outcome RaspCollector::collect(const ScanContext& context) {
   Pass pass(context, outcome);
   if (!loaded_) {
     loaded_ = true;
-    if (!state_file_.empty()) {
-      auto loaded = load_window_file(state_file_);
-      if (loaded.window) {
-        window_ = std::move(*loaded.window);
-      } else {
-        outcome.error(loaded.error + "; rebuilt from the logs");
+    if (settings_.state) {
+      std::string error;
+      auto record = settings_.state->load(rasp_state_record, rasp_window_max_record, error);
+      if (record) {
+        auto parsed = parse_window(*record);
+        if (parsed.window)
+          window_ = std::move(*parsed.window);
+        else
+          error = settings_.state->where(rasp_state_record) + ": " + parsed.error;
+      }
+      if (!error.empty()) {
+        outcome.error(error + "; rebuilt from the logs");
         unsaved_ = true;
       }
     }
@@ -330,8 +334,8 @@ Outcome RaspCollector::collect(const ScanContext& context) {
                          [&](const auto& c) { return !pass.visited.contains(c.first); }) > 0)
     unsaved_ = true;  // logs deleted, or untouched for a whole window
   if (window_.expire(pass.now)) unsaved_ = true;
-  if (unsaved_ && !state_file_.empty()) {
-    auto failure = save_window_file(state_file_, window_);
+  if (unsaved_ && settings_.state) {
+    auto failure = settings_.state->save(rasp_state_record, serialize_window(window_));
     if (failure.empty()) {
       unsaved_ = false;
       save_failing_ = false;

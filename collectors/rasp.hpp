@@ -13,7 +13,8 @@
 // inside the process's root; the configured `rasp.alarm_logs` globs add more under the root.
 // Each log is read from where the last read stopped (RaspEventWindow), at most 64 MiB per scan
 // in all; a log untouched for 7 x 24 hours is not read. Every blocked event is remembered by its
-// identity until it leaves the window, in `<state_dir>/rasp_event_window`.
+// identity until it leaves the window, in the state record `rasp_event_window` (the agent keeps
+// it in its state folder).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -40,7 +41,7 @@ struct RaspSettings {
   std::shared_ptr<const Fingerprints> rules;  // null: no agents are known but agent_jars
   std::vector<std::string> agent_jars;        // more agent jar file names
   std::vector<std::string> alarm_logs;        // more alarm log globs, under the root
-  std::filesystem::path state_dir;            // empty: the window is kept in memory only
+  std::shared_ptr<StateRecords> state;        // null: the window is kept in memory only
 };
 
 // Bounds.
@@ -50,7 +51,7 @@ inline constexpr std::size_t rasp_max_logs_per_glob = 1'000;
 inline constexpr std::size_t rasp_max_folder_entries = 10'000;
 inline constexpr std::uint64_t rasp_max_read_per_scan = 64ull << 20;
 inline constexpr std::size_t rasp_max_errors = 100;
-inline constexpr std::string_view rasp_state_file_name = "rasp_event_window";
+inline constexpr std::string_view rasp_state_record = "rasp_event_window";
 
 // The agents' file names and the product each names.
 struct RaspAgentFiles {
@@ -124,7 +125,7 @@ class RaspCollector final : public Collector {
   KindSet writes() const override { return kinds<ProtectedProcess>(); }
   Outcome collect(const ScanContext& context) override;
   void publish(proto::AssetSet& found) const override;
-  // The rules and rasp.* keys; the state folder stays the one it started with.
+  // The rules and rasp.* keys; the state records stay the ones it started with.
   void reconfigure(const CollectorConfig& config) override {
     reconfigure(config.rules, config.rasp_agent_jars, config.rasp_alarm_logs);
   }
@@ -144,7 +145,6 @@ class RaspCollector final : public Collector {
 
   RaspSettings settings_;
   RaspAgentFiles agent_files_;
-  std::filesystem::path state_file_;
   bool loaded_ = false;
   bool unsaved_ = false;
   bool save_failing_ = false;

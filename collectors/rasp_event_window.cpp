@@ -1,17 +1,11 @@
 #include "collectors/rasp_event_window.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <vector>
 
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/formats/rasp_alarm_log.hpp"
-#include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -135,45 +129,6 @@ ParsedWindow parse_window(std::string_view text) {
   if (!error.empty()) return {std::nullopt, error};
   result.window = std::move(window);
   return result;
-}
-
-ParsedWindow load_window_file(const std::filesystem::path& file) {
-  auto read = read_bounded(file, rasp_window_max_file);
-  if (read.status == ReadStatus::missing) return {RaspEventWindow{}, ""};
-  if (read.status != ReadStatus::ok) return {std::nullopt, read.error};
-  if (read.file.truncated)
-    return {std::nullopt,
-            file.string() + ": larger than " + std::to_string(rasp_window_max_file >> 20) + " MiB"};
-  auto parsed = parse_window(read.file.text);
-  if (!parsed.window) parsed.error = file.string() + ": " + parsed.error;
-  return parsed;
-}
-
-std::string save_window_file(const std::filesystem::path& file, const RaspEventWindow& window) {
-  const std::string text = serialize_window(window);
-  const std::filesystem::path temporary = file.string() + ".new";
-  auto failed = [&](const std::string& what) {
-    std::string message = what + ": " + std::strerror(errno);
-    ::unlink(temporary.c_str());
-    return message;
-  };
-  UniqueFd fd(
-      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd.valid()) return temporary.string() + ": " + std::strerror(errno);
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return failed(temporary.string());
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd.get()) != 0) return failed(temporary.string());
-  fd.reset();
-  if (::rename(temporary.c_str(), file.c_str()) != 0) return failed(file.string());
-  UniqueFd folder(::open(file.parent_path().empty() ? "." : file.parent_path().c_str(),
-                         O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (folder.valid()) ::fsync(folder.get());
-  return "";
 }
 
 }  // namespace hostprint::collectors

@@ -1,13 +1,13 @@
 #pragma once
 // The blocked attacks of the last 7 x 24 hours, each remembered by its identity, and where the
 // reading of each alarm log stopped: what lets rotation, deletion, re-reading and restarts
-// neither lose nor double an event. Kept in the state folder as a small text file.
+// neither lose nor double an event. Its record (serialize_window) is a small text, kept by the
+// agent's state store.
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,8 +22,8 @@ inline constexpr std::int64_t rasp_window_seconds = 7 * 24 * 3600;
 inline constexpr std::int64_t rasp_window_future_seconds = 24 * 3600;
 inline constexpr std::size_t rasp_window_max_events = 1'000'000;
 inline constexpr std::size_t rasp_window_max_logs = 10'000;  // cursors kept
-// The state file is at most this large (the bounds above fit well inside it).
-inline constexpr std::size_t rasp_window_max_file = 128u << 20;
+// The record is at most this large (the bounds above fit well inside it).
+inline constexpr std::size_t rasp_window_max_record = 128u << 20;
 
 // Where reading one alarm log stopped. The log is known by its identity (device, inode), so a
 // renamed rotation keeps its place; a log that got shorter or whose first bytes changed (an inode
@@ -65,7 +65,7 @@ class RaspEventWindow {
   std::map<FileIdentity, AlarmLogCursor> cursors_;
 };
 
-// The state file's text: a header line, one line per cursor and per event, and a last line with
+// The record's text: a header line, one line per cursor and per event, and a last line with
 // the line count and a hash of all before it, so a cut or altered file is told apart.
 std::string serialize_window(const RaspEventWindow& window);
 
@@ -74,13 +74,5 @@ struct ParsedWindow {
   std::string error;  // why the text is not a window
 };
 ParsedWindow parse_window(std::string_view text);
-
-// The window from `file`: an empty one when the file does not exist; nothing, with the reason in
-// `error`, when it cannot be read or is not a window.
-ParsedWindow load_window_file(const std::filesystem::path& file);
-
-// Writes the window to `file` atomically (a temporary file beside it, fsync, rename, fsync of the
-// folder). Returns "" or what failed.
-std::string save_window_file(const std::filesystem::path& file, const RaspEventWindow& window);
 
 }  // namespace hostprint::collectors

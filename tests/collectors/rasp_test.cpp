@@ -17,9 +17,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/scan_chain.hpp"
+#include "agent/state_store.hpp"
 #include "collectors/services.hpp"
 #include "tests/rasp_fixtures.hpp"
+#include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -176,23 +177,16 @@ TEST(RaspEventWindow, StateFileRoundTripsAndRefusesDamage) {
                flipped, extra, "hostprint rasp event window 1\nend 1 0\n"})
     EXPECT_FALSE(parse_window(bad).window) << bad;
 
+  // Kept by the agent's store as the record's bytes, unchanged.
   test::TempDir dir;
-  const fs::path file = dir.path() / "rasp_event_window";
-  auto missing = load_window_file(file);
-  ASSERT_TRUE(missing.window);
-  EXPECT_EQ(missing.window->size(), 0u);
-  EXPECT_EQ(save_window_file(file, w), "");
-  EXPECT_FALSE(fs::exists(dir.path() / "rasp_event_window.new"));
-  EXPECT_EQ((fs::status(file).permissions() & fs::perms::all),
-            fs::perms::owner_read | fs::perms::owner_write);
-  auto loaded = load_window_file(file);
+  StateStore store(dir.path());
+  EXPECT_EQ(store.save(rasp_state_record, text), "");
+  std::string error;
+  auto saved = store.load(rasp_state_record, rasp_window_max_record, error);
+  ASSERT_TRUE(saved) << error;
+  auto loaded = parse_window(*saved);
   ASSERT_TRUE(loaded.window) << loaded.error;
   EXPECT_EQ(*loaded.window, w);
-  dir.write("rasp_event_window", text.substr(0, 40));
-  auto corrupt = load_window_file(file);
-  EXPECT_FALSE(corrupt.window);
-  EXPECT_NE(corrupt.error.find(file.string()), std::string::npos) << corrupt.error;
-  EXPECT_NE(save_window_file(dir.path() / "no-such-folder" / "w", w), "");
 }
 
 TEST(RaspAgents, KnownFilesAndJavaAgentArguments) {
@@ -241,8 +235,9 @@ class RaspLogs : public ::testing::Test {
     fs::create_directories(logs);
     fs::create_directories(state);
   }
-  RaspCollector collector(fs::path state_dir) {
-    return RaspCollector(RaspSettings{nullptr, {}, {"/logs/*.log*"}, std::move(state_dir)});
+  // The agent's state store over `state_dir`; none (in memory only) when it is empty.
+  RaspCollector collector(const fs::path& state_dir) {
+    return RaspCollector(RaspSettings{nullptr, {}, {"/logs/*.log*"}, make_state_store(state_dir)});
   }
   RaspFindings scan(RaspCollector& c, Outcome* outcome = nullptr) {
     ScanContext context;
@@ -333,11 +328,16 @@ TEST_F(RaspLogs, EachBlockedEventInTheWindowCountsOnce) {
   f = scan(rebuilt, &outcome);
   ASSERT_FALSE(outcome.errors.empty());
   EXPECT_NE(outcome.errors[0].find("rebuilt from the logs"), std::string::npos);
+  EXPECT_EQ(outcome.errors[0].rfind((state / "rasp_event_window").string() + ": ", 0), 0u)
+      << outcome.errors[0];
   // alarm.log still holds a7, a1, a9 and a10, blocked, besides its two bad lines.
   EXPECT_EQ(f.blocked_attacks, 4);
   EXPECT_EQ(scan(rebuilt, &outcome).blocked_attacks, 4);
   EXPECT_TRUE(outcome.errors.empty());
-  EXPECT_TRUE(load_window_file(state / "rasp_event_window").window);
+  std::string error;
+  auto record = StateStore(state).load(rasp_state_record, rasp_window_max_record, error);
+  ASSERT_TRUE(record) << error;
+  EXPECT_TRUE(parse_window(*record).window);
 }
 
 TEST_F(RaspLogs, AStateFolderThatCannotBeWrittenCostsOnlyPersistence) {
