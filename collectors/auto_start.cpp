@@ -1,6 +1,5 @@
 #include "collectors/auto_start.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
