@@ -1,10 +1,6 @@
 #include "collectors/auto_start.hpp"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +15,7 @@
 
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/formats/text_fields.hpp"
+#include "collectors/io/root_dir.hpp"
 #include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
@@ -294,125 +291,6 @@ DesktopEntry parse_desktop_entry(std::string_view text) {
 
 namespace {
 
-using Fd = UniqueFd;
-
-struct Listing {
-  ReadStatus status = ReadStatus::ok;
-  std::vector<std::string> names;  // sorted; without "." and ".."
-  bool truncated = false;          // more than the cap; `names` holds the first ones read
-  std::string error;               // for ReadStatus::error: what failed
-};
-
-// The tree under the root. Every path is resolved with RESOLVE_IN_ROOT, so an absolute or
-// climbing symlink stays inside the tree.
-class RootTree {
- public:
-  explicit RootTree(Fd root) : root_(std::move(root)) {}
-
-  // fd or -errno
-  int open(const std::string& relative, std::uint64_t flags) const {
-    struct open_how how {};
-    // openat2 refuses O_PATH with any flag but O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC.
-    how.flags = flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    for (int attempt = 0; attempt < 64; ++attempt) {
-      long fd = ::syscall(SYS_openat2, root_.get(), relative.c_str(), &how, sizeof how);
-      if (fd >= 0) return static_cast<int>(fd);
-      if (errno != EINTR && errno != EAGAIN) return -errno;
-    }
-    return -EAGAIN;
-  }
-
-  // The file `relative` names, symlinks followed inside the root.
-  std::optional<struct stat> stat(const std::string& relative) const {
-    return stat_with(relative, O_PATH);
-  }
-  // The entry itself (a symlink is not followed) and, for a symlink, its target: both from one
-  // descriptor, so the target read is the link's whose type was seen.
-  struct Entry {
-    struct stat st {};
-    std::optional<std::string> target;  // a symlink's, when it could be read
-  };
-  std::optional<Entry> entry(const std::string& relative) const {
-    Fd fd(open(relative, O_PATH | O_NOFOLLOW));
-    if (!fd.valid()) return std::nullopt;
-    Entry out;
-    if (::fstat(fd.get(), &out.st) != 0) return std::nullopt;
-    if (!S_ISLNK(out.st.st_mode)) return out;
-    std::array<char, PATH_MAX + 1> buffer{};
-    ssize_t n = ::readlinkat(fd.get(), "", buffer.data(), buffer.size());
-    if (n >= 0 && static_cast<std::size_t>(n) < buffer.size())
-      out.target = std::string(buffer.data(), static_cast<std::size_t>(n));
-    return out;
-  }
-
-  // Opens `relative` for reading (symlinks followed inside the root; a FIFO does not block) and
-  // returns it with what fstat says of that very descriptor: a check made on `st` holds for
-  // what is read, whatever is renamed over the path meanwhile. Nothing when it cannot be opened.
-  struct OpenFile {
-    Fd fd;
-    struct stat st {};
-  };
-  std::optional<OpenFile> open_file(const std::string& relative) const {
-    OpenFile out{Fd(open(relative, O_RDONLY | O_NONBLOCK)), {}};
-    if (!out.fd.valid() || ::fstat(out.fd.get(), &out.st) != 0) return std::nullopt;
-    return out;
-  }
-
-  Listing list(const std::string& relative, std::size_t cap) const {
-    Listing out;
-    int fd = open(relative, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) {
-      if (fd == -ENOENT || fd == -ENOTDIR) {
-        out.status = ReadStatus::missing;
-      } else {
-        out.status = ReadStatus::error;
-        out.error = std::strerror(-fd);
-      }
-      return out;
-    }
-    DIR* dir = ::fdopendir(fd);
-    if (!dir) {
-      out.status = ReadStatus::error;
-      out.error = std::strerror(errno);
-      ::close(fd);
-      return out;
-    }
-    for (;;) {
-      errno = 0;
-      const dirent* entry = ::readdir(dir);
-      if (!entry) {
-        if (errno != 0) {
-          out.status = ReadStatus::error;
-          out.error = std::strerror(errno);
-        }
-        break;
-      }
-      std::string_view name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      if (out.names.size() == cap) {
-        out.truncated = true;
-        break;
-      }
-      out.names.emplace_back(name);
-    }
-    ::closedir(dir);
-    std::sort(out.names.begin(), out.names.end());
-    return out;
-  }
-
- private:
-  std::optional<struct stat> stat_with(const std::string& relative, std::uint64_t flags) const {
-    Fd fd(open(relative, flags));
-    if (!fd.valid()) return std::nullopt;
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return std::nullopt;
-    return st;
-  }
-
-  Fd root_;
-};
-
 std::string join(std::string_view folder, std::string_view name) {
   std::string out(folder);
   out += '/';
@@ -463,7 +341,7 @@ bool null_or_empty(const struct stat& st) {
 // One run of the collector: the tree, the bounds still left and what was found.
 class Scan {
  public:
-  Scan(const ScanContext& context, RootTree tree, Outcome& outcome)
+  Scan(const ScanContext& context, RootDir tree, Outcome& outcome)
       : context_(context), tree_(std::move(tree)), outcome_(outcome) {}
 
   std::vector<AutoStartItem> run() {
@@ -530,8 +408,7 @@ class Scan {
     const std::size_t cap =
         total_binds ? entries_left_ : AutoStartCollector::max_entries_per_folder;
     auto listing = tree_.list(std::string(relative), cap);
-    if (listing.status == ReadStatus::error)
-      outcome_.error(on_host(relative) + ": " + listing.error);
+    if (listing.status == ReadStatus::error) outcome_.error(listing.error);
     entries_left_ -= listing.names.size();
     if (listing.truncated && !total_binds) {
       outcome_.error(on_host(relative) + ": more than " + std::to_string(cap) +
@@ -736,7 +613,7 @@ class Scan {
   void preloaded_libraries() {
     if (stopped()) return;
     const std::string relative = "etc/ld.so.preload";
-    auto read = read_in_root(context_.root, relative, AutoStartCollector::max_small_file_bytes);
+    auto read = tree_.read(relative, AutoStartCollector::max_small_file_bytes);
     if (read.status == ReadStatus::missing) return;
     if (read.status == ReadStatus::error) {
       outcome_.error(read.error);
@@ -788,7 +665,7 @@ class Scan {
   }
 
   const ScanContext& context_;
-  RootTree tree_;
+  RootDir tree_;
   Outcome& outcome_;
   std::vector<AutoStartItem> items_;
   std::size_t entries_left_ = AutoStartCollector::max_entries_total;
@@ -800,12 +677,12 @@ class Scan {
 
 Outcome AutoStartCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  Fd root(::open(context.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  RootDir root(context.root);
   if (!root.valid()) {
-    outcome.fail(context.root.string() + ": " + std::strerror(errno));
+    outcome.fail(context.root.string() + ": " + std::strerror(root.root_errno()));
     return outcome;
   }
-  Scan scan(context, RootTree(std::move(root)), outcome);
+  Scan scan(context, std::move(root), outcome);
   auto items = scan.run();
   if (outcome.complete) replace(std::move(items));
   return outcome;

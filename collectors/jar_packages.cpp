@@ -1,10 +1,7 @@
 #include "collectors/jar_packages.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +18,7 @@
 #include "collectors/io/process_files.hpp"
 #include "collectors/formats/java_args.hpp"
 #include "collectors/formats/proc_text.hpp"
+#include "collectors/io/root_dir.hpp"
 #include "collectors/io/unique_fd.hpp"
 #include "collectors/io/root_glob.hpp"
 #include "collectors/formats/zip_archive.hpp"
@@ -60,45 +58,6 @@ std::string join(const std::string& dir, std::string_view name) {
 }
 
 using Fd = UniqueFd;
-
-// Opens `path` (absolute, inside the root `root_fd`) with every symlink resolved in that root.
-int open_in_root(int root_fd, const std::string& path, int flags) {
-  std::string_view rel = path;
-  while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
-  const std::string r = rel.empty() ? std::string(".") : std::string(rel);
-  struct open_how how {};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do {
-    fd = static_cast<int>(::syscall(SYS_openat2, root_fd, r.c_str(), &how, sizeof how));
-  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-  return fd;
-}
-
-// Names in a folder inside the root, at most jar_packages_max_dir_entries, sorted.
-std::vector<std::string> list_in_root(int root_fd, const std::string& dir, bool* truncated) {
-  std::vector<std::string> out;
-  int fd = open_in_root(root_fd, dir, O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return out;
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return out;
-  }
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (out.size() >= jar_packages_max_dir_entries) {
-      if (truncated) *truncated = true;
-      break;
-    }
-    out.emplace_back(name);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 }  // namespace
 
@@ -337,7 +296,9 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const fs::p
   if (argv.empty()) return out;
   JavaLaunch launch = parse_java_args(argv);
   std::string cwd = read_link(proc_pid / "cwd").value_or("/");
-  auto lister = [&](const std::string& dir) { return list_in_root(root_fd, dir, nullptr); };
+  auto lister = [&](const std::string& dir) {
+    return RootDir::borrow(root_fd).list(dir, jar_packages_max_dir_entries).names;
+  };
   auto absolute = [&](const std::string& path) {
     return path.empty() || path[0] == '/' ? path : join(cwd, path);
   };
@@ -436,7 +397,7 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
     if (!scan.room() || context.expired()) return;
     if (scan.seen.contains({p.container_id, path})) continue;
     const std::string display = (p.container_id.empty() ? "" : p.container_id + ":") + path;
-    Fd fd(open_in_root(root_fd, path, O_RDONLY));
+    Fd fd = RootDir::borrow(root_fd).open(path, O_RDONLY | O_NONBLOCK);
     if (fd.get() < 0) {
       if (errno != ENOENT && errno != ENOTDIR)
         scan.error(display + ": " + std::strerror(errno));

@@ -2,9 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +20,7 @@
 #include "collectors/formats/proc_text.hpp"
 #include "collectors/formats/python_dist.hpp"
 #include "collectors/formats/version_text.hpp"
+#include "collectors/io/root_dir.hpp"
 #include "collectors/io/unique_fd.hpp"
 #include "collectors/io/root_glob.hpp"
 
@@ -30,35 +29,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string relative_of(std::string_view path) {
-  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  return path.empty() ? std::string(".") : std::string(path);
-}
-
 std::string join(const std::string& dir, std::string_view name) {
   std::string out = dir.empty() || dir == "/" ? std::string("/") : dir + "/";
   out += name;
   return out;
-}
-
-// Opens `path` (absolute inside `root`) with symlinks resolved inside `root`; -1 on failure.
-int open_in_root(const std::string& root, const std::string& path, std::uint64_t flags) {
-  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root_fd.get() < 0) return -1;
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  std::string rel = relative_of(path);
-  int fd;
-  do {
-    fd = static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how));
-  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-  return fd;
-}
-
-bool exists_in_root(const std::string& root, const std::string& path) {
-  UniqueFd fd(open_in_root(root, path, O_PATH));
-  return fd.get() >= 0;
 }
 
 struct DirEntry {
@@ -71,34 +45,28 @@ struct DirEntry {
 std::optional<std::vector<DirEntry>> list_dir(const std::string& root, const std::string& dir,
                                               std::size_t max_entries, bool* truncated,
                                               bool want_kind = true) {
-  int fd = open_in_root(root, dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
-  if (fd < 0) return std::nullopt;
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return std::nullopt;
-  }
+  const RootDir tree(root);
   std::vector<DirEntry> out;
   std::size_t read = 0;
   if (truncated) *truncated = false;
-  while (dirent* e = ::readdir(d)) {
+  auto listed = tree.each_entry(dir, [&](std::string_view name, unsigned char type) {
     if (++read > max_entries) {
       if (truncated) *truncated = true;
-      break;
+      return false;
     }
-    if (e->d_name[0] == '.') continue;
-    DirEntry entry{e->d_name, false};
+    if (name.front() == '.') return true;
+    DirEntry entry{std::string(name), false};
     if (want_kind) {
-      if (e->d_type == DT_DIR) {
+      if (type == DT_DIR) {
         entry.directory = true;
-      } else if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
-        UniqueFd sub(open_in_root(root, join(dir, entry.name), O_PATH | O_DIRECTORY));
-        entry.directory = sub.get() >= 0;
+      } else if (type == DT_LNK || type == DT_UNKNOWN) {
+        entry.directory = tree.open(join(dir, entry.name), O_PATH | O_DIRECTORY).valid();
       }
     }
     out.push_back(std::move(entry));
-  }
-  ::closedir(d);
+    return true;
+  });
+  if (listed.status != ReadStatus::ok) return std::nullopt;
   return out;
 }
 
@@ -184,8 +152,7 @@ std::vector<std::string> python_dirs_matching(const std::string& root, const std
     if (!e.name.starts_with("python3")) continue;
     for (const auto& leaf : leaves) {
       std::string dir = join(join(lib, e.name), leaf);
-      UniqueFd fd(open_in_root(root, dir, O_PATH | O_DIRECTORY));
-      if (fd.get() >= 0) out.push_back(dir);
+      if (RootDir(root).open(dir, O_PATH | O_DIRECTORY).valid()) out.push_back(dir);
     }
   }
   return out;
@@ -200,7 +167,7 @@ void find_in_folder(const std::string& root, const std::string& folder,
                     std::vector<WebFramework>& frameworks_out) {
   for (const ProductRule* rule : apps) {
     for (const auto& marker : rule->markers) {
-      if (!exists_in_root(root, join(folder, marker))) continue;
+      if (!RootDir(root).exists(join(folder, marker))) continue;
       apps_out.push_back(
           WebApp{rule->name, folder, read_version(root, folder, *rule), container_id});
       break;
@@ -208,7 +175,7 @@ void find_in_folder(const std::string& root, const std::string& folder,
   }
   for (const ProductRule* rule : frameworks) {
     for (const auto& marker : rule->markers) {
-      if (!exists_in_root(root, join(folder, marker))) continue;
+      if (!RootDir(root).exists(join(folder, marker))) continue;
       frameworks_out.push_back(WebFramework{rule->name, "php", folder, folder,
                                             read_version(root, folder, *rule), container_id});
       break;
@@ -245,7 +212,7 @@ PythonEnvironment python_environment(const std::string& root, const std::string&
     std::string bin = dirname_of(candidate);
     if (basename_of(bin) != "bin") continue;
     std::string venv = dirname_of(bin);
-    if (!exists_in_root(root, join(venv, "pyvenv.cfg"))) continue;
+    if (!RootDir(root).exists(join(venv, "pyvenv.cfg"))) continue;
     env.environment = venv;
     env.package_dirs = python_dirs_matching(root, join(venv, "lib"), {"site-packages"});
     return env;

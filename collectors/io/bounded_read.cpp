@@ -1,14 +1,13 @@
 #include "collectors/io/bounded_read.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "collectors/io/root_dir.hpp"
 #include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
@@ -69,26 +68,12 @@ ReadResult read_open_file(int fd, const std::string& display, std::size_t max_by
 }
 
 UniqueFd open_in_root(const std::filesystem::path& root, std::string_view relative, int flags) {
-  Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root_fd.get() < 0) return Fd();
-  struct open_how how {};
-  how.flags = static_cast<std::uint64_t>(flags) | O_CLOEXEC | O_NOCTTY;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  while (!relative.empty() && relative.front() == '/') relative.remove_prefix(1);
-  const std::string rel = relative.empty() ? std::string(1, '.') : std::string(relative);
-  int fd;
-  do {
-    fd = static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how));
-  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-  return Fd(fd);
+  return RootDir(root).open(relative, flags);
 }
 
 ReadResult read_in_root(const std::filesystem::path& root, std::string_view relative,
                         std::size_t max_bytes) {
-  std::string display = (root / std::filesystem::path(relative).relative_path()).string();
-  Fd file = open_in_root(root, relative, O_RDONLY | O_NONBLOCK);
-  if (!file.valid()) return failure(display, errno);
-  return read_fd(file.get(), display, max_bytes);
+  return RootDir(root).read(relative, max_bytes);
 }
 
 ReadResult read_bounded(const std::filesystem::path& path, std::size_t max_bytes) {

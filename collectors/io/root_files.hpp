@@ -10,33 +10,14 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/io/bounded_read.hpp"
-#include "collectors/io/unique_fd.hpp"
+#include "collectors/io/root_dir.hpp"
 
 namespace hostprint::collectors {
-
-struct OpenedInRoot {
-  ReadStatus status = ReadStatus::ok;
-  UniqueFd fd;
-  std::string error;  // for ReadStatus::error: what failed, with the path
-  dev_t device = 0;   // identity of what was opened
-  ino_t inode = 0;
-  std::uint64_t size = 0;
-};
-
-enum class OpenKind { regular_file, directory };
 
 // Opens `relative` under `root` with every symlink resolved inside `root` (openat2
 // RESOLVE_IN_ROOT), read-only; anything but the kind asked for is an error.
 OpenedInRoot open_in_root(const std::filesystem::path& root, std::string_view relative,
                           OpenKind kind);
-
-struct FolderEntries {
-  ReadStatus status = ReadStatus::ok;
-  std::vector<std::string> names;  // without "." and "..", in no particular order
-  bool truncated = false;          // more than the bound; `names` holds the first ones
-  std::string error;
-};
 
 // Lists the folder `relative` under `root`, at most `max_entries` names.
 FolderEntries list_folder_in_root(const std::filesystem::path& root, std::string_view relative,

@@ -1,14 +1,14 @@
 #pragma once
-// Shell patterns matched inside a root, every directory opened with openat2 RESOLVE_IN_ROOT.
+// Shell patterns matched inside a root given by its path (RootDir::glob).
 #include <cstddef>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace hostprint::collectors {
+#include "collectors/io/root_dir.hpp"
 
-inline constexpr std::size_t glob_max_entries = 100'000;  // directory entries read by one glob
+namespace hostprint::collectors {
 
 // The paths under `root` matching the absolute shell pattern `pattern` (`*`, `?`, `[...]` in any
 // component; a wildcard matches neither '/' nor a leading '.'), as absolute paths inside the root,
