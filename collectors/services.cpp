@@ -14,6 +14,7 @@
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
 #include "collectors/formats/java_args.hpp"
+#include "collectors/rules/process_matcher.hpp"
 #include "collectors/formats/proc_text.hpp"
 #include "collectors/formats/version_text.hpp"
 #include "collectors/formats/zip_archive.hpp"
@@ -24,14 +25,6 @@ namespace {
 std::string_view basename_of(std::string_view path) {
   auto slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.starts_with(prefix);
-}
-
-bool contains(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
 }
 
 bool is_service_category(ProductCategory c) {
@@ -121,34 +114,12 @@ bool exists_in_root(const std::filesystem::path& root, const std::string& path) 
 }  // namespace
 
 const ProductRule* match_service_rule(const Fingerprints& rules, const ProcessFacts& process) {
-  std::string_view exe_name = basename_of(process.exe);
-  std::string_view started = argv0_path(process.argv);
-  std::string_view started_name = basename_of(started);
-  bool jvm = exe_name == "java";
-  std::optional<JavaLaunch> java;
-  if (jvm) java = parse_java_args(process.argv);
-  for (const auto& rule : rules.products) {
-    if (!is_service_category(rule.category)) continue;
-    bool match = false;
-    if (!exe_name.empty() && contains(rule.executables, exe_name)) match = true;
-    if (!match && !started_name.empty() && contains(rule.executables, started_name)) match = true;
-    if (!match && !started_name.empty())
-      for (const auto& prefix : rule.argv0)
-        if (!prefix.empty() && starts_with(started_name, prefix)) match = true;
-    if (!match && java) {
-      if (!java->main_class.empty() && contains(rule.main_classes, java->main_class)) match = true;
-      if (!match && !java->jar.empty() && contains(rule.jars, basename_of(java->jar))) match = true;
-      for (const auto& entry : java->class_path)
-        if (!match && contains(rule.jars, basename_of(entry))) match = true;
-    }
-    if (match && !rule.path_contains.empty()) {
-      match = std::any_of(
-          rule.path_contains.begin(), rule.path_contains.end(),
-          [&](const std::string& p) { return process.exe.find(p) != std::string::npos; });
-    }
-    if (match) return &rule;
-  }
-  return nullptr;
+  std::vector<const ProductRule*> services = rules.in_category(ProductCategory::web_service);
+  const auto databases = rules.in_category(ProductCategory::database);
+  services.insert(services.end(), databases.begin(), databases.end());
+  // In file order: within a category the first match wins, and narrower rules come first.
+  std::sort(services.begin(), services.end());
+  return match_process(services, process.exe, process.argv).rule;
 }
 
 std::vector<MatchedService> match_services(const Fingerprints& rules,

@@ -17,6 +17,7 @@
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
 #include "collectors/formats/java_args.hpp"
+#include "collectors/rules/process_matcher.hpp"
 #include "collectors/formats/proc_text.hpp"
 #include "collectors/formats/python_dist.hpp"
 #include "collectors/formats/version_text.hpp"
@@ -80,10 +81,6 @@ std::string dirname_of(std::string_view path) {
   if (slash == std::string_view::npos) return ".";
   if (slash == 0) return "/";
   return std::string(path.substr(0, slash));
-}
-
-bool contains(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
 }
 
 std::string read_version(const std::string& root, const std::string& folder,
@@ -336,46 +333,6 @@ bool maps_mod_wsgi(std::string_view maps, std::string* prefix) {
   return wsgi;
 }
 
-// The web_app rule a process matches, and the path of the application.
-const ProductRule* match_app(const std::vector<const ProductRule*>& rules, const ProcessFact& p,
-                             std::string* path) {
-  const std::string exe_name = basename_of(p.exe);
-  const bool java = exe_name == "java";
-  JavaLaunch launch;
-  if (java) launch = parse_java_args(p.argv);
-  for (const ProductRule* rule : rules) {
-    std::string matched_path;
-    bool match = contains(rule->executables, exe_name);
-    if (match) matched_path = p.exe;
-    if (!match && java) {
-      if (!launch.main_class.empty() && contains(rule->main_classes, launch.main_class)) {
-        match = true;
-        matched_path = p.exe;
-      } else if (!launch.jar.empty() && contains(rule->jars, basename_of(launch.jar))) {
-        match = true;
-        matched_path = launch.jar;
-      } else {
-        for (const auto& entry : launch.class_path)
-          if (contains(rule->jars, basename_of(entry))) {
-            match = true;
-            matched_path = entry;
-            break;
-          }
-      }
-    }
-    if (!match) continue;
-    if (!rule->path_contains.empty()) {
-      bool any = false;
-      for (const auto& part : rule->path_contains)
-        if (p.exe.find(part) != std::string::npos) any = true;
-      if (!any) continue;
-    }
-    *path = matched_path;
-    return rule;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 std::string java_application(const JarPackage& jar) {
@@ -487,7 +444,9 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
       std::map<int, std::string> paths;
       for (const auto& c : candidates) {
         std::string path;
-        if (const ProductRule* r = match_app(app_rules, c, &path)) {
+        auto match = match_process(app_rules, c.exe, c.argv);
+        if (const ProductRule* r = match.rule) {
+          path = std::move(match.path);
           matched[c.pid] = r;
           paths[c.pid] = path;
         }
