@@ -10,14 +10,6 @@
 
 namespace hostprint::collectors {
 
-struct PasswdEntries {
-  std::vector<Account> accounts;  // well-formed entries, first of each name, in file order
-  std::size_t malformed_lines = 0;
-  std::size_t overlong_lines = 0;
-};
-
-PasswdEntries parse_passwd(std::string_view text);
-
 class AccountsCollector final : public ListCollector<Account> {
  public:
   static constexpr std::size_t max_file_bytes = 64 * 1024 * 1024;

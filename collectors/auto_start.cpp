@@ -13,6 +13,10 @@
 #include <unordered_set>
 #include <utility>
 
+#include "collectors/formats/cron.hpp"
+#include "collectors/formats/desktop_entry.hpp"
+#include "collectors/formats/ld_so_preload.hpp"
+#include "collectors/formats/unit_names.hpp"
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/formats/text_fields.hpp"
 #include "collectors/io/root_dir.hpp"
@@ -21,275 +25,13 @@
 namespace hostprint::collectors {
 
 // ---------------------------------------------------------------------------------------------
-// Name rules
-
-namespace {
-
-bool is_letter_or_digit(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// The characters systemd allows in a unit name's prefix and instance (besides '@').
-bool unit_name_char(char c) {
-  return is_letter_or_digit(c) || c == ':' || c == '-' || c == '_' || c == '.' || c == '\\';
-}
-
-constexpr std::array<std::string_view, 11> unit_types = {"service", "socket",    "target", "device",
-                                                         "mount",   "automount", "swap",   "timer",
-                                                         "path",    "slice",     "scope"};
-
-struct UnitName {
-  std::string_view prefix;
-  bool has_at = false;        // foo@.service or foo@bar.service
-  std::string_view instance;  // empty for a template
-  std::string_view type;      // without the dot
-  bool is_template() const { return has_at && instance.empty(); }
-  bool is_instance() const { return has_at && !instance.empty(); }
-};
-
-std::optional<UnitName> split_unit_name(std::string_view name) {
-  if (name.empty() || name.size() > 255) return std::nullopt;
-  auto dot = name.rfind('.');
-  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
-  UnitName out;
-  out.type = name.substr(dot + 1);
-  if (std::find(unit_types.begin(), unit_types.end(), out.type) == unit_types.end())
-    return std::nullopt;
-  std::string_view stem = name.substr(0, dot);
-  for (char c : stem)
-    if (!unit_name_char(c) && c != '@') return std::nullopt;
-  auto at = stem.find('@');
-  if (at == 0) return std::nullopt;
-  if (at == std::string_view::npos) {
-    out.prefix = stem;
-  } else {
-    out.prefix = stem.substr(0, at);
-    out.has_at = true;
-    out.instance = stem.substr(at + 1);
-  }
-  return out;
-}
-
-std::string join_unit_name(std::string_view prefix, std::string_view instance,
-                           std::string_view type) {
-  std::string out(prefix);
-  out += '@';
-  out += instance;
-  out += '.';
-  out += type;
-  return out;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-}  // namespace
-
-bool valid_unit_name(std::string_view name) {
-  return split_unit_name(name).has_value();
-}
-
-bool run_parts_name(std::string_view name) {
-  if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return is_letter_or_digit(c) || c == '_' || c == '-'; });
-}
-
-bool hidden_or_backup_name(std::string_view name) {
-  if (name.empty() || name.front() == '.' || name.back() == '~') return true;
-  if (name == "lost+found" || name == "aquota.user" || name == "aquota.group") return true;
-  auto dot = name.rfind('.');
-  if (dot == std::string_view::npos) return false;
-  constexpr std::array<std::string_view, 17> leftovers = {
-      "rpmnew",    "rpmsave",  "rpmorig",     "dpkg-old",    "dpkg-new", "dpkg-tmp",
-      "dpkg-dist", "dpkg-bak", "dpkg-backup", "dpkg-remove", "ucf-new",  "ucf-old",
-      "ucf-dist",  "swp",      "bak",         "old",         "new"};
-  auto ext = name.substr(dot + 1);
-  return std::find(leftovers.begin(), leftovers.end(), ext) != leftovers.end();
-}
-
-std::optional<std::string> sysv_start_link_unit(std::string_view link_name) {
-  if (link_name.size() < 4 || link_name[0] != 'S') return std::nullopt;
-  if (link_name[1] < '0' || link_name[1] > '9' || link_name[2] < '0' || link_name[2] > '9')
-    return std::nullopt;
-  std::string_view script = link_name.substr(3);
-  if (hidden_or_backup_name(script)) return std::nullopt;
-  if (ends_with(script, ".sh")) script.remove_suffix(3);
-  if (script.empty() || script.size() > 255 - std::string_view(".service").size())
-    return std::nullopt;
-  // A SysV script becomes a plain unit: no '@', only the characters of a unit name.
-  if (!std::all_of(script.begin(), script.end(), unit_name_char)) return std::nullopt;
-  return std::string(script) + ".service";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsers
-
-namespace {
-
-constexpr std::string_view cron_blanks = " \t";
-
-// Splits off the first blank-separated word of `rest` (which must not start with a blank).
-std::string_view next_word(std::string_view& rest) {
-  auto end = rest.find_first_of(cron_blanks);
-  std::string_view word = rest.substr(0, end);
-  rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-  auto next = rest.find_first_not_of(cron_blanks);
-  rest = next == std::string_view::npos ? std::string_view{} : rest.substr(next);
-  return word;
-}
-
-// `NAME=value` or `NAME = value`, the name optionally quoted, as cron's environment lines.
-bool cron_environment_line(std::string_view line) {
-  std::string_view rest;
-  if (line.front() == '"' || line.front() == '\'') {
-    auto close = line.find(line.front(), 1);
-    if (close == std::string_view::npos || close == 1) return false;
-    rest = line.substr(close + 1);
-  } else {
-    auto end = line.find_first_of(" \t=");
-    if (end == 0 || end == std::string_view::npos) return false;
-    rest = line.substr(end);
-  }
-  auto next = rest.find_first_not_of(cron_blanks);
-  return next != std::string_view::npos && rest[next] == '=';
-}
-
-// One time field: numbers, ranges, steps and lists; names only for month and day of week.
-bool cron_time_field(std::string_view field, bool names_allowed) {
-  if (field.empty()) return false;
-  return std::all_of(field.begin(), field.end(), [&](char c) {
-    if ((c >= '0' && c <= '9') || c == '*' || c == ',' || c == '-' || c == '/') return true;
-    return names_allowed && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
-  });
-}
-
-constexpr std::array<std::string_view, 8> cron_keywords = {
-    "@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"};
-
-}  // namespace
-
-CronTable parse_crontab(std::string_view text, CronTableKind kind) {
-  CronTable out;
-  std::size_t number = 0;
-  for_each_line(text, max_cron_line_bytes, [&](std::string_view line, bool too_long) {
-    ++number;
-    if (too_long) {
-      ++out.overlong_lines;
-      return;
-    }
-    line = trim(line);
-    if (line.empty() || line.front() == '#') return;
-    if (line.find('\0') != std::string_view::npos) {
-      ++out.malformed_lines;
-      return;
-    }
-    if (cron_environment_line(line)) return;
-    std::string_view rest = line;
-    if (rest.front() == '-') rest.remove_prefix(1);  // cronie: a job whose runs are not logged
-    CronJob job;
-    job.line = number;
-    if (!rest.empty() && rest.front() == '@') {
-      auto keyword = next_word(rest);
-      if (std::find(cron_keywords.begin(), cron_keywords.end(), keyword) == cron_keywords.end()) {
-        ++out.malformed_lines;
-        return;
-      }
-      job.schedule = std::string(keyword);
-    } else {
-      const std::string_view fields_start = rest;
-      for (int i = 0; i < 5; ++i) {
-        auto field = next_word(rest);
-        if (!cron_time_field(field, i >= 3)) {
-          ++out.malformed_lines;
-          return;
-        }
-      }
-      auto fields = fields_start.substr(0, fields_start.size() - rest.size());
-      job.schedule = std::string(trim(fields));
-    }
-    if (kind == CronTableKind::system) {
-      auto user = next_word(rest);
-      if (user.empty()) {
-        ++out.malformed_lines;
-        return;
-      }
-      job.user = std::string(user);
-    }
-    if (rest.empty()) {
-      ++out.malformed_lines;
-      return;
-    }
-    job.command = std::string(rest);
-    out.jobs.push_back(std::move(job));
-  });
-  return out;
-}
-
-PreloadList parse_ld_so_preload(std::string_view text) {
-  PreloadList out;
-  text = text.substr(0, text.find('\0'));  // the loader reads a C string
-  std::unordered_set<std::string_view> seen;
-  bool in_comment = false;
-  std::size_t start = 0;
-  auto flush = [&](std::size_t end) {
-    if (end > start) {
-      auto path = text.substr(start, end - start);
-      if (path.size() > PATH_MAX)
-        ++out.overlong_paths;
-      else if (seen.insert(path).second)
-        out.paths.emplace_back(path);
-    }
-    start = end + 1;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_comment) {
-      if (c == '\n') in_comment = false;
-      start = i + 1;
-      continue;
-    }
-    if (c == '#') {
-      flush(i);
-      in_comment = true;
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == ':') {
-      flush(i);
-    }
-  }
-  if (!in_comment) flush(text.size());
-  return out;
-}
-
-DesktopEntry parse_desktop_entry(std::string_view text) {
-  constexpr std::size_t max_line_bytes = 64 * 1024;  // longer lines are skipped
-  DesktopEntry out;
-  bool in_group = false;
-  bool group_seen = false;
-  for_each_line(text, max_line_bytes, [&](std::string_view line, bool too_long) {
-    if (too_long) return;
-    line = trim(line);
-    if (line.empty() || line.front() == '#') return;
-    if (line.front() == '[') {
-      // Only the first [Desktop Entry] group counts; a repeated one is not a valid file's.
-      in_group = !group_seen && line == "[Desktop Entry]";
-      if (in_group) group_seen = out.has_desktop_entry_group = true;
-      return;
-    }
-    if (!in_group) return;
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos) return;
-    if (trim(line.substr(0, eq)) != "Hidden") return;
-    auto value = trim(line.substr(eq + 1));
-    out.hidden = value == "true" || value == "1";  // as GLib reads a boolean; the last one wins
-  });
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Root-confined file system access
 
 namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.ends_with(suffix);
+}
 
 std::string join(std::string_view folder, std::string_view name) {
   std::string out(folder);
@@ -589,6 +331,7 @@ class Scan {
   void user_crontabs(std::string_view folder) {
     for (const auto& name : list(folder)) {
       if (stopped()) return;
+      // Hidden and editor backup files are skipped as cron does; `crontabs` is Debian's folder.
       if (name.front() == '.' || name.back() == '~' || name == "crontabs") continue;
       crontab(join(folder, name), CronTableKind::user, name);
     }

@@ -10,13 +10,6 @@
 
 namespace hostprint::collectors {
 
-struct ModuleEntries {
-  std::vector<KernelModule> modules;
-  std::size_t malformed_lines = 0;
-};
-
-ModuleEntries parse_proc_modules(std::string_view text);
-
 class KernelModulesCollector final : public ListCollector<KernelModule> {
  public:
   static constexpr std::size_t max_file_bytes = 4 * 1024 * 1024;

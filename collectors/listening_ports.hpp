@@ -6,45 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string_view>
 #include <vector>
 
 #include "collectors/collector.hpp"
-#include "collectors/formats/proc_text.hpp"
 
 namespace hostprint::collectors {
-
-
-struct ProcNetEntries {
-  std::vector<ListeningPort> ports;  // distinct, sorted
-  std::size_t malformed_lines = 0;
-};
-
-// Parses one of /proc/net/{tcp,tcp6,udp,udp6}; `type` says which.
-ProcNetEntries parse_proc_net(std::string_view text, PortType type);
-
-// One line of a /proc/net/{tcp,...} file: "sl local_address rem_address st ...".
-struct ProcNetLine {
-  enum class Kind : std::uint8_t { socket, header, blank, malformed };
-  Kind kind = Kind::malformed;
-  std::uint16_t local_port = 0;  // for Kind::socket
-  std::uint8_t state = 0;        // for Kind::socket
-};
-ProcNetLine parse_proc_net_line(std::string_view line, PortType type);
-
-// One datagram of a sock_diag dump's reply (a run of netlink messages), parsed.
-struct SockDiagReply {
-  std::vector<ListeningPort> ports;  // open ports among the socket records, in arrival order
-  std::size_t records = 0;           // socket records looked at
-  std::size_t malformed = 0;         // messages cut short, of a wrong length or wrong family
-  bool done = false;                 // the dump is over (NLMSG_DONE, or an error)
-  bool capped = false;               // stopped after `max_records` socket records
-  int error = 0;                     // errno from NLMSG_ERROR or a failed NLMSG_DONE
-};
-// Messages of another sequence number are skipped; at most `max_records` socket records are read.
-SockDiagReply parse_sock_diag_reply(std::span<const std::byte> datagram, std::uint32_t seq,
-                                    PortType type, std::size_t max_records);
 
 // Where the ports were read from. `netlink` falls back to /proc/net per socket kind when the
 // kernel cannot answer (no netlink, no inet_diag or udp_diag); `proc_net` reads only the files.

@@ -12,46 +12,16 @@
 #include <tuple>
 #include <utility>
 
+#include "collectors/formats/apk.hpp"
+#include "collectors/formats/dpkg.hpp"
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/formats/rpm_bdb.hpp"
 #include "collectors/formats/rpm_header.hpp"
 #include "collectors/formats/rpm_sqlite.hpp"
 #include "collectors/io/root_files.hpp"
-#include "collectors/formats/text_fields.hpp"
 
 namespace hostprint::collectors {
 namespace {
-
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-           return lower(x) == lower(y);
-         });
-}
-
-bool blank(std::string_view line) {
-  return trim(line).empty();
-}
-
-bool has_space(std::string_view s) {
-  return s.find_first_of(" \t\r\v\f") != std::string_view::npos;
-}
-
-// Feeds `on_line` each line (without '\r') and `on_end` at each blank line and at the end.
-template <typename Line, typename End>
-void for_each_stanza_line(std::string_view text, std::size_t& overlong, Line&& on_line,
-                          End&& on_end) {
-  for_each_line(text, max_package_database_line, [&](std::string_view line, bool too_long) {
-    if (too_long) ++overlong;
-    if (!too_long && !line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!too_long && blank(line)) {
-      on_end();
-      return;
-    }
-    on_line(line, too_long);
-  });
-  on_end();
-}
 
 // Text cut at the bound ends in the middle of a stanza: keep the whole stanzas before it.
 std::string_view whole_stanzas(std::string_view text) {
@@ -73,125 +43,6 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
 }
 
 }  // namespace
-
-DpkgParse parse_dpkg_status(std::string_view text) {
-  DpkgParse out;
-  struct Fields {
-    std::optional<std::string_view> package, status, architecture, version;
-    bool any = false;
-    bool bad = false;
-    bool in_field = false;
-  } stanza;
-  auto field_slot = [&](std::string_view name) -> std::optional<std::string_view>* {
-    if (same_name(name, "Package")) return &stanza.package;
-    if (same_name(name, "Status")) return &stanza.status;
-    if (same_name(name, "Architecture")) return &stanza.architecture;
-    if (same_name(name, "Version")) return &stanza.version;
-    return nullptr;
-  };
-  auto on_line = [&](std::string_view line, bool too_long) {
-    stanza.any = true;
-    if (line.find('\0') != std::string_view::npos) {
-      stanza.bad = true;
-      return;
-    }
-    if (line.front() == ' ' || line.front() == '\t') {
-      if (!stanza.in_field) stanza.bad = true;
-      return;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      stanza.bad = true;  // cut lines included: a field name longer than the bound is no field
-      return;
-    }
-    stanza.in_field = true;
-    auto* slot = field_slot(line.substr(0, colon));
-    if (!slot) return;
-    if (too_long || *slot) {
-      stanza.bad = true;
-      return;
-    }
-    *slot = trim(line.substr(colon + 1));
-  };
-  auto on_end = [&] {
-    Fields done = std::exchange(stanza, Fields{});
-    if (!done.any) return;
-    std::string_view words[3];
-    std::size_t word_count = 0;
-    if (done.status) {
-      std::string_view rest = *done.status;
-      while (!(rest = trim(rest)).empty()) {
-        auto end = std::min(rest.find_first_of(" \t"), rest.size());
-        if (word_count < 3) words[word_count] = rest.substr(0, end);
-        ++word_count;
-        rest.remove_prefix(end);
-      }
-    }
-    auto fits = [](const std::optional<std::string_view>& v) {
-      return !v || (v->size() <= max_package_field_bytes && !has_space(*v));
-    };
-    if (done.bad || !done.package || done.package->empty() || word_count != 3 ||
-        !fits(done.package) || !fits(done.architecture) || !fits(done.version)) {
-      ++out.malformed_stanzas;
-      return;
-    }
-    out.records.push_back({std::string(*done.package), std::string(done.architecture.value_or("")),
-                           std::string(done.version.value_or("")), words[2] == "installed"});
-  };
-  for_each_stanza_line(text, out.overlong_lines, on_line, on_end);
-  return out;
-}
-
-std::vector<SoftwarePackage> installed_dpkg_packages(const std::vector<DpkgRecord>& records) {
-  std::map<std::pair<std::string_view, std::string_view>, const DpkgRecord*> last;
-  for (const auto& r : records) last[{r.name, r.architecture}] = &r;
-  std::vector<SoftwarePackage> out;
-  for (const auto& [key, r] : last)
-    if (r->installed) out.push_back({"dpkg", r->name, r->version, r->architecture});
-  return out;
-}
-
-ApkParse parse_apk_installed(std::string_view text) {
-  ApkParse out;
-  std::set<std::pair<std::string, std::string>> seen;
-  struct Fields {
-    std::optional<std::string_view> name, version, architecture;
-    bool any = false;
-    bool bad = false;
-  } stanza;
-  auto on_line = [&](std::string_view line, bool too_long) {
-    stanza.any = true;
-    if (line.size() < 2 || line[1] != ':') return;  // not a field: ignored like apk does
-    std::optional<std::string_view>* slot = nullptr;
-    if (line[0] == 'P') slot = &stanza.name;
-    if (line[0] == 'V') slot = &stanza.version;
-    if (line[0] == 'A') slot = &stanza.architecture;
-    if (!slot) return;
-    if (too_long || *slot || line.find('\0') != std::string_view::npos) {
-      stanza.bad = true;
-      return;
-    }
-    *slot = trim(line.substr(2));
-  };
-  auto on_end = [&] {
-    Fields done = std::exchange(stanza, Fields{});
-    if (!done.any) return;
-    auto fits = [](const std::optional<std::string_view>& v) {
-      return !v || (v->size() <= max_package_field_bytes && !has_space(*v));
-    };
-    if (done.bad || !done.name || done.name->empty() || !fits(done.name) || !fits(done.version) ||
-        !fits(done.architecture)) {
-      ++out.malformed_stanzas;
-      return;
-    }
-    std::string name(*done.name), arch(done.architecture.value_or(""));
-    if (!seen.emplace(name, arch).second) return;
-    out.packages.push_back(
-        {"apk", std::move(name), std::string(done.version.value_or("")), std::move(arch)});
-  };
-  for_each_stanza_line(text, out.overlong_lines, on_line, on_end);
-  return out;
-}
 
 std::vector<SoftwarePackage> distinct_packages(std::vector<SoftwarePackage> packages) {
   auto key = [](const SoftwarePackage& p) { return std::tie(p.manager, p.name, p.architecture); };

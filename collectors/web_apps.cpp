@@ -18,6 +18,7 @@
 #include "collectors/io/process_files.hpp"
 #include "collectors/formats/java_args.hpp"
 #include "collectors/rules/process_matcher.hpp"
+#include "collectors/formats/proc_net.hpp"
 #include "collectors/formats/proc_text.hpp"
 #include "collectors/formats/python_dist.hpp"
 #include "collectors/formats/version_text.hpp"

@@ -6,27 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/assets.hpp"
-
 namespace hostprint::collectors {
-
-using proto::PortType;
-
-inline constexpr std::size_t proc_net_max_line = 4096;
-
-// The kernel's socket states (include/net/tcp_states.h), shared by TCP and UDP sockets.
-inline constexpr std::uint8_t socket_state_established = 1;
-inline constexpr std::uint8_t socket_state_close = 7;  // an unconnected UDP socket
-inline constexpr std::uint8_t socket_state_listen = 10;
-
-// Whether a socket of `type` in kernel `state` with local `port` is an open port: TCP in LISTEN,
-// UDP bound and unconnected (what `ss -l` shows as UNCONN).
-constexpr bool is_open_port(PortType type, std::uint8_t state, std::uint16_t port) {
-  if (port == 0) return false;
-  bool tcp = type == PortType::tcp || type == PortType::tcp6;
-  return state == (tcp ? socket_state_listen : socket_state_close);
-}
-
 
 // Splits /proc/<pid>/cmdline (NUL-separated, maybe NUL-padded). A program that rewrote its title
 // into one space-separated string (nginx: "nginx: master process ...") comes out as one argument.

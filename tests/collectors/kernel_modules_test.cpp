@@ -4,45 +4,14 @@
 
 #include <filesystem>
 
+#include "tests/proc_samples.hpp"
 #include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
 namespace {
 
-constexpr std::string_view real_text =
-    "nf_tables 299008 0 - Live 0xffffffffc0a4e000\n"
-    "tls 139264 0 - Live 0xffffffffc0a19000\n"
-    "snd_hda_codec_hdmi 86016 1 - Live 0x0000000000000000\n"
-    "nvidia 56111104 2 nvidia_uvm,nvidia_modeset, Live 0xffffffffc1000000 (POE)\n"
-    "loop_mod 16384 0 - Loading 0xffffffffc0000000 (OE+)\n";
-
-TEST(ParseProcModules, RealText) {
-  auto parsed = parse_proc_modules(real_text);
-  ASSERT_EQ(parsed.modules.size(), 5u);
-  EXPECT_EQ(parsed.modules[0].name, "nf_tables");
-  EXPECT_EQ(parsed.modules[0].size, 299008u);
-  EXPECT_EQ(parsed.modules[3].name, "nvidia");
-  EXPECT_EQ(parsed.modules[4].state, "Loading");
-  EXPECT_EQ(parsed.malformed_lines, 0u);
-}
-
-TEST(ParseProcModules, Hostile) {
-  std::string text =
-      "\n"
-      "short 123\n"                                     // missing fields
-      "bad$name 16384 0 - Live 0x0\n"                   // not a module name
-      "nosize abc 0 - Live 0x0\n"                       // non-numeric size
-      "neg -5 0 - Live 0x0\n"                           // sign
-      + std::string(100000, 'm') + " 1 0 - Live 0x0\n"  // overlong
-      + "dup 1 0 - Live 0x0\ndup 1 0 - Live 0x0\n" + std::string("nul\0x 1 0 - Live 0x0\n", 21) +
-      "last 16384 0 - Live 0x0";  // no trailing newline
-  auto parsed = parse_proc_modules(text);
-  ASSERT_EQ(parsed.modules.size(), 2u);
-  EXPECT_EQ(parsed.modules[0].name, "dup");
-  EXPECT_EQ(parsed.modules[1].name, "last");
-  EXPECT_EQ(parsed.malformed_lines, 6u);
-}
+using test::proc_modules_text;
 
 TEST(KernelModulesCollector, MissingFileIsZeroWithoutError) {
   test::TempDir fake_proc;
@@ -57,7 +26,7 @@ TEST(KernelModulesCollector, MissingFileIsZeroWithoutError) {
 
 TEST(KernelModulesCollector, ReadsPreparedText) {
   test::TempDir fake_proc;
-  fake_proc.write("modules", real_text);
+  fake_proc.write("modules", proc_modules_text);
   KernelModulesCollector collector;
   ScanContext context;
   context.proc = fake_proc.path();

@@ -20,23 +20,21 @@
 #include <vector>
 
 #include "tests/scan_chain.hpp"
+#include "collectors/formats/package_stanzas.hpp"
 #include "collectors/formats/rpm_bdb.hpp"
 #include "collectors/formats/rpm_header.hpp"
 #include "collectors/formats/rpm_sqlite.hpp"
+#include "tests/package_fixtures.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
 namespace {
 
 using namespace std::string_literals;
+using test::dpkg_stanza;
+using test::keys_of;
 
 // ---------------------------------------------------------------- helpers
-
-std::set<std::string> keys_of(const std::vector<SoftwarePackage>& packages) {
-  std::set<std::string> out;
-  for (const auto& p : packages) out.insert(p.name + ":" + p.architecture + "=" + p.version);
-  return out;
-}
 
 bool mentions(const std::vector<std::string>& errors, std::string_view text) {
   return std::any_of(errors.begin(), errors.end(),
@@ -47,13 +45,6 @@ std::string all_errors(const Outcome& outcome) {
   std::string out;
   for (const auto& e : outcome.errors) out += e + "\n";
   return out;
-}
-
-std::string dpkg_stanza(const std::string& name, const std::string& arch, const std::string& status,
-                        const std::string& version = "1.0") {
-  return "Package: " + name + "\nStatus: " + status + "\nPriority: optional\n" +
-         (arch.empty() ? "" : "Architecture: " + arch + "\n") + "Version: " + version +
-         "\nDescription: the " + name + " package\n more about it\n .\n and more\n\n";
 }
 
 // An rpm header as rpm stores it in its database: index entries, then the data store, with
@@ -331,178 +322,6 @@ std::vector<SoftwarePackage> of_manager(const std::vector<SoftwarePackage>& all,
   for (const auto& p : all)
     if (p.manager == manager) out.push_back(p);
   return out;
-}
-
-// ---------------------------------------------------------------- dpkg
-
-TEST(SoftwareDpkgParse, OnlyInstalledCounts) {
-  std::string text = dpkg_stanza("ok", "amd64", "install ok installed") +
-                     dpkg_stanza("held", "amd64", "hold ok installed") +
-                     dpkg_stanza("going", "amd64", "deinstall ok installed") +
-                     dpkg_stanza("removed", "amd64", "deinstall ok config-files") +
-                     dpkg_stanza("half", "amd64", "install reinstreq half-installed") +
-                     dpkg_stanza("never", "amd64", "purge ok not-installed") +
-                     dpkg_stanza("unpacked", "amd64", "install ok unpacked") +
-                     dpkg_stanza("halfconf", "amd64", "install ok half-configured") +
-                     dpkg_stanza("awaited", "amd64", "install ok triggers-awaited") +
-                     dpkg_stanza("pending", "amd64", "install ok triggers-pending");
-  auto parsed = parse_dpkg_status(text);
-  EXPECT_EQ(parsed.records.size(), 10u);
-  EXPECT_EQ(parsed.malformed_stanzas, 0u);
-  EXPECT_EQ(keys_of(installed_dpkg_packages(parsed.records)),
-            (std::set<std::string>{"going:amd64=1.0", "held:amd64=1.0", "ok:amd64=1.0"}));
-}
-
-TEST(SoftwareDpkgParse, FieldsInAnyOrderContinuationsAndNoTrailingNewline) {
-  std::string text =
-      "Description: first\n"
-      " Package: not-a-field\n"
-      " Status: purge ok not-installed\n"
-      "Conffiles:\n /etc/a 0123\n /etc/b 4567 obsolete\n"
-      "version: 2:1.2-3\n"  // field names are case-insensitive
-      "ARCHITECTURE: arm64\n"
-      "Status: install ok installed\n"
-      "Package: reordered\n"
-      "\n\n\n"
-      "Package: last\n"
-      "Status: install ok installed\n"
-      "Architecture: all\n"
-      "Version: 5";  // no newline at the end of the file
-  auto parsed = parse_dpkg_status(text);
-  EXPECT_EQ(parsed.malformed_stanzas, 0u);
-  EXPECT_EQ(keys_of(installed_dpkg_packages(parsed.records)),
-            (std::set<std::string>{"reordered:arm64=2:1.2-3", "last:all=5"}));
-}
-
-TEST(SoftwareDpkgParse, CrlfAndBlankLinesOfSpaces) {
-  std::string text =
-      "Package: a\r\nStatus: install ok installed\r\nArchitecture: amd64\r\nVersion: 1\r\n\r\n"
-      "Package: b\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2\n \t \n"
-      "Package: c\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3\n";
-  auto parsed = parse_dpkg_status(text);
-  EXPECT_EQ(parsed.malformed_stanzas, 0u);
-  EXPECT_EQ(keys_of(installed_dpkg_packages(parsed.records)),
-            (std::set<std::string>{"a:amd64=1", "b:amd64=2", "c:amd64=3"}));
-}
-
-TEST(SoftwareDpkgParse, MultiArchIsTwoItemsAndADuplicateIsOne) {
-  std::string text = dpkg_stanza("libc6", "amd64", "install ok installed", "2.36") +
-                     dpkg_stanza("libc6", "i386", "install ok installed", "2.36") +
-                     dpkg_stanza("zlib1g", "amd64", "install ok installed", "1.2") +
-                     dpkg_stanza("zlib1g", "amd64", "install ok installed", "1.3");
-  auto packages = installed_dpkg_packages(parse_dpkg_status(text).records);
-  EXPECT_EQ(keys_of(packages),
-            (std::set<std::string>{"libc6:amd64=2.36", "libc6:i386=2.36", "zlib1g:amd64=1.3"}));
-}
-
-TEST(SoftwareDpkgParse, TheLastStanzaOfAPackageWins) {
-  // dpkg loads stanzas in order, a later one replacing the earlier state of the same package.
-  std::string text = dpkg_stanza("gone", "amd64", "install ok installed") +
-                     dpkg_stanza("back", "amd64", "deinstall ok config-files") +
-                     dpkg_stanza("gone", "amd64", "deinstall ok config-files") +
-                     dpkg_stanza("back", "amd64", "install ok installed", "2.0");
-  EXPECT_EQ(keys_of(installed_dpkg_packages(parse_dpkg_status(text).records)),
-            (std::set<std::string>{"back:amd64=2.0"}));
-}
-
-TEST(SoftwareDpkgParse, MissingArchitectureIsEmpty) {
-  auto packages = installed_dpkg_packages(
-      parse_dpkg_status("Package: old\nStatus: install ok installed\nVersion: 0.1\n").records);
-  ASSERT_EQ(packages.size(), 1u);
-  EXPECT_EQ(packages[0].architecture, "");
-  EXPECT_EQ(packages[0].manager, "dpkg");
-  EXPECT_EQ(packages[0].version, "0.1");
-}
-
-TEST(SoftwareDpkgParse, MalformedStanzasAreSkippedAndCounted) {
-  std::string text =
-      "Status: install ok installed\nArchitecture: amd64\n\n"                   // no Package
-      "Package: two-words\nStatus: install installed\n\n"                       // bad Status
-      "Package: four-words\nStatus: install ok installed now\n\n"               // bad Status
-      "Package: no-status\nArchitecture: amd64\n\n"                             // no Status
-      " leading continuation\nPackage: cont\nStatus: install ok installed\n\n"  // orphan line
-      "Package: dup\nPackage: dup2\nStatus: install ok installed\n\n"           // repeated field
-      "Package: nocolon\nStatus: install ok installed\nthis line has no colon\n\n"
-      "Package: has space\nStatus: install ok installed\n\n"
-      "Package: \nStatus: install ok installed\n\n"
-      "Package: " +
-      std::string(5000, 'n') +
-      "\nStatus: install ok installed\n\n"
-      "Package: fine\nStatus: install ok installed\nArchitecture: amd64\n";
-  auto parsed = parse_dpkg_status(text);
-  EXPECT_EQ(parsed.malformed_stanzas, 10u);
-  EXPECT_EQ(keys_of(installed_dpkg_packages(parsed.records)),
-            (std::set<std::string>{"fine:amd64="}));
-}
-
-TEST(SoftwareDpkgParse, NulBytesSpoilTheirStanzaOnly) {
-  std::string text = "Package: nul\0led\nStatus: install ok installed\n\n"s +
-                     "Package: desc\nStatus: install ok installed\nDescription: x\n a\0b\n\n"s +
-                     dpkg_stanza("clean", "amd64", "install ok installed");
-  auto parsed = parse_dpkg_status(text);
-  EXPECT_EQ(parsed.malformed_stanzas, 2u);
-  EXPECT_EQ(keys_of(installed_dpkg_packages(parsed.records)),
-            (std::set<std::string>{"clean:amd64=1.0"}));
-}
-
-TEST(SoftwareDpkgParse, OverlongLinesAreCutAndCounted) {
-  const std::string huge(max_package_database_line + 10, 'x');
-  std::string text =
-      "Package: long-depends\nStatus: install ok installed\nArchitecture: amd64\nDepends: " + huge +
-      "\n\n" +  // kept: not our field
-      "Package: long-status\nArchitecture: amd64\nStatus: install ok " + huge +  // our field: bad
-      "\n\n" + "Package: " + huge + "\nStatus: install ok installed\n\n" +
-      dpkg_stanza("after", "amd64", "install ok installed");
-  auto parsed = parse_dpkg_status(text);
-  EXPECT_EQ(parsed.overlong_lines, 3u);
-  EXPECT_EQ(parsed.malformed_stanzas, 2u);
-  EXPECT_EQ(keys_of(installed_dpkg_packages(parsed.records)),
-            (std::set<std::string>{"long-depends:amd64=", "after:amd64=1.0"}));
-}
-
-TEST(SoftwareDpkgParse, ManyStanzasAreLinear) {
-  std::string text;
-  for (int i = 0; i < 100000; ++i)
-    text += dpkg_stanza("p" + std::to_string(i), "amd64", "install ok installed");
-  auto start = std::chrono::steady_clock::now();
-  auto packages = installed_dpkg_packages(parse_dpkg_status(text).records);
-  EXPECT_EQ(packages.size(), 100000u);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
-}
-
-// ---------------------------------------------------------------- apk
-
-TEST(SoftwareApkParse, ReadsNameVersionArchAndIgnoresOddFields) {
-  std::string text =
-      "C:Q1abcdefghijklmnop=\nP:musl\nV:1.2.4-r2\nA:x86_64\nS:383152\nI:622592\n"
-      "T:the musl c library\nU:https://musl.libc.org/\nL:MIT\no:musl\nm:Maintainer <m@x>\n"
-      "t:1700000000\nc:abcdef\np:so:libc.musl-x86_64.so.1=1\nF:lib\nR:libc.musl-x86_64.so.1\n"
-      "a:0:0:755\nZ:Q1xyz=\n"
-      "garbage line without a colon\nx\n:odd\nQQ:two letters\n"
-      "\n"
-      "P:busybox\nV:1.36.1-r5\nA:x86_64\n\n\n"
-      "P:noarch-pkg\nV:1\n\n"
-      "P:busybox\nV:1.36.1-r6\nA:x86_64\n\n"  // the same package twice: once
-      "C:Q1=\nV:1\nA:x86_64\n\n"              // no name: malformed
-      "P:twice\nP:again\nV:1\n\n"             // repeated field: malformed
-      "P:nul\0x\nV:1\n\n"s +
-      "P:crlf\r\nV:2\r\nA:aarch64\r\n\r\n"
-      "P:last\nV:9\nA:x86_64";  // no newline at the end
-  auto parsed = parse_apk_installed(text);
-  EXPECT_EQ(parsed.malformed_stanzas, 3u);
-  EXPECT_EQ(keys_of(parsed.packages),
-            (std::set<std::string>{"musl:x86_64=1.2.4-r2", "busybox:x86_64=1.36.1-r5",
-                                   "noarch-pkg:=1", "crlf:aarch64=2", "last:x86_64=9"}));
-  for (const auto& p : parsed.packages) EXPECT_EQ(p.manager, "apk");
-}
-
-TEST(SoftwareApkParse, OverlongLines) {
-  const std::string huge(max_package_database_line + 1, 'f');
-  auto parsed =
-      parse_apk_installed("P:a\nV:1\nR:" + huge + "\n\nP:" + huge + "\nV:1\n\nP:b\nV:2\n");
-  EXPECT_EQ(parsed.overlong_lines, 2u);
-  EXPECT_EQ(parsed.malformed_stanzas, 1u);
-  EXPECT_EQ(keys_of(parsed.packages), (std::set<std::string>{"a:=1", "b:=2"}));
 }
 
 // ---------------------------------------------------------------- rpm headers

@@ -1,0 +1,19 @@
+#pragma once
+// etc/passwd, as the accounts collector reads it.
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "proto/assets.hpp"
+
+namespace hostprint::collectors {
+
+struct PasswdEntries {
+  std::vector<proto::Account> accounts;  // well-formed entries, first of each name, in file order
+  std::size_t malformed_lines = 0;
+  std::size_t overlong_lines = 0;
+};
+
+PasswdEntries parse_passwd(std::string_view text);
+
+}  // namespace hostprint::collectors
