@@ -1,16 +1,9 @@
 #pragma once
-// The assets of each running container: its files read through /proc/<pid>/root of one of its
-// processes (confined to that root), its open ports from its own network namespace.
-//
-// - A container is entered through its oldest live process, the next one when that one is gone;
-//   a container with no process left is skipped. The root is held open for the whole container,
-//   so a process that exits mid-scan cannot redirect the reads to what reuses its pid.
-// - A network namespace is read once, for the container whose process in it is the oldest (in a
-//   Kubernetes pod, the sandbox that made it); other containers in it have no ports of their own.
-//   A container in the host's network namespace has none either: its sockets are the host's.
-//   The namespace is joined (setns) on a thread of its own for netlink; where the kernel refuses
-//   that (no CAP_SYS_ADMIN, a unit's RestrictNamespaces=), its process's /proc/<pid>/net is read.
-// - Kernel modules are the host's: containers share its kernel.
+// The assets of each running container (assets.md, host and container). The root of the process
+// entered is held for the whole container, so a process that exits mid-scan cannot redirect the
+// reads to whatever reuses its pid. A network namespace is read once, for its oldest container (a
+// pod's sandbox); where joining it is refused (no CAP_SYS_ADMIN, RestrictNamespaces=), its owner's
+// /proc/<pid>/net is read instead.
 #include <cstdint>
 #include <functional>
 #include <map>

@@ -1,24 +1,8 @@
 #pragma once
-// JAR files used by running JVMs (assets.md, jar_package_num): on a JVM's class path (-cp,
-// -classpath, --class-path, else CLASSPATH from its environment; `dir/*` expanded), its `-jar`,
-// open or mapped by it (/proc/<pid>/fd, /proc/<pid>/maps), a Tomcat's `<catalina.base>/lib` and
-// `<catalina.home>/lib` and its deployed applications' `WEB-INF/lib` (unpacked directories and
-// packed WARs; a WAR beside the folder Tomcat expanded it to is that same application, read once
-// from the folder), and JARs nested in fat JARs and WARs (BOOT-INF/lib/*.jar, WEB-INF/lib/*.jar),
-// counted one by one as `outer.jar!/BOOT-INF/lib/inner.jar`. One file reached under two names
-// (a symlink, Debian's Tomcat lib linking into /usr/share/java) is one JAR, under the first name
-// found: class path, -jar, open files, mapped files, Tomcat's folders. A WAR itself is not a JAR.
-//
-// What is read, and for which processes (the process table comes from ProcessesCollector):
-//  - /proc/<pid>/cmdline (at most 128 KiB), environ (at most 128 KiB, only without a class path
-//    option), the cwd link, fd links (at most 4096) and maps (at most 16 MiB) of JVMs only:
-//    processes whose executable's file name starts with "java";
-//  - the JARs and the folders named above, through the process's root (context.root for a host
-//    process, /proc/<pid>/root for a container's, opened once and held, with /proc/<pid>, after
-//    the start time was checked against the process table: see hold_process), every symlink
-//    resolved inside that root (openat2 RESOLVE_IN_ROOT); each JAR's central directory and the few members that identify it
-//    (ZipArchive, bounded), nested archives inflated into memory within a per-archive budget.
-// An unchanged JAR (same path, size and mtime) is not reopened on the next scan.
+// JAR files used by running JVMs (assets.md, jar_package_num). One file reached under two names
+// (Debian's Tomcat lib links into /usr/share/java) is one JAR, under the first name found; a WAR
+// beside the folder Tomcat expanded it to is read once, from the folder. An unchanged archive
+// (same path, size and mtime) is not reopened on the next scan.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

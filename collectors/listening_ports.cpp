@@ -115,7 +115,7 @@ struct Run {
                   " sockets; the rest were not read");
   }
   void deadline() {
-    outcome.fail("listening ports: deadline reached before all sockets were read");
+    outcome.fail("deadline passed before all sockets were read");
   }
 };
 
@@ -355,35 +355,29 @@ bool read_proc_net(Run& run, const SocketKind& kind) {
 
 Outcome ListeningPortsCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  try {
-    Run run{context, limits_, outcome, {}, 0, false};
-    std::uint32_t seq = static_cast<std::uint32_t>(::getpid()) ^ 0x5eed0000u;
-    for (const auto& kind : socket_kinds) {
-      if (run.capped) break;
-      if (context.expired()) {
-        run.deadline();
-        return outcome;
-      }
-      auto& used = sources_used_[static_cast<std::size_t>(kind.type)];
-      used = PortsSource::proc_net;
-      if (source_ == PortsSource::netlink) {
-        auto result = dump_netlink(run, kind, ++seq);
-        if (result == DumpResult::failed) return outcome;
-        if (result == DumpResult::ok) {
-          used = PortsSource::netlink;
-          continue;
-        }
-      }
-      if (!read_proc_net(run, kind)) return outcome;
+  Run run{context, limits_, outcome, {}, 0, false};
+  std::uint32_t seq = static_cast<std::uint32_t>(::getpid()) ^ 0x5eed0000u;
+  for (const auto& kind : socket_kinds) {
+    if (run.capped) break;
+    if (context.expired()) {
+      run.deadline();
+      return outcome;
     }
-    std::sort(run.ports.begin(), run.ports.end());
-    run.ports.erase(std::unique(run.ports.begin(), run.ports.end()), run.ports.end());
-    replace(std::move(run.ports));
-  } catch (const std::exception& e) {
-    outcome.fail(std::string("listening ports: ") + e.what());
-  } catch (...) {
-    outcome.fail("listening ports: unknown failure");
+    auto& used = sources_used_[static_cast<std::size_t>(kind.type)];
+    used = PortsSource::proc_net;
+    if (source_ == PortsSource::netlink) {
+      auto result = dump_netlink(run, kind, ++seq);
+      if (result == DumpResult::failed) return outcome;
+      if (result == DumpResult::ok) {
+        used = PortsSource::netlink;
+        continue;
+      }
+    }
+    if (!read_proc_net(run, kind)) return outcome;
   }
+  std::sort(run.ports.begin(), run.ports.end());
+  run.ports.erase(std::unique(run.ports.begin(), run.ports.end()), run.ports.end());
+  replace(std::move(run.ports));
   return outcome;
 }
 

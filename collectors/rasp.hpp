@@ -1,20 +1,8 @@
 #pragma once
-// Application protection (assets.md, RASP): the running processes a RASP agent is loaded into,
-// and the attacks those agents blocked within the last 7 x 24 hours.
-//
-// Protected: a JVM with a known agent jar on `-javaagent:`, or open or mapped (a dynamic attach);
-// a PHP process (php*, lsphp*, apache2, httpd) with a known extension mapped. The known agents
-// are the rules file's `rasp_agent` products (jars, and executables as library file names) and
-// the configured `rasp.agent_jars`. Read per candidate process: cmdline (at most 128 KiB), the
-// cwd link, fd links (at most 4096) and maps (at most 16 MiB).
-//
-// Blocked attacks: each protected process's RASP home (the agent file's folder, or its parent
-// when only that one has `logs/`) gives `logs/alarm/alarm.log` and its dated rotations, read
-// inside the process's root; the configured `rasp.alarm_logs` globs add more under the root.
-// Each log is read from where the last read stopped (RaspEventWindow), at most 64 MiB per scan
-// in all; a log untouched for 7 x 24 hours is not read. Every blocked event is remembered by its
-// identity until it leaves the window, in the state record `rasp_event_window` (the agent keeps
-// it in its state folder).
+// Application protection (assets.md, RASP): the processes a RASP agent is loaded into and the
+// attacks they blocked in the window. A log is read on from where the last read stopped, and every
+// counted event is remembered until it leaves the window, so rotation and restarts neither lose nor
+// double one; the window is kept as a state record the agent stores.
 #include <cstdint>
 #include <filesystem>
 #include <map>

@@ -1,23 +1,9 @@
 #pragma once
-// Running web services and databases: one instance per master process, recognised from the process
-// table by the product rules (fingerprints.json), with version, configuration file and ports.
-//
-// What is read, and for which processes (the process table itself comes from ProcessesCollector):
-//  - /proc/<pid>/comm of every process whose executable's file name is not already a candidate
-//    (at most 64 bytes): a program started through a symlink (Debian's /usr/bin/redis-server ->
-//    redis-check-rdb) is recognised by the name it was started as;
-//  - /proc/<pid>/cmdline (at most 128 KiB) and /proc/<pid>/stat (its parent) of candidates only:
-//    processes whose executable (or comm) is named in a web_service or database rule, JVMs
-//    (`java`), and processes whose executable's name starts with the first word of an argv0 prefix
-//    (Oracle's `ora_pmon_` -> `oracle`, ClickHouse's `clickhouse-server` -> `clickhouse`);
-//  - /proc/<pid>/fd of instances and their workers (at most 4096 entries each) and
-//    /proc/<pid>/net/{tcp,tcp6,udp,udp6} once per network namespace, for the listening ports;
-//  - var/lib/dpkg/info/<package>[:<arch>].list under the root, to confirm which of the rule's
-//    packages owns the executable (for a JVM also its -jar and class path: Debian's tomcat10-common
-//    owns bootstrap.jar); the instance's version is that package's;
-//  - else, for a rule with version_files, those files under the product's home (a JVM's
-//    -Dcatalina.home, -Djetty.home or -Djboss.home.dir): a JAR's manifest or pom.properties, or a
-//    text file read with the rule's version_pattern. Nothing is ever run.
+// Running web services and databases (assets.md): one instance per master process, with version,
+// configuration file and ports. comm is read for non-candidates because a program started through
+// a symlink (Debian's redis-server -> redis-check-rdb) shows its real name only there; a package's
+// dpkg file list confirms it owns the executable, so a same-named package of another program does
+// not lend its version. Nothing is ever run.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

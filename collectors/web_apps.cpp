@@ -374,219 +374,214 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
   std::size_t suppressed = 0;
   auto apps = std::make_shared<std::vector<WebApp>>();
   auto frameworks = std::make_shared<std::vector<WebFramework>>();
-  try {
-    if (!rules_) {
-      outcome.fail("no product rules");
-      return outcome;
-    }
-    const auto app_rules = rules_->in_category(ProductCategory::web_app);
-    std::vector<const ProductRule*> php_rules, python_rules, java_rules;
-    for (const ProductRule* r : rules_->in_category(ProductCategory::web_framework)) {
-      if (!r->markers.empty()) php_rules.push_back(r);
-      if (!r->python_packages.empty()) python_rules.push_back(r);
-      if (!r->jar_artifacts.empty()) java_rules.push_back(r);
-    }
-    {
-      auto java = java_frameworks(context.input_part<JarPackage>(), java_rules);
-      frameworks->insert(frameworks->end(), std::make_move_iterator(java.begin()),
-                         std::make_move_iterator(java.end()));
-    }
-
-    const auto start_ticks = start_ticks_by_pid(context.input_part<ProcessInfo>());
-    // A container process's root, held while its files are read, checked to be the process the
-    // table named (see hold_process); nothing when it is gone.
-    auto hold_root = [&](int pid) {
-      std::optional<std::uint64_t> ticks;
-      if (auto it = start_ticks.find(pid); it != start_ticks.end()) ticks = it->second;
-      return hold_process(context.proc, pid, ticks, true);
-    };
-
-    // Document roots of the sites.
-    {
-      std::set<std::tuple<std::string, std::string, bool>> done;  // (container, root, tomcat)
-      for (const auto& s : context.input_part<ServedSite>()) {
-        if (context.expired()) {
-          outcome.deadline_passed();
-          return outcome;
-        }
-        if (s.site.document_root.empty()) continue;
-        const bool tomcat = s.site.server == "tomcat";
-        std::string docroot = s.site.document_root;
-        if (docroot.front() != '/') docroot.insert(0, "/");
-        if (!done.emplace(s.container_id, docroot, tomcat).second) continue;
-        std::optional<HeldProcess> held;
-        if (!s.container_id.empty() && !(held = hold_root(s.pid))) continue;
-        const std::string root = held ? held->root_path().string() : context.root.string();
-        auto folders = site_folders(root, docroot, tomcat, outcome);
-        for (const auto& folder : folders)
-          find_in_folder(root, folder, app_rules, php_rules, s.container_id, *apps, *frameworks);
-      }
-    }
-
-    // Processes.
-    {
-      const bool want_python = !python_rules.empty();
-      std::set<std::string> app_exe_names;
-      for (const ProductRule* r : app_rules)
-        for (const auto& e : r->executables) app_exe_names.insert(e);
-      std::vector<ProcessFact> candidates;
-      for (const auto& p : context.input_part<ProcessInfo>()) {
-        if (p.exe.empty()) continue;
-        const std::string name = basename_of(p.exe);
-        const bool python = want_python && python_host(name) != PythonHost::none;
-        if (!(name == "java" || python || app_exe_names.count(name))) continue;
-        // Read once per scan, through its held /proc entry (a reused pid reads as gone).
-        const auto& command = context.processes().command(p.pid);
-        if (!command.readable || command.argv.empty()) continue;  // gone, or not ours to read
-        candidates.push_back(
-            ProcessFact{p.pid, command.parent.value_or(0), p.exe, p.container_id, command.argv});
-      }
-      std::map<int, const ProductRule*> matched;  // pid -> rule
-      std::map<int, std::string> paths;
-      for (const auto& c : candidates) {
-        std::string path;
-        auto match = match_process(app_rules, c.exe, c.argv);
-        if (const ProductRule* r = match.rule) {
-          path = std::move(match.path);
-          matched[c.pid] = r;
-          paths[c.pid] = path;
-        }
-      }
-
-      // The Python processes that serve the web, and the interpreter (and argv[0]) that names
-      // each one's environment.
-      struct Interpreter {
-        std::string exe, argv0;
-      };
-      std::map<int, Interpreter> serving;
-      std::set<int> apaches;
-      for (const auto& c : candidates)
-        if (python_host(basename_of(c.exe)) == PythonHost::apache) apaches.insert(c.pid);
-      std::map<std::string, std::set<std::uint64_t>> listening;  // network namespace -> inodes
-      auto listens = [&](const fs::path& dir) {
-        auto fds = open_file_targets(dir, web_apps_max_fds);
-        std::vector<std::uint64_t> sockets;
-        for (const auto& target : fds.targets)
-          if (auto inode = parse_socket_link(target)) sockets.push_back(*inode);
-        if (sockets.empty()) return false;
-        const std::string ns = read_link(dir / "ns" / "net").value_or("");
-        auto it = listening.find(ns);
-        if (it == listening.end() || ns.empty()) {
-          std::set<std::uint64_t> inodes;
-          for (const char* table : {"tcp", "tcp6"}) {
-            auto text = read_bounded(dir / "net" / table, web_apps_max_proc_net);
-            if (text.status != ReadStatus::ok) continue;
-            inodes.merge(listening_tcp_inodes(text.file.text));
-          }
-          it = listening.insert_or_assign(ns, std::move(inodes)).first;
-        }
-        return std::any_of(sockets.begin(), sockets.end(),
-                           [&](std::uint64_t inode) { return it->second.contains(inode); });
-      };
-      for (const auto& c : candidates) {
-        if (!want_python) break;
-        if (context.expired()) {
-          outcome.deadline_passed();
-          return outcome;
-        }
-        std::optional<std::uint64_t> ticks;
-        if (auto it = start_ticks.find(c.pid); it != start_ticks.end()) ticks = it->second;
-        auto held = hold_process(context.proc, c.pid, ticks, false);
-        if (!held) continue;  // gone
-        const fs::path dir = held->dir_path();
-        const std::string argv0 = c.argv.empty() ? std::string() : c.argv[0];
-        switch (python_host(basename_of(c.exe))) {
-          case PythonHost::none:
-            break;
-          case PythonHost::interpreter:
-            if (runs_under_web_server(c.argv) || listens(dir)) serving[c.pid] = {c.exe, argv0};
-            break;
-          case PythonHost::uwsgi:
-            // A venv given on the command line (an ini file's is not read); else its own prefix.
-            if (auto home = uwsgi_home(c.argv); !home.empty() && home.front() == '/')
-              serving[c.pid] = {home + "/bin/python", home + "/bin/python"};
-            else
-              serving[c.pid] = {c.exe, {}};
-            break;
-          case PythonHost::apache: {
-            if (apaches.contains(c.ppid)) break;  // a worker maps what its master loaded
-            auto maps = read_bounded(dir / "maps", web_apps_max_maps);
-            std::string prefix;
-            if (maps.status == ReadStatus::ok && maps_mod_wsgi(maps.file.text, &prefix))
-              serving[c.pid] = {prefix + "/bin/python3", {}};
-            break;
-          }
-        }
-      }
-      // A worker its server started afresh (uvicorn --workers, through multiprocessing's spawn).
-      for (const auto& c : candidates)
-        if (python_host(basename_of(c.exe)) == PythonHost::interpreter &&
-            !serving.contains(c.pid) && serving.contains(c.ppid))
-          serving[c.pid] = {c.exe, c.argv.empty() ? std::string() : c.argv[0]};
-
-      std::map<std::string, std::string> host_packages;  // dpkg/rpm/apk name -> version
-      for (const auto& pkg : context.input_part<SoftwarePackage>())
-        host_packages.emplace(pkg.name, pkg.version);
-      std::set<std::pair<std::string, std::string>> seen_envs;
-      for (const auto& c : candidates) {
-        if (context.expired()) {
-          outcome.deadline_passed();
-          return outcome;
-        }
-        if (auto it = matched.find(c.pid); it != matched.end()) {
-          auto parent = matched.find(c.ppid);
-          if (parent == matched.end() || parent->second != it->second) {
-            std::string version;
-            if (c.container_id.empty())
-              for (const auto& pkg : it->second->packages)
-                if (auto v = host_packages.find(pkg); v != host_packages.end()) {
-                  version = v->second;
-                  break;
-                }
-            apps->push_back(WebApp{it->second->name, paths[c.pid], version, c.container_id});
-          }
-        }
-        auto interpreter = serving.find(c.pid);
-        if (interpreter == serving.end()) continue;
-        std::optional<HeldProcess> held;
-        if (!c.container_id.empty() && !(held = hold_root(c.pid))) continue;
-        const std::string root = held ? held->root_path().string() : context.root.string();
-        auto env = python_environment(root, interpreter->second.exe, interpreter->second.argv0);
-        if (!seen_envs.emplace(c.container_id, env.environment).second) continue;
-        for (const auto& dir : env.package_dirs)
-          find_python_packages(root, dir, python_rules, env.environment, c.container_id,
-                               *frameworks, outcome, suppressed);
-      }
-    }
-
-    // Distinct and sorted.
-    std::sort(apps->begin(), apps->end(), [](const WebApp& a, const WebApp& b) {
-      return std::tie(a.container_id, a.product, a.path, a.version) <
-             std::tie(b.container_id, b.product, b.path, b.version);
-    });
-    apps->erase(std::unique(apps->begin(), apps->end(),
-                            [](const WebApp& a, const WebApp& b) {
-                              return a.container_id == b.container_id && a.product == b.product &&
-                                     a.path == b.path;
-                            }),
-                apps->end());
-    // One per (product, environment, container): for Python the first folder found.
-    std::stable_sort(frameworks->begin(), frameworks->end(),
-                     [](const WebFramework& a, const WebFramework& b) {
-                       return std::tie(a.container_id, a.product, a.language, a.environment) <
-                              std::tie(b.container_id, b.product, b.language, b.environment);
-                     });
-    frameworks->erase(std::unique(frameworks->begin(), frameworks->end(),
-                                  [](const WebFramework& a, const WebFramework& b) {
-                                    return a.container_id == b.container_id &&
-                                           a.product == b.product && a.language == b.language &&
-                                           a.environment == b.environment;
-                                  }),
-                      frameworks->end());
-  } catch (const std::exception& e) {
-    outcome.fail(e.what());
+  if (!rules_) {
+    outcome.fail("no product rules");
     return outcome;
   }
+  const auto app_rules = rules_->in_category(ProductCategory::web_app);
+  std::vector<const ProductRule*> php_rules, python_rules, java_rules;
+  for (const ProductRule* r : rules_->in_category(ProductCategory::web_framework)) {
+    if (!r->markers.empty()) php_rules.push_back(r);
+    if (!r->python_packages.empty()) python_rules.push_back(r);
+    if (!r->jar_artifacts.empty()) java_rules.push_back(r);
+  }
+  {
+    auto java = java_frameworks(context.input_part<JarPackage>(), java_rules);
+    frameworks->insert(frameworks->end(), std::make_move_iterator(java.begin()),
+                       std::make_move_iterator(java.end()));
+  }
+
+  const auto start_ticks = start_ticks_by_pid(context.input_part<ProcessInfo>());
+  // A container process's root, held while its files are read, checked to be the process the
+  // table named (see hold_process); nothing when it is gone.
+  auto hold_root = [&](int pid) {
+    std::optional<std::uint64_t> ticks;
+    if (auto it = start_ticks.find(pid); it != start_ticks.end()) ticks = it->second;
+    return hold_process(context.proc, pid, ticks, true);
+  };
+
+  // Document roots of the sites.
+  {
+    std::set<std::tuple<std::string, std::string, bool>> done;  // (container, root, tomcat)
+    for (const auto& s : context.input_part<ServedSite>()) {
+      if (context.expired()) {
+        outcome.deadline_passed();
+        return outcome;
+      }
+      if (s.site.document_root.empty()) continue;
+      const bool tomcat = s.site.server == "tomcat";
+      std::string docroot = s.site.document_root;
+      if (docroot.front() != '/') docroot.insert(0, "/");
+      if (!done.emplace(s.container_id, docroot, tomcat).second) continue;
+      std::optional<HeldProcess> held;
+      if (!s.container_id.empty() && !(held = hold_root(s.pid))) continue;
+      const std::string root = held ? held->root_path().string() : context.root.string();
+      auto folders = site_folders(root, docroot, tomcat, outcome);
+      for (const auto& folder : folders)
+        find_in_folder(root, folder, app_rules, php_rules, s.container_id, *apps, *frameworks);
+    }
+  }
+
+  // Processes.
+  {
+    const bool want_python = !python_rules.empty();
+    std::set<std::string> app_exe_names;
+    for (const ProductRule* r : app_rules)
+      for (const auto& e : r->executables) app_exe_names.insert(e);
+    std::vector<ProcessFact> candidates;
+    for (const auto& p : context.input_part<ProcessInfo>()) {
+      if (p.exe.empty()) continue;
+      const std::string name = basename_of(p.exe);
+      const bool python = want_python && python_host(name) != PythonHost::none;
+      if (!(name == "java" || python || app_exe_names.count(name))) continue;
+      // Read once per scan, through its held /proc entry (a reused pid reads as gone).
+      const auto& command = context.processes().command(p.pid);
+      if (!command.readable || command.argv.empty()) continue;  // gone, or not ours to read
+      candidates.push_back(
+          ProcessFact{p.pid, command.parent.value_or(0), p.exe, p.container_id, command.argv});
+    }
+    std::map<int, const ProductRule*> matched;  // pid -> rule
+    std::map<int, std::string> paths;
+    for (const auto& c : candidates) {
+      std::string path;
+      auto match = match_process(app_rules, c.exe, c.argv);
+      if (const ProductRule* r = match.rule) {
+        path = std::move(match.path);
+        matched[c.pid] = r;
+        paths[c.pid] = path;
+      }
+    }
+
+    // The Python processes that serve the web, and the interpreter (and argv[0]) that names
+    // each one's environment.
+    struct Interpreter {
+      std::string exe, argv0;
+    };
+    std::map<int, Interpreter> serving;
+    std::set<int> apaches;
+    for (const auto& c : candidates)
+      if (python_host(basename_of(c.exe)) == PythonHost::apache) apaches.insert(c.pid);
+    std::map<std::string, std::set<std::uint64_t>> listening;  // network namespace -> inodes
+    auto listens = [&](const fs::path& dir) {
+      auto fds = open_file_targets(dir, web_apps_max_fds);
+      std::vector<std::uint64_t> sockets;
+      for (const auto& target : fds.targets)
+        if (auto inode = parse_socket_link(target)) sockets.push_back(*inode);
+      if (sockets.empty()) return false;
+      const std::string ns = read_link(dir / "ns" / "net").value_or("");
+      auto it = listening.find(ns);
+      if (it == listening.end() || ns.empty()) {
+        std::set<std::uint64_t> inodes;
+        for (const char* table : {"tcp", "tcp6"}) {
+          auto text = read_bounded(dir / "net" / table, web_apps_max_proc_net);
+          if (text.status != ReadStatus::ok) continue;
+          inodes.merge(listening_tcp_inodes(text.file.text));
+        }
+        it = listening.insert_or_assign(ns, std::move(inodes)).first;
+      }
+      return std::any_of(sockets.begin(), sockets.end(),
+                         [&](std::uint64_t inode) { return it->second.contains(inode); });
+    };
+    for (const auto& c : candidates) {
+      if (!want_python) break;
+      if (context.expired()) {
+        outcome.deadline_passed();
+        return outcome;
+      }
+      std::optional<std::uint64_t> ticks;
+      if (auto it = start_ticks.find(c.pid); it != start_ticks.end()) ticks = it->second;
+      auto held = hold_process(context.proc, c.pid, ticks, false);
+      if (!held) continue;  // gone
+      const fs::path dir = held->dir_path();
+      const std::string argv0 = c.argv.empty() ? std::string() : c.argv[0];
+      switch (python_host(basename_of(c.exe))) {
+        case PythonHost::none:
+          break;
+        case PythonHost::interpreter:
+          if (runs_under_web_server(c.argv) || listens(dir)) serving[c.pid] = {c.exe, argv0};
+          break;
+        case PythonHost::uwsgi:
+          // A venv given on the command line (an ini file's is not read); else its own prefix.
+          if (auto home = uwsgi_home(c.argv); !home.empty() && home.front() == '/')
+            serving[c.pid] = {home + "/bin/python", home + "/bin/python"};
+          else
+            serving[c.pid] = {c.exe, {}};
+          break;
+        case PythonHost::apache: {
+          if (apaches.contains(c.ppid)) break;  // a worker maps what its master loaded
+          auto maps = read_bounded(dir / "maps", web_apps_max_maps);
+          std::string prefix;
+          if (maps.status == ReadStatus::ok && maps_mod_wsgi(maps.file.text, &prefix))
+            serving[c.pid] = {prefix + "/bin/python3", {}};
+          break;
+        }
+      }
+    }
+    // A worker its server started afresh (uvicorn --workers, through multiprocessing's spawn).
+    for (const auto& c : candidates)
+      if (python_host(basename_of(c.exe)) == PythonHost::interpreter &&
+          !serving.contains(c.pid) && serving.contains(c.ppid))
+        serving[c.pid] = {c.exe, c.argv.empty() ? std::string() : c.argv[0]};
+
+    std::map<std::string, std::string> host_packages;  // dpkg/rpm/apk name -> version
+    for (const auto& pkg : context.input_part<SoftwarePackage>())
+      host_packages.emplace(pkg.name, pkg.version);
+    std::set<std::pair<std::string, std::string>> seen_envs;
+    for (const auto& c : candidates) {
+      if (context.expired()) {
+        outcome.deadline_passed();
+        return outcome;
+      }
+      if (auto it = matched.find(c.pid); it != matched.end()) {
+        auto parent = matched.find(c.ppid);
+        if (parent == matched.end() || parent->second != it->second) {
+          std::string version;
+          if (c.container_id.empty())
+            for (const auto& pkg : it->second->packages)
+              if (auto v = host_packages.find(pkg); v != host_packages.end()) {
+                version = v->second;
+                break;
+              }
+          apps->push_back(WebApp{it->second->name, paths[c.pid], version, c.container_id});
+        }
+      }
+      auto interpreter = serving.find(c.pid);
+      if (interpreter == serving.end()) continue;
+      std::optional<HeldProcess> held;
+      if (!c.container_id.empty() && !(held = hold_root(c.pid))) continue;
+      const std::string root = held ? held->root_path().string() : context.root.string();
+      auto env = python_environment(root, interpreter->second.exe, interpreter->second.argv0);
+      if (!seen_envs.emplace(c.container_id, env.environment).second) continue;
+      for (const auto& dir : env.package_dirs)
+        find_python_packages(root, dir, python_rules, env.environment, c.container_id,
+                             *frameworks, outcome, suppressed);
+    }
+  }
+
+  // Distinct and sorted.
+  std::sort(apps->begin(), apps->end(), [](const WebApp& a, const WebApp& b) {
+    return std::tie(a.container_id, a.product, a.path, a.version) <
+           std::tie(b.container_id, b.product, b.path, b.version);
+  });
+  apps->erase(std::unique(apps->begin(), apps->end(),
+                          [](const WebApp& a, const WebApp& b) {
+                            return a.container_id == b.container_id && a.product == b.product &&
+                                   a.path == b.path;
+                          }),
+              apps->end());
+  // One per (product, environment, container): for Python the first folder found.
+  std::stable_sort(frameworks->begin(), frameworks->end(),
+                   [](const WebFramework& a, const WebFramework& b) {
+                     return std::tie(a.container_id, a.product, a.language, a.environment) <
+                            std::tie(b.container_id, b.product, b.language, b.environment);
+                   });
+  frameworks->erase(std::unique(frameworks->begin(), frameworks->end(),
+                                [](const WebFramework& a, const WebFramework& b) {
+                                  return a.container_id == b.container_id &&
+                                         a.product == b.product && a.language == b.language &&
+                                         a.environment == b.environment;
+                                }),
+                    frameworks->end());
   if (suppressed) outcome.error(std::to_string(suppressed) + " more errors not listed");
   apps_ = std::move(apps);
   frameworks_ = std::move(frameworks);
