@@ -362,17 +362,15 @@ std::vector<std::string> jvm_jars(const ProcessInfo& p, int root_fd, const fs::p
     }
   }
   // Open and mapped files last: a library opened through a symlink keeps its folder's name.
-  auto open_files = open_file_targets(proc_pid, jar_packages_max_fds);
+  const auto& open_files = context.processes().open_files(p.pid);
   if (open_files.truncated)
-    scan.error(std::to_string(p.pid) + ": more than " +
-               std::to_string(jar_packages_max_fds) + " open files, the rest not read");
-  for (auto& target : open_files.targets)
-    if (is_jar_name(target) || is_war_name(target)) add(std::move(target));
+    scan.error(std::to_string(p.pid) + ": more than " + std::to_string(max_open_files) +
+               " open files, the rest not read");
+  for (const auto& target : open_files.targets)
+    if (is_jar_name(target) || is_war_name(target)) add(target);
   // Mapped files.
-  auto maps = read_bounded(proc_pid / "maps", jar_packages_max_maps);
-  if (maps.status == ReadStatus::ok)
-    for (auto& path : mapped_files(maps.file.text))
-      if (is_jar_name(path) || is_war_name(path)) add(std::move(path));
+  for (const auto& path : context.processes().mapped(p.pid).paths)
+    if (is_jar_name(path) || is_war_name(path)) add(path);
 
   return out;
 }

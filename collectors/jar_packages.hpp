@@ -18,8 +18,6 @@ namespace hostprint::collectors {
 
 // Bounds.
 inline constexpr std::size_t jar_packages_max_environ = 128 * 1024;
-inline constexpr std::size_t jar_packages_max_maps = 16u << 20;
-inline constexpr std::size_t jar_packages_max_fds = 4096;            // fd entries per process
 inline constexpr std::size_t jar_packages_max_dir_entries = 10'000;  // per folder listed
 inline constexpr std::size_t jar_packages_max_webapps = 1'000;       // applications per Tomcat
 inline constexpr std::size_t jar_packages_max_jars = 20'000;         // items per scan

@@ -140,23 +140,22 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
     }
     // An attached agent jar stays open; a PHP extension is mapped, never held open.
     if (!agent && jvm) {
-      auto open_files = open_file_targets(proc_pid, rasp_max_fds);
+      const auto& open_files = context.processes().open_files(p.pid);
       if (open_files.truncated)
-        pass.error(std::to_string(p.pid) + ": more than " +
-                   std::to_string(rasp_max_fds) + " open files, the rest not read");
-      for (auto& target : open_files.targets)
-        if (target.starts_with('/')) consider(std::move(target), true);
+        pass.error(std::to_string(p.pid) + ": more than " + std::to_string(max_open_files) +
+                   " open files, the rest not read");
+      for (const auto& target : open_files.targets)
+        if (target.starts_with('/')) consider(target, true);
     }
     if (!agent) {
-      auto maps = read_bounded(proc_pid / "maps", rasp_max_maps);
-      if (maps.file.truncated)
+      const auto& maps = context.processes().mapped(p.pid);
+      if (maps.truncated)
         pass.error(std::to_string(p.pid) + ": maps longer than " +
-                   std::to_string(rasp_max_maps >> 20) + " MiB, the rest not read");
-      if (maps.status == ReadStatus::ok)
-        for (auto& path : mapped_files(maps.file.text)) {
-          consider(path, false);
-          if (jvm) consider(std::move(path), true);
-        }
+                   std::to_string(max_maps_bytes >> 20) + " MiB, the rest not read");
+      for (const auto& path : maps.paths) {
+        consider(path, false);
+        if (jvm) consider(path, true);
+      }
     }
     if (!agent) continue;
     auto has_logs = [&](std::string_view folder) {

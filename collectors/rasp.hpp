@@ -33,8 +33,6 @@ struct RaspSettings {
 };
 
 // Bounds.
-inline constexpr std::size_t rasp_max_fds = 4096;
-inline constexpr std::size_t rasp_max_maps = 16u << 20;
 inline constexpr std::size_t rasp_max_logs_per_glob = 1'000;
 inline constexpr std::size_t rasp_max_folder_entries = 10'000;
 inline constexpr std::uint64_t rasp_max_read_per_scan = 64ull << 20;

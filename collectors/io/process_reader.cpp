@@ -9,14 +9,39 @@ namespace hostprint::collectors {
 ProcessReader::ProcessReader(std::filesystem::path proc, std::span<const proto::ProcessInfo> table)
     : proc_(std::move(proc)), start_ticks_(start_ticks_by_pid(table)) {}
 
+// Held and checked against the table's start time: what is read is the process it named.
+std::optional<HeldProcess> ProcessReader::hold(int pid) const {
+  std::optional<std::uint64_t> ticks;
+  if (auto t = start_ticks_.find(pid); t != start_ticks_.end()) ticks = t->second;
+  return hold_process(proc_, pid, ticks, false);
+}
+
+const ProcessFiles& ProcessReader::open_files(int pid) {
+  auto [it, fresh] = files_.try_emplace(pid);
+  if (!fresh) return it->second;
+  const auto held = hold(pid);
+  if (!held) return it->second;
+  auto targets = open_file_targets(held->dir_path(), max_open_files);
+  it->second = {true, std::move(targets.targets), targets.truncated};
+  return it->second;
+}
+
+const ProcessMaps& ProcessReader::mapped(int pid) {
+  auto [it, fresh] = maps_.try_emplace(pid);
+  if (!fresh) return it->second;
+  const auto held = hold(pid);
+  if (!held) return it->second;
+  auto maps = read_bounded(held->dir_path() / "maps", max_maps_bytes);
+  if (maps.status != ReadStatus::ok) return it->second;
+  it->second = {true, mapped_files(maps.file.text), maps.file.truncated};
+  return it->second;
+}
+
 const ProcessCommand& ProcessReader::command(int pid) {
   auto [it, fresh] = commands_.try_emplace(pid);
   if (!fresh) return it->second;
   ProcessCommand& out = it->second;
-  std::optional<std::uint64_t> ticks;
-  if (auto t = start_ticks_.find(pid); t != start_ticks_.end()) ticks = t->second;
-  // Held and checked against the table's start time: what is read is the process it named.
-  const auto held = hold_process(proc_, pid, ticks, false);
+  const auto held = hold(pid);
   if (!held) return out;
   const auto dir = held->dir_path();
   auto stat = read_bounded(dir / "stat", 4096);

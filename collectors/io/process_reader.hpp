@@ -10,11 +10,26 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collectors/io/process_files.hpp"
 #include "proto/assets.hpp"
 
 namespace hostprint::collectors {
 
 inline constexpr std::size_t max_cmdline_bytes = 128 * 1024;
+inline constexpr std::size_t max_open_files = 4096;       // fd entries read per process
+inline constexpr std::size_t max_maps_bytes = 16u << 20;  // of /proc/<pid>/maps
+
+struct ProcessFiles {
+  bool readable = false;
+  std::vector<std::string> targets;  // fd link targets: "/path/x.jar", "socket:[123]", ...
+  bool truncated = false;            // more than max_open_files
+};
+
+struct ProcessMaps {
+  bool readable = false;
+  std::vector<std::string> paths;  // files mapped, in order of first mapping, each once
+  bool truncated = false;          // maps longer than max_maps_bytes; the rest not read
+};
 
 struct ProcessCommand {
   bool readable = false;          // false: gone, or its pid reused
@@ -31,11 +46,18 @@ class ProcessReader {
 
   // cmdline and stat, read at the first ask in this scan.
   const ProcessCommand& command(int pid);
+  // Its open files (fd links) and mapped files, likewise.
+  const ProcessFiles& open_files(int pid);
+  const ProcessMaps& mapped(int pid);
 
  private:
   std::filesystem::path proc_;
   std::unordered_map<int, std::uint64_t> start_ticks_;
+  std::optional<HeldProcess> hold(int pid) const;
+
   std::unordered_map<int, ProcessCommand> commands_;
+  std::unordered_map<int, ProcessFiles> files_;
+  std::unordered_map<int, ProcessMaps> maps_;
 };
 
 }  // namespace hostprint::collectors
