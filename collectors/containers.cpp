@@ -16,6 +16,7 @@
 #include <thread>
 #include <tuple>
 
+#include "collectors/io/process_files.hpp"
 #include "collectors/io/unique_fd.hpp"
 
 namespace hostprint::collectors {
@@ -46,20 +47,6 @@ struct EnteredContainer {
   std::uint64_t start_ticks = 0;
 };
 
-std::optional<std::uint64_t> read_start_ticks(int pid_dir) {
-  UniqueFd fd(::openat(pid_dir, "stat", O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::nullopt;
-  // A stat line is about a kilobyte at most (comm is 16 bytes, the rest numbers), and procfs
-  // hands it over in one read.
-  std::array<char, 4096> text;
-  ssize_t n;
-  do {
-    n = ::read(fd.get(), text.data(), text.size());
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return std::nullopt;
-  return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
-}
-
 // Whether the process of a /proc/<pid> directory still runs: an exited one (a zombie too) has no
 // root any more. The directory itself never shows a later process of the same pid.
 bool still_running(int pid_dir) {
@@ -87,7 +74,7 @@ std::optional<EnteredContainer> enter(int proc_dir, const ContainerProcesses& co
     UniqueFd network(::openat(dir.get(), "ns/net", O_RDONLY | O_CLOEXEC));
     // Checked after the opens: the same start time means the pid was not reused before them,
     // and a directory opened by pid never shows a later process of that pid.
-    auto ticks = read_start_ticks(dir.get());
+    auto ticks = start_ticks_at(dir.get());
     if (!ticks || *ticks != member.start_ticks) continue;
     EnteredContainer entered{i,  std::move(dir),    std::move(root), std::move(network),
                              {}, member.start_ticks};

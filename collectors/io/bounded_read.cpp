@@ -15,20 +15,9 @@ namespace {
 
 using Fd = UniqueFd;
 
-ReadResult failure(const std::string& path, int err) {
-  ReadResult r;
-  if (err == ENOENT || err == ENOTDIR) {
-    r.status = ReadStatus::missing;
-  } else {
-    r.status = ReadStatus::error;
-    r.error = path + ": " + std::strerror(err);
-  }
-  return r;
-}
-
 ReadResult read_fd(int fd, const std::string& path, std::size_t max_bytes) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return failure(path, errno);
+  if (::fstat(fd, &st) != 0) return failure<ReadResult>(path, errno);
   if (!S_ISREG(st.st_mode)) {
     ReadResult r;
     r.status = ReadStatus::error;
@@ -48,7 +37,7 @@ ReadResult read_fd(int fd, const std::string& path, std::size_t max_bytes) {
     ssize_t n = ::read(fd, r.file.text.data() + used, r.file.text.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return failure(path, errno);
+      return failure<ReadResult>(path, errno);
     }
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
@@ -78,7 +67,7 @@ ReadResult read_in_root(const std::filesystem::path& root, std::string_view rela
 
 ReadResult read_bounded(const std::filesystem::path& path, std::size_t max_bytes) {
   Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (file.get() < 0) return failure(path.string(), errno);
+  if (file.get() < 0) return failure<ReadResult>(path.string(), errno);
   return read_fd(file.get(), path.string(), max_bytes);
 }
 

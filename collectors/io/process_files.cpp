@@ -54,19 +54,6 @@ std::filesystem::path fd_path(const UniqueFd& fd) {
   return std::filesystem::path("/proc/self/fd") / std::to_string(fd.get());
 }
 
-std::optional<std::uint64_t> start_ticks_at(int pid_dir) {
-  UniqueFd fd(::openat(pid_dir, "stat", O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd.valid()) return std::nullopt;
-  // One read: procfs hands a stat line (about a kilobyte at most) over whole.
-  std::array<char, 4096> text;
-  ssize_t n;
-  do {
-    n = ::read(fd.get(), text.data(), text.size());
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return std::nullopt;
-  return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
-}
-
 }  // namespace
 
 std::filesystem::path HeldProcess::dir_path() const {
@@ -96,6 +83,19 @@ std::unordered_map<int, std::uint64_t> start_ticks_by_pid(std::span<const Proces
   out.reserve(table.size());
   for (const auto& p : table) out.emplace(p.pid, p.start_ticks);
   return out;
+}
+
+std::optional<std::uint64_t> start_ticks_at(int pid_dir) {
+  UniqueFd fd(::openat(pid_dir, "stat", O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return std::nullopt;
+  // One read: procfs hands a stat line (about a kilobyte at most) over whole.
+  std::array<char, 4096> text;
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  return parse_stat_start_ticks(std::string_view(text.data(), static_cast<std::size_t>(n)));
 }
 
 }  // namespace hostprint::collectors

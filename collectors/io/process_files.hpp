@@ -53,6 +53,9 @@ struct HeldProcess {
 std::optional<HeldProcess> hold_process(const std::filesystem::path& proc, int pid,
                                         std::optional<std::uint64_t> start_ticks, bool with_root);
 
+// The start time of the process whose /proc/<pid> directory `pid_dir` is open; nothing when gone.
+std::optional<std::uint64_t> start_ticks_at(int pid_dir);
+
 // The start time a process table recorded for each pid (the first row of a pid).
 std::unordered_map<int, std::uint64_t> start_ticks_by_pid(std::span<const ProcessInfo> table);
 

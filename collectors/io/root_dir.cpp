@@ -28,18 +28,6 @@ std::string_view strip_leading_slashes(std::string_view relative) {
   return relative;
 }
 
-template <typename Result>
-Result failure(const std::string& path, int err) {
-  Result r;
-  if (err == ENOENT || err == ENOTDIR) {
-    r.status = ReadStatus::missing;
-  } else {
-    r.status = ReadStatus::error;
-    r.error = path + ": " + std::strerror(err);
-  }
-  return r;
-}
-
 bool has_wildcard(std::string_view component) {
   return component.find_first_of("*?[") != std::string_view::npos;
 }

@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -127,5 +129,18 @@ class RootDir {
   int root_errno_ = 0;
   std::filesystem::path display_;
 };
+
+// A failed open as a result: missing for ENOENT / ENOTDIR, else an error naming `path`.
+template <typename Result>
+Result failure(const std::string& path, int err) {
+  Result r;
+  if (err == ENOENT || err == ENOTDIR) {
+    r.status = ReadStatus::missing;
+  } else {
+    r.status = ReadStatus::error;
+    r.error = path + ": " + std::strerror(err);
+  }
+  return r;
+}
 
 }  // namespace hostprint::collectors
