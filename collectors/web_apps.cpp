@@ -391,12 +391,11 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
                        std::make_move_iterator(java.end()));
   }
 
-  const auto start_ticks = start_ticks_by_pid(context.input_part<ProcessInfo>());
+  auto& processes = context.processes();
   // A container process's root, held while its files are read, checked to be the process the
   // table named (see hold_process); nothing when it is gone.
   auto hold_root = [&](int pid) {
-    std::optional<std::uint64_t> ticks;
-    if (auto it = start_ticks.find(pid); it != start_ticks.end()) ticks = it->second;
+    const auto ticks = processes.start_ticks(pid);
     return hold_process(context.proc, pid, ticks, true);
   };
 
@@ -488,8 +487,7 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
         outcome.deadline_passed();
         return outcome;
       }
-      std::optional<std::uint64_t> ticks;
-      if (auto it = start_ticks.find(c.pid); it != start_ticks.end()) ticks = it->second;
+      const auto ticks = processes.start_ticks(c.pid);
       auto held = hold_process(context.proc, c.pid, ticks, false);
       if (!held) continue;  // gone
       const fs::path dir = held->dir_path();

@@ -169,7 +169,7 @@ Outcome WebSitesCollector::collect(const ScanContext& context) {
   Outcome outcome;
   std::vector<ServedSite> sites;
   std::size_t suppressed = 0;
-  const auto start_ticks = start_ticks_by_pid(context.input_part<ProcessInfo>());
+  auto& processes = context.processes();
   for (const auto& s : context.input_part<ServiceInstance>()) {
     // By the rule's `config`, so a product a replaced rules file adds gets its sites too.
     const std::string_view kind = s.config;
@@ -180,8 +180,7 @@ Outcome WebSitesCollector::collect(const ScanContext& context) {
     }
     // The instance's /proc entry and (for a container's) its root, held for all its reading:
     // a pid reused meanwhile cannot lead the reads into another process's tree.
-    std::optional<std::uint64_t> ticks;
-    if (auto it = start_ticks.find(s.pid); it != start_ticks.end()) ticks = it->second;
+    const auto ticks = processes.start_ticks(s.pid);
     const bool contained = !s.container_id.empty();
     auto held = hold_process(context.proc, s.pid, ticks, contained);
     if (contained && !held) continue;  // gone since the process table was read

@@ -1,5 +1,7 @@
 #include "collectors/io/process_reader.hpp"
 
+#include <algorithm>
+
 #include "collectors/formats/proc_text.hpp"
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
@@ -7,13 +9,28 @@
 namespace hostprint::collectors {
 
 ProcessReader::ProcessReader(std::filesystem::path proc, std::span<const proto::ProcessInfo> table)
-    : proc_(std::move(proc)), start_ticks_(start_ticks_by_pid(table)) {}
+    : proc_(std::move(proc)), table_(table) {
+  const auto by_pid = [](const auto& a, const auto& b) { return a.pid < b.pid; };
+  if (!std::is_sorted(table_.begin(), table_.end(), by_pid)) {
+    unsorted_ticks_ = start_ticks_by_pid(table_);
+    table_ = {};
+  }
+}
+
+std::optional<std::uint64_t> ProcessReader::start_ticks(int pid) const {
+  if (!unsorted_ticks_.empty()) {
+    auto it = unsorted_ticks_.find(pid);
+    return it == unsorted_ticks_.end() ? std::nullopt : std::optional(it->second);
+  }
+  auto it = std::lower_bound(table_.begin(), table_.end(), pid,
+                             [](const proto::ProcessInfo& p, int wanted) { return p.pid < wanted; });
+  if (it == table_.end() || it->pid != pid) return std::nullopt;
+  return it->start_ticks;
+}
 
 // Held and checked against the table's start time: what is read is the process it named.
 std::optional<HeldProcess> ProcessReader::hold(int pid) const {
-  std::optional<std::uint64_t> ticks;
-  if (auto t = start_ticks_.find(pid); t != start_ticks_.end()) ticks = t->second;
-  return hold_process(proc_, pid, ticks, false);
+  return hold_process(proc_, pid, start_ticks(pid), false);
 }
 
 const ProcessFiles& ProcessReader::open_files(int pid) {

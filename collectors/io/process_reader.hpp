@@ -44,6 +44,9 @@ class ProcessReader {
   // `table` gives each pid's start time: a pid reused since the table was read reads as gone.
   ProcessReader(std::filesystem::path proc, std::span<const proto::ProcessInfo> table);
 
+  // The start time the process table gave `pid`; nothing when the table has no such pid.
+  std::optional<std::uint64_t> start_ticks(int pid) const;
+
   // cmdline and stat, read at the first ask in this scan.
   const ProcessCommand& command(int pid);
   // Its open files (fd links) and mapped files, likewise.
@@ -52,7 +55,10 @@ class ProcessReader {
 
  private:
   std::filesystem::path proc_;
-  std::unordered_map<int, std::uint64_t> start_ticks_;
+  // The scan's process table (it outlives the reader); sorted by pid as the processes collector
+  // gives it, else looked up through a map made once.
+  std::span<const proto::ProcessInfo> table_;
+  std::unordered_map<int, std::uint64_t> unsorted_ticks_;
   std::optional<HeldProcess> hold(int pid) const;
 
   std::unordered_map<int, ProcessCommand> commands_;
