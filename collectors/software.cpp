@@ -334,15 +334,34 @@ Outcome SoftwareCollector::collect(const ScanContext& context) {
   // result instead would also throw away a correct fresh reading of the others. The outcome is
   // incomplete, so the failure is reported and last_success stays at the last whole reading.
   auto sources = std::move(scan.read());
+  const auto& last = *items();
   for (const auto& source : scan.failed()) {
     outcome.complete = false;
-    if (auto last = by_source_.find(source); last != by_source_.end())
-      sources[source] = last->second;
+    std::vector<SoftwarePackage> kept;
+    if (auto at = by_source_.find(source); at != by_source_.end())
+      for (auto i : at->second)
+        if (i < last.size()) kept.push_back(last[i]);
+    sources[source] = std::move(kept);
   }
   std::vector<SoftwarePackage> all;
   for (const auto& [source, packages] : sources) all.insert(all.end(), packages.begin(), packages.end());
-  by_source_ = std::move(sources);
-  replace(distinct_packages(std::move(all)));
+  auto published = distinct_packages(std::move(all));
+  // Each source's packages are remembered as positions in the list published, not as a copy.
+  const auto key = [](const SoftwarePackage& p) {
+    return std::tie(p.manager, p.name, p.architecture);
+  };
+  std::map<std::string, std::vector<std::uint32_t>> positions;
+  for (const auto& [source, packages] : sources) {
+    auto& at = positions[source];
+    for (const auto& p : packages) {
+      auto it = std::lower_bound(published.begin(), published.end(), p,
+                                 [&](const auto& a, const auto& b) { return key(a) < key(b); });
+      if (it != published.end() && key(*it) == key(p))
+        at.push_back(static_cast<std::uint32_t>(it - published.begin()));
+    }
+  }
+  by_source_ = std::move(positions);
+  replace(std::move(published));
   return outcome;
 }
 

@@ -20,8 +20,9 @@ class SoftwareCollector final : public ListCollector<SoftwarePackage> {
   Outcome collect(const ScanContext& context) override;
 
  private:
-  // The last whole reading of each source ("dpkg", "apk", an rpm database folder).
-  std::map<std::string, std::vector<SoftwarePackage>> by_source_;
+  // The last whole reading of each source ("dpkg", "apk", an rpm database folder), as positions
+  // in the list last published.
+  std::map<std::string, std::vector<std::uint32_t>> by_source_;
 };
 
 }  // namespace hostprint::collectors
