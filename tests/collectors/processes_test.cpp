@@ -21,45 +21,6 @@
 namespace hostprint::collectors {
 namespace {
 
-TEST(StripDeletedSuffix, RemovesTheKernelsSuffix) {
-  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (deleted)"), "/usr/bin/foo");
-  EXPECT_EQ(strip_deleted_suffix("/memfd:runner (deleted)"), "/memfd:runner");
-  EXPECT_EQ(strip_deleted_suffix("/opt/app dir/bin/app (deleted)"), "/opt/app dir/bin/app");
-}
-
-TEST(StripDeletedSuffix, LeavesOtherPathsAlone) {
-  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo"), "/usr/bin/foo");
-  EXPECT_EQ(strip_deleted_suffix(""), "");
-  EXPECT_EQ(strip_deleted_suffix("/"), "/");
-  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo(deleted)"), "/usr/bin/foo(deleted)");
-  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (Deleted)"), "/usr/bin/foo (Deleted)");
-  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (deleted) "), "/usr/bin/foo (deleted) ");
-  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (deleted)\n"), "/usr/bin/foo (deleted)\n");
-  EXPECT_EQ(strip_deleted_suffix("/x (deleted)/foo"), "/x (deleted)/foo");
-  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo deleted)"), "/usr/bin/foo deleted)");
-  EXPECT_EQ(strip_deleted_suffix("(deleted)"), "(deleted)");
-}
-
-TEST(StripDeletedSuffix, RemovesOnlyOneSuffix) {
-  // A file named "foo (deleted)" that was then deleted itself.
-  EXPECT_EQ(strip_deleted_suffix("/tmp/foo (deleted) (deleted)"), "/tmp/foo (deleted)");
-  // Only the exact suffix goes: the second space belongs to the name.
-  EXPECT_EQ(strip_deleted_suffix("/tmp/foo  (deleted)"), "/tmp/foo ");
-}
-
-TEST(StripDeletedSuffix, NeverLeavesAnEmptyPath) {
-  // Nothing before the suffix is not a path; an empty exe would mean "unresolved".
-  EXPECT_EQ(strip_deleted_suffix(" (deleted)"), " (deleted)");
-  EXPECT_EQ(strip_deleted_suffix("/ (deleted)"), "/");
-}
-
-TEST(StripDeletedSuffix, KeepsBytesThatAreNotUtf8) {
-  std::string odd = std::string("/opt/\xff\x01") + "app (deleted)";
-  EXPECT_EQ(strip_deleted_suffix(odd), std::string("/opt/\xff\x01") + "app");
-  std::string with_nul("/opt/a\0b (deleted)", 18);
-  EXPECT_EQ(strip_deleted_suffix(with_nul), std::string_view("/opt/a\0b", 8));
-}
-
 TEST(ParsePidName, AcceptsPids) {
   EXPECT_EQ(parse_pid_name("1"), 1);
   EXPECT_EQ(parse_pid_name("42"), 42);

@@ -22,67 +22,6 @@ const Fingerprints& builtin() {
   return rules;
 }
 
-TEST(ServicesJava, MainClassAfterClassPath) {
-  auto l = parse_java_args({"/usr/bin/java", "-Xmx1g", "-cp", "/a/b.jar:/c/d.jar", "-Dx=y",
-                            "org.apache.catalina.startup.Bootstrap", "start"});
-  EXPECT_EQ(l.main_class, "org.apache.catalina.startup.Bootstrap");
-  EXPECT_EQ(l.class_path, (Args{"/a/b.jar", "/c/d.jar"}));
-  EXPECT_EQ(l.jar, "");
-}
-
-TEST(ServicesJava, ClassPathSpellings) {
-  EXPECT_EQ(parse_java_args({"java", "-classpath", "x.jar", "Main"}).class_path, (Args{"x.jar"}));
-  EXPECT_EQ(parse_java_args({"java", "--class-path", "x.jar", "Main"}).main_class, "Main");
-  EXPECT_EQ(parse_java_args({"java", "--class-path=y.jar", "Main"}).class_path, (Args{"y.jar"}));
-}
-
-TEST(ServicesJava, OptionsWithValuesAreSkipped) {
-  auto l = parse_java_args({"java", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-p", "mods",
-                            "--add-modules", "ALL-SYSTEM", "--add-exports", "a/b=c",
-                            "weblogic.Server", "-cp", "ignored"});
-  EXPECT_EQ(l.main_class, "weblogic.Server");
-  EXPECT_TRUE(l.class_path.empty());  // after the main class: the program's own arguments
-}
-
-TEST(ServicesJava, Jar) {
-  auto l =
-      parse_java_args({"java", "-Xms1g", "-jar", "/opt/jetty/start.jar", "jetty.http.port=8080"});
-  EXPECT_EQ(l.jar, "/opt/jetty/start.jar");
-  EXPECT_EQ(l.main_class, "");
-}
-
-TEST(ServicesJava, Module) {
-  auto l = parse_java_args({"java", "--module-path", "mods", "-m", "app.server/com.x.Main", "-cp"});
-  EXPECT_EQ(l.module, "app.server");
-  EXPECT_EQ(l.main_class, "com.x.Main");
-  auto bare = parse_java_args({"java", "--module=app.only"});
-  EXPECT_EQ(bare.module, "app.only");
-  EXPECT_EQ(bare.main_class, "");
-}
-
-TEST(ServicesJava, ArgFilesAreLeftAlone) {
-  auto l = parse_java_args({"java", "@/etc/app/jvm.args", "@more", "com.x.Main"});
-  EXPECT_EQ(l.main_class, "com.x.Main");
-  EXPECT_EQ(parse_java_args({"java", "@only"}).main_class, "");
-  EXPECT_EQ(parse_java_args({"java", "-cp"}).main_class, "");  // value missing: nothing
-}
-
-TEST(ServicesCmdline, Split) {
-  EXPECT_EQ(split_cmdline(std::string_view("a\0b\0\0c\0", 7)), (Args{"a", "b", "", "c"}));
-  EXPECT_EQ(split_cmdline(""), Args{});
-  // nginx' rewritten title with the old area's padding.
-  EXPECT_EQ(split_cmdline(std::string_view("nginx: master process nginx -c /x.conf\0\0\0", 41)),
-            (Args{"nginx: master process nginx -c /x.conf"}));
-}
-
-TEST(ServicesStat, ParentAfterLastParen) {
-  EXPECT_EQ(parse_stat_ppid("123 (nginx) S 45 123 123 0 -1"), 45);
-  EXPECT_EQ(parse_stat_ppid("7 (a) b) (c) R 1 7 7"), 1);
-  EXPECT_EQ(parse_stat_ppid("7 (x"), std::nullopt);
-  EXPECT_EQ(parse_stat_ppid("7 (x) S"), std::nullopt);
-  EXPECT_EQ(parse_stat_ppid("7 (x) S -3"), std::nullopt);
-}
-
 ProcessFacts proc(int pid, int ppid, std::string exe, Args argv = {}) {
   if (argv.empty()) argv = {exe};
   return ProcessFacts{pid, ppid, std::move(exe), std::move(argv), ""};
@@ -235,35 +174,6 @@ TEST(ServicesConfig, FromCommandLines) {
   EXPECT_EQ(config_from_cmdline(rule_named("MySQL"), {"mysqld", "--defaults-file=/x"}), "");
 }
 
-TEST(ServicesProcNet, InodeIsTheTenthField) {
-  auto s = parse_proc_net_socket(
-      "   0: 0100007F:46A0 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
-      "123456 1 0000000000000000 100 0 0 10 0");
-  ASSERT_TRUE(s);
-  EXPECT_EQ(s->local_port, 0x46A0);
-  EXPECT_EQ(s->state, 0x0A);
-  EXPECT_EQ(s->inode, 123456u);
-  auto v6 = parse_proc_net_socket(
-      "   1: 00000000000000000000000001000000:3FCB 00000000000000000000000000000000:0000 07 "
-      "00000000:00000000 00:00000000 00000000   100        0 98765 2 0000000000000000 0");
-  ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->local_port, 0x3FCB);
-  EXPECT_EQ(v6->inode, 98765u);
-  EXPECT_FALSE(
-      parse_proc_net_socket("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
-                            "retrnsmt   uid  timeout inode"));
-  EXPECT_FALSE(parse_proc_net_socket(""));
-  EXPECT_FALSE(parse_proc_net_socket("   0: 0100007F:46A0 00000000:0000 0A 0 0 0 0 0"));
-  EXPECT_FALSE(parse_proc_net_socket("   0: 0100007F:XYZ 00000000:0000 0A 0 0 0 0 0 12"));
-}
-
-TEST(ServicesProcNet, SocketLinks) {
-  EXPECT_EQ(parse_socket_link("socket:[4242]"), 4242u);
-  EXPECT_EQ(parse_socket_link("pipe:[4242]"), std::nullopt);
-  EXPECT_EQ(parse_socket_link("socket:[]"), std::nullopt);
-  EXPECT_EQ(parse_socket_link("/dev/null"), std::nullopt);
-}
-
 TEST(ServicesVersion, DpkgListOwnership) {
   const std::string list = "/.\n/usr\n/usr/bin\n/usr/bin/redis-server\n/usr/share/doc/redis\n";
   EXPECT_TRUE(dpkg_list_has_path(list, "/usr/bin/redis-server"));
@@ -303,19 +213,6 @@ TEST(ServicesCollector, EmptyTableNoServices) {
 
 namespace hostprint::collectors {
 namespace {
-
-TEST(JavaProperty, LastValueOfTheNamedProperty) {
-  const std::vector<std::string> argv = {"java",
-                                         "-Dcatalina.home=/a",
-                                         "-Dcatalina.homes=/x",
-                                         "-Dcatalina.base=/b",
-                                         "-Dcatalina.home=/c",
-                                         "Main"};
-  EXPECT_EQ(java_property(argv, "catalina.home"), "/c");
-  EXPECT_EQ(java_property(argv, "catalina.base"), "/b");
-  EXPECT_EQ(java_property(argv, "jetty.home"), "");
-  EXPECT_EQ(java_property({"-Dcatalina.home=/argv0-is-the-launcher"}, "catalina.home"), "");
-}
 
 }  // namespace
 }  // namespace hostprint::collectors

@@ -1,0 +1,99 @@
+// The text of /proc/<pid> files.
+#include "collectors/formats/proc_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace hostprint::collectors {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(ServicesCmdline, Split) {
+  EXPECT_EQ(split_cmdline(std::string_view("a\0b\0\0c\0", 7)), (Args{"a", "b", "", "c"}));
+  EXPECT_EQ(split_cmdline(""), Args{});
+  // nginx' rewritten title with the old area's padding.
+  EXPECT_EQ(split_cmdline(std::string_view("nginx: master process nginx -c /x.conf\0\0\0", 41)),
+            (Args{"nginx: master process nginx -c /x.conf"}));
+}
+
+TEST(ServicesStat, ParentAfterLastParen) {
+  EXPECT_EQ(parse_stat_ppid("123 (nginx) S 45 123 123 0 -1"), 45);
+  EXPECT_EQ(parse_stat_ppid("7 (a) b) (c) R 1 7 7"), 1);
+  EXPECT_EQ(parse_stat_ppid("7 (x"), std::nullopt);
+  EXPECT_EQ(parse_stat_ppid("7 (x) S"), std::nullopt);
+  EXPECT_EQ(parse_stat_ppid("7 (x) S -3"), std::nullopt);
+}
+
+TEST(ServicesProcNet, InodeIsTheTenthField) {
+  auto s = parse_proc_net_socket(
+      "   0: 0100007F:46A0 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "123456 1 0000000000000000 100 0 0 10 0");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->local_port, 0x46A0);
+  EXPECT_EQ(s->state, 0x0A);
+  EXPECT_EQ(s->inode, 123456u);
+  auto v6 = parse_proc_net_socket(
+      "   1: 00000000000000000000000001000000:3FCB 00000000000000000000000000000000:0000 07 "
+      "00000000:00000000 00:00000000 00000000   100        0 98765 2 0000000000000000 0");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->local_port, 0x3FCB);
+  EXPECT_EQ(v6->inode, 98765u);
+  EXPECT_FALSE(
+      parse_proc_net_socket("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
+                            "retrnsmt   uid  timeout inode"));
+  EXPECT_FALSE(parse_proc_net_socket(""));
+  EXPECT_FALSE(parse_proc_net_socket("   0: 0100007F:46A0 00000000:0000 0A 0 0 0 0 0"));
+  EXPECT_FALSE(parse_proc_net_socket("   0: 0100007F:XYZ 00000000:0000 0A 0 0 0 0 0 12"));
+}
+
+TEST(ServicesProcNet, SocketLinks) {
+  EXPECT_EQ(parse_socket_link("socket:[4242]"), 4242u);
+  EXPECT_EQ(parse_socket_link("pipe:[4242]"), std::nullopt);
+  EXPECT_EQ(parse_socket_link("socket:[]"), std::nullopt);
+  EXPECT_EQ(parse_socket_link("/dev/null"), std::nullopt);
+}
+
+TEST(StripDeletedSuffix, RemovesTheKernelsSuffix) {
+  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (deleted)"), "/usr/bin/foo");
+  EXPECT_EQ(strip_deleted_suffix("/memfd:runner (deleted)"), "/memfd:runner");
+  EXPECT_EQ(strip_deleted_suffix("/opt/app dir/bin/app (deleted)"), "/opt/app dir/bin/app");
+}
+
+TEST(StripDeletedSuffix, LeavesOtherPathsAlone) {
+  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo"), "/usr/bin/foo");
+  EXPECT_EQ(strip_deleted_suffix(""), "");
+  EXPECT_EQ(strip_deleted_suffix("/"), "/");
+  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo(deleted)"), "/usr/bin/foo(deleted)");
+  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (Deleted)"), "/usr/bin/foo (Deleted)");
+  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (deleted) "), "/usr/bin/foo (deleted) ");
+  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo (deleted)\n"), "/usr/bin/foo (deleted)\n");
+  EXPECT_EQ(strip_deleted_suffix("/x (deleted)/foo"), "/x (deleted)/foo");
+  EXPECT_EQ(strip_deleted_suffix("/usr/bin/foo deleted)"), "/usr/bin/foo deleted)");
+  EXPECT_EQ(strip_deleted_suffix("(deleted)"), "(deleted)");
+}
+
+TEST(StripDeletedSuffix, RemovesOnlyOneSuffix) {
+  // A file named "foo (deleted)" that was then deleted itself.
+  EXPECT_EQ(strip_deleted_suffix("/tmp/foo (deleted) (deleted)"), "/tmp/foo (deleted)");
+  // Only the exact suffix goes: the second space belongs to the name.
+  EXPECT_EQ(strip_deleted_suffix("/tmp/foo  (deleted)"), "/tmp/foo ");
+}
+
+TEST(StripDeletedSuffix, NeverLeavesAnEmptyPath) {
+  // Nothing before the suffix is not a path; an empty exe would mean "unresolved".
+  EXPECT_EQ(strip_deleted_suffix(" (deleted)"), " (deleted)");
+  EXPECT_EQ(strip_deleted_suffix("/ (deleted)"), "/");
+}
+
+TEST(StripDeletedSuffix, KeepsBytesThatAreNotUtf8) {
+  std::string odd = std::string("/opt/\xff\x01") + "app (deleted)";
+  EXPECT_EQ(strip_deleted_suffix(odd), std::string("/opt/\xff\x01") + "app");
+  std::string with_nul("/opt/a\0b (deleted)", 18);
+  EXPECT_EQ(strip_deleted_suffix(with_nul), std::string_view("/opt/a\0b", 8));
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
