@@ -19,7 +19,6 @@ namespace hostprint::collectors {
 namespace {
 
 namespace fs = std::filesystem;
-using Paths = std::vector<std::string>;
 
 TEST(WebSites, ApacheEnvvars) {
   auto env = parse_apache_envvars(
