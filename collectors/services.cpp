@@ -114,21 +114,29 @@ bool exists_in_root(const std::filesystem::path& root, const std::string& path) 
 
 }  // namespace
 
+namespace {
+
+// The web service and database rules, in file order (narrower rules come first).
+std::vector<const ProductRule*> service_rules(const Fingerprints& rules) {
+  std::vector<const ProductRule*> out;
+  for (const auto& rule : rules.products)
+    if (is_service_category(rule.category)) out.push_back(&rule);
+  return out;
+}
+
+}  // namespace
+
 const ProductRule* match_service_rule(const Fingerprints& rules, const ProcessFacts& process) {
-  std::vector<const ProductRule*> services = rules.in_category(ProductCategory::web_service);
-  const auto databases = rules.in_category(ProductCategory::database);
-  services.insert(services.end(), databases.begin(), databases.end());
-  // In file order: within a category the first match wins, and narrower rules come first.
-  std::sort(services.begin(), services.end());
-  return match_process(services, process.exe, process.argv).rule;
+  return match_process(service_rules(rules), process.exe, process.argv).rule;
 }
 
 std::vector<MatchedService> match_services(const Fingerprints& rules,
                                            const std::vector<ProcessFacts>& processes) {
+  const auto candidates = service_rules(rules);  // once, not per process
   std::vector<const ProductRule*> matched(processes.size(), nullptr);
   std::unordered_map<int, std::size_t> by_pid;
   for (std::size_t i = 0; i < processes.size(); ++i) {
-    matched[i] = match_service_rule(rules, processes[i]);
+    matched[i] = match_process(candidates, processes[i].exe, processes[i].argv).rule;
     by_pid.emplace(processes[i].pid, i);
   }
   // The master of each matching process: walk up while the parent matches the same product.
@@ -253,14 +261,14 @@ SocketTable read_socket_table(const std::filesystem::path& proc_pid, Outcome& ou
   return table;
 }
 
-// Socket inodes among the open files of a process (at most services_max_fds entries).
-void socket_inodes(const std::filesystem::path& proc_pid, std::vector<std::uint64_t>& out,
+// Socket inodes among the open files of a process (read once per scan, shared).
+void socket_inodes(const ScanContext& context, int pid, std::vector<std::uint64_t>& out,
                    Outcome& outcome, std::size_t& suppressed) {
-  auto open_files = open_file_targets(proc_pid, services_max_fds);
+  const auto& open_files = context.processes().open_files(pid);
   if (open_files.truncated)
     add_error(outcome, suppressed,
-              (proc_pid / "fd").string() + ": more than " + std::to_string(services_max_fds) +
-                  " open files, the rest not looked at");
+              (context.proc / std::to_string(pid) / "fd").string() + ": more than " +
+                  std::to_string(max_open_files) + " open files, the rest not looked at");
   for (const auto& target : open_files.targets)
     if (auto inode = parse_socket_link(target)) out.push_back(*inode);
 }
@@ -410,8 +418,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
     auto master_proc = context.proc / std::to_string(master.pid);
     std::vector<std::uint64_t> inodes;
     for (auto member : m.members)
-      socket_inodes(context.proc / std::to_string(facts[member].pid), inodes, outcome,
-                    suppressed);
+      socket_inodes(context, facts[member].pid, inodes, outcome, suppressed);
     if (!inodes.empty()) {
       std::string ns = read_link(master_proc / "ns" / "net").value_or("");
       auto it = tables.find(ns);

@@ -19,7 +19,6 @@
 namespace hostprint::collectors {
 
 // Bounds.
-inline constexpr std::size_t services_max_fds = 4096;              // fd entries read per process
 inline constexpr std::size_t services_max_list_bytes = 16u << 20;  // a dpkg .list file
 inline constexpr std::size_t services_max_proc_net_bytes = 64u << 20;
 inline constexpr std::size_t services_max_errors = 100;

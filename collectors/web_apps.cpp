@@ -321,10 +321,10 @@ std::string uwsgi_home(const std::vector<std::string>& argv) {
 
 // Whether an Apache process has mod_wsgi mapped; `prefix` gets the prefix of its libpython
 // (/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 -> /usr).
-bool maps_mod_wsgi(std::string_view maps, std::string* prefix) {
+bool maps_mod_wsgi(const std::vector<std::string>& mapped, std::string* prefix) {
   bool wsgi = false;
   *prefix = "/usr";
-  for (const auto& file : mapped_files(maps)) {
+  for (const auto& file : mapped) {
     const std::string name = basename_of(file);
     if (name.starts_with("mod_wsgi")) wsgi = true;
     if (name.starts_with("libpython"))
@@ -461,10 +461,9 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
     for (const auto& c : candidates)
       if (python_host(basename_of(c.exe)) == PythonHost::apache) apaches.insert(c.pid);
     std::map<std::string, std::set<std::uint64_t>> listening;  // network namespace -> inodes
-    auto listens = [&](const fs::path& dir) {
-      auto fds = open_file_targets(dir, web_apps_max_fds);
+    auto listens = [&](int pid, const fs::path& dir) {
       std::vector<std::uint64_t> sockets;
-      for (const auto& target : fds.targets)
+      for (const auto& target : processes.open_files(pid).targets)
         if (auto inode = parse_socket_link(target)) sockets.push_back(*inode);
       if (sockets.empty()) return false;
       const std::string ns = read_link(dir / "ns" / "net").value_or("");
@@ -496,7 +495,7 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
         case PythonHost::none:
           break;
         case PythonHost::interpreter:
-          if (runs_under_web_server(c.argv) || listens(dir)) serving[c.pid] = {c.exe, argv0};
+          if (runs_under_web_server(c.argv) || listens(c.pid, dir)) serving[c.pid] = {c.exe, argv0};
           break;
         case PythonHost::uwsgi:
           // A venv given on the command line (an ini file's is not read); else its own prefix.
@@ -507,9 +506,8 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
           break;
         case PythonHost::apache: {
           if (apaches.contains(c.ppid)) break;  // a worker maps what its master loaded
-          auto maps = read_bounded(dir / "maps", web_apps_max_maps);
           std::string prefix;
-          if (maps.status == ReadStatus::ok && maps_mod_wsgi(maps.file.text, &prefix))
+          if (maps_mod_wsgi(processes.mapped(c.pid).paths, &prefix))
             serving[c.pid] = {prefix + "/bin/python3", {}};
           break;
         }

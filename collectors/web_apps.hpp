@@ -27,9 +27,7 @@ namespace hostprint::collectors {
 inline constexpr std::size_t web_apps_max_dir_entries = 1000;  // per document root / appBase
 inline constexpr std::size_t web_apps_max_site_packages_entries = 50'000;
 inline constexpr std::size_t web_apps_max_metadata = 64 * 1024;
-inline constexpr std::size_t web_apps_max_fds = 4096;             // fd entries per Python process
 inline constexpr std::size_t web_apps_max_proc_net = 64u << 20;   // /proc/<pid>/net/tcp{,6}
-inline constexpr std::size_t web_apps_max_maps = 16u << 20;       // an Apache's /proc/<pid>/maps
 inline constexpr std::size_t web_apps_max_errors = 100;
 
 // Whether a command line runs a WSGI/ASGI server: the first word of argv[0] (a server that
