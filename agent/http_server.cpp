@@ -207,9 +207,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (state_->shutting_down && !finish_current_) {
       answer = error_answer(proto::shutting_down());
     } else {
-      HttpRequestView view{request.method_string(), origin_form(request.target()), std::nullopt};
-      // A repeated token header is ambiguous: it authenticates nothing.
-      if (request.count("X-Auth-Token") == 1) view.token = request.find("X-Auth-Token")->value();
+      HttpRequestView view{request.method_string(), origin_form(request.target()),
+                           request_token(request), {}};
+      if (auto accept = request.find(http::field::accept); accept != request.end())
+        view.accept = accept->value();
       try {
         answer = state_->handler(view);
       } catch (const std::exception& e) {
@@ -226,6 +227,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     log_request(id, request.method_string(), request.target(), answer.status, answer.body.size(),
                 started, {});
     send(answer, id, head, keep_alive, request.version());
+  }
+
+  // A repeated token header, or a token sent both ways, is ambiguous: it authenticates nothing.
+  static std::optional<std::string_view> request_token(
+      const http::request<http::string_body>& request) {
+    const auto tokens = request.count("X-Auth-Token");
+    const auto authorizations = request.count(http::field::authorization);
+    if (tokens + authorizations != 1) return std::nullopt;
+    if (tokens == 1) return request.find("X-Auth-Token")->value();
+    std::string_view value = request.find(http::field::authorization)->value();
+    constexpr std::string_view scheme = "bearer ";
+    if (value.size() <= scheme.size() || !beast::iequals(value.substr(0, scheme.size()), scheme))
+      return std::nullopt;
+    value.remove_prefix(scheme.size());
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (value.empty()) return std::nullopt;
+    return value;
   }
 
   // RFC 9112: a request whose length cannot be told, or an HTTP/1.1 request without Host.
@@ -253,7 +272,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto response = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(answer.status), version == 10 ? 10 : 11);
     response->set(http::field::server, "hostprint");
-    response->set(http::field::content_type, "application/json;charset=UTF-8");
+    response->set(http::field::content_type, answer.content_type);
     response->set(http::field::cache_control, "no-store");
     response->set("X-Request-Id", id);
     if (answer.allow_header) response->set(http::field::allow, "GET, HEAD");

@@ -28,7 +28,9 @@ struct HttpLimits {
 struct HttpRequestView {
   std::string_view method;
   std::string_view target;  // origin-form ("/v5/..."), also for absolute-form requests
-  std::optional<std::string_view> token;  // X-Auth-Token, when given exactly once
+  // X-Auth-Token, or Authorization: Bearer, when exactly one of them is given, exactly once.
+  std::optional<std::string_view> token;
+  std::string_view accept;  // the Accept header, empty when absent
 };
 
 // Answers one request; must not throw (a throw becomes a logged 500).

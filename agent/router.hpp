@@ -18,6 +18,7 @@ struct Answer {
   int status = 200;
   std::string body;           // JSON
   bool allow_header = false;  // 405: send Allow: GET, HEAD
+  std::string_view content_type = "application/json;charset=UTF-8";  // a literal's lifetime
 };
 
 Answer error_answer(const proto::ApiError& error);

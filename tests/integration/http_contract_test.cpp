@@ -546,6 +546,25 @@ TEST_F(HttpContract, RepeatedTokenHeaderAuthenticatesNothing) {
   }
 }
 
+TEST_F(HttpContract, BearerTokenAuthenticatesLikeTheTokenHeader) {
+  // What Prometheus's authorization.credentials_file sends; the scheme is case-insensitive.
+  for (auto header : {"Authorization: Bearer test-token-1\r\n",
+                      "Authorization: bearer   test-token-1 \r\n"}) {
+    Connection c(agent());
+    c.send(get_request("/v5/p1/asset/statistics", std::nullopt, "GET", header));
+    EXPECT_EQ(c.read().result_int(), 200u) << header;
+  }
+  // Another scheme, an empty credential, two of them, or both ways at once: nothing is accepted.
+  for (auto header : {"Authorization: Basic test-token-1\r\n", "Authorization: Bearer \r\n",
+                      "Authorization: Bearer test-token-1\r\nAuthorization: Bearer test-token-1\r\n",
+                      "Authorization: Bearer test-token-1\r\nX-Auth-Token: test-token-1\r\n",
+                      "Authorization: Bearer bad\r\n"}) {
+    Connection c(agent());
+    c.send(get_request("/v5/p1/asset/statistics", std::nullopt, "GET", header));
+    expect_error(c.read(), 401, "HSS.0010");
+  }
+}
+
 TEST_F(HttpContract, FramingRulesOfHttp11) {
   // A length that cannot be told and a missing Host are refused; the absolute form is accepted.
   Connection te(agent());
