@@ -25,9 +25,9 @@ ensure_packages() {
 }
 
 # libsqlite3-dev: the SQLite RPM database reader (Meson option rpmdb; the build goes on without it).
-# libexpat1-dev: the XML parser of Tomcat's server.xml.
+# libexpat1-dev: the XML parser of Tomcat's server.xml. libssl-dev: TLS for serve and fleet.
 BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-                libproc2-dev libsqlite3-dev zlib1g-dev libexpat1-dev python3)
+                libproc2-dev libsqlite3-dev zlib1g-dev libexpat1-dev libssl-dev python3)
 # rpm (rpm, rpmbuild), db5.3-util (db5.3_load), sqlite3, gpg: real RPM databases for the software
 # tests, built and checked with the real tools. default-jdk-headless (javac, jar) and zip: real
 # archives for the JAR reader's tests. The servers, web applications and Java libraries are the
@@ -41,7 +41,8 @@ TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd
                tomcat10 libspring-core-java libspring-beans-java libspring-context-java
                libspring-web-java libjackson2-databind-java postgresql-15 wordpress unzip
                busybox-static
-               php-cli)  # a PHP process with a library named openrasp.so mapped (RASP tests)
+               php-cli  # a PHP process with a library named openrasp.so mapped (RASP tests)
+               prometheus victoria-metrics)  # the engines the fleet tests scrape and query
 # Building and checking the packages (scripts/build-deb.sh, build-rpm.sh) and booting the .deb in a
 # Debian 12 container (tests/packaging): debhelper, lintian, rpm (rpmbuild), rpmlint, debootstrap,
 # systemd-container (systemd-nspawn), xz-utils and git for the source tarball.
