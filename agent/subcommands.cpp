@@ -121,6 +121,7 @@ int run_query(const CommandLine& command_line) {
   auto snapshot = scanner.scan_once();
   Answer answer = route("GET", command_line.target, *snapshot, router_settings(config));
   std::fwrite(answer.body.data(), 1, answer.body.size(), stdout);
+  std::fputc('\n', stdout);  // the body, then the shell's prompt on a line of its own
   std::fflush(stdout);
   std::fprintf(stderr, "%d %s\n", answer.status, reason_phrase(answer.status));
   if (answer.status >= 200 && answer.status < 300) return 0;

@@ -10,16 +10,23 @@ ensure_packages() {
     echo "hostprint: these packages are missing: ${missing[*]}; run as root to install them" >&2
     return 1
   fi
-  echo "installing: ${missing[*]}" >&2
-  apt-get update -qq >&2
-  # Servers installed for the tests (nginx, redis) are started by the tests themselves, never by
-  # their packages: policy-rc.d tells the maintainer scripts not to start services.
+  # apt's own output goes to a log, so the terminal shows what matters; its tail on failure.
+  local apt_log=${HOSTPRINT_APT_LOG:-/tmp/hostprint-apt.log}
+  echo "installing ${#missing[@]} packages with apt-get (its output: $apt_log): ${missing[*]}" >&2
+  # Servers installed for the tests (nginx, redis, prometheus) are started by the tests themselves,
+  # never by their packages: policy-rc.d tells the maintainer scripts not to start services.
   local policy=/usr/sbin/policy-rc.d made_policy=""
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
   fi
   local status=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
+  { apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  } >"$apt_log" 2>&1 || status=$?
+  if [ $status -ne 0 ]; then
+    echo "apt-get failed (exit $status); the end of $apt_log:" >&2
+    tail -n 25 "$apt_log" >&2
+  fi
   [ -n "$made_policy" ] && rm -f "$policy"
   return $status
 }

@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 ensure_packages "${BUILD_PACKAGES[@]}"
 
 build=build
-[ -f "$build/build.ninja" ] || meson setup "$build" -Dtests=false >/dev/null
-ninja -C "$build" hostprint >/dev/null
+if [ ! -f "$build/build.ninja" ]; then
+  echo "configuring the build in $build/ (meson)"
+  meson setup "$build" -Dtests=false -Dbench=false >"$build.setup.log" 2>&1 ||
+    { tail -n 30 "$build.setup.log" >&2; exit 1; }
+fi
+echo "building hostprint (ninja; progress below)"
+ninja -C "$build" hostprint
 
 token_file=${HOSTPRINT_TOKEN_FILE:-$build/dev-token}
 if [ ! -s "$token_file" ]; then

@@ -71,6 +71,9 @@ TEST(Cli, QueryExitStatuses) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(boost::json::parse(ok.out).at("account_num").as_int64(), 2);
   EXPECT_EQ(ok.err, "200 OK\n");
+  ASSERT_FALSE(ok.out.empty());
+  EXPECT_EQ(ok.out.back(), '\n');  // the body ends with one newline (cli.md)
+  EXPECT_NE(ok.out[ok.out.size() - 2], '\n');
   auto bad = hostprint(
       {"query", "--root", root.path().string(), "/v5/p/asset/process/statistics?limit=0"});
   EXPECT_EQ(bad.exit_code, 2);
@@ -132,8 +135,9 @@ TEST(Cli, QueryPrintsWhatServeAnswers) {
   };
   for (std::size_t i = 0; i < targets.size(); ++i) {
     auto q = slurp("query-" + std::to_string(i)), s = slurp("serve-" + std::to_string(i));
-    EXPECT_FALSE(q.empty()) << targets[i];
-    EXPECT_EQ(q, s) << targets[i];
+    ASSERT_FALSE(q.empty()) << targets[i];
+    EXPECT_EQ(q.back(), '\n') << targets[i];
+    EXPECT_EQ(q.substr(0, q.size() - 1), s) << targets[i];  // the served bytes, then one newline
   }
   // And the namespace's content is what it should be: pid 1 and hostprint, two accounts.
   auto stats = boost::json::parse(slurp("query-0")).as_object();
