@@ -6,6 +6,7 @@
 #include "collectors/accounts.hpp"
 #include "collectors/auto_start.hpp"
 #include "collectors/containers.hpp"
+#include "collectors/host_identity.hpp"
 #include "collectors/jar_packages.hpp"
 #include "collectors/kernel_modules.hpp"
 #include "collectors/listening_ports.hpp"
@@ -58,6 +59,7 @@ constexpr CollectorEntry registry[] = {
     {"listening_ports", plain<collectors::ListeningPortsCollector>},
     {"processes", plain<collectors::ProcessesCollector>},
     {"kernel_modules", plain<collectors::KernelModulesCollector>},
+    {"host_identity", plain<collectors::HostIdentityCollector>},
     {"software", plain<collectors::SoftwareCollector>},
     {"containers", containers},
     {"services", with_rules<collectors::ServicesCollector>},

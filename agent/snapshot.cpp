@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "agent/lists.hpp"
 #include "proto/query.hpp"
 
 namespace hostprint {
@@ -66,6 +67,7 @@ std::shared_ptr<const Snapshot> build_snapshot(proto::AssetSet assets,
   snapshot->completed_at = std::chrono::system_clock::now();
   snapshot->scan_duration_ms = scan_duration_ms;
   snapshot->collectors = std::move(statuses);
+  snapshot->list_cache = make_list_cache();
   for (const bool containers : {false, true}) {
     ScopeView& view = containers ? snapshot->container : snapshot->host;
     view.counts = proto::count_assets(assets, containers);

@@ -11,6 +11,8 @@
 
 namespace hostprint {
 
+struct ListCache;
+
 struct CollectorStatus {
   std::string name;
   std::chrono::system_clock::time_point last_run{};
@@ -39,6 +41,7 @@ struct Snapshot {
   ScopeView container;
   proto::RaspStatistics rasp;
   std::vector<CollectorStatus> collectors;
+  std::shared_ptr<ListCache> list_cache;  // the lists' sorted items, made on first use
 };
 
 // Derives the counts and the process table from the assets.

@@ -243,6 +243,9 @@ class AssetSet {
 
   // Attacks blocked by RASP agents within the window when the scan ended.
   std::int64_t blocked_attacks = 0;
+  // The host's name and address (lists.md's host fields).
+  std::string host_name;
+  std::string host_ip;
 
  private:
   decltype(parts_for(AssetKinds{})) all_;

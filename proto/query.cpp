@@ -11,9 +11,6 @@
 namespace hostprint::proto {
 namespace {
 
-constexpr std::size_t max_id_length = 256;
-constexpr std::size_t max_host_id_length = 64;
-constexpr std::size_t max_path_filter_length = 256;
 
 bool valid_utf8(std::string_view s) {
   std::size_t i = 0;
@@ -63,6 +60,27 @@ std::optional<std::uint32_t> parse_decimal(std::string_view text, std::uint32_t 
   return static_cast<std::uint32_t>(value);
 }
 
+template <typename T>
+bool take(std::variant<T, ApiError>&& result, T& into, std::optional<ApiError>& error) {
+  if (auto* e = std::get_if<ApiError>(&result)) {
+    error = std::move(*e);
+    return false;
+  }
+  into = std::move(std::get<T>(result));
+  return true;
+}
+
+template <typename T>
+bool take(std::variant<T, ApiError>&& result, std::optional<T>& into,
+          std::optional<ApiError>& error) {
+  T value{};
+  if (!take(std::move(result), value, error)) return false;
+  into = std::move(value);
+  return true;
+}
+
+}  // namespace
+
 // A decoded string parameter of 1..max_length characters, or the error naming it.
 std::variant<std::string, ApiError> string_parameter(std::string_view name, std::string_view raw,
                                                      std::size_t max_length) {
@@ -96,26 +114,42 @@ std::variant<std::uint32_t, ApiError> integer_parameter(std::string_view name, s
   return *value;
 }
 
-template <typename T>
-bool take(std::variant<T, ApiError>&& result, T& into, std::optional<ApiError>& error) {
-  if (auto* e = std::get_if<ApiError>(&result)) {
-    error = std::move(*e);
-    return false;
+std::variant<bool, ApiError> boolean_parameter(std::string_view name, std::string_view raw) {
+  auto decoded = percent_decode(raw);
+  if (decoded && *decoded == "true") return true;
+  if (decoded && *decoded == "false") return false;
+  return invalid_parameter(name, std::string(name) + " must be true or false");
+}
+
+std::variant<std::vector<RawParameter>, ApiError> split_parameters(
+    std::string_view target, std::span<const std::string_view> known) {
+  auto qmark = target.find('?');
+  std::string_view query =
+      qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
+  // Drop a fragment, which a client should not send but some do.
+  query = query.substr(0, query.find('#'));
+  std::vector<RawParameter> params;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (piece.empty()) continue;
+    auto eq = piece.find('=');
+    std::string_view raw_name = piece.substr(0, eq);
+    std::string_view raw_value =
+        eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+    auto name = percent_decode(raw_name);
+    if (!name) continue;  // no known name decodes like that: an unknown parameter, ignored
+    bool is_known = false;
+    for (auto k : known) is_known = is_known || k == *name;
+    if (!is_known) continue;
+    for (const auto& p : params)
+      if (p.name == *name)
+        return invalid_parameter(*name, *name + " must not be given more than once");
+    params.push_back({std::move(*name), raw_value});
   }
-  into = std::move(std::get<T>(result));
-  return true;
+  return params;
 }
-
-template <typename T>
-bool take(std::variant<T, ApiError>&& result, std::optional<T>& into,
-          std::optional<ApiError>& error) {
-  T value{};
-  if (!take(std::move(result), value, error)) return false;
-  into = std::move(value);
-  return true;
-}
-
-}  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text) {
   // Boost.URL checks every escape (two hex digits after each '%') and decodes; '+' stays a plus
@@ -170,12 +204,6 @@ std::optional<RouteMatch> match_path(std::string_view target) {
 }
 
 std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view target) {
-  auto qmark = target.find('?');
-  std::string_view query =
-      qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
-  // Drop a fragment, which a client should not send but some do.
-  query = query.substr(0, query.find('#'));
-
   // Known names per endpoint; anything else is ignored.
   static constexpr std::array<std::string_view, 3> asset_names{"category", "host_id",
                                                                "enterprise_project_id"};
@@ -197,26 +225,9 @@ std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view ta
       break;
   }
 
-  std::vector<RawParameter> params;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view piece = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (piece.empty()) continue;
-    auto eq = piece.find('=');
-    std::string_view raw_name = piece.substr(0, eq);
-    std::string_view raw_value =
-        eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
-    auto name = percent_decode(raw_name);
-    if (!name) continue;  // no known name decodes like that: an unknown parameter, ignored
-    bool is_known = false;
-    for (auto k : known) is_known = is_known || k == *name;
-    if (!is_known) continue;
-    for (const auto& p : params)
-      if (p.name == *name)
-        return invalid_parameter(*name, *name + " must not be given more than once");
-    params.push_back({std::move(*name), raw_value});
-  }
+  auto split = split_parameters(target, known);
+  if (auto* e = std::get_if<ApiError>(&split)) return std::move(*e);
+  const auto& params = std::get<std::vector<RawParameter>>(split);
 
   std::optional<ApiError> error;
   auto enterprise = [&](const RawParameter& p, std::optional<std::string>& into) {

@@ -2,6 +2,7 @@
 // Request targets: path matching, percent-decoding and the API's parameter rules. No I/O.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -57,6 +58,24 @@ struct RouteMatch {
   std::optional<ApiError> error;
 };
 std::optional<RouteMatch> match_path(std::string_view target);
+
+// --- The parameter rules every endpoint shares (api.md) ---
+
+inline constexpr std::size_t max_id_length = 256;
+inline constexpr std::size_t max_host_id_length = 64;
+inline constexpr std::size_t max_path_filter_length = 256;
+
+// The target's parameters whose decoded names are in `known` (others are ignored); a known name
+// given twice is an error.
+std::variant<std::vector<RawParameter>, ApiError> split_parameters(
+    std::string_view target, std::span<const std::string_view> known);
+// A decoded string parameter of 1..max_length characters, or the error naming it.
+std::variant<std::string, ApiError> string_parameter(std::string_view name, std::string_view raw,
+                                                     std::size_t max_length);
+std::variant<Category, ApiError> category_parameter(std::string_view raw);
+std::variant<std::uint32_t, ApiError> integer_parameter(std::string_view name, std::string_view raw,
+                                                        std::uint32_t min, std::uint32_t max);
+std::variant<bool, ApiError> boolean_parameter(std::string_view name, std::string_view raw);
 
 // Validates the query string of a matched target for its endpoint.
 std::variant<Query, ApiError> parse_query(Endpoint endpoint, std::string_view target);
