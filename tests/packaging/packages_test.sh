@@ -127,6 +127,14 @@ for path in /usr/bin/hostprint /etc/hostprint/hostprint.json /usr/share/hostprin
   grep -qxF "$path" <<<"$deb_leaves" && ok "the packages install $path" ||
     not_ok "the packages install $path"
 done
+# The Prometheus examples are documentation in both, uncompressed (Debian's are outside the
+# comparison above, with the rest of /usr/share/doc).
+for name in prometheus.yml hostprint.rules.yml hostprint.rules.test.yml; do
+  path=/usr/share/doc/hostprint/prometheus/$name
+  dpkg-deb -c "$deb" | awk '{print $6}' | grep -qxF ".$path" &&
+    rpm -qdp "$rpm_file" | grep -qxF "$path" && ok "the packages install $path as documentation" ||
+    not_ok "the packages install $path as documentation"
+done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$run/deb-conffiles" 2>/dev/null
 rpm -qcp "$rpm_file" >"$run/rpm-conffiles"
 if [ "$(cat "$run/deb-conffiles")" = /etc/hostprint/hostprint.json ] &&
