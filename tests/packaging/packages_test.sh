@@ -103,7 +103,9 @@ rpm_file=$(ls dist/hostprint-"$version"-*.rpm 2>/dev/null | grep -v '\.src\.rpm$
 # lintian overrides under /usr/share/lintian.
 deb_files() {
   dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|; s|/$||' | grep -v '^/$' |
-    sed 's|^/lib/systemd/|/usr/lib/systemd/|' | grep -vE '^/usr/share/(doc|lintian)(/|$)' | sort
+    sed 's|^/lib/systemd/|/usr/lib/systemd/|' |
+    grep -vE '^/usr/share/lintian(/|$)|^/usr/share/doc/hostprint/(changelog\.Debian\.gz|copyright)$' |
+    sort
 }
 # RPM adds links from build ids to the executable (/usr/lib/.build-id), which dpkg has no use for.
 rpm_files() {
@@ -126,6 +128,13 @@ for path in /usr/bin/hostprint /etc/hostprint/hostprint.json /usr/share/hostprin
   /usr/share/man/man1/hostprint.1.gz; do
   grep -qxF "$path" <<<"$deb_leaves" && ok "the packages install $path" ||
     not_ok "the packages install $path"
+done
+# The Prometheus examples are documentation in both, uncompressed (dh_compress leaves .yml alone).
+for name in prometheus.yml hostprint.rules.yml hostprint.rules.test.yml; do
+  path=/usr/share/doc/hostprint/prometheus/$name
+  dpkg-deb -c "$deb" | awk '{print $6}' | grep -qxF ".$path" &&
+    rpm -qdp "$rpm_file" | grep -qxF "$path" && ok "the packages install $path as documentation" ||
+    not_ok "the packages install $path as documentation"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$run/deb-conffiles" 2>/dev/null
 rpm -qcp "$rpm_file" >"$run/rpm-conffiles"
