@@ -29,6 +29,24 @@ Outcome AccountsCollector::collect(const ScanContext& context) {
   if (parsed.overlong_lines > 0)
     outcome.error("etc/passwd: " + std::to_string(parsed.overlong_lines) +
                   " lines longer than 64 KiB skipped");
+  // Primary groups' names; without a readable etc/group the accounts still count, unnamed.
+  auto groups = read_in_root(context.root, "etc/group", max_file_bytes);
+  if (groups.status == ReadStatus::error) outcome.error(groups.error);
+  if (groups.status == ReadStatus::ok) {
+    std::string_view group_text = groups.file.text;
+    if (groups.file.truncated) {
+      outcome.error("etc/group is larger than " + std::to_string(max_file_bytes >> 20) +
+                    " MiB; only its beginning was read");
+      group_text = group_text.substr(0, group_text.rfind('\n') + 1);
+    }
+    auto names = parse_group(group_text);
+    if (names.malformed_lines > 0)
+      outcome.error("etc/group: " + std::to_string(names.malformed_lines) +
+                    " malformed lines skipped");
+    for (auto& account : parsed.accounts)
+      if (auto it = names.by_gid.find(account.gid); it != names.by_gid.end())
+        account.group = it->second;
+  }
   replace(std::move(parsed.accounts));
   return outcome;
 }

@@ -30,6 +30,7 @@ constexpr Field<Account> account_fields[] = {
     {"user_name", T::text, [](const Account& a) -> FieldValue { return a.name; }},
     {"uid", T::integer, [](const Account& a) -> FieldValue { return std::int64_t{a.uid}; }},
     {"gid", T::integer, [](const Account& a) -> FieldValue { return std::int64_t{a.gid}; }},
+    {"user_group_name", T::text, [](const Account& a) -> FieldValue { return a.group; }},
     {"user_home_dir", T::text, [](const Account& a) -> FieldValue { return a.home; }},
     {"shell", T::text, [](const Account& a) -> FieldValue { return a.shell; }},
     {"login_permission", T::boolean,

@@ -26,6 +26,7 @@ struct Account {
   std::uint32_t gid = 0;
   std::string home;
   std::string shell;
+  std::string group = {};  // the primary group's name from etc/group; empty when it has none there
   friend bool operator==(const Account&, const Account&) = default;
 };
 

@@ -11,6 +11,42 @@
 namespace hostprint::collectors {
 namespace {
 constexpr std::size_t max_line_bytes = 64 * 1024;
+
+// The colon-separated fields of a line, at most N; the count of fields there were.
+template <std::size_t N>
+std::size_t split_colons(std::string_view line, std::array<std::string_view, N>& field) {
+  std::size_t count = 0;
+  for (;;) {
+    auto colon = line.find(':');
+    if (count < N) field[count] = line.substr(0, colon);
+    ++count;
+    if (colon == std::string_view::npos) return count;
+    line.remove_prefix(colon + 1);
+  }
+}
+
+// A line worth reading: not blank, a comment, a NIS inclusion or cut short.
+bool is_entry(std::string_view& line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return !trim(line).empty() && line.front() != '#' && line.front() != '+' && line.front() != '-';
+}
+
+}  // namespace
+
+GroupNames parse_group(std::string_view text) {
+  GroupNames out;
+  for_each_line(text, max_line_bytes, [&](std::string_view line, bool too_long) {
+    if (too_long || !is_entry(line)) return;
+    std::array<std::string_view, 4> field;
+    const auto count = split_colons(line, field);
+    auto gid = count == 4 ? parse_unsigned<std::uint32_t>(field[2]) : std::nullopt;
+    if (!gid || field[0].empty() || line.find('\0') != std::string_view::npos) {
+      ++out.malformed_lines;
+      return;
+    }
+    out.by_gid.try_emplace(*gid, field[0]);
+  });
+  return out;
 }
 
 PasswdEntries parse_passwd(std::string_view text) {
@@ -21,23 +57,13 @@ PasswdEntries parse_passwd(std::string_view text) {
       ++out.overlong_lines;
       return;
     }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty() || line.front() == '#') return;
-    if (line.front() == '+' || line.front() == '-') return;  // NIS inclusion, not an account
+    if (!is_entry(line)) return;
     if (line.find('\0') != std::string_view::npos) {
       ++out.malformed_lines;
       return;
     }
     std::array<std::string_view, 7> field;
-    std::size_t count = 0;
-    std::string_view rest = line;
-    for (;;) {
-      auto colon = rest.find(':');
-      if (count < field.size()) field[count] = rest.substr(0, colon);
-      ++count;
-      if (colon == std::string_view::npos) break;
-      rest.remove_prefix(colon + 1);
-    }
+    const auto count = split_colons(line, field);
     auto uid = count == 7 ? parse_unsigned<std::uint32_t>(field[2]) : std::nullopt;
     auto gid = count == 7 ? parse_unsigned<std::uint32_t>(field[3]) : std::nullopt;
     if (count != 7 || field[0].empty() || !uid || !gid) {

@@ -1,6 +1,9 @@
 #pragma once
 // etc/passwd, as the accounts collector reads it.
 #include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -15,5 +18,13 @@ struct PasswdEntries {
 };
 
 PasswdEntries parse_passwd(std::string_view text);
+
+// etc/group's names by gid (the first line of each gid wins, as getgrgid answers).
+struct GroupNames {
+  std::unordered_map<std::uint32_t, std::string> by_gid;
+  std::size_t malformed_lines = 0;
+};
+
+GroupNames parse_group(std::string_view text);
 
 }  // namespace hostprint::collectors

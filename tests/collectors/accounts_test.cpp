@@ -31,6 +31,25 @@ TEST(AccountsCollector, ReadsUnderRootAndMissingFileIsZero) {
   EXPECT_EQ((*collector.items())[1].name, "u");
 }
 
+TEST(AccountsCollector, PrimaryGroupNamesComeFromEtcGroup) {
+  test::TempDir dir;
+  dir.write("etc/passwd", "root:x:0:0::/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n"
+                          "v:x:1001:4242::/home/v:/bin/sh\n");
+  AccountsCollector collector;
+  ScanContext context;
+  context.root = dir.path();
+  ASSERT_TRUE(collector.collect(context).complete);  // no etc/group: accounts without names
+  EXPECT_EQ((*collector.items())[0].group, "");
+  dir.write("etc/group", "root:x:0:\nusers:x:1000:\nbroken\n");
+  auto outcome = collector.collect(context);
+  ASSERT_TRUE(outcome.complete);
+  EXPECT_EQ(outcome.errors.size(), 1u);  // the malformed group line
+  const auto& items = *collector.items();
+  EXPECT_EQ(items[0].group, "root");
+  EXPECT_EQ(items[1].group, "users");
+  EXPECT_EQ(items[2].group, "");  // a gid etc/group does not name
+}
+
 TEST(AccountsCollector, HugeFileIsBounded) {
   test::TempDir dir;
   std::filesystem::create_directories(dir.path() / "etc");

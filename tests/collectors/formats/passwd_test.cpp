@@ -84,3 +84,20 @@ TEST(ParsePasswd, ManyEntriesAreLinear) {
 
 }  // namespace
 }  // namespace hostprint::collectors
+
+namespace hostprint::collectors {
+namespace {
+
+TEST(ParseGroup, NamesByGidFirstLineWins) {
+  auto g = parse_group(
+      "root:x:0:\n# comment\nadm:x:4:syslog,alice\r\nwheel:x:4:\n+nis\nbad\nnogid:x:zz:\n"
+      ":x:7:\nstaff:x:50:a:b\nusers:x:100:\n");
+  EXPECT_EQ(g.by_gid.size(), 3u);
+  EXPECT_EQ(g.by_gid.at(0), "root");
+  EXPECT_EQ(g.by_gid.at(4), "adm");
+  EXPECT_EQ(g.by_gid.at(100), "users");
+  EXPECT_EQ(g.malformed_lines, 4u);  // bad, nogid, an empty name, five fields
+}
+
+}  // namespace
+}  // namespace hostprint::collectors
