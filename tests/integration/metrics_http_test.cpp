@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 
 #include "tests/integration/agent_harness.hpp"
@@ -205,6 +207,74 @@ TEST_F(MetricsHttp, ValuesEqualTheApisAnswers) {
     return;
   }
   FAIL() << "a scan ran between every pair of scrapes";
+}
+
+// A real Prometheus scrapes with its own Accept header (OpenMetrics first) and a Bearer token
+// from credentials_file: the answer must be one it takes whole.
+TEST_F(MetricsHttp, PrometheusScrapesItWhole) {
+  TempDir dir;
+  const auto port = free_port();
+  auto config = dir.write("prometheus.yml",
+                          "global: {scrape_interval: 1s}\n"
+                          "scrape_configs:\n"
+                          "  - job_name: hostprint\n"
+                          "    authorization: {credentials_file: " +
+                              agent().token_file().string() +
+                              "}\n"
+                              "    static_configs: [{targets: ['127.0.0.1:" +
+                              std::to_string(agent().port()) + "']}]\n");
+  const std::vector<std::string> argv{"/usr/bin/prometheus", "--config.file=" + config.string(),
+                                      "--storage.tsdb.path=" + (dir.path() / "tsdb").string(),
+                                      "--web.listen-address=127.0.0.1:" + std::to_string(port)};
+  const auto log = dir.path() / "prometheus.log";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    FILE* e = std::freopen(log.c_str(), "w", stderr);
+    (void)e;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  auto query = [&](const std::string& promql) -> std::string {
+    try {
+      Connection c("127.0.0.1", port);
+      std::string target = "/api/v1/query?query=";
+      for (unsigned char ch : promql) {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", ch);
+        target += std::isalnum(ch) || ch == '_' ? std::string(1, char(ch)) : hex;
+      }
+      c.send(get_request(target, std::nullopt));
+      auto result = boost::json::parse(c.read().body()).at("data").at("result").as_array();
+      if (result.size() != 1) return {};
+      return std::string(result[0].at("value").as_array()[1].as_string());
+    } catch (const std::exception&) {
+      return {};  // not up yet
+    }
+  };
+  const auto expected = parse_exposition(scrape(agent(), bearer(agent())).body()).samples.size();
+  std::string up, scraped, build;
+  for (int i = 0; i < 300 && (up != "1" || build != "1"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    up = query("up");
+    scraped = query("scrape_samples_scraped");
+    build = query(
+        "hostprint_build_info{host_id=\"metrics-host\",enterprise_project_id=\"ep-\\\"7\\\"\"}");
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  std::ifstream in(log);
+  const std::string prometheus_log(std::istreambuf_iterator<char>(in), {});
+  EXPECT_EQ(up, "1") << prometheus_log;
+  EXPECT_EQ(build, "1") << prometheus_log;
+  // Unless a rescan changed the number of series meanwhile, every sample was taken.
+  const auto after = parse_exposition(scrape(agent(), bearer(agent())).body()).samples.size();
+  if (after == expected) {
+    EXPECT_EQ(scraped, std::to_string(expected));
+  }
 }
 
 TEST(MetricsReload, SighupTakesNewLabelsAndLimitsIntoEffect) {
