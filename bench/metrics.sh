@@ -186,5 +186,6 @@ measure paths
 printf '\n%-6s %9s %7s %8s %10s %12s %12s %13s %13s  %s\n' swarm processes series bytes \
   render_ms metrics_p50 metrics_p99 peer_p50 peer_p99 "p99 < ${max_p99_ms} ms"
 printf '%s\n' "${results[@]}"
-printf '(ms; %d sequential curl scrapes each, time_total; peer = /v5/x/asset/statistics)\n' "$scrapes"
+printf '(ms; %d sequential curl scrapes each, time_total; peer = /v5/x/asset/statistics; %d CPUs, load %s)\n' \
+  "$scrapes" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 ((failures == 0)) || exit 1
