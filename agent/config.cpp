@@ -81,10 +81,23 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       }
     } else if (key == "rules_file") {
       config.rules_file = path_value(v, origin, key);
+    } else if (key == "metrics.max_process_paths") {
+      if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > 100000)
+        bad(origin, key, "must be an integer from 0 to 100000");
+      config.metrics_max_process_paths = static_cast<std::size_t>(v.get_int64());
+    } else if (key == "metrics") {
+      if (!v.is_object()) bad(origin, key, "must be an object with max_process_paths");
+      for (const auto& member : v.get_object()) {
+        std::string nested = "metrics." + std::string(member.key());
+        if (nested != "metrics.max_process_paths")
+          bad(origin, nested, "unknown key (allowed: metrics.max_process_paths)");
+        apply_key(config, nested, member.value(), origin);
+      }
     } else {
       bad(origin, key,
           "unknown key (allowed: listen, root, token_file, project_id, enterprise_project_id, "
-          "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file)");
+          "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file, "
+          "metrics.max_process_paths)");
     }
   } catch (const ConfigError& e) {
     // Value checks shared with the flags name only the key; add the file.

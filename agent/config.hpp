@@ -36,6 +36,7 @@ struct Config {
   std::vector<std::string> rasp_alarm_logs;
   std::vector<std::string> rasp_agent_jars;
   std::filesystem::path rules_file = "/usr/share/hostprint/fingerprints.json";
+  std::size_t metrics_max_process_paths = 2000;
   LogLevel log_level = LogLevel::info;
 };
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 
+#include "agent/metrics.hpp"
 #include "proto/query.hpp"
 #include "proto/wire.hpp"
 
@@ -94,7 +95,13 @@ Answer error_answer(const proto::ApiError& error) {
 }
 
 Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
-             const RouterSettings& settings) {
+             const RouterSettings& settings, std::string_view accept) {
+  if (is_metrics_target(target)) {
+    if (method != "GET" && method != "HEAD") return error_answer(proto::method_not_allowed());
+    if (negotiate_metrics_format(accept) == MetricsFormat::openmetrics)
+      return {200, snapshot.metrics_openmetrics, false, openmetrics_content_type};
+    return {200, snapshot.metrics_text, false, prometheus_text_content_type};
+  }
   auto match = proto::match_path(target);
   if (!match) return error_answer(proto::not_found());
   if (method != "GET" && method != "HEAD") return error_answer(proto::method_not_allowed());

@@ -24,7 +24,8 @@ struct Answer {
 Answer error_answer(const proto::ApiError& error);
 
 // `method` is the HTTP method; authentication is the caller's business and comes first.
+// `accept` (the Accept header) chooses the format of /metrics.
 Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
-             const RouterSettings& settings);
+             const RouterSettings& settings, std::string_view accept = {});
 
 }  // namespace hostprint

@@ -105,12 +105,23 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start)
           .count();
   auto snapshot = build_snapshot(std::move(found), statuses_, ++generation_, total_ms);
+  // Here, not per scrape: a scrape copies the text of the scan it reads.
+  const auto render_start = std::chrono::steady_clock::now();
+  snapshot->metrics_text =
+      render_metrics(*snapshot, settings.metrics, MetricsFormat::prometheus_text);
+  snapshot->metrics_openmetrics =
+      render_metrics(*snapshot, settings.metrics, MetricsFormat::openmetrics);
+  const double render_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - render_start)
+          .count();
   current_.store(snapshot);
   // A scan's working memory is freed when it ends; hand it back so the resident set stays flat.
   ::malloc_trim(0);
   if (log_enabled(LogLevel::debug))
     log(LogLevel::debug, "scanner",
-        "scan " + std::to_string(generation_) + " took " + std::to_string(total_ms) + " ms");
+        "scan " + std::to_string(generation_) + " took " + std::to_string(total_ms) +
+            " ms; /metrics rendered in " + std::to_string(render_ms) + " ms (" +
+            std::to_string(snapshot->metrics_text.size()) + " bytes)");
   return snapshot;
 }
 

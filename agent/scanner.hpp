@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/metrics.hpp"
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
 #include "collectors/rules/fingerprints.hpp"
@@ -27,6 +28,8 @@ struct ScanSettings {
   std::filesystem::path state_dir;
   std::vector<std::string> rasp_agent_jars;
   std::vector<std::string> rasp_alarm_logs;
+  // Labels and limits of GET /metrics, rendered with each scan.
+  MetricsSettings metrics;
 };
 
 class Scanner {

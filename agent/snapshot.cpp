@@ -59,9 +59,9 @@ std::string to_valid_utf8(std::string_view bytes) {
   return out;
 }
 
-std::shared_ptr<const Snapshot> build_snapshot(proto::AssetSet assets,
-                                               std::vector<CollectorStatus> statuses,
-                                               std::uint64_t generation, double scan_duration_ms) {
+std::shared_ptr<Snapshot> build_snapshot(proto::AssetSet assets,
+                                         std::vector<CollectorStatus> statuses,
+                                         std::uint64_t generation, double scan_duration_ms) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
   snapshot->completed_at = std::chrono::system_clock::now();

@@ -42,12 +42,15 @@ struct Snapshot {
   proto::RaspStatistics rasp;
   std::vector<CollectorStatus> collectors;
   std::shared_ptr<ListCache> list_cache;  // the lists' sorted items, made on first use
+  // GET /metrics in both formats, rendered by the scanner once the rest is built.
+  std::string metrics_text;
+  std::string metrics_openmetrics;
 };
 
 // Derives the counts and the process table from the assets.
-std::shared_ptr<const Snapshot> build_snapshot(proto::AssetSet assets,
-                                               std::vector<CollectorStatus> statuses,
-                                               std::uint64_t generation, double scan_duration_ms);
+std::shared_ptr<Snapshot> build_snapshot(proto::AssetSet assets,
+                                         std::vector<CollectorStatus> statuses,
+                                         std::uint64_t generation, double scan_duration_ms);
 
 // Executable paths are bytes; JSON needs UTF-8, so invalid sequences become U+FFFD.
 std::string to_valid_utf8(std::string_view bytes);

@@ -57,6 +57,8 @@ ScanSettings scan_settings(const Config& config) {
   s.state_dir = config.state_dir;
   s.rasp_agent_jars = config.rasp_agent_jars;
   s.rasp_alarm_logs = config.rasp_alarm_logs;
+  s.metrics = {effective_host_id(config), config.enterprise_project_id,
+               config.metrics_max_process_paths, s.interval};
   return s;
 }
 
@@ -156,7 +158,7 @@ int run_serve(const CommandLine& command_line) {
     auto rt = current_runtime.load();
     if (!request.token || !rt->tokens.accepts(*request.token))
       return error_answer(proto::unauthorized());
-    return route(request.method, request.target, *scanner.current(), rt->router);
+    return route(request.method, request.target, *scanner.current(), rt->router, request.accept);
   };
 
   std::unique_ptr<HttpServer> server;

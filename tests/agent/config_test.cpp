@@ -95,6 +95,40 @@ TEST(Config, BadKeysAndValuesNameTheKey) {
   }
 }
 
+TEST(Config, MetricsMaxProcessPaths) {
+  EXPECT_EQ(Config{}.metrics_max_process_paths, 2000u);
+  for (auto [text, expected] : std::initializer_list<std::pair<const char*, std::size_t>>{
+           {R"({"metrics.max_process_paths": 0})", 0},
+           {R"({"metrics": {"max_process_paths": 100000}})", 100000},
+           {R"({"metrics": {}})", 2000}}) {
+    Config c;
+    apply_config_text(c, text, "f.json");
+    EXPECT_EQ(c.metrics_max_process_paths, expected) << text;
+  }
+  for (auto text :
+       {R"({"metrics.max_process_paths": -1})", R"({"metrics.max_process_paths": 100001})",
+        R"({"metrics.max_process_paths": 18446744073709551615})",
+        R"({"metrics.max_process_paths": 10.5})", R"({"metrics.max_process_paths": "5"})",
+        R"({"metrics": {"max_process_paths": null}})"}) {
+    auto message = error_of([&] {
+      Config c;
+      apply_config_text(c, text, "f.json");
+    });
+    EXPECT_EQ(message, "f.json: metrics.max_process_paths: must be an integer from 0 to 100000")
+        << text;
+  }
+  EXPECT_NE(error_of([] {
+              Config c;
+              apply_config_text(c, R"({"metrics": {"max_paths": 1}})", "f.json");
+            }).find("f.json: metrics.max_paths: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              Config c;
+              apply_config_text(c, R"({"metrics": 5})", "f.json");
+            }).find("f.json: metrics: must be an object"),
+            std::string::npos);
+}
+
 TEST(Config, BrokenJsonIsOneLine) {
   auto message = error_of([] {
     Config c;

@@ -181,7 +181,7 @@ TEST(HttpTokens, ARefusedReloadChangesNothing) {
 
 TEST_F(HttpContract, UnknownPathIs404) {
   for (auto path : {"/", "/v5", "/v5/p1", "/v5/p1/asset", "/v5/p1/asset/statistics/x",
-                    "/v5/p1/asset/statistics/", "/v6/p1/asset/statistics", "/metrics",
+                    "/v5/p1/asset/statistics/", "/v6/p1/asset/statistics", "/metrics/",
                     "/v5/p1/ASSET/statistics"})
     expect_error(fetch(agent(), path), 404, "HSS.0011");
 }
