@@ -93,19 +93,26 @@ Answer error_answer(const proto::ApiError& error) {
   return {error.status, proto::to_json(error), error.status == 405};
 }
 
-Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
-             const RouterSettings& settings) {
+std::variant<proto::Query, Answer> validate_request(std::string_view method,
+                                                    std::string_view target,
+                                                    const std::optional<std::string>& project_id) {
   auto match = proto::match_path(target);
   if (!match) return error_answer(proto::not_found());
   if (method != "GET" && method != "HEAD") return error_answer(proto::method_not_allowed());
   if (match->error) return error_answer(*match->error);
-  if (match->endpoint != proto::Endpoint::status && settings.project_id &&
-      match->project_id != *settings.project_id)
+  if (match->endpoint != proto::Endpoint::status && project_id && match->project_id != *project_id)
     return error_answer(proto::project_mismatch(match->project_id));
   auto query = proto::parse_query(match->endpoint, target);
   if (auto* error = std::get_if<proto::ApiError>(&query)) return error_answer(*error);
+  return std::get<proto::Query>(std::move(query));
+}
+
+Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
+             const RouterSettings& settings) {
+  auto checked = validate_request(method, target, settings.project_id);
+  if (auto* refused = std::get_if<Answer>(&checked)) return std::move(*refused);
   return std::visit([&](const auto& q) { return answer(q, snapshot, settings); },
-                    std::get<proto::Query>(query));
+                    std::get<proto::Query>(checked));
 }
 
 }  // namespace hostprint
