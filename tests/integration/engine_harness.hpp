@@ -119,14 +119,35 @@ class VictoriaMetrics {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   ChildProcess& process() { return process_; }
 
-  // Prometheus exposition text, stamped with the current time.
+  // Prometheus exposition text, stamped with the current time; returns once every series of it
+  // can be queried (new series take about a second to become searchable, even after a flush).
   bool import(const std::string& exposition) {
     auto r = http_request(port_, "POST", "/api/v1/import/prometheus",
                           "Content-Type: text/plain\r\n", exposition);
     if (!r || r->result_int() / 100 != 2) return false;
-    // Make the rows searchable now rather than within a second.
-    auto f = http_request(port_, "GET", "/internal/force_flush");
-    return f && f->result_int() == 200;
+    http_request(port_, "GET", "/internal/force_flush");
+    std::size_t samples = 0;
+    for (std::size_t at = 0; at < exposition.size();) {
+      auto end = exposition.find('\n', at);
+      if (end == std::string::npos) end = exposition.size();
+      if (end > at && exposition[at] != '#') ++samples;
+      at = end + 1;
+    }
+    const std::string count =
+        "/api/v1/query?query=count%28last_over_time%28%7B__name__%3D~%22.%2B%22%7D%5B1h%5D%29%29";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto q = http_request(port_, "GET", count);
+      auto at = q ? q->body().find("\"value\":[") : std::string::npos;
+      if (at != std::string::npos) {
+        auto quote = q->body().find('"', q->body().find(',', at) );
+        if (quote != std::string::npos &&
+            std::strtoull(q->body().c_str() + quote + 1, nullptr, 10) >= samples)
+          return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
   }
 
  private:
