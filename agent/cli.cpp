@@ -9,17 +9,24 @@ struct FlagSpec {
   std::string_view name;
   bool serve;
   bool query;
+  bool fleet;
+
+  bool for_subcommand(Subcommand s) const {
+    return s == Subcommand::serve ? serve : s == Subcommand::query ? query : fleet;
+  }
 };
 
-constexpr std::array<FlagSpec, 8> flags{{
-    {"--config", true, true},
-    {"--listen", true, false},
-    {"--root", true, true},
-    {"--token-file", true, false},
-    {"--state-dir", true, true},
-    {"--scan-interval", true, false},
-    {"--log-level", true, true},
-    {"--help", true, true},
+constexpr std::array<FlagSpec, 10> flags{{
+    {"--config", true, true, true},
+    {"--listen", true, false, true},
+    {"--root", true, true, false},
+    {"--token-file", true, false, true},
+    {"--state-dir", true, true, false},
+    {"--scan-interval", true, false, false},
+    {"--log-level", true, true, true},
+    {"--prometheus", false, false, true},
+    {"--max-age", false, false, true},
+    {"--help", true, true, true},
 }};
 
 }  // namespace
@@ -56,8 +63,29 @@ std::string usage_text(const std::optional<std::string>& subcommand) {
            "  --root DIR      read host files under DIR (default /)\n"
            "  --state-dir DIR state kept across restarts (default /var/lib/hostprint)\n"
            "  --log-level LEVEL  debug, info, warning or error (default warning)\n";
+  if (subcommand == "fleet")
+    return "usage: hostprint fleet --prometheus URL [--config FILE] [--listen ADDR:PORT]\n"
+           "                       [--token-file FILE] [--max-age SECONDS] [--log-level LEVEL]\n"
+           "\n"
+           "Answers asset/statistics, asset/process/statistics and rasp/statistics for every\n"
+           "host whose hostprint metrics an engine with Prometheus's query API holds.\n"
+           "\n"
+           "  --prometheus URL       the engine's base URL, e.g. http://127.0.0.1:9090\n"
+           "                         (configuration key prometheus)\n"
+           "  --config FILE          configuration file (default /etc/hostprint/hostprint.json)\n"
+           "  --listen ADDR:PORT     listen address, IPv6 as [::1]:9779 (default 127.0.0.1:9779)\n"
+           "  --token-file FILE      accepted tokens, one per line, mode 0600\n"
+           "                         (default /etc/hostprint/token)\n"
+           "  --max-age SECONDS      a host counts while its latest scan is at most this old,\n"
+           "                         10 to 604800 (default 600)\n"
+           "  --log-level LEVEL      debug, info, warning or error (default info)\n"
+           "\n"
+           "An engine that cannot be queried within fleet.query_timeout_s (default 10) gives\n"
+           "503. Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration and\n"
+           "tokens.\n";
   return "usage: hostprint serve [options]     scan, then answer the asset API over HTTP\n"
          "       hostprint query [options] TARGET  one scan, one answer on stdout\n"
+         "       hostprint fleet --prometheus URL [options]  the API for a whole fleet\n"
          "       hostprint --version | --help | SUBCOMMAND --help\n"
          "\n"
          "hostprint counts what is on this host (accounts, open ports, processes, kernel\n"
@@ -71,7 +99,7 @@ std::string usage_text(const std::optional<std::string>& subcommand) {
 CommandLine parse_command_line(const std::vector<std::string>& args) {
   CommandLine out;
   if (args.empty())
-    throw ConfigError("a subcommand is required (serve or query); see hostprint --help");
+    throw ConfigError("a subcommand is required (serve, query or fleet); see hostprint --help");
   const std::string& first = args[0];
   if (first == "--help" || first == "-h" || first == "help") {
     out.subcommand = Subcommand::help;
@@ -85,9 +113,12 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     out.subcommand = Subcommand::serve;
   else if (first == "query")
     out.subcommand = Subcommand::query;
+  else if (first == "fleet")
+    out.subcommand = Subcommand::fleet;
   else
-    throw ConfigError("unknown subcommand '" + printable(first, 64) + "' (allowed: serve, query)");
-  const bool serve = out.subcommand == Subcommand::serve;
+    throw ConfigError("unknown subcommand '" + printable(first, 64) +
+                      "' (allowed: serve, query, fleet)");
+  const bool query = out.subcommand == Subcommand::query;
 
   bool have_target = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -98,7 +129,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     }
     if (!arg.starts_with("--") || arg == "--") {
       if (arg == "--" && i + 1 < args.size()) arg = args[++i];
-      if (serve) throw ConfigError("serve takes no arguments, got '" + printable(arg, 64) + "'");
+      if (!query)
+        throw ConfigError(first + " takes no arguments, got '" + printable(arg, 64) + "'");
       if (have_target)
         throw ConfigError("query takes one TARGET, got a second: '" + printable(arg, 64) + "'");
       out.target = arg;
@@ -113,13 +145,13 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     }
     const FlagSpec* spec = nullptr;
     for (const auto& f : flags)
-      if (f.name == name && (serve ? f.serve : f.query)) spec = &f;
+      if (f.name == name && f.for_subcommand(out.subcommand)) spec = &f;
     if (!spec) {
       std::string message =
           "unknown flag '" + printable(name, 64) + "' for " + first + " (allowed: ";
       bool first_flag = true;
       for (const auto& f : flags) {
-        if (!(serve ? f.serve : f.query)) continue;
+        if (!f.for_subcommand(out.subcommand)) continue;
         message.append(first_flag ? "" : ", ").append(f.name);
         first_flag = false;
       }
@@ -134,9 +166,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     else
       out.overrides.emplace_back(name, *value);
   }
-  if (!serve && !have_target)
+  if (query && !have_target)
     throw ConfigError("query needs a TARGET such as /v5/p1/asset/statistics");
-  if (!serve && !out.target.starts_with("/"))
+  if (query && !out.target.starts_with("/"))
     throw ConfigError("TARGET must be a request target beginning with '/', got '" +
                       printable(out.target, 64) + "'");
   return out;
@@ -162,6 +194,10 @@ Config resolve_config(const CommandLine& command_line) {
       config.state_dir = non_empty(value);
     else if (name == "--scan-interval")
       config.scan_interval_s = checked_scan_interval(name, value);
+    else if (name == "--prometheus")
+      config.prometheus = std::string(non_empty(value));
+    else if (name == "--max-age")
+      config.fleet_max_age_s = checked_max_age(name, value);
     else if (name == "--log-level") {
       auto level = parse_log_level(value);
       if (!level)

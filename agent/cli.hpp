@@ -1,5 +1,5 @@
 #pragma once
-// The command line: `hostprint serve|query ...`, with flags over the configuration file.
+// The command line: `hostprint serve|query|fleet ...`, with flags over the configuration file.
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,7 +8,7 @@
 
 namespace hostprint {
 
-enum class Subcommand { serve, query, help, version };
+enum class Subcommand { serve, query, fleet, help, version };
 
 struct CommandLine {
   Subcommand subcommand = Subcommand::help;
@@ -28,5 +28,6 @@ std::string usage_text(const std::optional<std::string>& subcommand);
 
 int run_serve(const CommandLine& command_line);
 int run_query(const CommandLine& command_line);
+int run_fleet(const CommandLine& command_line);
 
 }  // namespace hostprint

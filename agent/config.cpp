@@ -43,6 +43,17 @@ std::filesystem::path path_value(const boost::json::value& v, const std::string&
   return text;
 }
 
+unsigned bounded_integer(const boost::json::value& v, const std::string& origin,
+                         std::string_view key, std::int64_t low, std::int64_t high) {
+  const std::string allowed =
+      "must be an integer from " + std::to_string(low) + " to " + std::to_string(high);
+  if (!v.is_int64() && !v.is_uint64()) bad(origin, key, allowed);
+  auto n = v.is_int64() ? v.get_int64()
+                        : static_cast<std::int64_t>(std::min<std::uint64_t>(v.get_uint64(), 1u << 31));
+  if (n < low || n > high) bad(origin, key, allowed);
+  return static_cast<unsigned>(n);
+}
+
 void apply_key(Config& config, std::string_view key, const boost::json::value& v,
                const std::string& origin) {
   try {
@@ -93,11 +104,32 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
           bad(origin, nested, "unknown key (allowed: metrics.max_process_paths)");
         apply_key(config, nested, member.value(), origin);
       }
+    } else if (key == "prometheus") {
+      config.prometheus = string_value(v, origin, key);
+      if (config.prometheus->empty()) bad(origin, key, "must be an http:// URL");
+    } else if (key == "fleet.query_timeout_s") {
+      config.fleet_query_timeout_s = bounded_integer(v, origin, key, 1, 300);
+    } else if (key == "fleet.max_age_s") {
+      config.fleet_max_age_s = bounded_integer(v, origin, key, 10, 604800);
+    } else if (key == "fleet.cache_ms") {
+      config.fleet_cache_ms = bounded_integer(v, origin, key, 0, 60000);
+    } else if (key == "fleet") {
+      if (!v.is_object())
+        bad(origin, key, "must be an object with query_timeout_s, max_age_s and cache_ms");
+      for (const auto& member : v.get_object()) {
+        std::string nested = "fleet." + std::string(member.key());
+        if (nested != "fleet.query_timeout_s" && nested != "fleet.max_age_s" &&
+            nested != "fleet.cache_ms")
+          bad(origin, nested,
+              "unknown key (allowed: fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms)");
+        apply_key(config, nested, member.value(), origin);
+      }
     } else {
       bad(origin, key,
           "unknown key (allowed: listen, root, token_file, project_id, enterprise_project_id, "
           "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file, "
-          "metrics.max_process_paths)");
+          "metrics.max_process_paths, prometheus, fleet.query_timeout_s, fleet.max_age_s, "
+          "fleet.cache_ms)");
     }
   } catch (const ConfigError& e) {
     // Value checks shared with the flags name only the key; add the file.
@@ -154,6 +186,14 @@ unsigned checked_scan_interval(std::string_view key, std::string_view digits) {
   if (!n || *n < 10 || *n > 86400)
     throw ConfigError(std::string(key) + ": '" + printable(digits, 40) +
                       "' is not an integer from 10 to 86400");
+  return static_cast<unsigned>(*n);
+}
+
+unsigned checked_max_age(std::string_view key, std::string_view digits) {
+  auto n = collectors::parse_unsigned<unsigned long>(digits);
+  if (!n || *n < 10 || *n > 604800)
+    throw ConfigError(std::string(key) + ": '" + printable(digits, 40) +
+                      "' is not an integer from 10 to 604800");
   return static_cast<unsigned>(*n);
 }
 

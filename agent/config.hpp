@@ -38,6 +38,11 @@ struct Config {
   std::filesystem::path rules_file = "/usr/share/hostprint/fingerprints.json";
   std::size_t metrics_max_process_paths = 2000;
   LogLevel log_level = LogLevel::info;
+  // fleet: the engine's base URL, how long one query may take, how old a host's scan may be.
+  std::optional<std::string> prometheus;
+  unsigned fleet_query_timeout_s = 10;
+  unsigned fleet_max_age_s = 600;
+  unsigned fleet_cache_ms = 2000;
 };
 
 inline const std::filesystem::path default_config_path = "/etc/hostprint/hostprint.json";
@@ -52,6 +57,7 @@ void apply_config_file(Config& config, const std::filesystem::path& path, bool e
 // Value checks shared by the file and the flags.
 std::string checked_id(std::string_view key, std::string_view value, std::size_t max_length);
 unsigned checked_scan_interval(std::string_view key, std::string_view digits);
+unsigned checked_max_age(std::string_view key, std::string_view digits);
 
 // host_id as configured, else the machine id under the root ("" when there is none).
 std::string effective_host_id(const Config& config);

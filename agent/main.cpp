@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
         return run_serve(command_line);
       case Subcommand::query:
         return run_query(command_line);
+      case Subcommand::fleet:
+        return run_fleet(command_line);
     }
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "hostprint: error: %s\n", e.what());

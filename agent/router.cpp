@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "agent/metrics.hpp"
+#include "agent/lists.hpp"
 #include "proto/query.hpp"
 #include "proto/wire.hpp"
 
@@ -94,6 +95,20 @@ Answer error_answer(const proto::ApiError& error) {
   return {error.status, proto::to_json(error), error.status == 405};
 }
 
+std::variant<proto::Query, Answer> validate_request(std::string_view method,
+                                                    std::string_view target,
+                                                    const std::optional<std::string>& project_id) {
+  auto match = proto::match_path(target);
+  if (!match) return error_answer(proto::not_found());
+  if (method != "GET" && method != "HEAD") return error_answer(proto::method_not_allowed());
+  if (match->error) return error_answer(*match->error);
+  if (match->endpoint != proto::Endpoint::status && project_id && match->project_id != *project_id)
+    return error_answer(proto::project_mismatch(match->project_id));
+  auto query = proto::parse_query(match->endpoint, target);
+  if (auto* error = std::get_if<proto::ApiError>(&query)) return error_answer(*error);
+  return std::get<proto::Query>(std::move(query));
+}
+
 Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
              const RouterSettings& settings, std::string_view accept) {
   if (is_metrics_target(target)) {
@@ -102,17 +117,20 @@ Answer route(std::string_view method, std::string_view target, const Snapshot& s
       return {200, snapshot.metrics_openmetrics, false, openmetrics_content_type};
     return {200, snapshot.metrics_text, false, prometheus_text_content_type};
   }
-  auto match = proto::match_path(target);
-  if (!match) return error_answer(proto::not_found());
-  if (method != "GET" && method != "HEAD") return error_answer(proto::method_not_allowed());
-  if (match->error) return error_answer(*match->error);
-  if (match->endpoint != proto::Endpoint::status && settings.project_id &&
-      match->project_id != *settings.project_id)
-    return error_answer(proto::project_mismatch(match->project_id));
-  auto query = proto::parse_query(match->endpoint, target);
-  if (auto* error = std::get_if<proto::ApiError>(&query)) return error_answer(*error);
+  if (auto list = proto::match_list_path(target)) {
+    if (method != "GET" && method != "HEAD") return error_answer(proto::method_not_allowed());
+    if (list->error) return error_answer(*list->error);
+    if (settings.project_id && list->project_id != *settings.project_id)
+      return error_answer(proto::project_mismatch(list->project_id));
+    auto query = proto::parse_list_query(*list, target);
+    if (auto* error = std::get_if<proto::ApiError>(&query)) return error_answer(*error);
+    return {200, list_json(std::get<proto::ListQuery>(query), snapshot,
+                           {settings.host_id, settings.enterprise_project_id})};
+  }
+  auto checked = validate_request(method, target, settings.project_id);
+  if (auto* refused = std::get_if<Answer>(&checked)) return std::move(*refused);
   return std::visit([&](const auto& q) { return answer(q, snapshot, settings); },
-                    std::get<proto::Query>(query));
+                    std::get<proto::Query>(checked));
 }
 
 }  // namespace hostprint

@@ -3,8 +3,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "agent/snapshot.hpp"
+#include "proto/query.hpp"
 
 namespace hostprint {
 
@@ -22,6 +24,12 @@ struct Answer {
 };
 
 Answer error_answer(const proto::ApiError& error);
+
+// Path, method, project and parameters checked, nothing answered yet: the validated query, or the
+// error answer to send. Shared by the agent's router and `fleet`, so both refuse alike.
+std::variant<proto::Query, Answer> validate_request(std::string_view method,
+                                                    std::string_view target,
+                                                    const std::optional<std::string>& project_id);
 
 // `method` is the HTTP method; authentication is the caller's business and comes first.
 // `accept` (the Accept header) chooses the format of /metrics.

@@ -1,4 +1,5 @@
 // `serve` and `query`: the same configuration, scanner and router; only the transport differs.
+// `fleet`: the same configuration, validation and HTTP server, answered from a metrics engine.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <iostream>
 
 #include "agent/cli.hpp"
+#include "agent/fleet.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/router.hpp"
@@ -265,6 +267,135 @@ int run_serve(const CommandLine& command_line) {
   watch_drain();
   run_io_loop(io);
   scanner.stop_background();
+  log(LogLevel::info, "agent", "stopped");
+  return 0;
+}
+
+namespace {
+
+// What fleet requests need from the configuration, swapped whole on reload.
+struct FleetRuntime {
+  TokenSet tokens;
+  std::optional<std::string> project_id;
+  unsigned max_age_s = 600;
+  std::shared_ptr<FleetEngine> engine;
+};
+
+std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config) {
+  if (!config.prometheus)
+    throw ConfigError("prometheus: fleet needs --prometheus URL (or the configuration key "
+                      "prometheus), e.g. http://127.0.0.1:9090");
+  EngineUrl url;
+  try {
+    url = parse_engine_url(*config.prometheus);
+  } catch (const EngineError& e) {
+    throw ConfigError(std::string("prometheus: ") + e.what());
+  }
+  EngineLimits limits;
+  limits.timeout = std::chrono::seconds(config.fleet_query_timeout_s);
+  return std::make_shared<const FleetRuntime>(
+      FleetRuntime{load_token_file(config.token_file), config.project_id, config.fleet_max_age_s,
+                   std::make_shared<FleetEngine>(
+                       PrometheusClient(std::move(url), limits),
+                       std::chrono::milliseconds(config.fleet_cache_ms),
+                       std::chrono::milliseconds(std::min(config.fleet_cache_ms, 1000u)))});
+}
+
+}  // namespace
+
+int run_fleet(const CommandLine& command_line) {
+  Config config = resolve_config(command_line);
+  set_log_level(config.log_level);
+  std::atomic<std::shared_ptr<const FleetRuntime>> current_runtime{fleet_runtime(config)};
+
+  namespace asio = boost::asio;
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config.listen.host, ec);
+  if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
+
+  // Requests are answered one at a time on the loop; each engine query is bounded by the
+  // timeout, and FleetEngine's hold makes the requests queued behind it cheap.
+  HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
+    auto rt = current_runtime.load();
+    if (!request.token || !rt->tokens.accepts(*request.token))
+      return error_answer(proto::unauthorized());
+    auto checked = validate_request(request.method, request.target, rt->project_id);
+    if (auto* refused = std::get_if<Answer>(&checked)) return std::move(*refused);
+    FleetFetch fetch = [engine = rt->engine](const std::string& promql) {
+      return engine->fetch(promql);
+    };
+    return fleet_answer(std::get<proto::Query>(checked), fetch, rt->max_age_s);
+  };
+
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
+                                          handler);
+  } catch (const boost::system::system_error& e) {
+    log(LogLevel::error, "http",
+        "cannot listen on " + config.listen.text() + ": " + e.code().message());
+    return 1;
+  }
+  server->start();
+  log(LogLevel::info, "http",
+      "fleet listening on " + config.listen.text() + ", answering from " + *config.prometheus);
+  const auto notifier = ServiceNotifier::from_environment();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  asio::steady_timer drain_deadline(io);
+  std::function<void()> wait_for_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& error, int signal) {
+      if (error) return;
+      if (signal == SIGHUP) {
+        notifier.reloading();
+        try {
+          Config fresh = resolve_config(command_line);
+          auto fresh_runtime = fleet_runtime(fresh);
+          current_runtime.store(fresh_runtime);
+          set_log_level(fresh.log_level);
+          if (!(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port))
+            log(LogLevel::warning, "config",
+                "listen changed to " + fresh.listen.text() + "; it takes effect at the next start");
+          config = std::move(fresh);
+          log(LogLevel::info, "config",
+              "reloaded; " + std::to_string(fresh_runtime->tokens.size()) + " tokens accepted");
+        } catch (const std::exception& e) {
+          log(LogLevel::error, "config",
+              std::string("reload refused, keeping the running configuration: ") + e.what());
+        }
+        notifier.ready("serving the fleet on " + config.listen.text());
+        wait_for_signal();
+        return;
+      }
+      log(LogLevel::info, "agent",
+          std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      notifier.stopping();
+      server->begin_shutdown();
+      signals.cancel();
+      drain_deadline.expires_after(std::chrono::seconds(5));
+      drain_deadline.async_wait([&](const boost::system::error_code& e) {
+        if (!e) io.stop();
+      });
+    });
+  };
+  wait_for_signal();
+  notifier.ready("serving the fleet on " + config.listen.text());
+
+  asio::steady_timer poll(io);
+  std::function<void()> watch_drain = [&] {
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      if (server->shutting_down() && server->connection_count() == 0) {
+        drain_deadline.cancel();
+        return;
+      }
+      watch_drain();
+    });
+  };
+  watch_drain();
+  run_io_loop(io);
   log(LogLevel::info, "agent", "stopped");
   return 0;
 }
