@@ -5,8 +5,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/json.hpp>
 
-#include "collectors/io/bounded_read.hpp"
 #include "collectors/formats/text_fields.hpp"
+#include "collectors/io/bounded_read.hpp"
 #include "proto/query.hpp"
 
 namespace hostprint {
@@ -90,7 +90,8 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       if (!v.is_bool()) bad(origin, key, "must be true or false");
       config.tls_allow_plaintext = v.get_bool();
     } else if (key == "tls") {
-      if (!v.is_object()) bad(origin, key, "must be an object with cert_file, key_file, allow_plaintext");
+      if (!v.is_object())
+        bad(origin, key, "must be an object with cert_file, key_file, allow_plaintext");
       for (const auto& member : v.get_object()) {
         std::string nested = "tls." + std::string(member.key());
         if (nested != "tls.cert_file" && nested != "tls.key_file" &&
@@ -185,8 +186,8 @@ void check_listen_exposure(const Config& config) {
   if (ec) return;  // refused when the server binds, naming `listen`
   bool loopback = address.is_loopback();
   if (address.is_v6() && address.to_v6().is_v4_mapped())
-    loopback = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
-                   .is_loopback();
+    loopback =
+        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
   if (loopback) return;
   throw ConfigError("listen: " + config.listen.text() +
                     " is not a loopback address, and tokens would cross the network in clear "

@@ -237,9 +237,10 @@ class HttpSession final : public SessionBase,
     lowest().expires_after(state_->limits.idle_timeout);
     waiting_ = true;
     idle_since_ = std::chrono::steady_clock::now();
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
   }
 
   void on_header(beast::error_code ec) {
@@ -263,11 +264,10 @@ class HttpSession final : public SessionBase,
   }
 
   void read_body() {
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-          self->on_read(ec);
-        });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
@@ -535,8 +535,8 @@ void HttpServer::admit(tcp::socket socket) {
   }
   std::shared_ptr<SessionBase> session;
   if (state.tls)
-    session = std::make_shared<HttpSession<TlsStream>>(std::move(socket), state_,
-                                                       state.tls->current());
+    session =
+        std::make_shared<HttpSession<TlsStream>>(std::move(socket), state_, state.tls->current());
   else
     session = std::make_shared<HttpSession<PlainStream>>(std::move(socket), state_, nullptr);
   if (refuse)

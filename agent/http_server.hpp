@@ -21,9 +21,9 @@ struct HttpLimits {
   std::size_t header_bytes = 64 * 1024;  // request line and headers
   std::size_t body_bytes = 64 * 1024;
   std::size_t max_connections = 512;
-  std::chrono::seconds idle_timeout{30};   // waiting for (all of) the next request
-  std::chrono::seconds write_timeout{10};  // sending one answer
-  std::chrono::seconds linger{2};          // reading what a refused client still sends
+  std::chrono::seconds idle_timeout{30};       // waiting for (all of) the next request
+  std::chrono::seconds write_timeout{10};      // sending one answer
+  std::chrono::seconds linger{2};              // reading what a refused client still sends
   std::chrono::seconds handshake_timeout{10};  // TLS: from accept to the end of the handshake
 };
 

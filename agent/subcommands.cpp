@@ -240,8 +240,7 @@ int run_serve(const CommandLine& command_line) {
                                 : "tls.cert_file and tls.key_file set") +
                     "; switching between HTTP and HTTPS takes effect at the next start");
           log(LogLevel::info, "config",
-              "reloaded; " + std::to_string(fresh_runtime->tokens.size()) +
-                  " tokens accepted" +
+              "reloaded; " + std::to_string(fresh_runtime->tokens.size()) + " tokens accepted" +
                   (tls ? ", certificate " + describe_certificate(*tls->current()) : "") +
                   ", rescanning");
         } catch (const std::exception& e) {

@@ -38,8 +38,7 @@ std::string openssl_reason(const boost::system::error_code& ec) {
 std::string read_cert_file(const std::filesystem::path& path) {
   const std::string origin = "tls.cert_file: " + path.string();
   auto read = collectors::read_bounded(path, max_pem_bytes);
-  if (read.status == collectors::ReadStatus::missing)
-    throw ConfigError(origin + ": no such file");
+  if (read.status == collectors::ReadStatus::missing) throw ConfigError(origin + ": no such file");
   if (read.status != collectors::ReadStatus::ok) throw ConfigError("tls.cert_file: " + read.error);
   if (read.file.truncated) throw ConfigError(origin + ": larger than 1 MiB");
   return std::move(read.file.text);
@@ -85,9 +84,8 @@ std::shared_ptr<ssl::context> load_tls_context(const std::filesystem::path& cert
   ::SSL_CTX_set_max_proto_version(native, 0);
   ::SSL_CTX_set_security_level(native, 2);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1 | ssl::context::no_compression |
-                       ssl::context::single_dh_use);
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::no_compression | ssl::context::single_dh_use);
   ::SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   context->set_verify_mode(ssl::verify_none);
   // Idle connections give their read and write buffers back (about 34 KiB each).

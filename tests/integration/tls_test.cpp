@@ -1,5 +1,7 @@
 // HTTPS: certificates made with the openssl CLI, the server in this process and the real agent,
 // clients that verify the certificate against the test's own CA.
+#include "agent/tls.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -11,7 +13,6 @@
 
 #include "agent/config.hpp"
 #include "agent/http_server.hpp"
-#include "agent/tls.hpp"
 #include "proto/api_error.hpp"
 #include "tests/integration/agent_harness.hpp"
 
@@ -52,9 +53,7 @@ class Pki {
   std::filesystem::path cert(const std::string& name) const {
     return dir_.path() / (name + ".crt");
   }
-  std::filesystem::path key(const std::string& name) const {
-    return dir_.path() / (name + ".key");
-  }
+  std::filesystem::path key(const std::string& name) const { return dir_.path() / (name + ".key"); }
   const std::filesystem::path& path() const { return dir_.path(); }
 
   // A server certificate signed by the CA; its key mode 0600. The serial is given in decimal.
@@ -340,8 +339,8 @@ class TlsServer : public TlsFiles {
     HttpHandler handler = [](const HttpRequestView& r) -> Answer {
       if (!r.token || *r.token != "t") return error_answer(proto::unauthorized());
       Answer a;
-      a.body = boost::json::serialize(boost::json::object{
-          {"method", std::string(r.method)}, {"target", std::string(r.target)}});
+      a.body = boost::json::serialize(boost::json::object{{"method", std::string(r.method)},
+                                                          {"target", std::string(r.target)}});
       return a;
     };
     source_ = std::make_shared<TlsSource>(
@@ -414,8 +413,8 @@ TEST_F(TlsServer, OnlyTls12And13) {
 
 TEST_F(TlsServer, PlainHttpAndGarbageGetAClosedConnection) {
   using namespace std::string_literals;
-  for (const std::string& bytes : {get_request("/x", "t"), "\x16\x03\x01\x00\x05hello"s,
-                                  std::string(20000, '\0'), "\r\n"s}) {
+  for (const std::string& bytes :
+       {get_request("/x", "t"), "\x16\x03\x01\x00\x05hello"s, std::string(20000, '\0'), "\r\n"s}) {
     Connection c("127.0.0.1", tls_port());
     c.send(bytes);
     auto answer = plain_read_all(c);
@@ -516,10 +515,10 @@ class TlsAgent : public TlsFiles {
     auto token = dir.write("token", "t\n");
     chmod_file(token, 0600);
     auto config = dir.write("hostprint.json", config_text);
-    return run_program({hostprint_binary(), "serve", "--config", config.string(), "--listen",
-                        listen, "--token-file", token.string(), "--state-dir",
-                        (dir.path() / "state").string()},
-                       30);
+    return run_program(
+        {hostprint_binary(), "serve", "--config", config.string(), "--listen", listen,
+         "--token-file", token.string(), "--state-dir", (dir.path() / "state").string()},
+        30);
   }
   static void expect_one_line_error(const RunResult& r, const std::string& key) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -562,17 +561,16 @@ TEST_F(TlsAgent, ServesHttpsWithTheBodiesOfPlainHttp) {
 
   // curl, verifying against the CA; the Bearer form of the token.
   const std::string url = "https://127.0.0.1:" + std::to_string(tls.port());
-  auto curl = run_program({"curl", "-sS", "--fail-with-body", "--cacert", pki_->ca().string(),
-                           "-H", "Authorization: Bearer " + tls.token(),
-                           url + "/v5/p1/rasp/statistics"});
+  auto curl = run_program({"curl", "-sS", "--fail-with-body", "--cacert", pki_->ca().string(), "-H",
+                           "Authorization: Bearer " + tls.token(), url + "/v5/p1/rasp/statistics"});
   EXPECT_EQ(curl.exit_code, 0) << curl.err;
   EXPECT_EQ(curl.out, fetch(plain, "/v5/p1/rasp/statistics", plain.token()).body());
   // Without the CA, curl does not trust the server.
   auto untrusted = run_program({"curl", "-sS", url + "/status"});
   EXPECT_NE(untrusted.exit_code, 0);
   // curl capped at TLS 1.1 is refused by the server.
-  auto old = run_program({"curl", "-sS", "--cacert", pki_->ca().string(), "--tlsv1.0",
-                          "--tls-max", "1.1", "--ciphers", "DEFAULT@SECLEVEL=0", url + "/status"});
+  auto old = run_program({"curl", "-sS", "--cacert", pki_->ca().string(), "--tlsv1.0", "--tls-max",
+                          "1.1", "--ciphers", "DEFAULT@SECLEVEL=0", url + "/status"});
   EXPECT_NE(old.exit_code, 0) << old.out;
   auto s_client = run_program({"sh", "-c",
                                "openssl s_client -connect 127.0.0.1:" + std::to_string(tls.port()) +
