@@ -450,8 +450,8 @@ TEST_F(TlsServer, HandshakesCountAgainstTheCap) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_LE(tls_->connection_count(), 4u);
-  EXPECT_TRUE(stalled[0]->closed_by_server(200));
-  EXPECT_TRUE(stalled[1]->closed_by_server(200));
+  EXPECT_TRUE(stalled[0]->closed_by_server(800));
+  EXPECT_TRUE(stalled[1]->closed_by_server(800));
   EXPECT_FALSE(stalled[5]->closed_by_server(50));
   auto c = TlsConnection::open(tls_port(), pki_->ca());
   c->send(get_request("/x", "t"));
