@@ -2,10 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/json.hpp>
 
-#include "collectors/io/bounded_read.hpp"
 #include "collectors/formats/text_fields.hpp"
+#include "collectors/io/bounded_read.hpp"
 #include "proto/query.hpp"
 
 namespace hostprint {
@@ -124,12 +125,30 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
               "unknown key (allowed: fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms)");
         apply_key(config, nested, member.value(), origin);
       }
+    } else if (key == "tls.cert_file") {
+      config.tls_cert_file = path_value(v, origin, key);
+    } else if (key == "tls.key_file") {
+      config.tls_key_file = path_value(v, origin, key);
+    } else if (key == "tls.allow_plaintext") {
+      if (!v.is_bool()) bad(origin, key, "must be true or false");
+      config.tls_allow_plaintext = v.get_bool();
+    } else if (key == "tls") {
+      if (!v.is_object())
+        bad(origin, key, "must be an object with cert_file, key_file, allow_plaintext");
+      for (const auto& member : v.get_object()) {
+        std::string nested = "tls." + std::string(member.key());
+        if (nested != "tls.cert_file" && nested != "tls.key_file" &&
+            nested != "tls.allow_plaintext")
+          bad(origin, nested,
+              "unknown key (allowed: tls.cert_file, tls.key_file, tls.allow_plaintext)");
+        apply_key(config, nested, member.value(), origin);
+      }
     } else {
       bad(origin, key,
           "unknown key (allowed: listen, root, token_file, project_id, enterprise_project_id, "
           "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file, "
           "metrics.max_process_paths, prometheus, fleet.query_timeout_s, fleet.max_age_s, "
-          "fleet.cache_ms)");
+          "fleet.cache_ms, tls.cert_file, tls.key_file, tls.allow_plaintext)");
     }
   } catch (const ConfigError& e) {
     // Value checks shared with the flags name only the key; add the file.
@@ -206,6 +225,25 @@ void apply_config_text(Config& config, std::string_view text, const std::string&
   if (!root.is_object()) throw ConfigError(origin + ": must hold one JSON object");
   for (const auto& member : root.get_object())
     apply_key(config, member.key(), member.value(), origin);
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty())
+    throw ConfigError(origin + ": " +
+                      (config.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file") +
+                      ": must be set too: tls.cert_file and tls.key_file go together");
+}
+
+void check_listen_exposure(const Config& config) {
+  if (config.tls_enabled() || config.tls_allow_plaintext) return;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(config.listen.host, ec);
+  if (ec) return;  // refused when the server binds, naming `listen`
+  bool loopback = address.is_loopback();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    loopback =
+        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  if (loopback) return;
+  throw ConfigError("listen: " + config.listen.text() +
+                    " is not a loopback address, and tokens would cross the network in clear "
+                    "text: set tls.cert_file and tls.key_file, or tls.allow_plaintext to true");
 }
 
 void apply_config_file(Config& config, const std::filesystem::path& path, bool explicitly_named) {

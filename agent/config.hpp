@@ -43,6 +43,11 @@ struct Config {
   unsigned fleet_query_timeout_s = 10;
   unsigned fleet_max_age_s = 600;
   unsigned fleet_cache_ms = 2000;
+  // tls.cert_file and tls.key_file: both set (HTTPS) or neither.
+  std::filesystem::path tls_cert_file;
+  std::filesystem::path tls_key_file;
+  bool tls_allow_plaintext = false;
+  bool tls_enabled() const { return !tls_cert_file.empty(); }
 };
 
 inline const std::filesystem::path default_config_path = "/etc/hostprint/hostprint.json";
@@ -58,6 +63,10 @@ void apply_config_file(Config& config, const std::filesystem::path& path, bool e
 std::string checked_id(std::string_view key, std::string_view value, std::size_t max_length);
 unsigned checked_scan_interval(std::string_view key, std::string_view digits);
 unsigned checked_max_age(std::string_view key, std::string_view digits);
+
+// A `listen` address beyond loopback without TLS would send tokens in clear text over the
+// network: refused (ConfigError naming the keys) unless tls.allow_plaintext is true.
+void check_listen_exposure(const Config& config);
 
 // host_id as configured, else the machine id under the root ("" when there is none).
 std::string effective_host_id(const Config& config);

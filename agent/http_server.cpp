@@ -1,14 +1,19 @@
 #include "agent/http_server.hpp"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstdio>
 #include <limits>
 #include <list>
 #include <random>
 
 #include "agent/logging.hpp"
+#include "agent/tls.hpp"
 #include "proto/api_error.hpp"
 
 namespace hostprint {
@@ -16,15 +21,19 @@ namespace hostprint {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-class HttpSession;
+class SessionBase;
 
 struct HttpServerState {
   HttpHandler handler;
   HttpLimits limits;
+  std::shared_ptr<TlsSource> tls;  // null: plain TCP
   bool shutting_down = false;
-  std::list<HttpSession*> sessions;  // oldest first
+  std::list<SessionBase*> sessions;  // oldest first
   std::uint64_t request_counter = 0;
   std::uint32_t instance_tag = 0;
   std::chrono::steady_clock::time_point last_cap_warning{};
@@ -82,31 +91,31 @@ class RequestParser : public http::request_parser<http::string_body> {
 
 }  // namespace
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// What the server's bookkeeping (cap, eviction, shutdown) needs of a connection, whatever it
+// speaks.
+class SessionBase {
  public:
-  HttpSession(tcp::socket socket, std::shared_ptr<HttpServerState> state)
-      : stream_(std::move(socket)),
-        state_(std::move(state)),
+  explicit SessionBase(std::shared_ptr<HttpServerState> state)
+      : state_(std::move(state)),
         buffer_(state_->limits.header_bytes + state_->limits.body_bytes + 8192) {
     position_ = state_->sessions.insert(state_->sessions.end(), this);
-    boost::system::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
   }
-  ~HttpSession() { state_->sessions.erase(position_); }
+  virtual ~SessionBase() { state_->sessions.erase(position_); }
+  SessionBase(const SessionBase&) = delete;
+  SessionBase& operator=(const SessionBase&) = delete;
 
-  void run() { read_next(); }
+  virtual void run() = 0;
+  // Over the connection cap with nothing to evict: one 503 and goodbye.
+  virtual void refuse() = 0;
+  virtual void close_now() = 0;
 
-  // Waiting for a next request of which no byte has come: safe to close.
-  bool idle() const { return waiting_ && !parser_->got_some() && buffer_.size() == 0; }
+  // Waiting for a next request of which no byte has come, or still in the TLS handshake: safe to
+  // close.
+  bool idle() const {
+    return handshaking_ || (waiting_ && !parser_->got_some() && buffer_.size() == 0);
+  }
   // When the connection last finished something (accepted, or its last answer sent).
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
-
-  void close_now() {
-    boost::system::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
-  }
 
   // At shutdown: close if idle; a request already arriving is finished.
   void on_shutdown() {
@@ -116,25 +125,122 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       finish_current_ = true;
   }
 
-  // Over the connection cap with nothing to evict: one 503 and goodbye.
-  void refuse() {
+ protected:
+  std::shared_ptr<HttpServerState> state_;
+  std::list<SessionBase*>::iterator position_;
+  beast::flat_buffer buffer_;  // bounded: a chunk line or trailer cannot grow it past the limits
+  std::optional<RequestParser> parser_;
+  std::string peer_ = "-";
+  bool waiting_ = false;
+  bool handshaking_ = false;
+  bool finish_current_ = false;
+  bool closed_ = false;  // closed by the server (evicted, shut down, timed out)
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
+};
+
+template <class Stream>
+class HttpSession final : public SessionBase,
+                          public std::enable_shared_from_this<HttpSession<Stream>> {
+  static constexpr bool tls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  HttpSession(tcp::socket socket, std::shared_ptr<HttpServerState> state,
+              std::shared_ptr<ssl::context> context)
+      : SessionBase(std::move(state)),
+        context_(std::move(context)),
+        stream_(make_stream(std::move(socket), context_.get())) {
+    boost::system::error_code ec;
+    auto remote = lowest().socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+  }
+
+  void run() override {
+    if constexpr (tls)
+      handshake([](HttpSession& self) { self.read_next(); });
+    else
+      read_next();
+  }
+
+  void close_now() override {
+    closed_ = true;
+    boost::system::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().socket().close(ec);
+  }
+
+  void refuse() override {
+    if constexpr (tls)
+      handshake([](HttpSession& self) { self.send_refusal(); });
+    else
+      send_refusal();
+  }
+
+ private:
+  static Stream make_stream(tcp::socket socket, ssl::context* context) {
+    if constexpr (tls)
+      return Stream(std::move(socket), *context);
+    else
+      return Stream(std::move(socket));
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void send_refusal() {
     auto error = error_answer(proto::shutting_down());
     error.body = proto::to_json(proto::ApiError{503, "HSS.0002", "service unavailable",
                                                 "too many connections; try again later"});
     send(error, state_->next_request_id(), false, false, 11);
   }
 
- private:
+  // The handshake has its own deadline; until it is done the connection counts against the cap
+  // and is the first to go when room is needed, like an idle one.
+  template <class Next>
+  void handshake(Next next) {
+    handshaking_ = true;
+    lowest().expires_after(state_->limits.handshake_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = this->shared_from_this(), next](beast::error_code ec) {
+                              self->handshaking_ = false;
+                              if (ec) {
+                                self->log_handshake_failure(ec);
+                                return self->close_now();
+                              }
+                              next(*self);
+                            });
+  }
+
+  // One line per failed handshake; a client that closes before it (a port probe) only at debug.
+  void log_handshake_failure(const beast::error_code& ec) {
+    if (closed_) return;
+    LogLevel level = LogLevel::info;
+    std::string what;
+    if (ec == beast::error::timeout) {
+      what = "no TLS handshake within " + std::to_string(state_->limits.handshake_timeout.count()) +
+             " s";
+    } else if (ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+               ec == asio::error::connection_reset) {
+      level = LogLevel::debug;
+      what = "closed the connection during the TLS handshake";
+    } else if (ec.category() == asio::error::get_ssl_category() &&
+               ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+      what = "sent plain HTTP to the HTTPS port";
+    } else {
+      what = "TLS handshake failed: " + printable(ec.message(), 200);
+    }
+    log(level, "http", "peer=" + peer_ + " " + what + "; connection closed");
+  }
+
   void read_next() {
     parser_.emplace(state_->limits.header_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(state_->limits.header_bytes));
     parser_->body_limit(state_->limits.body_bytes);
-    stream_.expires_after(state_->limits.idle_timeout);
+    lowest().expires_after(state_->limits.idle_timeout);
     waiting_ = true;
     idle_since_ = std::chrono::steady_clock::now();
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
   }
 
   void on_header(beast::error_code ec) {
@@ -148,7 +254,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       // The client waits for leave to send its body; give it (an oversized one fails on reading).
       static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
-                        [self = shared_from_this()](beast::error_code e, std::size_t) {
+                        [self = this->shared_from_this()](beast::error_code e, std::size_t) {
                           if (e) return self->on_read(e);
                           self->read_body();
                         });
@@ -158,9 +264,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void read_body() {
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
@@ -168,7 +275,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::bad_descriptor || ec == http::error::partial_message ||
-        ec == asio::error::eof) {
+        ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+        ec.category() == asio::error::get_ssl_category()) {
+      // A TLS failure (a bad record, a truncated stream) leaves nothing to answer over.
       close_now();
       return;
     }
@@ -280,10 +389,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // A HEAD answer announces the length of the GET body without sending it.
     response->content_length(answer.body.size());
     if (!head) response->body() = answer.body;
-    stream_.expires_after(state_->limits.write_timeout);
+    lowest().expires_after(state_->limits.write_timeout);
     http::async_write(
         stream_, *response,
-        [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
           if (ec) return self->close_now();
           if (!keep_alive) return self->linger();
           self->read_next();
@@ -292,19 +401,29 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Closing with unread bytes would reset the connection and could destroy the answer before the
   // client reads it (RFC 9112 9.6): stop sending, then read and drop input for a short while.
+  // Over TLS, close_notify goes first (bounded by the same linger time), so that the client can
+  // tell the end from a truncation.
   void linger() {
+    lowest().expires_after(state_->limits.linger);
+    if constexpr (tls)
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->linger_tcp(); });
+    else
+      linger_tcp();
+  }
+
+  void linger_tcp() {
     boost::system::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return close_now();
-    stream_.expires_after(state_->limits.linger);
     drain(0);
   }
 
   void drain(std::size_t drained) {
     constexpr std::size_t max_drained = 4 * 1024 * 1024;
     if (drained > max_drained) return close_now();
-    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this(), drained](
-                                                        beast::error_code ec, std::size_t n) {
+    lowest().async_read_some(asio::buffer(scratch_), [self = this->shared_from_this(), drained](
+                                                         beast::error_code ec, std::size_t n) {
       if (ec) return self->close_now();
       self->drain(drained + n);
     });
@@ -326,23 +445,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     log(level, "http", line);
   }
 
-  beast::tcp_stream stream_;
-  std::shared_ptr<HttpServerState> state_;
-  std::list<HttpSession*>::iterator position_;
-  beast::flat_buffer buffer_;  // bounded: a chunk line or trailer cannot grow it past the limits
-  std::optional<RequestParser> parser_;
+  std::shared_ptr<ssl::context> context_;  // outlives the stream that uses it
+  Stream stream_;
   std::array<char, 8192> scratch_{};
-  std::string peer_ = "-";
-  bool waiting_ = false;
-  bool finish_current_ = false;
-  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
-                       HttpLimits limits)
+                       HttpLimits limits, std::shared_ptr<TlsSource> tls)
     : acceptor_(io), accept_pause_(io), state_(std::make_shared<HttpServerState>()) {
   state_->handler = std::move(handler);
   state_->limits = limits;
+  state_->tls = std::move(tls);
   state_->instance_tag = std::random_device{}();
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -403,7 +516,7 @@ void HttpServer::admit(tcp::socket socket) {
     // Make room by closing the connection that has waited longest without sending anything
     // (since its last answer, not since it was accepted); when every connection is busy, the
     // newcomer is told so.
-    HttpSession* idle_longest = nullptr;
+    SessionBase* idle_longest = nullptr;
     for (auto* session : state.sessions)
       if (session->idle() && (!idle_longest || session->idle_since() < idle_longest->idle_since()))
         idle_longest = session;
@@ -420,7 +533,12 @@ void HttpServer::admit(tcp::socket socket) {
       }
     }
   }
-  auto session = std::make_shared<HttpSession>(std::move(socket), state_);
+  std::shared_ptr<SessionBase> session;
+  if (state.tls)
+    session =
+        std::make_shared<HttpSession<TlsStream>>(std::move(socket), state_, state.tls->current());
+  else
+    session = std::make_shared<HttpSession<PlainStream>>(std::move(socket), state_, nullptr);
   if (refuse)
     session->refuse();
   else
@@ -447,7 +565,7 @@ void HttpServer::begin_shutdown() {
   acceptor_.close(ec);
   accept_pause_.cancel();
   // Copy: closing a session may end it and remove it from the list.
-  std::vector<HttpSession*> open(state_->sessions.begin(), state_->sessions.end());
+  std::vector<SessionBase*> open(state_->sessions.begin(), state_->sessions.end());
   for (auto* session : open) session->on_shutdown();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // HTTP/1.1 on Boost.Beast: persistent connections, pipelining, limits and timeouts per
-// connection, a cap on connections, and a graceful stop. It knows nothing of the API.
+// connection, a cap on connections, and a graceful stop, over plain TCP or TLS. It knows nothing
+// of the API.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,9 +21,10 @@ struct HttpLimits {
   std::size_t header_bytes = 64 * 1024;  // request line and headers
   std::size_t body_bytes = 64 * 1024;
   std::size_t max_connections = 512;
-  std::chrono::seconds idle_timeout{30};   // waiting for (all of) the next request
-  std::chrono::seconds write_timeout{10};  // sending one answer
-  std::chrono::seconds linger{2};          // reading what a refused client still sends
+  std::chrono::seconds idle_timeout{30};       // waiting for (all of) the next request
+  std::chrono::seconds write_timeout{10};      // sending one answer
+  std::chrono::seconds linger{2};              // reading what a refused client still sends
+  std::chrono::seconds handshake_timeout{10};  // TLS: from accept to the end of the handshake
 };
 
 struct HttpRequestView {
@@ -37,11 +39,13 @@ struct HttpRequestView {
 using HttpHandler = std::function<Answer(const HttpRequestView&)>;
 
 struct HttpServerState;
+class TlsSource;
 
 class HttpServer {
  public:
+  // With `tls`, every connection speaks TLS, with the context `tls` holds when it is accepted.
   HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-             HttpHandler handler, HttpLimits limits = {});
+             HttpHandler handler, HttpLimits limits = {}, std::shared_ptr<TlsSource> tls = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

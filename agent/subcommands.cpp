@@ -17,6 +17,7 @@
 #include "agent/router.hpp"
 #include "agent/scanner.hpp"
 #include "agent/service_notify.hpp"
+#include "agent/tls.hpp"
 #include "agent/tokens.hpp"
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/rules/fingerprints.hpp"
@@ -136,9 +137,14 @@ int run_query(const CommandLine& command_line) {
 int run_serve(const CommandLine& command_line) {
   Config config = resolve_config(command_line);
   set_log_level(config.log_level);
+  check_listen_exposure(config);
   auto runtime = std::make_shared<const Runtime>(
       Runtime{load_token_file(config.token_file), router_settings(config)});
   std::atomic<std::shared_ptr<const Runtime>> current_runtime{runtime};
+  // Whether the server speaks TLS is fixed at start; the certificate and key may be reloaded.
+  std::shared_ptr<TlsSource> tls;
+  if (config.tls_enabled())
+    tls = std::make_shared<TlsSource>(load_tls_context(config.tls_cert_file, config.tls_key_file));
 
   namespace asio = boost::asio;
   asio::io_context io;
@@ -166,7 +172,7 @@ int run_serve(const CommandLine& command_line) {
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
-                                          handler);
+                                          handler, HttpLimits{}, tls);
   } catch (const boost::system::system_error& e) {
     log(LogLevel::error, "http",
         "cannot listen on " + config.listen.text() + ": " + e.code().message());
@@ -174,7 +180,10 @@ int run_serve(const CommandLine& command_line) {
   }
   server->start();
   scanner.start_background();
-  log(LogLevel::info, "http", "listening on " + config.listen.text());
+  log(LogLevel::info, "http",
+      "listening on " + config.listen.text() +
+          (tls ? " (HTTPS, certificate " + describe_certificate(*tls->current()) + ")"
+               : " (plain HTTP)"));
   const auto notifier = ServiceNotifier::from_environment();
 
   // Sent from the HTTP loop's own thread, so a wedged loop or handler stops it, and only while no
@@ -209,23 +218,36 @@ int run_serve(const CommandLine& command_line) {
         // so a refused reload leaves the running configuration whole.
         try {
           Config fresh = resolve_config(command_line);
+          check_listen_exposure(fresh);
           auto fresh_runtime = std::make_shared<const Runtime>(
               Runtime{load_token_file(fresh.token_file), router_settings(fresh)});
+          // A broken certificate or key refuses the whole reload, like a broken token file.
+          std::shared_ptr<asio::ssl::context> fresh_tls;
+          if (fresh.tls_enabled())
+            fresh_tls = load_tls_context(fresh.tls_cert_file, fresh.tls_key_file);
           ScanSettings fresh_scan = scan_settings(fresh);
           const bool listen_changed =
               !(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port);
+          const bool tls_changed = fresh.tls_enabled() != static_cast<bool>(tls);
           // The one step that may still fail (allocating) goes first.
           scanner.reload(std::move(fresh_scan));
           current_runtime.store(fresh_runtime);
+          if (tls && fresh_tls) tls->install(fresh_tls);
           set_log_level(fresh.log_level);
           config = std::move(fresh);
           if (listen_changed)
             log(LogLevel::warning, "config",
                 "listen changed to " + config.listen.text() +
                     "; it takes effect at the next start");
+          if (tls_changed)
+            log(LogLevel::warning, "config",
+                std::string(tls ? "tls.cert_file and tls.key_file removed"
+                                : "tls.cert_file and tls.key_file set") +
+                    "; switching between HTTP and HTTPS takes effect at the next start");
           log(LogLevel::info, "config",
-              "reloaded; " + std::to_string(fresh_runtime->tokens.size()) +
-                  " tokens accepted, rescanning");
+              "reloaded; " + std::to_string(fresh_runtime->tokens.size()) + " tokens accepted" +
+                  (tls ? ", certificate " + describe_certificate(*tls->current()) : "") +
+                  ", rescanning");
         } catch (const std::exception& e) {
           log(LogLevel::error, "config",
               std::string("reload refused, keeping the running configuration: ") + e.what());
