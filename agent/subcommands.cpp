@@ -335,6 +335,11 @@ int run_fleet(const CommandLine& command_line) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config.listen.host, ec);
   if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
+  // Fleet answers cross the network like an agent's: the same TLS rules (fleet.md).
+  check_listen_exposure(config);
+  std::shared_ptr<TlsSource> tls;
+  if (config.tls_enabled())
+    tls = std::make_shared<TlsSource>(load_tls_context(config.tls_cert_file, config.tls_key_file));
 
   // Requests are answered one at a time on the loop; each engine query is bounded by the
   // timeout, and FleetEngine's hold makes the requests queued behind it cheap.
@@ -353,7 +358,7 @@ int run_fleet(const CommandLine& command_line) {
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
-                                          handler);
+                                          handler, HttpLimits{}, tls);
   } catch (const boost::system::system_error& e) {
     log(LogLevel::error, "http",
         "cannot listen on " + config.listen.text() + ": " + e.code().message());
@@ -361,7 +366,8 @@ int run_fleet(const CommandLine& command_line) {
   }
   server->start();
   log(LogLevel::info, "http",
-      "fleet listening on " + config.listen.text() + ", answering from " + *config.prometheus);
+      "fleet listening on " + config.listen.text() + (tls ? " (HTTPS)" : "") +
+          ", answering from " + *config.prometheus);
   const auto notifier = ServiceNotifier::from_environment();
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
@@ -374,6 +380,14 @@ int run_fleet(const CommandLine& command_line) {
         try {
           Config fresh = resolve_config(command_line);
           auto fresh_runtime = fleet_runtime(fresh);
+          check_listen_exposure(fresh);
+          std::shared_ptr<asio::ssl::context> fresh_tls;
+          if (fresh.tls_enabled())
+            fresh_tls = load_tls_context(fresh.tls_cert_file, fresh.tls_key_file);
+          if (fresh.tls_enabled() != static_cast<bool>(tls))
+            log(LogLevel::warning, "config",
+                "turning TLS on or off takes effect at the next start");
+          if (tls && fresh_tls) tls->install(fresh_tls);
           current_runtime.store(fresh_runtime);
           set_log_level(fresh.log_level);
           if (!(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port))
