@@ -27,6 +27,7 @@ struct Row {
 struct KindOps {
   void (*collect)(const proto::AssetSet&, bool containers, std::vector<Row>&);
   std::optional<FieldValue> (*field)(const void* item, std::string_view name);
+  std::string (*identity)(const void* item, std::string_view scope);
   std::span<const std::string_view> key;
 };
 
@@ -46,6 +47,9 @@ KindOps ops_of() {
             const auto* field = proto::field_named<Item>(name);
             if (!field) return std::nullopt;
             return field->get(*static_cast<const Item*>(item));
+          },
+          [](const void* item, std::string_view scope) {
+            return proto::identity_of(*static_cast<const Item*>(item), scope);
           },
           proto::table_of<Item>().key};
 }
@@ -79,6 +83,11 @@ class Fields {
     if (name == "host_ip") return std::string_view(snapshot_.assets.host_ip);
     if (name == "container_id") return row.container;
     if (name == "recent_scan_time") return scan_time_;
+    if (name == "first_scan_time" || name == "record_time" || name == "update_time") {
+      const ItemTimes* t = times(row);
+      if (!t) return std::nullopt;
+      return name == "update_time" ? t->changed_ms : t->first_seen_ms;
+    }
     if (const auto* text = std::get_if<std::string_view>(&field.constant)) return *text;
     if (const auto* number = std::get_if<std::int64_t>(&field.constant)) return *number;
     return std::nullopt;
@@ -89,6 +98,12 @@ class Fields {
   }
 
  private:
+  const ItemTimes* times(const Row& row) const {
+    if (!snapshot_.item_times) return nullptr;
+    auto it = snapshot_.item_times->find(ops(row.kind).identity(row.item, row.container));
+    return it == snapshot_.item_times->end() ? nullptr : &it->second;
+  }
+
   const Snapshot& snapshot_;
   const HostFacts& host_;
   std::int64_t scan_time_;

@@ -28,7 +28,7 @@ Scanner::Scanner(ScanSettings settings) : Scanner(std::move(settings), {}) {}
 
 Scanner::Scanner(ScanSettings settings,
                  std::vector<std::unique_ptr<collectors::Collector>> collectors)
-    : settings_(std::move(settings)) {
+    : settings_(std::move(settings)), item_ledger_(make_state_store(settings_.state_dir)) {
   if (!settings_.rules) settings_.rules = builtin_rules();
   if (collectors.empty()) {
     const auto config = collector_config(settings_);
@@ -104,7 +104,12 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start)
           .count();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (const auto& e : item_ledger_.update(found, now_ms)) log(LogLevel::warning, "state", e);
   auto snapshot = build_snapshot(std::move(found), statuses_, ++generation_, total_ms);
+  snapshot->item_times = item_ledger_.times();
   // Here, not per scrape: a scrape copies the text of the scan it reads.
   const auto render_start = std::chrono::steady_clock::now();
   snapshot->metrics_text =

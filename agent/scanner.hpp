@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/metrics.hpp"
+#include "agent/item_ledger.hpp"
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
 #include "collectors/rules/fingerprints.hpp"
@@ -66,6 +67,7 @@ class Scanner {
   std::vector<std::unique_ptr<collectors::Collector>> collectors_;  // in the order they run
   std::vector<CollectorStatus> statuses_;                           // one per collector
   std::vector<bool> ever_complete_;                                 // one per collector
+  ItemLedger item_ledger_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   // When the running collector started (steady clock, ns), and its deadline; 0 between collectors.

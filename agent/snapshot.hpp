@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/item_times.hpp"
 #include "proto/assets.hpp"
 #include "proto/wire.hpp"
 
@@ -42,6 +43,7 @@ struct Snapshot {
   proto::RaspStatistics rasp;
   std::vector<CollectorStatus> collectors;
   std::shared_ptr<ListCache> list_cache;  // the lists' sorted items, made on first use
+  std::shared_ptr<const ItemTimesMap> item_times;  // first seen and last changed, by identity
   // GET /metrics in both formats, rendered by the scanner once the rest is built.
   std::string metrics_text;
   std::string metrics_openmetrics;

@@ -176,6 +176,33 @@ static_assert(std::size(kind_names) == asset_kind_count);
 
 }  // namespace
 
+void append_value(std::string& out, const FieldValue& value) {
+  if (const auto* text = std::get_if<std::string_view>(&value))
+    out += *text;
+  else if (const auto* number = std::get_if<std::int64_t>(&value))
+    out += std::to_string(*number);
+  else
+    out += std::get<bool>(value) ? '1' : '0';
+}
+
+std::uint64_t fields_digest_of(std::span<const FieldValue> values) {
+  std::uint64_t hash = 1469598103934665603ull;
+  auto mix = [&](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+  };
+  std::string text;
+  for (const auto& value : values) {
+    text.clear();
+    append_value(text, value);
+    mix(text);
+    mix(std::string_view("\x1f", 1));
+  }
+  return hash;
+}
+
 std::string_view kind_name(AssetKind kind) {
   return kind < asset_kind_count ? kind_names[kind] : std::string_view("unknown");
 }

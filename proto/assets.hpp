@@ -279,6 +279,33 @@ const Field<Item>* field_named(std::string_view name) {
   return nullptr;
 }
 
+// Appends a field's value to `out` as text (numbers in decimal, booleans as 0/1).
+void append_value(std::string& out, const FieldValue& value);
+
+// What makes an item itself across scans: its kind, scope and key fields, separated by 0x1f.
+template <class Item>
+std::string identity_of(const Item& item, std::string_view scope) {
+  const auto& table = table_of<Item>();
+  std::string out(table.kind);
+  out += '\x1f';
+  out += scope;
+  for (auto name : table.key) {
+    out += '\x1f';
+    if (const auto* field = field_named<Item>(name)) append_value(out, field->get(item));
+  }
+  return out;
+}
+
+// A digest of every field of an item (FNV-1a, 64 bits, stable across runs): what tells a
+// changed item from the same one.
+std::uint64_t fields_digest_of(std::span<const FieldValue> values);
+template <class Item>
+std::uint64_t fields_digest(const Item& item) {
+  std::vector<FieldValue> values;
+  for (const auto& field : table_of<Item>().fields) values.push_back(field.get(item));
+  return fields_digest_of(values);
+}
+
 struct StatisticsEntry {
   std::string key;
   std::int64_t num = 0;

@@ -254,5 +254,20 @@ TEST(Lists, AnotherHostOrEnterpriseProjectIsAnEmptyList) {
   EXPECT_EQ(total(ask(*snapshot, "/v5/p/asset/users?enterprise_project_id=0")), 4);
 }
 
+TEST(Lists, TimesComeFromTheItemLedger) {
+  auto snapshot = std::const_pointer_cast<Snapshot>(sample());
+  auto times = std::make_shared<ItemTimesMap>();
+  (*times)[proto::identity_of(proto::Account{"alice", 1000, 1000, "/home/alice", "/bin/zsh"}, "")] =
+      {123, 456, 0};
+  (*times)[proto::identity_of(proto::SoftwarePackage{"dpkg", "bash", "", "amd64"}, "")] = {7, 8, 0};
+  snapshot->item_times = times;
+  auto users = ask(*snapshot, "/v5/p/asset/users?user_name=alice");
+  EXPECT_EQ(users.body.at("data_list").as_array()[0].at("first_scan_time").as_int64(), 123);
+  auto bob = ask(*snapshot, "/v5/p/asset/users?user_name=bob");  // not in the ledger: 0
+  EXPECT_EQ(bob.body.at("data_list").as_array()[0].at("first_scan_time").as_int64(), 0);
+  auto bash = ask(*snapshot, "/v5/p/asset/apps?app_name=bash");
+  EXPECT_EQ(bash.body.at("data_list").as_array()[0].at("update_time").as_int64(), 8);
+}
+
 }  // namespace
 }  // namespace hostprint
