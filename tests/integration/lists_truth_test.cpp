@@ -1,0 +1,184 @@
+// The lists of this machine against what getent, dpkg-query, ss and /proc say, read
+// independently, and the sum rule (lists.md) on a live agent for every kind and category.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "tests/integration/agent_harness.hpp"
+
+namespace hostprint::test {
+namespace {
+
+// One scan for the whole file (no rescan in between), so every list and count is of it.
+Agent& live_agent() {
+  static Agent agent([] {
+    AgentOptions options;
+    options.args = {"--scan-interval", "86400"};
+    return options;
+  }());
+  return agent;
+}
+
+// Every entry of a list, paged through 200 at a time; total_num checked on each page.
+std::vector<boost::json::object> all_entries(const std::string& target) {
+  std::vector<boost::json::object> out;
+  const char joint = target.find('?') == std::string::npos ? '?' : '&';
+  std::int64_t total = -1;
+  for (int offset = 0;; offset += 200) {
+    auto response = fetch(live_agent(), target + joint + "limit=200&offset=" +
+                                            std::to_string(offset));
+    EXPECT_EQ(response.result_int(), 200u) << target << ": " << response.body();
+    auto body = boost::json::parse(response.body()).as_object();
+    if (total >= 0) {
+      EXPECT_EQ(body.at("total_num").as_int64(), total) << target;
+    }
+    total = body.at("total_num").as_int64();
+    const auto& page = body.at("data_list").as_array();
+    for (const auto& e : page) out.push_back(e.as_object());
+    if (page.size() < 200) break;
+  }
+  EXPECT_EQ(static_cast<std::int64_t>(out.size()), total) << target;
+  return out;
+}
+
+std::string text(const boost::json::object& o, const char* key) {
+  return std::string(o.at(key).as_string());
+}
+
+TEST(ListsTruth, EveryCountIsItsListAndItsStatisticsOnThisHost) {
+  ASSERT_TRUE(live_agent().ready()) << live_agent().log_text();
+  struct Pair {
+    const char *items, *statistics, *count;
+  };
+  const Pair pairs[] = {
+      {"/asset/users", "/asset/user/statistics", "account_num"},
+      {"/asset/ports", "/asset/port/statistics", "port_num"},
+      {"/asset/apps", "/asset/app/statistics", "app_num"},
+      {"/asset/auto-launchs", "/asset/auto-launch/statistics", "auto_launch_num"},
+      {"/asset/HOST/web-framework", "/asset/statistics/web-framework", "web_framework_num"},
+      {"/asset/HOST/web-site", "/asset/statistics/web-site", "web_site_num"},
+      {"/asset/HOST/jar-package", "/asset/midwares", "jar_package_num"},
+      {"/asset/web-app-and-services?catalogue=web-app",
+       "/asset/web-app-and-service-statistics?catalogue=web-app", "web_app_num"},
+      {"/asset/web-app-and-services?catalogue=web-service",
+       "/asset/web-app-and-service-statistics?catalogue=web-service", "web_service_num"},
+      {"/asset/web-app-and-services?catalogue=database",
+       "/asset/web-app-and-service-statistics?catalogue=database", "database_num"},
+  };
+  const std::string host = text(
+      all_entries("/v5/p/asset/users").front(), "host_id");  // the agent's own id
+  auto with_host = [&](std::string path) {
+    auto at = path.find("HOST");
+    if (at != std::string::npos) path.replace(at, 4, host);
+    return "/v5/p" + path;
+  };
+  // The scan answering the lists is the one answering the counts (no rescan in between).
+  for (const char* category : {"host", "container"}) {
+    auto counts = boost::json::parse(fetch(live_agent(), std::string("/v5/p/asset/statistics?category=") +
+                                                             category)
+                                         .body())
+                      .as_object();
+    for (const auto& p : pairs) {
+      const std::string c = std::string(std::string(p.items).find('?') == std::string::npos
+                                            ? "?"
+                                            : "&") +
+                            "category=" + category;
+      auto items = all_entries(with_host(p.items) + c);
+      EXPECT_EQ(static_cast<std::int64_t>(items.size()), counts.at(p.count).as_int64())
+          << p.items << c;
+      const std::string sc = std::string(std::string(p.statistics).find('?') == std::string::npos
+                                             ? "?"
+                                             : "&") +
+                             "category=" + category;
+      std::int64_t sum = 0;
+      for (const auto& e : all_entries(with_host(p.statistics) + sc)) sum += e.at("num").as_int64();
+      EXPECT_EQ(sum, counts.at(p.count).as_int64()) << p.statistics << sc;
+    }
+  }
+  auto modules = all_entries("/v5/p/asset/" + host + "/kernel-module");
+  std::int64_t lines = 0;
+  std::ifstream in("/proc/modules");
+  for (std::string line; std::getline(in, line);) lines += !line.empty();
+  EXPECT_EQ(static_cast<std::int64_t>(modules.size()), lines);
+}
+
+TEST(ListsTruth, UsersAreWhatGetentSays) {
+  ASSERT_TRUE(live_agent().ready()) << live_agent().log_text();
+  std::map<std::string, std::string> group_names;
+  {
+    auto r = run_program({"getent", "-s", "files", "group"});
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      std::vector<std::string> f;
+      std::istringstream fields(line);
+      for (std::string x; std::getline(fields, x, ':');) f.push_back(x);
+      if (f.size() >= 3) group_names.try_emplace(f[2], f[0]);
+    }
+  }
+  std::map<std::string, std::vector<std::string>> expected;
+  auto r = run_program({"getent", "-s", "files", "passwd"});
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string x; std::getline(fields, x, ':');) f.push_back(x);
+    if (f.size() == 6) f.push_back("");  // an empty shell
+    if (f.size() == 7) expected.try_emplace(f[0], f);
+  }
+  auto users = all_entries("/v5/p/asset/users");
+  ASSERT_EQ(users.size(), expected.size());
+  std::string previous;
+  for (const auto& u : users) {
+    const auto name = text(u, "user_name");
+    EXPECT_LT(previous, name) << "ordered by name";
+    previous = name;
+    ASSERT_TRUE(expected.count(name)) << name;
+    const auto& f = expected.at(name);
+    EXPECT_EQ(text(u, "user_home_dir"), f[5]) << name;
+    EXPECT_EQ(text(u, "shell"), f[6]) << name;
+    EXPECT_EQ(u.at("root_permission").as_bool(), f[2] == "0") << name;
+    const auto shell = f[6].substr(f[6].rfind('/') + 1);
+    EXPECT_EQ(u.at("login_permission").as_bool(),
+              !f[6].empty() && shell != "nologin" && shell != "false")
+        << name;
+    EXPECT_EQ(text(u, "user_group_name"), group_names.count(f[3]) ? group_names.at(f[3]) : "")
+        << name;
+    EXPECT_GT(u.at("first_scan_time").as_int64(), 0) << name;
+    EXPECT_GE(u.at("recent_scan_time").as_int64(), u.at("first_scan_time").as_int64()) << name;
+  }
+}
+
+TEST(ListsTruth, AppsAreWhatDpkgQuerySays) {
+  ASSERT_TRUE(live_agent().ready()) << live_agent().log_text();
+  auto r = run_program({"dpkg-query", "-W", "-f",
+                        "${db:Status-Status} ${Package} ${Architecture} ${Version}\n"});
+  std::set<std::string> expected;
+  std::istringstream lines(r.out);
+  for (std::string status, name, arch, version; lines >> status >> name >> arch >> version;)
+    if (status == "installed") expected.insert(name + " " + arch + " " + version);
+  std::set<std::string> listed;
+  for (const auto& a : all_entries("/v5/p/asset/apps"))
+    if (text(a, "package_manager") == "dpkg")
+      listed.insert(text(a, "app_name") + " " + text(a, "architecture") + " " +
+                    text(a, "version"));
+  EXPECT_EQ(listed, expected);
+}
+
+TEST(ListsTruth, ModulesAreWhatProcModulesSays) {
+  ASSERT_TRUE(live_agent().ready()) << live_agent().log_text();
+  std::map<std::string, std::int64_t> expected;
+  std::ifstream in("/proc/modules");
+  for (std::string name, size, rest; in >> name >> size && std::getline(in, rest);)
+    expected[name] = std::stoll(size);
+  std::map<std::string, std::int64_t> listed;
+  auto host = text(all_entries("/v5/p/asset/users").front(), "host_id");
+  for (const auto& m : all_entries("/v5/p/asset/" + host + "/kernel-module"))
+    listed[text(m, "name")] = m.at("size").as_int64();
+  EXPECT_EQ(listed, expected);
+}
+
+}  // namespace
+}  // namespace hostprint::test
