@@ -104,11 +104,13 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start)
           .count();
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  // Items first seen by this scan carry its time (recent_scan_time of the same scan).
+  const auto completed = std::chrono::system_clock::now();
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(completed.time_since_epoch()).count();
   for (const auto& e : item_ledger_.update(found, now_ms)) log(LogLevel::warning, "state", e);
   auto snapshot = build_snapshot(std::move(found), statuses_, ++generation_, total_ms);
+  snapshot->completed_at = completed;
   snapshot->item_times = item_ledger_.times();
   // Here, not per scrape: a scrape copies the text of the scan it reads.
   const auto render_start = std::chrono::steady_clock::now();
