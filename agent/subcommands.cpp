@@ -117,6 +117,57 @@ const char* reason_phrase(int status) {
   return "";
 }
 
+// Runs `io` until a SIGTERM or SIGINT has drained `server`: SIGHUP calls `reload` (which
+// logs its own outcome); requests in flight get 5 s, and the loop ends as soon as no connection
+// is left. Ready is told only once SIGHUP is handled: systemd sends a queued reload at once.
+void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
+                         const ServiceNotifier& notifier, const std::function<void()>& reload,
+                         const std::function<std::string()>& ready_text,
+                         const std::function<void()>& on_stop) {
+  namespace asio = boost::asio;
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  asio::steady_timer drain_deadline(io);
+  std::function<void()> wait_for_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& error, int signal) {
+      if (error) return;
+      if (signal == SIGHUP) {
+        notifier.reloading();
+        reload();
+        notifier.ready(ready_text());
+        wait_for_signal();
+        return;
+      }
+      log(LogLevel::info, "agent",
+          std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      notifier.stopping();
+      server.begin_shutdown();
+      signals.cancel();
+      on_stop();
+      drain_deadline.expires_after(std::chrono::seconds(5));
+      drain_deadline.async_wait([&](const boost::system::error_code& e) {
+        if (!e) io.stop();
+      });
+    });
+  };
+  wait_for_signal();
+  notifier.ready(ready_text());
+  // The drain timer keeps run() alive until it fires; end earlier once no connection is left.
+  asio::steady_timer poll(io);
+  std::function<void()> watch_drain = [&] {
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      if (server.shutting_down() && server.connection_count() == 0) {
+        drain_deadline.cancel();
+        return;
+      }
+      watch_drain();
+    });
+  };
+  watch_drain();
+  run_io_loop(io);
+}
+
 }  // namespace
 
 int run_query(const CommandLine& command_line) {
@@ -207,13 +258,9 @@ int run_serve(const CommandLine& command_line) {
   };
   if (notifier.keep_alive_interval().count() > 0) schedule_keep_alive();
 
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  asio::steady_timer drain_deadline(io);
-  std::function<void()> wait_for_signal = [&] {
-    signals.async_wait([&](const boost::system::error_code& error, int signal) {
-      if (error) return;
-      if (signal == SIGHUP) {
-        notifier.reloading();
+  serve_until_stopped(
+      io, *server, notifier,
+      [&] {
         // Everything (configuration, tokens, rules) is read and checked before anything changes,
         // so a refused reload leaves the running configuration whole.
         try {
@@ -252,42 +299,8 @@ int run_serve(const CommandLine& command_line) {
           log(LogLevel::error, "config",
               std::string("reload refused, keeping the running configuration: ") + e.what());
         }
-        notifier.ready("serving on " + config.listen.text());
-        wait_for_signal();
-        return;
-      }
-      log(LogLevel::info, "agent",
-          std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
-      notifier.stopping();
-      server->begin_shutdown();
-      signals.cancel();
-      keep_alive.cancel();
-      // Requests in flight get a few seconds; then the loop ends whatever remains.
-      drain_deadline.expires_after(std::chrono::seconds(5));
-      drain_deadline.async_wait([&](const boost::system::error_code& e) {
-        if (!e) io.stop();
-      });
-    });
-  };
-  wait_for_signal();
-  // Ready only now that SIGHUP is handled: systemd sends a queued reload as soon as it is told.
-  notifier.ready("serving on " + config.listen.text());
-
-  // The drain timer keeps run() alive until it fires; end earlier once no connection is left.
-  asio::steady_timer poll(io);
-  std::function<void()> watch_drain = [&] {
-    poll.expires_after(std::chrono::milliseconds(50));
-    poll.async_wait([&](const boost::system::error_code& e) {
-      if (e) return;
-      if (server->shutting_down() && server->connection_count() == 0) {
-        drain_deadline.cancel();
-        return;
-      }
-      watch_drain();
-    });
-  };
-  watch_drain();
-  run_io_loop(io);
+      },
+      [&] { return "serving on " + config.listen.text(); }, [&] { keep_alive.cancel(); });
   scanner.stop_background();
   log(LogLevel::info, "agent", "stopped");
   return 0;
@@ -305,8 +318,9 @@ struct FleetRuntime {
 
 std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config) {
   if (!config.prometheus)
-    throw ConfigError("prometheus: fleet needs --prometheus URL (or the configuration key "
-                      "prometheus), e.g. http://127.0.0.1:9090");
+    throw ConfigError(
+        "prometheus: fleet needs --prometheus URL (or the configuration key "
+        "prometheus), e.g. http://127.0.0.1:9090");
   EngineUrl url;
   try {
     url = parse_engine_url(*config.prometheus);
@@ -366,17 +380,13 @@ int run_fleet(const CommandLine& command_line) {
   }
   server->start();
   log(LogLevel::info, "http",
-      "fleet listening on " + config.listen.text() + (tls ? " (HTTPS)" : "") +
-          ", answering from " + *config.prometheus);
+      "fleet listening on " + config.listen.text() + (tls ? " (HTTPS)" : "") + ", answering from " +
+          *config.prometheus);
   const auto notifier = ServiceNotifier::from_environment();
 
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  asio::steady_timer drain_deadline(io);
-  std::function<void()> wait_for_signal = [&] {
-    signals.async_wait([&](const boost::system::error_code& error, int signal) {
-      if (error) return;
-      if (signal == SIGHUP) {
-        notifier.reloading();
+  serve_until_stopped(
+      io, *server, notifier,
+      [&] {
         try {
           Config fresh = resolve_config(command_line);
           auto fresh_runtime = fleet_runtime(fresh);
@@ -400,38 +410,8 @@ int run_fleet(const CommandLine& command_line) {
           log(LogLevel::error, "config",
               std::string("reload refused, keeping the running configuration: ") + e.what());
         }
-        notifier.ready("serving the fleet on " + config.listen.text());
-        wait_for_signal();
-        return;
-      }
-      log(LogLevel::info, "agent",
-          std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
-      notifier.stopping();
-      server->begin_shutdown();
-      signals.cancel();
-      drain_deadline.expires_after(std::chrono::seconds(5));
-      drain_deadline.async_wait([&](const boost::system::error_code& e) {
-        if (!e) io.stop();
-      });
-    });
-  };
-  wait_for_signal();
-  notifier.ready("serving the fleet on " + config.listen.text());
-
-  asio::steady_timer poll(io);
-  std::function<void()> watch_drain = [&] {
-    poll.expires_after(std::chrono::milliseconds(50));
-    poll.async_wait([&](const boost::system::error_code& e) {
-      if (e) return;
-      if (server->shutting_down() && server->connection_count() == 0) {
-        drain_deadline.cancel();
-        return;
-      }
-      watch_drain();
-    });
-  };
-  watch_drain();
-  run_io_loop(io);
+      },
+      [&] { return "serving the fleet on " + config.listen.text(); }, [] {});
   log(LogLevel::info, "agent", "stopped");
   return 0;
 }
