@@ -107,8 +107,7 @@ class VictoriaMetrics {
  public:
   // `extra_args`: more flags (-promscrape.config=FILE to have it scrape targets itself).
   explicit VictoriaMetrics(const std::vector<std::string>& extra_args = {})
-      : port_(free_port()),
-        process_(argv(dir_.path(), port_, extra_args), dir_.path() / "vm.log") {
+      : port_(free_port()), process_(argv(dir_.path(), port_, extra_args), dir_.path() / "vm.log") {
     ready_ = wait_for_ok(port_, "/health");
   }
   bool ready() const { return ready_; }
@@ -288,7 +287,7 @@ class FleetProcess {
 // `background` names (shell commands) running beside it. Stopping the unshare kills the namespace.
 struct NamespacedAgentOptions {
   std::vector<std::string> background;
-  std::string config = "{}";                     // the configuration file's text
+  std::string config = "{}";                      // the configuration file's text
   std::map<std::string, std::string> root_files;  // relative path under --root -> content
   std::string token = "ns-token";
 };
@@ -313,12 +312,11 @@ class NamespacedAgent {
         "exec \"$0\" serve --listen \"$1\" --token-file \"$2\" --state-dir \"$3\" "
         "--config \"$4\" --root \"$5\"\n";
     process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
-                                 "sh", "-c", script, hostprint_binary(),
-                                 "127.0.0.1:" + std::to_string(port_), token_file.string(),
-                                 (dir_.path() / "state").string(),
-                                 dir_.write("hostprint.json", o.config).string(),
-                                 (dir_.path() / "root").string()},
+        std::vector<std::string>{
+            "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", script,
+            hostprint_binary(), "127.0.0.1:" + std::to_string(port_), token_file.string(),
+            (dir_.path() / "state").string(), dir_.write("hostprint.json", o.config).string(),
+            (dir_.path() / "root").string()},
         dir_.path() / "agent.log");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline && process_->running()) {

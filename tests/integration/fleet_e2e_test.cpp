@@ -19,14 +19,14 @@ namespace json = boost::json;
 
 // In the order of proto::AssetStatistics's members.
 constexpr std::array<const char*, 12> count_keys{
-    "account_num",     "port_num",          "process_num",     "app_num",
-    "auto_launch_num", "web_framework_num", "web_site_num",    "jar_package_num",
-    "kernel_module_num", "web_service_num", "web_app_num",     "database_num"};
+    "account_num",       "port_num",          "process_num",  "app_num",
+    "auto_launch_num",   "web_framework_num", "web_site_num", "jar_package_num",
+    "kernel_module_num", "web_service_num",   "web_app_num",  "database_num"};
 
 // What one agent's own API answers.
 struct AgentTruth {
   std::string host_id, eps;
-  std::map<std::string, std::array<std::int64_t, 12>> counts;                 // by category
+  std::map<std::string, std::array<std::int64_t, 12>> counts;            // by category
   std::map<std::string, std::map<std::string, std::int64_t>> processes;  // category -> path -> n
   std::int64_t protect_host_num = 0, anti_tampering_num = 0;
 };
@@ -132,12 +132,25 @@ std::string scrape_jobs(const std::vector<std::unique_ptr<NamespacedAgent>>& age
 class FleetEndToEnd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = std::make_unique<Pki>();
-    shared_ = std::make_unique<TempDir>();
-    setup_error_ = start_agents();
+    try {
+      pki_ = std::make_unique<Pki>();
+      shared_ = std::make_unique<TempDir>();
+      setup_error_ = start_agents();
+    } catch (const std::exception& e) {
+      setup_error_ = e.what();
+    }
   }
   static void TearDownTestSuite() {
     agents_.clear();  // kills each namespace
+    // The killed processes leave their cgroups as they are reaped.
+    for (const auto& group : cgroups_) {
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (::rmdir(group.c_str()) != 0 && errno == EBUSY &&
+             std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!cgroups_.empty()) ::rmdir(cgroups_.front().parent_path().c_str());  // if now empty
+    cgroups_.clear();
     truths_.clear();
     shared_.reset();
     pki_.reset();
@@ -150,8 +163,9 @@ class FleetEndToEnd : public ::testing::Test {
   }
   static std::string fleet_config() {
     return R"({"project_id": "p1", "fleet": {"query_timeout_s": 2, "cache_ms": 0},)"
-           R"( "tls": {"cert_file": ")" + pki_->cert("fleet").string() + R"(", "key_file": ")" +
-           pki_->key("fleet").string() + R"("}})";
+           R"( "tls": {"cert_file": ")" +
+           pki_->cert("fleet").string() + R"(", "key_file": ")" + pki_->key("fleet").string() +
+           R"("}})";
   }
   static void wait_for_every_host(unsigned short engine_port);
   static void expect_fleet_adds_up(const FleetProcess& fleet);
@@ -161,6 +175,7 @@ class FleetEndToEnd : public ::testing::Test {
   static std::unique_ptr<TempDir> shared_;
   static std::vector<std::unique_ptr<NamespacedAgent>> agents_;
   static std::vector<AgentTruth> truths_;
+  static std::vector<std::filesystem::path> cgroups_;
   static std::string setup_error_;
 };
 
@@ -168,6 +183,7 @@ std::unique_ptr<Pki> FleetEndToEnd::pki_;
 std::unique_ptr<TempDir> FleetEndToEnd::shared_;
 std::vector<std::unique_ptr<NamespacedAgent>> FleetEndToEnd::agents_;
 std::vector<AgentTruth> FleetEndToEnd::truths_;
+std::vector<std::filesystem::path> FleetEndToEnd::cgroups_;
 std::string FleetEndToEnd::setup_error_;
 
 std::string passwd(int accounts) {
@@ -201,13 +217,13 @@ std::string FleetEndToEnd::start_agents() {
   const std::string cat = "cat '" + (dir / "fifo").string() + "'";  // blocks opening the fifo
   struct Plan {
     std::string host_id, eps;
-    int accounts, sleeps, blocked;
+    int accounts, sleeps, blocked, container_sleeps;
     std::vector<std::string> more;
   };
   const std::vector<Plan> plans{
-      {"e2e-host-1", "ep-1", 3, 3, 3, {cat, php}},
-      {"e2e-host-2", "ep-1", 6, 2, 2, {}},  // attacks logged, but no RASP agent loaded
-      {"e2e-host-3", "ep-2", 9, 5, 4, {"tail -f /dev/null", php}},
+      {"e2e-host-1", "ep-1", 3, 3, 3, 1, {cat, php}},
+      {"e2e-host-2", "ep-1", 6, 2, 2, 0, {}},  // attacks logged, but no RASP agent loaded
+      {"e2e-host-3", "ep-2", 9, 5, 4, 2, {"tail -f /dev/null", php}},
   };
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const auto& plan = plans[i];
@@ -216,6 +232,17 @@ std::string FleetEndToEnd::start_agents() {
     NamespacedAgentOptions o;
     o.background.assign(static_cast<std::size_t>(plan.sleeps), "sleep 3600");
     o.background.insert(o.background.end(), plan.more.begin(), plan.more.end());
+    // Sleepers in a cgroup named like a Docker container's are that container's processes.
+    if (plan.container_sleeps > 0 && std::filesystem::exists("/sys/fs/cgroup/pids/cgroup.procs")) {
+      char id[65];
+      std::snprintf(id, sizeof id, "%056x%08x", 0xe2eu,
+                    static_cast<unsigned>(::getpid()) * 4 + static_cast<unsigned>(i));
+      cgroups_.push_back(std::filesystem::path("/sys/fs/cgroup/pids/docker") / id);
+      std::filesystem::create_directories(cgroups_.back());
+      for (int k = 0; k < plan.container_sleeps; ++k)
+        o.background.push_back("sh -c 'echo $$ > " + (cgroups_.back() / "cgroup.procs").string() +
+                               " && exec sleep 3600'");
+    }
     o.token = "token-of-" + name;
     o.root_files = {{"etc/passwd", passwd(plan.accounts)},
                     {"etc/group", "root:x:0:\nusers:x:100:\n"},
@@ -224,8 +251,9 @@ std::string FleetEndToEnd::start_agents() {
     o.config = R"({"project_id": "p1", "host_id": ")" + plan.host_id +
                R"(", "enterprise_project_id": ")" + plan.eps +
                R"(", "scan_interval_s": 86400, "rasp": {"alarm_logs": ["/var/log/rasp/*.log"]},)"
-               R"( "tls": {"cert_file": ")" + pki_->cert(name).string() + R"(", "key_file": ")" +
-               pki_->key(name).string() + R"("}})";
+               R"( "tls": {"cert_file": ")" +
+               pki_->cert(name).string() + R"(", "key_file": ")" + pki_->key(name).string() +
+               R"("}})";
     agents_.push_back(std::make_unique<NamespacedAgent>(o));
     if (!agents_.back()->ready()) return name + " did not start: " + agents_.back()->log_text();
   }
@@ -272,8 +300,8 @@ void FleetEndToEnd::wait_for_every_host(unsigned short engine_port) {
     if (got == want) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  ADD_FAILURE() << "the engine holds the scan timestamps of " << got.size() << " of "
-                << want.size() << " agents";
+  ADD_FAILURE() << "the engine holds the scan timestamps of " << got.size() << " of " << want.size()
+                << " agents";
 }
 
 void FleetEndToEnd::expect_fleet_adds_up(const FleetProcess& fleet) {
@@ -379,6 +407,12 @@ TEST_F(FleetEndToEnd, AgentsReportTheirOwnNamespaces) {
   EXPECT_EQ(truths_[0].processes.at("host").count("/usr/bin/cat"), 1u);
   EXPECT_EQ(truths_[2].processes.at("host").count("/usr/bin/tail"), 1u);
   EXPECT_EQ(truths_[1].processes.at("host").size(), 2u);  // sleep and hostprint itself
+  if (!cgroups_.empty()) {
+    EXPECT_EQ(truths_[0].processes.at("container").at("/usr/bin/sleep"), 1);
+    EXPECT_EQ(truths_[1].processes.at("container").size(), 0u);
+    EXPECT_EQ(truths_[2].processes.at("container").at("/usr/bin/sleep"), 2);
+    EXPECT_EQ(truths_[2].counts.at("container")[2], 2);  // process_num
+  }
   EXPECT_EQ(truths_[0].protect_host_num, 1);
   EXPECT_EQ(truths_[1].protect_host_num, 0);
   EXPECT_EQ(truths_[2].protect_host_num, 1);
@@ -406,8 +440,8 @@ TEST_F(FleetEndToEnd, PrometheusScrapingTheAgentsAddsUp) {
 }
 
 TEST_F(FleetEndToEnd, VictoriaMetricsScrapingTheAgentsAddsUp) {
-  auto config = shared_->write("vm-scrape.yml", "scrape_configs:\n" +
-                                                    scrape_jobs(agents_, pki_->ca()));
+  auto config =
+      shared_->write("vm-scrape.yml", "scrape_configs:\n" + scrape_jobs(agents_, pki_->ca()));
   VictoriaMetrics vm({"-promscrape.config=" + config.string()});
   ASSERT_TRUE(vm.ready()) << vm.log_text();
   wait_for_every_host(vm.port());

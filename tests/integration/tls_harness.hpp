@@ -132,8 +132,9 @@ class TlsConnection {
   boost::beast::flat_buffer buffer_;
 };
 
-inline Response tls_fetch(unsigned short port, const std::filesystem::path& ca, std::string_view target,
-                   std::optional<std::string_view> token, std::string_view method = "GET") {
+inline Response tls_fetch(unsigned short port, const std::filesystem::path& ca,
+                          std::string_view target, std::optional<std::string_view> token,
+                          std::string_view method = "GET") {
   auto c = TlsConnection::open(port, ca);
   c->send(get_request(target, token, method));
   return c->read(method == "HEAD");
