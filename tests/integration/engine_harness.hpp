@@ -105,19 +105,16 @@ inline bool wait_for_ok(unsigned short port, const std::string& target, int time
 // A single-node VictoriaMetrics with its own storage; samples come through its import API.
 class VictoriaMetrics {
  public:
-  VictoriaMetrics()
-      : port_(free_port()),
-        process_({"/usr/bin/victoria-metrics", "-storageDataPath=" + (dir_.path() / "data").string(),
-                  "-httpListenAddr=127.0.0.1:" + std::to_string(port_), "-retentionPeriod=1d",
-                  // Samples are visible to queries at once (the default hides the last 30 s).
-                  "-search.latencyOffset=0s", "-loggerLevel=ERROR"},
-                 dir_.path() / "vm.log") {
+  // `extra_args`: more flags (-promscrape.config=FILE to have it scrape targets itself).
+  explicit VictoriaMetrics(const std::vector<std::string>& extra_args = {})
+      : port_(free_port()), process_(argv(dir_.path(), port_, extra_args), dir_.path() / "vm.log") {
     ready_ = wait_for_ok(port_, "/health");
   }
   bool ready() const { return ready_; }
   unsigned short port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   ChildProcess& process() { return process_; }
+  std::string log_text() const { return process_.log_text(); }
 
   // Prometheus exposition text, stamped with the current time; returns once every series of it
   // can be queried (new series take about a second to become searchable, even after a flush).
@@ -151,6 +148,17 @@ class VictoriaMetrics {
   }
 
  private:
+  static std::vector<std::string> argv(const std::filesystem::path& dir, unsigned short port,
+                                       const std::vector<std::string>& extra_args) {
+    std::vector<std::string> out{
+        "/usr/bin/victoria-metrics", "-storageDataPath=" + (dir / "data").string(),
+        "-httpListenAddr=127.0.0.1:" + std::to_string(port), "-retentionPeriod=1d",
+        // Samples are visible to queries at once (the default hides the last 30 s).
+        "-search.latencyOffset=0s", "-loggerLevel=ERROR"};
+    out.insert(out.end(), extra_args.begin(), extra_args.end());
+    return out;
+  }
+
   TempDir dir_;
   unsigned short port_;
   ChildProcess process_;
@@ -183,16 +191,20 @@ class ExpositionServer {
   bool ready_ = false;
 };
 
-// Prometheus scraping `targets` (host:port, path /metrics) every second.
+// The text of a `scrape_configs:` list (YAML, its items indented by two spaces).
+struct ScrapeConfigs {
+  std::string yaml;
+};
+
+// Prometheus scraping `targets` (host:port, path /metrics) every second, or the jobs given.
 class Prometheus {
  public:
-  explicit Prometheus(const std::vector<std::string>& targets) : port_(free_port()) {
-    std::string list;
-    for (const auto& t : targets) list += (list.empty() ? "'" : ", '") + t + "'";
+  explicit Prometheus(const std::vector<std::string>& targets)
+      : Prometheus(ScrapeConfigs{plain_job(targets)}) {}
+  explicit Prometheus(const ScrapeConfigs& jobs) : port_(free_port()) {
     auto config = dir_.write("prometheus.yml",
                              "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                             "scrape_configs:\n  - job_name: hostprint\n"
-                             "    static_configs:\n      - targets: [" + list + "]\n");
+                             "scrape_configs:\n" + jobs.yaml);
     process_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{"/usr/bin/prometheus", "--config.file=" + config.string(),
                                  "--storage.tsdb.path=" + (dir_.path() / "data").string(),
@@ -205,8 +217,15 @@ class Prometheus {
   unsigned short port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string log_text() const { return process_->log_text(); }
+  ChildProcess& process() { return *process_; }
 
  private:
+  static std::string plain_job(const std::vector<std::string>& targets) {
+    std::string list;
+    for (const auto& t : targets) list += (list.empty() ? "'" : ", '") + t + "'";
+    return "  - job_name: hostprint\n    static_configs:\n      - targets: [" + list + "]\n";
+  }
+
   TempDir dir_;
   unsigned short port_;
   std::unique_ptr<ChildProcess> process_;
@@ -258,6 +277,76 @@ class FleetProcess {
   TempDir dir_;
   std::string token_ = "fleet-token-1";
   std::filesystem::path token_file_;
+  unsigned short port_;
+  std::unique_ptr<ChildProcess> process_;
+  bool ready_ = false;
+};
+
+// A real `hostprint serve` as pid 1 of a PID namespace of its own (unshare --pid --fork
+// --mount-proc; the network is the host's, so it listens on loopback), with the programs
+// `background` names (shell commands) running beside it. Stopping the unshare kills the namespace.
+struct NamespacedAgentOptions {
+  std::vector<std::string> background;
+  std::string config = "{}";                      // the configuration file's text
+  std::map<std::string, std::string> root_files;  // relative path under --root -> content
+  std::string token = "ns-token";
+};
+
+class NamespacedAgent {
+ public:
+  explicit NamespacedAgent(const NamespacedAgentOptions& o) : token_(o.token), port_(free_port()) {
+    for (const auto& [path, text] : o.root_files) dir_.write("root/" + path, text);
+    std::filesystem::create_directories(dir_.path() / "root");
+    auto token_file = dir_.write("token", token_ + "\n");
+    std::filesystem::permissions(token_file, std::filesystem::perms::owner_read,
+                                 std::filesystem::perm_options::replace);
+    std::string script = "pids=\n";
+    for (const auto& command : o.background) script += command + " &\npids=\"$pids $!\"\n";
+    // The first scan happens before the agent listens: every background program must have
+    // replaced its forked shell by then, or the scan counts a shell in its place.
+    script +=
+        "shell=$(readlink /proc/$$/exe)\n"
+        "for p in $pids; do\n"
+        "  while [ \"$(readlink /proc/$p/exe)\" = \"$shell\" ]; do :; done\n"
+        "done\n"
+        "exec \"$0\" serve --listen \"$1\" --token-file \"$2\" --state-dir \"$3\" "
+        "--config \"$4\" --root \"$5\"\n";
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", script,
+            hostprint_binary(), "127.0.0.1:" + std::to_string(port_), token_file.string(),
+            (dir_.path() / "state").string(), dir_.write("hostprint.json", o.config).string(),
+            (dir_.path() / "root").string()},
+        dir_.path() / "agent.log");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline && process_->running()) {
+      boost::asio::io_context io;
+      boost::asio::ip::tcp::socket s(io);
+      boost::system::error_code ec;
+      s.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
+      if (!ec) {
+        ready_ = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  // unshare blocks SIGTERM; its death SIGKILLs the namespace's pid 1, and so the namespace.
+  ~NamespacedAgent() { process_->stop(SIGKILL); }
+  NamespacedAgent(const NamespacedAgent&) = delete;
+  NamespacedAgent& operator=(const NamespacedAgent&) = delete;
+
+  bool ready() const { return ready_; }
+  unsigned short port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& token() const { return token_; }
+  std::filesystem::path token_file() const { return dir_.path() / "token"; }
+  ChildProcess& process() { return *process_; }
+  std::string log_text() const { return process_->log_text(); }
+
+ private:
+  TempDir dir_;
+  std::string token_;
   unsigned short port_;
   std::unique_ptr<ChildProcess> process_;
   bool ready_ = false;
