@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <ctime>
 #include <thread>
 
 #include "collectors/rules/fingerprints.hpp"
@@ -325,6 +326,113 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
   auto counts = boost::json::parse(slurp("query")).as_object();
   EXPECT_EQ(counts.at("web_site_num").as_int64(), 2) << slurp("query");
   EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
+}
+
+// The date `openssl x509 -noout -startdate` (or -enddate) prints, as epoch milliseconds.
+std::int64_t openssl_date_ms(const std::string& file, const char* which) {
+  auto r = test::run_program({"/usr/bin/openssl", "x509", "-in", file, "-noout", which});
+  const auto eq = r.out.find('=');
+  if (r.exit_code != 0 || eq == std::string::npos) return -1;
+  std::tm tm{};
+  if (!::strptime(r.out.c_str() + eq + 1, "%b %d %H:%M:%S %Y GMT", &tm)) return -1;
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000;
+}
+
+// nginx serving one TLS site with a certificate the openssl CLI made, bound to 127.0.0.1: the
+// collector reads the certificate's names and dates, and `hostprint query` lists them with the
+// bind address and the instance's executable.
+TEST(WebSitesLive, NginxTlsSiteCertificateAndBindAddress) {
+  if (!fs::exists("/usr/sbin/nginx") || !fs::exists("/usr/bin/openssl"))
+    GTEST_SKIP() << "nginx and openssl are not installed";
+  std::string host_id;
+  std::getline(std::ifstream("/etc/machine-id"), host_id);
+  if (host_id.empty()) GTEST_SKIP() << "no /etc/machine-id to name the host";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
+    fs::create_directories(dir / sub);
+  const std::string d = dir.string();
+  auto cert = test::run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                                 "-nodes", "-days", "3", "-subj", "/O=Hostprint Live/CN=tls.test",
+                                 "-keyout", d + "/key.pem", "-out", d + "/cert.pem"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.out;
+  const std::int64_t not_before = openssl_date_ms(d + "/cert.pem", "-startdate");
+  const std::int64_t not_after = openssl_date_ms(d + "/cert.pem", "-enddate");
+  ASSERT_GT(not_before, 0);
+  ASSERT_EQ(not_after - not_before, 3 * 86400 * 1000LL);
+  const fs::path conf = work.write(
+      "nginx.conf", "pid " + d + "/nginx.pid;\nerror_log " + d +
+                        "/error.log;\nevents { worker_connections 16; }\nhttp {\n  access_log off;\n"
+                        "  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
+                        "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
+                        "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n"
+                        "  server { listen 127.0.0.1:18446 ssl; server_name tls.test; root " + d +
+                        "/www;\n    ssl_certificate cert.pem; ssl_certificate_key key.pem; }\n}\n");
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t server = spawn_logged(
+        {"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
+        dir / "nginx.out");
+    auto stop = [&] {
+      ::kill(server, SIGKILL);
+      ::waitpid(server, nullptr, 0);
+    };
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!accepts_on_loopback(18446)) {
+      if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
+      std::this_thread::sleep_for(50ms);
+    }
+    ScanContext context;
+    proto::AssetSet found;
+    ProcessesCollector processes;
+    if (!processes.collect(context).complete) return (stop(), 11);
+    processes.publish(found);
+    context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 12);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(dir / "result");
+    out << "pid\t" << server << "\n";
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.items())
+      out << "site\t" << join(s.site.domains) << "\t" << s.site.bind_address << "\t" << s.exe
+          << "\t" << s.site.certificate_file << "\t" << s.cert_issuer << "\t" << s.cert_subject
+          << "\t" << s.cert_not_before_ms << "\t" << s.cert_not_after_ms << "\n";
+    out.close();
+    auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
+                                    (dir / "state").string(),
+                                    "/v5/p/asset/" + host_id + "/web-site"});
+    std::ofstream(dir / "query") << query.out;
+    stop();
+    return outcome.complete ? 0 : 13;
+  });
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("nginx.out") << slurp("error.log") << slurp("result");
+  const std::string result = slurp("result");
+  const std::string pid = result.substr(4, result.find('\n') - 4);
+  const std::string when = std::to_string(not_before) + "\t" + std::to_string(not_after);
+  EXPECT_EQ(result, "pid\t" + pid + "\nsite\ttls.test\t127.0.0.1\t/usr/sbin/nginx\t" + d +
+                        "/cert.pem\tCN=tls.test,O=Hostprint Live\tCN=tls.test,O=Hostprint Live\t" +
+                        when + "\n");
+
+  auto page = boost::json::parse(slurp("query")).as_object();
+  ASSERT_EQ(page.at("total_num").as_int64(), 1) << slurp("query");
+  const auto& site = page.at("data_list").as_array().at(0).as_object();
+  EXPECT_EQ(site.at("domain").as_string(), "tls.test");
+  EXPECT_EQ(site.at("port").as_int64(), 18446);
+  EXPECT_EQ(site.at("bind_addr").as_string(), "127.0.0.1");
+  EXPECT_EQ(site.at("is_https").as_bool(), true);
+  EXPECT_EQ(site.at("proc_path").as_string(), "/usr/sbin/nginx");
+  EXPECT_EQ(site.at("cert_issuer").as_string(), "CN=tls.test,O=Hostprint Live");
+  EXPECT_EQ(site.at("cert_user").as_string(), "CN=tls.test,O=Hostprint Live");
+  EXPECT_EQ(site.at("cert_issue_time").as_int64(), not_before);
+  EXPECT_EQ(site.at("cert_expired_time").as_int64(), not_after);
 }
 
 // A product that only a replaced rules file names ("mynginx", run from a copy of nginx under that
