@@ -315,7 +315,8 @@ TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
     auto outcome = services.collect(context);
     std::ofstream out(dir / "result");
     for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-    for (const auto& s : *services.items()) out << s.product << "\t" << s.version << "\n";
+    for (const auto& s : *services.items())
+      out << s.product << "\t" << s.version << "\t" << s.install_path << "\n";
     out.close();
     stop();
     return 0;
@@ -323,7 +324,8 @@ TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
   std::ifstream in(dir / "result");
   std::string result(std::istreambuf_iterator<char>(in), {});
   ASSERT_EQ(rc, 0) << result;
-  EXPECT_EQ(result, "Tomcat\t9.0.99\n");
+  // Installed in its home, not in the JDK's bin folder of its executable.
+  EXPECT_EQ(result, "Tomcat\t9.0.99\t" + d + "/tomcat\n");
 }
 
 }  // namespace
