@@ -293,6 +293,12 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
           << s.site.document_root << "\t" << (s.site.tls ? "tls" : "plain") << "\t"
           << s.site.config_file << "\n";
     out.close();
+    std::ofstream certs(dir / "certs");
+    for (const auto& s : *web_sites.items())
+      certs << s.site.domains.at(0) << " [" << s.site.bind_address << "] [" << s.cert_issuer
+            << "] [" << s.cert_subject << "] "
+            << (s.cert_not_after_ms - s.cert_not_before_ms) / 1000 << "\n";
+    certs.close();
     auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
                                     (dir / "state").string(), "/v5/p/asset/statistics"});
     std::ofstream(dir / "query") << query.out;
@@ -323,6 +329,9 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
                        "site\tApache httpd\t" + pid + "\t\tapache\tsecure.test\t18443\t" + d +
                            "/www-s\ttls\t" + d + "/sites/s.conf"}))
       << slurp("result");
+  // The TLS host's certificate (self-signed, made for 2 days) from its SSLCertificateFile.
+  EXPECT_EQ(slurp("certs"), "a.test [127.0.0.1] [] [] 0\n"
+                            "secure.test [127.0.0.1] [CN=secure.test] [CN=secure.test] 172800\n");
   auto counts = boost::json::parse(slurp("query")).as_object();
   EXPECT_EQ(counts.at("web_site_num").as_int64(), 2) << slurp("query");
   EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
