@@ -444,6 +444,92 @@ TEST(WebSitesLive, NginxTlsSiteCertificateAndBindAddress) {
   EXPECT_EQ(site.at("cert_expired_time").as_int64(), not_after);
 }
 
+// Debian's Tomcat 10 with a TLS connector whose certificate is a PEM file (JSSE reads it): the
+// site's certificate fields come from that file, its bind address from the connector.
+TEST(WebSitesLive, TomcatPemConnectorCertificate) {
+  const fs::path home = "/usr/share/tomcat10";
+  if (!fs::exists(home / "bin/bootstrap.jar") || !fs::exists("/usr/bin/openssl") ||
+      !fs::exists("/etc/tomcat10/web.xml"))
+    GTEST_SKIP() << "tomcat10 and openssl are not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  const std::string d = dir.string();
+  for (const char* sub : {"base/conf", "base/logs", "base/temp", "base/work", "base/webapps/ROOT"})
+    fs::create_directories(dir / sub);
+  fs::copy_file("/etc/tomcat10/web.xml", dir / "base/conf/web.xml");
+  fs::copy_file("/etc/tomcat10/catalina.properties", dir / "base/conf/catalina.properties");
+  auto cert = test::run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                                 "-nodes", "-days", "5", "-subj", "/O=Hostprint Cat/CN=cat.test",
+                                 "-keyout", d + "/base/conf/key.pem", "-out",
+                                 d + "/base/conf/cert.pem"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.out;
+  work.write("base/conf/server.xml",
+             "<?xml version=\"1.0\"?>\n<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n"
+             "  <Service name=\"Catalina\">\n"
+             "    <Connector port=\"18843\" address=\"127.0.0.1\" SSLEnabled=\"true\"\n"
+             "               protocol=\"org.apache.coyote.http11.Http11NioProtocol\">\n"
+             "      <SSLHostConfig><Certificate certificateFile=\"conf/cert.pem\"\n"
+             "          certificateKeyFile=\"conf/key.pem\" type=\"RSA\"/></SSLHostConfig>\n"
+             "    </Connector>\n"
+             "    <Engine name=\"Catalina\" defaultHost=\"cat.test\">\n"
+             "      <Host name=\"cat.test\" appBase=\"webapps\" unpackWARs=\"false\" "
+             "autoDeploy=\"false\"/>\n"
+             "    </Engine>\n  </Service>\n</Server>\n");
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t server = spawn_logged(
+        {"/usr/bin/java", "-Dcatalina.base=" + d + "/base", "-Dcatalina.home=" + home.string(),
+         "-Djava.io.tmpdir=" + d + "/base/temp", "-classpath",
+         (home / "bin/bootstrap.jar").string() + ":" + (home / "bin/tomcat-juli.jar").string(),
+         "org.apache.catalina.startup.Bootstrap", "start"},
+        dir / "tomcat.out");
+    auto stop = [&] {
+      ::kill(server, SIGKILL);
+      ::waitpid(server, nullptr, 0);
+    };
+    auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (!accepts_on_loopback(18843)) {
+      if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
+      std::this_thread::sleep_for(100ms);
+    }
+    ScanContext context;
+    proto::AssetSet found;
+    ProcessesCollector processes;
+    if (!processes.collect(context).complete) return (stop(), 11);
+    processes.publish(found);
+    context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 12);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(dir / "result");
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.items())
+      out << "site\t" << s.product << "\t" << join(s.site.domains) << "\t" << join(s.site.ports)
+          << "\t" << s.site.bind_address << "\t" << s.site.certificate_file << "\t"
+          << s.cert_issuer << "\t" << s.cert_subject << "\t" << s.cert_not_before_ms << "\t"
+          << s.cert_not_after_ms << "\n";
+    out.close();
+    stop();
+    return outcome.complete ? 0 : 13;
+  });
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("tomcat.out") << slurp("result");
+  const std::int64_t not_before = openssl_date_ms(d + "/base/conf/cert.pem", "-startdate");
+  const std::int64_t not_after = openssl_date_ms(d + "/base/conf/cert.pem", "-enddate");
+  ASSERT_GT(not_before, 0);
+  EXPECT_EQ(slurp("result"), "site\tTomcat\tcat.test\t18843\t127.0.0.1\t" + d +
+                                 "/base/conf/cert.pem\tCN=cat.test,O=Hostprint Cat\t"
+                                 "CN=cat.test,O=Hostprint Cat\t" +
+                                 std::to_string(not_before) + "\t" + std::to_string(not_after) +
+                                 "\n");
+}
+
 // A product that only a replaced rules file names ("mynginx", run from a copy of nginx under that
 // name, `config: nginx`) gets its sites: the parser is chosen by the rule, not by product name.
 TEST(WebSitesLive, ProductOfAReplacedRulesFileGetsItsSites) {
