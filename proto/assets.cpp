@@ -100,7 +100,8 @@ constexpr Field<ServiceInstance> service_fields[] = {
     {"config_path", T::text, [](const ServiceInstance& s) -> FieldValue { return s.config_file; }},
     {"pid", T::integer, [](const ServiceInstance& s) -> FieldValue { return std::int64_t{s.pid}; }},
     {"proc_path", T::text, [](const ServiceInstance& s) -> FieldValue { return s.exe; }},
-    {"install_path", T::text, [](const ServiceInstance& s) -> FieldValue { return s.install_path; }},
+    {"install_path", T::text,
+     [](const ServiceInstance& s) -> FieldValue { return s.install_path; }},
     {"uid", T::integer, [](const ServiceInstance& s) -> FieldValue { return std::int64_t{s.uid}; }},
     {"gid", T::integer, [](const ServiceInstance& s) -> FieldValue { return std::int64_t{s.gid}; }},
 };
@@ -124,11 +125,14 @@ constexpr Field<ServedSite> site_fields[] = {
      [](const ServedSite& s) -> FieldValue { return static_cast<std::int64_t>(s.site.line); }},
     {"bind_addr", T::text, [](const ServedSite& s) -> FieldValue { return s.site.bind_address; }},
     {"proc_path", T::text, [](const ServedSite& s) -> FieldValue { return s.exe; }},
-    {"cert_file", T::text, [](const ServedSite& s) -> FieldValue { return s.site.certificate_file; }},
+    {"cert_file", T::text,
+     [](const ServedSite& s) -> FieldValue { return s.site.certificate_file; }},
     {"cert_issuer", T::text, [](const ServedSite& s) -> FieldValue { return s.cert_issuer; }},
     {"cert_user", T::text, [](const ServedSite& s) -> FieldValue { return s.cert_subject; }},
-    {"cert_issue_time", T::integer, [](const ServedSite& s) -> FieldValue { return s.cert_not_before_ms; }},
-    {"cert_expired_time", T::integer, [](const ServedSite& s) -> FieldValue { return s.cert_not_after_ms; }},
+    {"cert_issue_time", T::integer,
+     [](const ServedSite& s) -> FieldValue { return s.cert_not_before_ms; }},
+    {"cert_expired_time", T::integer,
+     [](const ServedSite& s) -> FieldValue { return s.cert_not_after_ms; }},
 };
 constexpr std::string_view site_key[] = {"pid", "config_file", "config_line"};
 
@@ -172,7 +176,8 @@ constexpr Field<JarPackage> jar_fields[] = {
     {"group_id", T::text, [](const JarPackage& j) -> FieldValue { return j.group_id; }},
     {"path", T::text, [](const JarPackage& j) -> FieldValue { return j.path; }},
     {"pid", T::integer, [](const JarPackage& j) -> FieldValue { return std::int64_t{j.pid}; }},
-    {"package_path", T::text, [](const JarPackage& j) -> FieldValue { return outer_archive(j.path); }},
+    {"package_path", T::text,
+     [](const JarPackage& j) -> FieldValue { return outer_archive(j.path); }},
     {"is_embedded", T::integer,
      [](const JarPackage& j) -> FieldValue { return std::int64_t{is_nested(j.path)}; }},
     {"size", T::integer,

@@ -484,8 +484,8 @@ class ApacheParser {
       std::string_view a = host.addresses.front();
       if (a.starts_with("[")) {
         a = a.substr(1, a.find(']') - 1);
-      } else if (auto colon = a.find(':');
-                 colon != std::string_view::npos && a.find(':', colon + 1) == std::string_view::npos) {
+      } else if (auto colon = a.find(':'); colon != std::string_view::npos &&
+                                           a.find(':', colon + 1) == std::string_view::npos) {
         a = a.substr(0, colon);
       }
       if (a != "*" && a != "_default_" && a != "0.0.0.0" && a != "::") site.bind_address = a;

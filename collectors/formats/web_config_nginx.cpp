@@ -181,7 +181,7 @@ struct ServerBlock {
   std::vector<std::string> names{};
   std::vector<Listen> listens{};
   std::optional<std::string> root{};
-  std::optional<bool> ssl{};  // `ssl on|off;`
+  std::optional<bool> ssl{};                 // `ssl on|off;`
   std::optional<std::string> certificate{};  // the first ssl_certificate
 };
 

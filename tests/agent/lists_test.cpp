@@ -306,7 +306,8 @@ TEST(Lists, WebKindsCarryTheirCollectedFields) {
   EXPECT_EQ(column(jars, "is_embedded"), (std::vector<std::string>{"0", "1"}));
   EXPECT_EQ(column(jars, "size"), (std::vector<std::string>{"1234", "99"}));
   EXPECT_EQ(column(jars, "hash"), (std::vector<std::string>{std::string(64, 'f'), ""}));
-  EXPECT_EQ(column(jars, "proc_path"), (std::vector<std::string>{"/usr/bin/java", "/usr/bin/java"}));
+  EXPECT_EQ(column(jars, "proc_path"),
+            (std::vector<std::string>{"/usr/bin/java", "/usr/bin/java"}));
 
   auto frameworks = ask(*snapshot, "/v5/p/asset/host-1/web-framework");
   ASSERT_EQ(total(frameworks), 1);

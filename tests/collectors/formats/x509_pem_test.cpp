@@ -36,18 +36,20 @@ TEST(ParsePemCertificate, IssuerSubjectAndValidity) {
 // nginx takes a file with the key first, or the chain after the certificate: the first
 // certificate is the site's.
 TEST(ParsePemCertificate, OtherBlocksBeforeAndAChainAfter) {
-  const std::string pem = std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") +
-                          "comment line\n" + leaf_pem +
-                          "-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n";
+  const std::string pem =
+      std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") +
+      "comment line\n" + leaf_pem +
+      "-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n";
   auto parsed = parse_pem_certificate(pem);
   ASSERT_TRUE(std::holds_alternative<CertificateInfo>(parsed)) << std::get<std::string>(parsed);
   EXPECT_EQ(std::get<CertificateInfo>(parsed), expected);
 }
 
 TEST(ParsePemCertificate, NotACertificate) {
-  for (std::string text : {std::string(), std::string("hello\n"),
-                           std::string("-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n"),
-                           std::string(leaf_pem).substr(0, 200), std::string("\0\xff\x30\x82", 4)}) {
+  const std::string bad_base64 = "-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n";
+  for (std::string text :
+       {std::string(), std::string("hello\n"), bad_base64, std::string(leaf_pem).substr(0, 200),
+        std::string("\0\xff\x30\x82", 4)}) {
     auto parsed = parse_pem_certificate(text);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << text;
     EXPECT_FALSE(std::get<std::string>(parsed).empty());
