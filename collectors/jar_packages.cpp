@@ -18,6 +18,7 @@
 #include "collectors/io/process_files.hpp"
 #include "collectors/formats/java_args.hpp"
 #include "collectors/formats/proc_text.hpp"
+#include "collectors/io/digest.hpp"
 #include "collectors/io/root_dir.hpp"
 #include "collectors/io/unique_fd.hpp"
 #include "collectors/io/root_glob.hpp"
@@ -194,6 +195,7 @@ void scan_nested(const ZipArchive& archive, const std::string& suffix, int depth
     ++budget.nested;
     JarRecord record;
     record.suffix = suffix + "!/" + entry.name;
+    record.size = entry.uncompressed_size;
     auto [name, version] = name_and_version_from_file_name(entry.name);
     record.name = std::move(name);
     record.version = std::move(version);
@@ -211,6 +213,7 @@ void scan_nested(const ZipArchive& archive, const std::string& suffix, int depth
     }
     if (member) {
       budget.inflated += member->bytes.size();
+      if (!member->truncated) record.size = member->bytes.size();
       if (member->truncated) {
         result.errors.push_back(display + record.suffix + ": too large, named by file name only");
       } else if (auto nested = ZipArchive::open_bytes(std::move(member->bytes), limits, err)) {
@@ -405,7 +408,8 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     scan.seen.insert({p.container_id, path});
     if (!scan.files.emplace(p.container_id, st.st_dev, st.st_ino).second) continue;
-    const std::string key = p.container_id + '\n' + path;
+    const std::string key = p.container_id + '\n' + path + '\n' + std::to_string(st.st_dev) +
+                            ':' + std::to_string(st.st_ino);
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::int64_t mtime =
         static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
@@ -414,6 +418,8 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
     if (!result) {
       ++scan.archives_opened;
       fresh = scan_archive(fd.get(), path, display);
+      if (size <= jar_packages_max_hashed)
+        fresh.hash = sha256_of_open_file(fd.get(), jar_packages_max_hashed).value_or("");
       scan.cache.store(key, size, mtime, fresh);
       result = &fresh;
     }
@@ -422,8 +428,10 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
       if (!scan.room()) return;
       std::string full = path + r.suffix;
       if (!r.suffix.empty() && !scan.seen.insert({p.container_id, full}).second) continue;
-      scan.jars.push_back(
-          JarPackage{std::move(full), r.name, r.version, r.group_id, p.pid, p.container_id});
+      const bool outer = r.suffix.empty();
+      scan.jars.push_back(JarPackage{std::move(full), r.name, r.version, r.group_id, p.pid,
+                                     p.container_id, p.exe, outer ? size : r.size,
+                                     outer ? result->hash : std::string()});
     }
   }
 }

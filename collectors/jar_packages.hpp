@@ -26,6 +26,8 @@ inline constexpr std::uint64_t jar_packages_max_inflated = 256ull << 20;  // per
 inline constexpr int jar_packages_max_depth = 2;               // archives within archives
 inline constexpr std::size_t jar_packages_max_cache = 20'000;  // outer archives remembered
 inline constexpr std::size_t jar_packages_max_errors = 100;
+// A file larger than this is listed without its hash (a Spring Boot archive is ~20-200 MiB).
+inline constexpr std::uint64_t jar_packages_max_hashed = 512ull << 20;
 
 // Lists the file names (not paths) in the folder `dir` (absolute, inside the process's root).
 using DirLister = std::function<std::vector<std::string>(const std::string& dir)>;
@@ -48,14 +50,17 @@ bool is_nested_library(std::string_view entry);
 struct JarRecord {
   std::string suffix;  // "" for the outer archive, "!/BOOT-INF/lib/x.jar" for a nested one
   std::string name, version, group_id;
+  std::uint64_t size = 0;  // the member's, inflated (as declared when not read)
 };
 struct JarScanResult {
   std::vector<JarRecord> records;
+  std::string hash;  // of the outer file; "" when larger than jar_packages_max_hashed
   std::vector<std::string> errors;
 };
 
-// Results by (path, size, mtime), from one scan to the next. Entries not looked up or stored
-// since the last sweep are dropped by sweep(); at most `max_entries` are kept.
+// Results by (path, device, inode, size, mtime), from one scan to the next (the collector's key
+// holds the first three), so an unchanged file is neither reopened nor hashed again. Entries not
+// looked up or stored since the last sweep are dropped by sweep(); at most `max_entries` are kept.
 class JarCache {
  public:
   explicit JarCache(std::size_t max_entries = jar_packages_max_cache) : max_(max_entries) {}

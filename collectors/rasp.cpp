@@ -89,6 +89,7 @@ struct RaspCollector::Pass {
   std::int64_t now = seconds_now();
   RaspFindings findings;
   std::set<FileIdentity> visited;
+  std::map<std::pair<fs::path, std::string>, std::set<FileIdentity>> home_logs;  // (root, home)
   std::uint64_t read_budget = rasp_max_read_per_scan;
   bool cut = false;  // not every log was read to its end
   std::size_t errors = 0;
@@ -165,12 +166,14 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
     const std::string_view folder = folder_of(agent->second);
     pass.findings.protected_processes.push_back(
         {p.pid, p.container_id, agent->first, agent->second,
-         rasp_home(agent->second, has_logs(folder), has_logs(folder_of(folder)))});
+         rasp_home(agent->second, has_logs(folder), has_logs(folder_of(folder))), p.exe,
+         jvm ? "java" : "php"});
   }
 }
 
-void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass& pass) {
-  if (pass.read_budget == 0 || pass.context.expired()) {
+void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass& pass,
+                            std::set<FileIdentity>* logs) {
+  if (pass.context.expired()) {
     pass.cut = true;
     return;
   }
@@ -182,6 +185,12 @@ void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass
   }
   const FileIdentity identity{static_cast<std::uint64_t>(opened.device),
                               static_cast<std::uint64_t>(opened.inode)};
+  // Its home's count takes the events already in the window even when it is not read now.
+  if (logs) logs->insert(identity);
+  if (pass.read_budget == 0) {
+    pass.cut = true;
+    return;
+  }
   if (!pass.visited.insert(identity).second) return;  // the same log by another name
   struct stat st {};
   if (::fstat(opened.fd.get(), &st) != 0) return;
@@ -215,7 +224,7 @@ void RaspCollector::read_log(const fs::path& root, const std::string& path, Pass
       return;
     }
     if (!record->blocked) return;
-    switch (window_.add(alarm_event_id(line), record->event_time, pass.now)) {
+    switch (window_.add(alarm_event_id(line), record->event_time, pass.now, identity)) {
       case RaspEventWindow::Added::counted:
         unsaved_ = true;
         break;
@@ -284,8 +293,9 @@ void RaspCollector::read_logs(const ScanContext& context, Pass& pass) {
       pass.error(folder + ": more than " + std::to_string(rasp_max_folder_entries) +
                  " entries, the rest not read");
     std::sort(listed.names.begin(), listed.names.end());
+    auto& logs = pass.home_logs[{root, home}];
     for (const auto& name : listed.names)
-      if (is_alarm_log_name(name)) read_log(root, folder + "/" + name, pass);
+      if (is_alarm_log_name(name)) read_log(root, folder + "/" + name, pass, &logs);
   }
   for (const auto& pattern : settings_.alarm_logs) {
     auto matches = glob_in_root(context.root, pattern, rasp_max_logs_per_glob + 1);
@@ -346,6 +356,12 @@ Outcome RaspCollector::collect(const ScanContext& context) {
   std::sort(pass.findings.protected_processes.begin(), pass.findings.protected_processes.end(),
             [](const auto& a, const auto& b) { return a.pid < b.pid; });
   pass.findings.blocked_attacks = static_cast<std::int64_t>(window_.count(pass.now));
+  for (auto& p : pass.findings.protected_processes) {
+    const fs::path root =
+        p.container_id.empty() ? context.root : context.proc / std::to_string(p.pid) / "root";
+    if (auto logs = pass.home_logs.find({root, p.home}); logs != pass.home_logs.end())
+      p.blocked_attacks = static_cast<std::int64_t>(window_.count(pass.now, logs->second));
+  }
   pass.findings.parse_errors = parse_errors_;
   findings_ = std::make_shared<const RaspFindings>(std::move(pass.findings));
   return outcome;

@@ -127,7 +127,9 @@ class RaspCollector final : public Collector {
   struct Pass;
   void find_protected(const ScanContext& context, Pass& pass);
   void read_logs(const ScanContext& context, Pass& pass);
-  void read_log(const std::filesystem::path& root, const std::string& path, Pass& pass);
+  // Adds the log's identity to `logs` when given (the logs of one RASP home).
+  void read_log(const std::filesystem::path& root, const std::string& path, Pass& pass,
+                std::set<FileIdentity>* logs = nullptr);
 
   RaspSettings settings_;
   RaspAgentFiles agent_files_;

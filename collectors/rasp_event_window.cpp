@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 #include <vector>
 
 #include "collectors/io/bounded_read.hpp"
@@ -32,18 +33,33 @@ bool numbers(std::string_view text, T&... out) {
 
 }  // namespace
 
-RaspEventWindow::Added RaspEventWindow::add(std::uint64_t id, std::int64_t time, std::int64_t now) {
+RaspEventWindow::Added RaspEventWindow::add(std::uint64_t id, std::int64_t time, std::int64_t now,
+                                            FileIdentity log) {
   if (time <= now - rasp_window_seconds || time > now + rasp_window_future_seconds)
     return Added::outside;
   if (events_.contains(id)) return Added::known;
   if (events_.size() >= rasp_window_max_events) return Added::full;
   events_.emplace(id, time);
+  if (log != FileIdentity{}) sources_.emplace(id, log);
   return Added::counted;
 }
 
 bool RaspEventWindow::expire(std::int64_t now) {
-  return std::erase_if(events_,
-                       [&](const auto& e) { return e.second <= now - rasp_window_seconds; }) > 0;
+  const bool any = std::erase_if(events_, [&](const auto& e) {
+                     return e.second <= now - rasp_window_seconds;
+                   }) > 0;
+  if (any) std::erase_if(sources_, [&](const auto& s) { return !events_.contains(s.first); });
+  return any;
+}
+
+std::size_t RaspEventWindow::count(std::int64_t now, const std::set<FileIdentity>& logs) const {
+  std::size_t n = 0;
+  for (const auto& [id, log] : sources_) {
+    if (!logs.contains(log)) continue;
+    const auto time = events_.at(id);
+    if (time > now - rasp_window_seconds && time <= now) ++n;
+  }
+  return n;
 }
 
 std::size_t RaspEventWindow::count(std::int64_t now) const {
@@ -67,7 +83,11 @@ std::string serialize_window(const RaspEventWindow& window) {
                                                              window.events().end());
   std::sort(events.begin(), events.end());
   for (const auto& [id, time] : events) {
-    out += "event " + std::to_string(id) + ' ' + std::to_string(time) + '\n';
+    out += "event " + std::to_string(id) + ' ' + std::to_string(time);
+    // The log it came from, so its RASP home's count survives a restart.
+    if (auto log = window.sources().find(id); log != window.sources().end())
+      out += ' ' + std::to_string(log->second.device) + ' ' + std::to_string(log->second.inode);
+    out += '\n';
     ++lines;
   }
   out += "end " + std::to_string(lines) + ' ' + std::to_string(alarm_event_id(out)) + '\n';
@@ -114,13 +134,16 @@ ParsedWindow parse_window(std::string_view text) {
     } else if (line.starts_with("event ")) {
       std::uint64_t id = 0;
       std::int64_t time = 0;
-      if (!numbers(line.substr(6), id, time))
+      FileIdentity log;
+      const bool with_log = numbers(line.substr(6), id, time, log.device, log.inode);
+      if (!with_log) log = {};
+      if (!with_log && !numbers(line.substr(6), id, time))
         error = "line " + std::to_string(lines) + " is not an event";
       else if (window.events().size() >= rasp_window_max_events)
         error = "more than " + std::to_string(rasp_window_max_events) + " events";
       else
         // Added with its own time as now: the caller expires what has left the window since.
-        window.add(id, time, time);
+        window.add(id, time, time, log);
     } else {
       error = "line " + std::to_string(lines) + " is of no known kind";
     }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,22 +47,27 @@ class RaspEventWindow {
  public:
   enum class Added { counted, known, outside, full };
 
-  // Remembers a blocked event at `time` (seconds since the epoch) seen at `now`.
-  Added add(std::uint64_t id, std::int64_t time, std::int64_t now);
+  // Remembers a blocked event at `time` (seconds since the epoch) seen at `now`, first found in
+  // the log `log` (an event seen in two logs belongs to the first).
+  Added add(std::uint64_t id, std::int64_t time, std::int64_t now, FileIdentity log = {});
   // Forgets the events that left the window; true when any did.
   bool expire(std::int64_t now);
   // The events within the last 7 x 24 hours before `now`.
   std::size_t count(std::int64_t now) const;
+  // Those of them first found in one of `logs` (a RASP home's, for its processes).
+  std::size_t count(std::int64_t now, const std::set<FileIdentity>& logs) const;
   std::size_t size() const { return events_.size(); }
 
   std::map<FileIdentity, AlarmLogCursor>& cursors() { return cursors_; }
   const std::map<FileIdentity, AlarmLogCursor>& cursors() const { return cursors_; }
   const std::unordered_map<std::uint64_t, std::int64_t>& events() const { return events_; }
+  const std::unordered_map<std::uint64_t, FileIdentity>& sources() const { return sources_; }
 
   friend bool operator==(const RaspEventWindow&, const RaspEventWindow&) = default;
 
  private:
   std::unordered_map<std::uint64_t, std::int64_t> events_;  // identity -> event time
+  std::unordered_map<std::uint64_t, FileIdentity> sources_;  // identity -> its log, when known
   std::map<FileIdentity, AlarmLogCursor> cursors_;
 };
 

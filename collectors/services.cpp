@@ -395,8 +395,21 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
       }
     }
 
+    const std::string home = jvm_home(master.argv);
     if (instance.version.empty() && !m.rule->version_files.empty())
-      instance.version = version_under_home(instance_root, jvm_home(master.argv), *m.rule);
+      instance.version = version_under_home(instance_root, home, *m.rule);
+    // A JVM's executable is the JDK's; the product lives in its home.
+    if (!home.empty() && home.front() == '/')
+      instance.install_path = home;
+    else if (auto slash = master.exe.rfind('/'); slash != std::string::npos)
+      instance.install_path = slash == 0 ? "/" : master.exe.substr(0, slash);
+    auto status = read_bounded(context.proc / std::to_string(master.pid) / "status",
+                               services_max_status_bytes);
+    if (auto owner = status.status == ReadStatus::ok ? parse_status_owner(status.file.text)
+                                                     : std::nullopt) {
+      instance.uid = owner->uid;
+      instance.gid = owner->gid;
+    }
 
     instance.config = m.rule->config;
     instance.config_file = config_from_cmdline(*m.rule, master.argv);

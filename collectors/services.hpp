@@ -22,6 +22,7 @@ namespace hostprint::collectors {
 inline constexpr std::size_t services_max_list_bytes = 16u << 20;  // a dpkg .list file
 inline constexpr std::size_t services_max_proc_net_bytes = 64u << 20;
 inline constexpr std::size_t services_max_errors = 100;
+inline constexpr std::size_t services_max_status_bytes = 64 * 1024;  // /proc/<pid>/status
 
 // What the matcher knows of one candidate process.
 struct ProcessFacts {

@@ -356,7 +356,8 @@ std::vector<WebFramework> java_frameworks(const std::vector<JarPackage>& jars,
       if (it == artifacts.end()) continue;
       const auto rank = static_cast<std::size_t>(it - artifacts.begin());
       std::string application = java_application(jar);
-      WebFramework item{rule->name, "java", jar.path, application, jar.version, jar.container_id};
+      WebFramework item{rule->name,      "java",         jar.path, application, jar.version,
+                        jar.container_id, jar.pid, jar.exe};
       auto [slot, inserted] = found.try_emplace(
           {jar.container_id, rule->name, std::move(application)}, std::move(item), rank);
       if (!inserted && rank < slot->second.second) slot->second = {std::move(item), rank};
@@ -368,6 +369,34 @@ std::vector<WebFramework> java_frameworks(const std::vector<JarPackage>& jars,
   for (auto& [key, value] : found) out.push_back(std::move(value.first));
   return out;
 }
+
+namespace {
+
+// The process that serves what was appended to `apps` and `frameworks` past the given sizes.
+void set_server(const fs::path& proc, int pid, const std::string& exe, std::vector<WebApp>& apps,
+                std::size_t apps_from, std::vector<WebFramework>& frameworks,
+                std::size_t frameworks_from) {
+  if (apps.size() == apps_from && frameworks.size() == frameworks_from) return;
+  std::optional<ProcessOwner> owner;
+  if (apps.size() > apps_from && pid > 0) {
+    auto status = read_bounded(proc / std::to_string(pid) / "status", web_apps_max_status);
+    if (status.status == ReadStatus::ok) owner = parse_status_owner(status.file.text);
+  }
+  for (auto i = apps_from; i < apps.size(); ++i) {
+    apps[i].pid = pid;
+    apps[i].exe = exe;
+    if (owner) {
+      apps[i].uid = owner->uid;
+      apps[i].gid = owner->gid;
+    }
+  }
+  for (auto i = frameworks_from; i < frameworks.size(); ++i) {
+    frameworks[i].pid = pid;
+    frameworks[i].exe = exe;
+  }
+}
+
+}  // namespace
 
 Outcome WebAppsCollector::collect(const ScanContext& context) {
   Outcome outcome;
@@ -416,8 +445,10 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
       if (!s.container_id.empty() && !(held = hold_root(s.pid))) continue;
       const std::string root = held ? held->root_path().string() : context.root.string();
       auto folders = site_folders(root, docroot, tomcat, outcome);
+      const auto apps_from = apps->size(), frameworks_from = frameworks->size();
       for (const auto& folder : folders)
         find_in_folder(root, folder, app_rules, php_rules, s.container_id, *apps, *frameworks);
+      set_server(context.proc, s.pid, s.exe, *apps, apps_from, *frameworks, frameworks_from);
     }
   }
 
@@ -539,6 +570,8 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
                 break;
               }
           apps->push_back(WebApp{it->second->name, paths[c.pid], version, c.container_id});
+          set_server(context.proc, c.pid, c.exe, *apps, apps->size() - 1, *frameworks,
+                     frameworks->size());
         }
       }
       auto interpreter = serving.find(c.pid);
@@ -548,9 +581,11 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
       const std::string root = held ? held->root_path().string() : context.root.string();
       auto env = python_environment(root, interpreter->second.exe, interpreter->second.argv0);
       if (!seen_envs.emplace(c.container_id, env.environment).second) continue;
+      const auto frameworks_from = frameworks->size();
       for (const auto& dir : env.package_dirs)
         find_python_packages(root, dir, python_rules, env.environment, c.container_id,
                              *frameworks, outcome, suppressed);
+      set_server(context.proc, c.pid, c.exe, *apps, apps->size(), *frameworks, frameworks_from);
     }
   }
 

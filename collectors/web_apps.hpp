@@ -29,6 +29,7 @@ inline constexpr std::size_t web_apps_max_site_packages_entries = 50'000;
 inline constexpr std::size_t web_apps_max_metadata = 64 * 1024;
 inline constexpr std::size_t web_apps_max_proc_net = 64u << 20;   // /proc/<pid>/net/tcp{,6}
 inline constexpr std::size_t web_apps_max_errors = 100;
+inline constexpr std::size_t web_apps_max_status = 64 * 1024;  // /proc/<pid>/status
 
 // Whether a command line runs a WSGI/ASGI server: the first word of argv[0] (a server that
 // rewrote its title: "gunicorn: worker [app]"), or, after a Python interpreter's options, the

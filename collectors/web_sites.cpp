@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <exception>
+#include <map>
+#include <variant>
 
+#include "collectors/formats/x509_pem.hpp"
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
 #include "collectors/formats/proc_text.hpp"
@@ -163,6 +166,39 @@ WebConfig parse_instance(const ServiceInstance& s, std::string_view kind, const 
   return parse_tomcat(start, files);
 }
 
+// The certificate fields of `served` from its site's certificate file, read inside `root`.
+// Sites of one instance often share a file: `seen` keeps each file's result for the instance.
+void read_certificate(ServedSite& served, const fs::path& root,
+                      std::map<std::string, std::variant<CertificateInfo, std::string>>& seen,
+                      Outcome& outcome, std::size_t& suppressed) {
+  const std::string& file = served.site.certificate_file;
+  if (file.empty()) return;
+  auto at = seen.find(file);
+  if (at == seen.end()) {
+    auto read = read_in_root(root, file, max_certificate_file_bytes + 1);
+    std::variant<CertificateInfo, std::string> result;
+    if (read.status == ReadStatus::missing)
+      result = std::string("missing");
+    else if (read.status == ReadStatus::error)
+      result = read.error;
+    else if (read.file.truncated || read.file.text.size() > max_certificate_file_bytes)
+      result = "longer than " + std::to_string(max_certificate_file_bytes) + " bytes";
+    else
+      result = parse_pem_certificate(read.file.text);
+    at = seen.emplace(file, std::move(result)).first;
+    if (const auto* error = std::get_if<std::string>(&at->second))
+      add_error(outcome, suppressed,
+                served.product + " " + std::to_string(served.pid) + ": certificate " + file +
+                    " not read: " + *error);
+  }
+  if (const auto* cert = std::get_if<CertificateInfo>(&at->second)) {
+    served.cert_issuer = cert->issuer;
+    served.cert_subject = cert->subject;
+    served.cert_not_before_ms = cert->not_before_ms;
+    served.cert_not_after_ms = cert->not_after_ms;
+  }
+}
+
 }  // namespace
 
 Outcome WebSitesCollector::collect(const ScanContext& context) {
@@ -190,8 +226,11 @@ Outcome WebSitesCollector::collect(const ScanContext& context) {
     WebConfig config = parse_instance(s, kind, proc_pid, root, files, outcome, suppressed);
     for (auto& e : config.errors)
       add_error(outcome, suppressed, s.product + " " + std::to_string(s.pid) + ": " + e);
-    for (auto& site : config.sites)
-      sites.push_back(ServedSite{std::move(site), s.product, s.pid, s.container_id});
+    std::map<std::string, std::variant<CertificateInfo, std::string>> certificates;
+    for (auto& site : config.sites) {
+      sites.push_back(ServedSite{std::move(site), s.product, s.pid, s.container_id, s.exe});
+      read_certificate(sites.back(), root, certificates, outcome, suppressed);
+    }
   }
   if (suppressed) outcome.error(std::to_string(suppressed) + " more errors not listed");
   replace(std::move(sites));

@@ -100,6 +100,10 @@ constexpr Field<ServiceInstance> service_fields[] = {
     {"config_path", T::text, [](const ServiceInstance& s) -> FieldValue { return s.config_file; }},
     {"pid", T::integer, [](const ServiceInstance& s) -> FieldValue { return std::int64_t{s.pid}; }},
     {"proc_path", T::text, [](const ServiceInstance& s) -> FieldValue { return s.exe; }},
+    {"install_path", T::text,
+     [](const ServiceInstance& s) -> FieldValue { return s.install_path; }},
+    {"uid", T::integer, [](const ServiceInstance& s) -> FieldValue { return std::int64_t{s.uid}; }},
+    {"gid", T::integer, [](const ServiceInstance& s) -> FieldValue { return std::int64_t{s.gid}; }},
 };
 constexpr std::string_view service_key[] = {"pid"};
 
@@ -119,6 +123,16 @@ constexpr Field<ServedSite> site_fields[] = {
     {"config_file", T::text, [](const ServedSite& s) -> FieldValue { return s.site.config_file; }},
     {"config_line", T::integer,
      [](const ServedSite& s) -> FieldValue { return static_cast<std::int64_t>(s.site.line); }},
+    {"bind_addr", T::text, [](const ServedSite& s) -> FieldValue { return s.site.bind_address; }},
+    {"proc_path", T::text, [](const ServedSite& s) -> FieldValue { return s.exe; }},
+    {"cert_file", T::text,
+     [](const ServedSite& s) -> FieldValue { return s.site.certificate_file; }},
+    {"cert_issuer", T::text, [](const ServedSite& s) -> FieldValue { return s.cert_issuer; }},
+    {"cert_user", T::text, [](const ServedSite& s) -> FieldValue { return s.cert_subject; }},
+    {"cert_issue_time", T::integer,
+     [](const ServedSite& s) -> FieldValue { return s.cert_not_before_ms; }},
+    {"cert_expired_time", T::integer,
+     [](const ServedSite& s) -> FieldValue { return s.cert_not_after_ms; }},
 };
 constexpr std::string_view site_key[] = {"pid", "config_file", "config_line"};
 
@@ -127,8 +141,19 @@ constexpr Field<WebApp> web_app_fields[] = {
     {"name", T::text, [](const WebApp& a) -> FieldValue { return a.product; }},
     {"version", T::text, [](const WebApp& a) -> FieldValue { return a.version; }},
     {"install_path", T::text, [](const WebApp& a) -> FieldValue { return a.path; }},
+    {"pid", T::integer, [](const WebApp& a) -> FieldValue { return std::int64_t{a.pid}; }},
+    {"proc_path", T::text, [](const WebApp& a) -> FieldValue { return a.exe; }},
+    {"uid", T::integer, [](const WebApp& a) -> FieldValue { return std::int64_t{a.uid}; }},
+    {"gid", T::integer, [](const WebApp& a) -> FieldValue { return std::int64_t{a.gid}; }},
 };
 constexpr std::string_view web_app_key[] = {"name", "install_path"};
+
+// A JAR inside an archive is named "outer.jar!/inner.jar" (JarPackage::path).
+bool is_nested(std::string_view path) { return path.find("!/") != std::string_view::npos; }
+std::string_view outer_archive(std::string_view path) {
+  const auto at = path.find("!/");
+  return at == std::string_view::npos ? std::string_view{} : path.substr(0, at);
+}
 
 constexpr Field<WebFramework> framework_fields[] = {
     {"name", T::text, [](const WebFramework& f) -> FieldValue { return f.product; }},
@@ -137,6 +162,10 @@ constexpr Field<WebFramework> framework_fields[] = {
     {"path", T::text, [](const WebFramework& f) -> FieldValue { return f.path; }},
     {"file_type", T::text, [](const WebFramework& f) -> FieldValue { return f.language; }},
     {"application", T::text, [](const WebFramework& f) -> FieldValue { return f.environment; }},
+    {"pid", T::integer, [](const WebFramework& f) -> FieldValue { return std::int64_t{f.pid}; }},
+    {"proc_path", T::text, [](const WebFramework& f) -> FieldValue { return f.exe; }},
+    {"is_embedded", T::integer,
+     [](const WebFramework& f) -> FieldValue { return std::int64_t{is_nested(f.path)}; }},
 };
 constexpr std::string_view framework_key[] = {"name", "application"};
 
@@ -147,6 +176,14 @@ constexpr Field<JarPackage> jar_fields[] = {
     {"group_id", T::text, [](const JarPackage& j) -> FieldValue { return j.group_id; }},
     {"path", T::text, [](const JarPackage& j) -> FieldValue { return j.path; }},
     {"pid", T::integer, [](const JarPackage& j) -> FieldValue { return std::int64_t{j.pid}; }},
+    {"package_path", T::text,
+     [](const JarPackage& j) -> FieldValue { return outer_archive(j.path); }},
+    {"is_embedded", T::integer,
+     [](const JarPackage& j) -> FieldValue { return std::int64_t{is_nested(j.path)}; }},
+    {"size", T::integer,
+     [](const JarPackage& j) -> FieldValue { return static_cast<std::int64_t>(j.size); }},
+    {"hash", T::text, [](const JarPackage& j) -> FieldValue { return j.hash; }},
+    {"proc_path", T::text, [](const JarPackage& j) -> FieldValue { return j.exe; }},
 };
 constexpr std::string_view jar_key[] = {"path"};
 
@@ -156,6 +193,10 @@ constexpr Field<ProtectedProcess> protected_fields[] = {
     {"agent", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.agent; }},
     {"agent_file", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.agent_file; }},
     {"rasp_home", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.home; }},
+    {"proc_path", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.exe; }},
+    {"app_type", T::text, [](const ProtectedProcess& p) -> FieldValue { return p.app_type; }},
+    {"anti_tampering_num", T::integer,
+     [](const ProtectedProcess& p) -> FieldValue { return p.blocked_attacks; }},
 };
 constexpr std::string_view protected_key[] = {"pid"};
 

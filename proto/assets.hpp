@@ -89,6 +89,8 @@ struct ServiceInstance {
   std::string config_file;           // empty when the product has none or it is not known
   std::string config;                // the rule's `config`: which parser reads its sites, or empty
   std::vector<ListeningPort> ports;  // of the master and its workers; distinct, sorted
+  std::string install_path = {};     // the product's home where known, else the exe's folder
+  std::uint32_t uid = 0, gid = 0;    // the master's, effective
   friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
 };
 
@@ -101,6 +103,8 @@ struct WebSite {
   bool tls = false;                  // a listen with ssl / SSLEngine on / a TLS connector
   std::string config_file;           // where the block is
   std::size_t line = 0;              // where the block starts in config_file (1-based)
+  std::string bind_address = {};      // of the listen giving ports[0]; "" for all addresses
+  std::string certificate_file = {};  // TLS: the certificate file named, absolute; else ""
   friend bool operator==(const WebSite&, const WebSite&) = default;
 };
 
@@ -110,6 +114,10 @@ struct ServedSite {
   std::string product;       // of the instance: "Nginx", "Apache httpd", ...
   int pid = 0;               // the instance's master process
   std::string container_id;  // empty: the host's
+  std::string exe = {};      // the instance's executable
+  // From site.certificate_file when it is a readable PEM certificate; names in RFC 2253 form.
+  std::string cert_issuer = {}, cert_subject = {};
+  std::int64_t cert_not_before_ms = 0, cert_not_after_ms = 0;
   friend bool operator==(const ServedSite&, const ServedSite&) = default;
 };
 
@@ -118,6 +126,9 @@ struct WebApp {
   std::string path;          // the application's folder, or the executable / -jar file
   std::string version;       // empty when unknown
   std::string container_id;  // empty: the host's
+  int pid = 0;               // the process that serves it (a site's instance, or its own)
+  std::string exe = {};
+  std::uint32_t uid = 0, gid = 0;  // of that process, effective
   friend bool operator==(const WebApp&, const WebApp&) = default;
 };
 
@@ -130,6 +141,8 @@ struct WebFramework {
                              // application (outer archive, deployed folder, or "pid <n>")
   std::string version;       // empty when unknown
   std::string container_id;  // empty: the host's
+  int pid = 0;               // a process that uses it; 0 when none is known
+  std::string exe = {};
   friend bool operator==(const WebFramework&, const WebFramework&) = default;
 };
 
@@ -140,6 +153,9 @@ struct JarPackage {
   std::string group_id;
   int pid = 0;               // one JVM that uses it
   std::string container_id;  // empty: the host's
+  std::string exe = {};      // the JVM's executable
+  std::uint64_t size = 0;    // of the file, or of the archive member when nested
+  std::string hash = {};     // SHA-256 of the file; "" when nested, too large or unreadable
   friend bool operator==(const JarPackage&, const JarPackage&) = default;
 };
 
@@ -149,6 +165,9 @@ struct ProtectedProcess {
   std::string agent;         // the product as the rules name it ("OpenRASP", ...)
   std::string agent_file;    // the agent jar or extension, inside the process's root
   std::string home;          // the RASP home: the folder its logs/ are under
+  std::string exe = {};
+  std::string app_type = {};          // "java" or "php"
+  std::int64_t blocked_attacks = 0;   // of its home, in the event window
   friend bool operator==(const ProtectedProcess&, const ProtectedProcess&) = default;
 };
 

@@ -107,4 +107,24 @@ std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<ProcessOwner> parse_status_owner(std::string_view status) {
+  std::optional<std::uint32_t> uid, gid;
+  while (!status.empty()) {
+    const auto nl = status.find('\n');
+    const std::string_view line = status.substr(0, nl);
+    status = nl == std::string_view::npos ? std::string_view{} : status.substr(nl + 1);
+    const bool is_uid = line.starts_with("Uid:"), is_gid = line.starts_with("Gid:");
+    if (!is_uid && !is_gid) continue;
+    const auto words = split_ws(line.substr(4));
+    if (words.size() != 4) return std::nullopt;
+    std::uint32_t id = 0;
+    const auto& w = words[1];
+    const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), id);
+    if (ec != std::errc() || end != w.data() + w.size()) return std::nullopt;
+    (is_uid ? uid : gid) = id;
+  }
+  if (!uid || !gid) return std::nullopt;
+  return ProcessOwner{*uid, *gid};
+}
+
 }  // namespace hostprint::collectors

@@ -18,6 +18,14 @@ std::optional<int> parse_stat_ppid(std::string_view stat);
 // The start time (clock ticks after boot, field 22) in the text of /proc/<pid>/stat.
 std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view stat_text);
 
+// The effective uid and gid (the second of the four ids on the Uid: and Gid: lines, as ps shows
+// them) in the text of /proc/<pid>/status; nothing when either line is missing or malformed.
+struct ProcessOwner {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+std::optional<ProcessOwner> parse_status_owner(std::string_view status);
+
 // "/usr/bin/foo (deleted)" -> "/usr/bin/foo"; other paths unchanged.
 std::string_view strip_deleted_suffix(std::string_view exe);
 

@@ -99,6 +99,7 @@ struct VirtualHost {
   std::vector<std::string> aliases{};
   std::optional<std::string> document_root{};
   std::optional<bool> tls{};
+  std::optional<std::string> certificate{};  // SSLCertificateFile
 };
 
 // The host of a ServerName: "[scheme://]host[:port]".
@@ -416,6 +417,8 @@ class ApacheParser {
                words.size() >= 2) {
       // SSLEngine optional only upgrades plain connections on request: not a TLS site.
       (host ? host->tls : main_tls_) = to_lower(words[1]) == "on";
+    } else if (name == "sslcertificatefile" && words.size() >= 2) {
+      (host ? host->certificate : main_certificate_) = words[1];  // the last one applies
     }
   }
 
@@ -476,9 +479,23 @@ class ApacheParser {
       if (port.any) site.ports.insert(site.ports.end(), listen_ports_.begin(), listen_ports_.end());
       if (port.port) site.ports.push_back(*port.port);
     }
+    // The first address's host; "*" and _default_ match every address.
+    if (!host.addresses.empty()) {
+      std::string_view a = host.addresses.front();
+      if (a.starts_with("[")) {
+        a = a.substr(1, a.find(']') - 1);
+      } else if (auto colon = a.find(':'); colon != std::string_view::npos &&
+                                           a.find(':', colon + 1) == std::string_view::npos) {
+        a = a.substr(0, colon);
+      }
+      if (a != "*" && a != "_default_" && a != "0.0.0.0" && a != "::") site.bind_address = a;
+    }
     auto root = host.document_root ? host.document_root : main_document_root_;
     if (root) site.document_root = web_config::resolve_path(server_root_, *root);
     site.tls = host.tls.value_or(main_tls_.value_or(false));
+    auto certificate = host.certificate ? host.certificate : main_certificate_;
+    if (site.tls && certificate)
+      site.certificate_file = web_config::resolve_path(server_root_, *certificate);
     return site;
   }
 
@@ -497,6 +514,7 @@ class ApacheParser {
   std::optional<std::string> main_name_;
   std::optional<std::string> main_document_root_;
   std::optional<bool> main_tls_;
+  std::optional<std::string> main_certificate_;
 };
 
 }  // namespace

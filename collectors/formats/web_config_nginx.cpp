@@ -172,6 +172,7 @@ class Lexer {
 struct Listen {
   std::optional<unsigned> port;  // none for a unix: socket
   bool tls = false;
+  std::string address{};  // "" for every address
 };
 
 struct ServerBlock {
@@ -180,18 +181,22 @@ struct ServerBlock {
   std::vector<std::string> names{};
   std::vector<Listen> listens{};
   std::optional<std::string> root{};
-  std::optional<bool> ssl{};  // `ssl on|off;`
+  std::optional<bool> ssl{};                 // `ssl on|off;`
+  std::optional<std::string> certificate{};  // the first ssl_certificate
 };
 
 // The port of a `listen` address as ngx_parse_url reads it: "8080", "*:80", "127.0.0.1:8080",
 // "[::]:443", "[::1]" and "localhost" (port 80), "unix:/path" (no port). False when malformed.
-bool listen_port(std::string_view address, std::optional<unsigned>& port) {
+// `host` is the address without brackets and port; "" for a port alone or a wildcard.
+bool listen_port(std::string_view address, std::optional<unsigned>& port, std::string& host) {
   port.reset();
+  host.clear();
   if (address.starts_with("unix:")) return true;
   std::optional<std::string_view> port_text;
   if (address.starts_with("[")) {
     auto close = address.find(']');
     if (close == std::string_view::npos) return false;
+    host = address.substr(1, close - 1);
     std::string_view rest = address.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') return false;
@@ -199,11 +204,15 @@ bool listen_port(std::string_view address, std::optional<unsigned>& port) {
     }
   } else if (auto colon = address.find(':'); colon != std::string_view::npos) {
     if (address.find(':', colon + 1) != std::string_view::npos) return false;
+    host = address.substr(0, colon);
     port_text = address.substr(colon + 1);
   } else if (!address.empty() &&
              address.find_first_not_of("0123456789") == std::string_view::npos) {
     port_text = address;
+  } else {
+    host = address;
   }
+  if (host == "*" || host == "0.0.0.0" || host == "::") host.clear();
   port = port_text ? web_config::parse_port(*port_text) : 80;  // an address alone: port 80
   return port.has_value();
 }
@@ -312,6 +321,8 @@ class NginxParser {
     if (here == Context::http) {
       if (name == "root" && words.size() >= 2 && !http_root_) http_root_ = words[1];
       if (name == "ssl" && words.size() >= 2) http_ssl_ = words[1] == "on";
+      if (name == "ssl_certificate" && words.size() >= 2 && !http_certificate_)
+        http_certificate_ = words[1];
       return;
     }
     if (here != Context::server) return;
@@ -320,7 +331,7 @@ class NginxParser {
       server.names.insert(server.names.end(), words.begin() + 1, words.end());
     } else if (name == "listen" && words.size() >= 2) {
       Listen listen;
-      if (!listen_port(words[1], listen.port)) {
+      if (!listen_port(words[1], listen.port, listen.address)) {
         reader_.error(where(path, st.line), "invalid listen address \"" + words[1] + "\"");
         return;
       }
@@ -332,6 +343,8 @@ class NginxParser {
       if (!server.root) server.root = words[1];
     } else if (name == "ssl" && words.size() >= 2) {
       server.ssl = words[1] == "on";
+    } else if (name == "ssl_certificate" && words.size() >= 2 && !server.certificate) {
+      server.certificate = words[1];
     }
   }
 
@@ -352,11 +365,21 @@ class NginxParser {
     site.config_file = server.file;
     site.line = server.line;
     if (server.listens.empty()) site.ports.push_back(80);  // nginx's default (8000 if not root)
+    const Listen* lowest = nullptr;  // the listen of the reported port; a wildcard one preferred
     for (const auto& listen : server.listens) {
       if (listen.port) site.ports.push_back(*listen.port);
       site.tls = site.tls || listen.tls;
+      if (listen.port && (!lowest || *listen.port < *lowest->port ||
+                          (*listen.port == *lowest->port && listen.address.empty())))
+        lowest = &listen;
     }
+    if (lowest) site.bind_address = lowest->address;
     site.tls = site.tls || server.ssl.value_or(http_ssl_.value_or(false));
+    // Relative to the conf prefix, as nginx resolves it; one naming a variable is chosen per
+    // connection (by SNI) and is not read.
+    auto certificate = server.certificate ? server.certificate : http_certificate_;
+    if (site.tls && certificate && certificate->find('$') == std::string::npos)
+      site.certificate_file = web_config::resolve_path(conf_dir_, *certificate);
     // nginx's default root is "html"; a root that starts with a variable is resolved per request.
     std::string root = server.root ? *server.root : http_root_.value_or("html");
     site.document_root =
@@ -373,6 +396,7 @@ class NginxParser {
   std::vector<ServerBlock> servers_;
   std::optional<std::string> http_root_;
   std::optional<bool> http_ssl_;
+  std::optional<std::string> http_certificate_;
 };
 
 }  // namespace

@@ -54,6 +54,10 @@ bool attribute_is(const XmlElement& element, std::string_view name, std::string_
 struct Service {
   std::vector<unsigned> ports;
   bool tls = false;
+  std::optional<unsigned> lowest_port{};
+  std::string address{};      // the Connector of lowest_port's
+  std::string certificate{};  // the first PEM certificate file of a Connector
+
   std::vector<WebSite> hosts;
 };
 
@@ -221,6 +225,11 @@ class TomcatParser {
       auto port = port_text ? web_config::parse_port(trim_xml_space(*port_text)) : std::nullopt;
       if (port) {
         service_.ports.push_back(*port);
+        if (!service_.lowest_port || *port < *service_.lowest_port) {
+          service_.lowest_port = port;
+          std::string address(trim_xml_space(attribute(element, "address").value_or("")));
+          service_.address = address == "0.0.0.0" || address == "::" ? "" : address;
+        }
       } else {
         reader_.error(where(path, element.line), "Connector port \"" + port_text.value_or("") +
                                                      "\" is not a port number; not counted");
@@ -228,6 +237,11 @@ class TomcatParser {
       service_.tls = service_.tls || attribute_is(element, "SSLEnabled", "true") ||
                      attribute_is(element, "scheme", "https") ||
                      attribute_is(element, "secure", "true");
+      // Before Tomcat 10 a Connector could name its certificate itself (APR and legacy).
+      note_certificate(attribute(element, "SSLCertificateFile"));
+    } else if (element.name == "Certificate" &&
+               inside({"Server", "Service", "Connector", "SSLHostConfig"})) {
+      note_certificate(attribute(element, "certificateFile"));
     } else if (element.name == "Host" && inside({"Server", "Service", "Engine"})) {
       WebSite host;
       host.server = "tomcat";
@@ -245,10 +259,20 @@ class TomcatParser {
     if (name == "Service" && inside({"Server"})) end_service();
   }
 
+  // Only a PEM file is read: a keystore (certificateKeystoreFile) is not.
+  void note_certificate(const std::optional<std::string>& file) {
+    if (!file || !service_.certificate.empty()) return;
+    std::string value(trim_xml_space(*file));
+    if (!value.empty() && value.find("${") == std::string::npos)
+      service_.certificate = web_config::resolve_path(start_.catalina_base, value);
+  }
+
   void end_service() {
     for (auto& host : service_.hosts) {
       host.ports = service_.ports;
       host.tls = service_.tls;
+      host.bind_address = service_.address;
+      if (host.tls) host.certificate_file = service_.certificate;
       reader_.add_site(std::move(host));
     }
     service_ = Service{};

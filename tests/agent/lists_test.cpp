@@ -269,5 +269,74 @@ TEST(Lists, TimesComeFromTheItemLedger) {
   EXPECT_EQ(bash.body.at("data_list").as_array()[0].at("update_time").as_int64(), 8);
 }
 
+// The web kinds' fields come from their items: sites' bind address, executable and certificate,
+// instances' install path and owner, JARs' archive, size and hash, frameworks' process, RASP's.
+TEST(Lists, WebKindsCarryTheirCollectedFields) {
+  proto::AssetSet s;
+  proto::ServedSite site{{"nginx", {"tls.test"}, {443}, "/srv", true, "/etc/a", 1, "127.0.0.1",
+                          "/etc/ssl/a.pem"},
+                         "Nginx", 20, "", "/usr/sbin/nginx", "CN=CA", "CN=tls.test",
+                         1796424256000, 1799016256000};
+  add<proto::ServedSite>(s, {site});
+  proto::ServiceInstance redis{"Redis", proto::ProductCategory::database, 50,
+                               "/usr/bin/redis-server", "", "7.0", "", "", {}, "/usr/bin", 101,
+                               102};
+  add<proto::ServiceInstance>(s, {redis});
+  add<proto::WebApp>(s, {{"WordPress", "/srv/wp", "6.1", "", 20, "/usr/sbin/nginx", 33, 34}});
+  add<proto::JarPackage>(
+      s, {{"/opt/a.jar", "a", "1", "g", 60, "", "/usr/bin/java", 1234, std::string(64, 'f')},
+          {"/opt/a.jar!/BOOT-INF/lib/b.jar", "b", "2", "g", 60, "", "/usr/bin/java", 99, ""}});
+  add<proto::WebFramework>(
+      s, {{"Spring", "java", "/opt/a.jar!/BOOT-INF/lib/b.jar", "/opt/a.jar", "2", "", 60,
+           "/usr/bin/java"}});
+  add<proto::ProtectedProcess>(s, {{60, "", "OpenRASP", "/opt/rasp/rasp.jar", "/opt/rasp",
+                                    "/usr/bin/java", "java", 7}});
+  auto snapshot = build_snapshot(std::move(s), {}, 1, 1.0);
+
+  auto sites = ask(*snapshot, "/v5/p/asset/host-1/web-site");
+  ASSERT_EQ(total(sites), 1);
+  EXPECT_EQ(column(sites, "bind_addr"), std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(column(sites, "proc_path"), std::vector<std::string>{"/usr/sbin/nginx"});
+  EXPECT_EQ(column(sites, "cert_issuer"), std::vector<std::string>{"CN=CA"});
+  EXPECT_EQ(column(sites, "cert_user"), std::vector<std::string>{"CN=tls.test"});
+  EXPECT_EQ(column(sites, "cert_issue_time"), std::vector<std::string>{"1796424256000"});
+  EXPECT_EQ(column(sites, "cert_expired_time"), std::vector<std::string>{"1799016256000"});
+
+  auto db = ask(*snapshot, "/v5/p/asset/web-app-and-services?catalogue=database");
+  ASSERT_EQ(total(db), 1);
+  EXPECT_EQ(column(db, "install_path"), std::vector<std::string>{"/usr/bin"});
+  EXPECT_EQ(column(db, "uid"), std::vector<std::string>{"101"});
+  EXPECT_EQ(column(db, "gid"), std::vector<std::string>{"102"});
+  auto apps = ask(*snapshot, "/v5/p/asset/web-app-and-services?catalogue=web-app");
+  ASSERT_EQ(total(apps), 1);
+  EXPECT_EQ(column(apps, "install_path"), std::vector<std::string>{"/srv/wp"});
+  EXPECT_EQ(column(apps, "pid"), std::vector<std::string>{"20"});
+  EXPECT_EQ(column(apps, "proc_path"), std::vector<std::string>{"/usr/sbin/nginx"});
+  EXPECT_EQ(column(apps, "uid"), std::vector<std::string>{"33"});
+  EXPECT_EQ(column(apps, "gid"), std::vector<std::string>{"34"});
+
+  auto jars = ask(*snapshot, "/v5/p/asset/host-1/jar-package");
+  ASSERT_EQ(total(jars), 2);
+  EXPECT_EQ(column(jars, "package_path"), (std::vector<std::string>{"", "/opt/a.jar"}));
+  EXPECT_EQ(column(jars, "is_embedded"), (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(column(jars, "size"), (std::vector<std::string>{"1234", "99"}));
+  EXPECT_EQ(column(jars, "hash"), (std::vector<std::string>{std::string(64, 'f'), ""}));
+  EXPECT_EQ(column(jars, "proc_path"),
+            (std::vector<std::string>{"/usr/bin/java", "/usr/bin/java"}));
+
+  auto frameworks = ask(*snapshot, "/v5/p/asset/host-1/web-framework");
+  ASSERT_EQ(total(frameworks), 1);
+  EXPECT_EQ(column(frameworks, "pid"), std::vector<std::string>{"60"});
+  EXPECT_EQ(column(frameworks, "proc_path"), std::vector<std::string>{"/usr/bin/java"});
+  EXPECT_EQ(column(frameworks, "is_embedded"), std::vector<std::string>{"1"});
+  EXPECT_EQ(column(frameworks, "file_type"), std::vector<std::string>{"java"});
+
+  auto rasp = ask(*snapshot, "/v5/p/rasp/servers/host-1/applications?keyword=java");
+  ASSERT_EQ(total(rasp), 1);
+  EXPECT_EQ(column(rasp, "proc_path"), std::vector<std::string>{"/usr/bin/java"});
+  EXPECT_EQ(column(rasp, "app_type"), std::vector<std::string>{"java"});
+  EXPECT_EQ(column(rasp, "anti_tampering_num"), std::vector<std::string>{"7"});
+}
+
 }  // namespace
 }  // namespace hostprint

@@ -124,11 +124,30 @@ TEST(JarPackagesLive, ClassPathLibFolderAndFatJar) {
           out << "jar\t" << j.path << "\t" << j.name << "\t" << j.version << "\t" << j.group_id
               << "\t" << j.pid << "\t" << j.container_id << "\n";
         out.close();
+        std::ofstream facts(dir / "facts");
+        for (const auto& j : *jars.items())
+          facts << j.path << " " << j.size << " " << j.hash << " " << j.exe << "\n";
         stop_all();
         return outcome.complete ? 0 : 13;
       },
       false);
   ASSERT_EQ(rc, 0) << slurp(dir / "app.out") << slurp(dir / "fat.out") << slurp(dir / "result");
+  // Size and SHA-256 (as sha256sum says) of each file, the inflated size and no hash for a nested
+  // one (stored, so the member is the very file put in), and the JVM's executable.
+  const std::string java = fs::canonical("/usr/bin/java").string();
+  auto file_facts = [&](const std::string& path) {
+    auto sum = test::run_program({"sha256sum", path});
+    return path + " " + std::to_string(fs::file_size(path)) + " " + sum.out.substr(0, 64) + " " +
+           java + "\n";
+  };
+  auto nested_facts = [&](const std::string& name) {
+    return d + "/fat.jar!/BOOT-INF/lib/" + name + " " +
+           std::to_string(fs::file_size(dir / "fatsrc/BOOT-INF/lib" / name)) + "  " + java + "\n";
+  };
+  EXPECT_EQ(slurp(dir / "facts"), file_facts(d + "/app.jar") + file_facts(d + "/fat.jar") +
+                                      nested_facts("x-3.0.jar") + nested_facts("y-4.0.jar") +
+                                      file_facts(d + "/lib/a-1.0.jar") +
+                                      file_facts(d + "/lib/b-2.0.jar"));
 
   std::ifstream in(dir / "result");
   std::string app_pid, fat_pid;

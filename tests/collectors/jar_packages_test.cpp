@@ -8,6 +8,7 @@
 #include "collectors/formats/proc_text.hpp"
 #include "collectors/formats/python_dist.hpp"
 #include "collectors/formats/version_text.hpp"
+#include "collectors/io/digest.hpp"
 #include "collectors/io/root_glob.hpp"
 #include <zlib.h>
 
@@ -206,6 +207,62 @@ TEST(JarPackages, CollectorReadsOnceAndRereadsWhatChanged) {
   found.add<proto::ProcessInfo>(processes);
   collector.collect(context);
   EXPECT_EQ(collector.archives_opened(), 5u);
+}
+
+// Size, hash, outer archive and JVM of each JAR. The hash is made when the archive is read and
+// kept while the file is the same (device, inode, size, mtime): a file replaced by another of the
+// same size and mtime (a new inode) is read and hashed again.
+TEST(JarPackages, SizeHashOuterArchiveAndJvm) {
+  test::TempDir root, proc;
+  const std::string inner = stored_zip(
+      {{"META-INF/maven/org.x/x/pom.properties", "groupId=org.x\nartifactId=x\nversion=3.0\n"}});
+  const std::string fat = stored_zip({{"BOOT-INF/lib/x-3.0.jar", inner}});
+  root.write("srv/app/fat.jar", fat);
+  static const char argv[] = "/usr/bin/java\0-jar\0/srv/app/fat.jar";
+  proc.write("10/cmdline", std::string(argv, sizeof argv));
+  fs::create_directory_symlink("/srv/app", proc.path() / "10" / "cwd");
+  write_stat(proc, 10, 1);
+  auto processes = std::make_shared<std::vector<ProcessInfo>>(
+      std::vector<ProcessInfo>{{10, 1, "/opt/jdk/bin/java", ""}});
+  proto::AssetSet found;
+  found.add<proto::ProcessInfo>(processes);
+  ScanContext context;
+  context.root = root.path();
+  context.proc = proc.path();
+  context.found = &found;
+  context.readable.set();
+
+  JarPackagesCollector collector;
+  EXPECT_TRUE(collector.collect(context).complete);
+  ASSERT_EQ(collector.items()->size(), 2u);
+  const auto& outer = collector.items()->at(0);
+  const auto& nested = collector.items()->at(1);
+  EXPECT_EQ(outer.path, "/srv/app/fat.jar");
+  EXPECT_EQ(outer.size, fat.size());
+  EXPECT_EQ(outer.hash, sha256_hex(fat));
+  EXPECT_EQ(outer.exe, "/opt/jdk/bin/java");
+  EXPECT_EQ(nested.path, "/srv/app/fat.jar!/BOOT-INF/lib/x-3.0.jar");
+  EXPECT_EQ(nested.size, inner.size());  // the member's
+  EXPECT_EQ(nested.hash, "");
+  EXPECT_EQ(nested.exe, "/opt/jdk/bin/java");
+  EXPECT_EQ(collector.archives_opened(), 1u);
+
+  // Unchanged: neither reopened nor hashed again, the same hash.
+  EXPECT_TRUE(collector.collect(context).complete);
+  EXPECT_EQ(collector.archives_opened(), 1u);
+  EXPECT_EQ(collector.items()->at(0).hash, sha256_hex(fat));
+
+  // Another file of the same size and mtime put in its place.
+  const std::string other = stored_zip({{"BOOT-INF/lib/y-3.0.jar", inner}});
+  ASSERT_EQ(other.size(), fat.size());
+  const auto mtime = fs::last_write_time(root.path() / "srv/app/fat.jar");
+  root.write("srv/app/fat.new", other);
+  fs::last_write_time(root.path() / "srv/app/fat.new", mtime);
+  fs::rename(root.path() / "srv/app/fat.new", root.path() / "srv/app/fat.jar");
+  EXPECT_TRUE(collector.collect(context).complete);
+  EXPECT_EQ(collector.archives_opened(), 2u);
+  EXPECT_EQ(collector.items()->at(0).hash, sha256_hex(other));
+  EXPECT_EQ(collector.items()->at(1).path, "/srv/app/fat.jar!/BOOT-INF/lib/y-3.0.jar");
 }
 
 TEST(JarPackages, TomcatLibApplicationsAndClassPathFromTheEnvironment) {

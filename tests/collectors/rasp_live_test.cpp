@@ -61,7 +61,8 @@ std::string scan(RaspCollector& rasp) {
   for (const auto& e : outcome.errors) out += "error " + e + "\n";
   for (const auto& p : rasp.findings()->protected_processes)
     out += std::to_string(p.pid) + " " + p.agent + " " + p.agent_file + " " + p.home + " [" +
-           p.container_id + "]\n";
+           p.container_id + "] " + p.exe + " " + p.app_type + " " +
+           std::to_string(p.blocked_attacks) + "\n";
   out += "blocked " + std::to_string(rasp.findings()->blocked_attacks) + "\n";
   return out;
 }
@@ -149,12 +150,15 @@ TEST(RaspLive, JavaAgentsAttachedAgentsAndThePhpExtension) {
   std::istringstream in(text);
   std::string word, agent_pid, plain_pid, attached_pid, php_pid;
   in >> word >> agent_pid >> plain_pid >> attached_pid >> php_pid;
-  const std::string agent_row =
-      agent_pid + " OpenRASP " + d + "/tomcat/rasp/rasp.jar " + d + "/tomcat/rasp []\n";
-  const std::string attached_row =
-      attached_pid + " my-rasp.jar " + d + "/custom/my-rasp.jar " + d + "/custom []\n";
-  const std::string php_row =
-      php_pid + " OpenRASP " + d + "/phprasp/lib/openrasp.so " + d + "/phprasp []\n";
+  // Each process's executable and kind, and the blocked attacks of its own home in the window.
+  const std::string java = fs::canonical("/usr/bin/java").string() + " java ";
+  const std::string php = fs::canonical("/usr/bin/php").string() + " php ";
+  const std::string agent_row = agent_pid + " OpenRASP " + d + "/tomcat/rasp/rasp.jar " + d +
+                                "/tomcat/rasp [] " + java + "2\n";
+  const std::string attached_row = attached_pid + " my-rasp.jar " + d + "/custom/my-rasp.jar " +
+                                   d + "/custom [] " + java + "1\n";
+  const std::string php_row = php_pid + " OpenRASP " + d + "/phprasp/lib/openrasp.so " + d +
+                              "/phprasp [] " + php + "1\n";
   // The plain JVM is never protected; each home's blocked events in the window count once.
   const std::string expected =
       "pids " + agent_pid + " " + plain_pid + " " + attached_pid + " " + php_pid + "\n== all\n" +

@@ -189,6 +189,40 @@ TEST(RaspEventWindow, StateFileRoundTripsAndRefusesDamage) {
   EXPECT_EQ(*loaded.window, w);
 }
 
+// Each event remembers the log it was first found in, so one RASP home's logs give its count;
+// the state file keeps that, and a line without a log (an older file) is still read.
+TEST(RaspEventWindow, CountsPerLogAndKeepsTheLogAcrossRestarts) {
+  RaspEventWindow w;
+  const std::int64_t now = now_s();
+  const FileIdentity a{2049, 10}, b{2049, 11}, c{2050, 10};
+  w.add(1, now - 10, now, a);
+  w.add(2, now - 20, now, a);
+  w.add(3, now - 30, now, b);
+  w.add(3, now - 30, now, c);  // the same event in another log: it stays b's
+  w.add(4, now - 40, now);     // from a configured log outside every home
+  EXPECT_EQ(w.count(now), 4u);
+  EXPECT_EQ(w.count(now, {a}), 2u);
+  EXPECT_EQ(w.count(now, {b}), 1u);
+  EXPECT_EQ(w.count(now, {c}), 0u);
+  EXPECT_EQ(w.count(now, {a, b}), 3u);
+  EXPECT_EQ(w.count(now, {}), 0u);
+  auto back = parse_window(serialize_window(w));
+  ASSERT_TRUE(back.window) << back.error;
+  EXPECT_EQ(*back.window, w);
+  EXPECT_EQ(back.window->count(now, {a}), 2u);
+  EXPECT_EQ(back.window->count(now, {b}), 1u);
+  // Expired events leave their home's count too.
+  EXPECT_TRUE(w.expire(now + rasp_window_seconds - 15));
+  EXPECT_EQ(w.count(now + rasp_window_seconds - 15, {a}), 1u);
+  EXPECT_EQ(w.sources().size(), 1u);
+
+  const std::string old = "hostprint rasp event window 1\nevent 5 " + std::to_string(now) + "\n";
+  auto older = parse_window(old + "end 2 " + std::to_string(alarm_event_id(old)) + "\n");
+  ASSERT_TRUE(older.window) << older.error;
+  EXPECT_EQ(older.window->count(now), 1u);
+  EXPECT_TRUE(older.window->sources().empty());
+}
+
 TEST(RaspAgents, KnownFilesAndJavaAgentArguments) {
   auto rules = parse_fingerprints(builtin_fingerprints_text());
   auto files = rasp_agent_files(&rules, {"/opt/custom/my-rasp.jar", "x.jar"});

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -113,7 +114,12 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
   // A lookalike: a copy of sleep named redis-server. Recognition is by executable name (assets.md),
   // so it is an instance of Redis; but no package owns it, so it has no version.
   fs::copy_file("/bin/sleep", dir / "fake" / "redis-server");
-  fs::permissions(dir / "fake" / "redis-server", fs::perms::owner_all);
+  // Runnable by the user it is started as (below), through the folders above it.
+  fs::permissions(dir / "fake" / "redis-server", fs::perms::owner_all | fs::perms::group_exec |
+                                                     fs::perms::group_read | fs::perms::others_exec |
+                                                     fs::perms::others_read);
+  for (const auto& folder : {dir, dir / "fake"})
+    fs::permissions(folder, fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
 
   int rc = test::run_in_namespaces([&]() -> int {
     // This process is pid 1 of the namespace: when it ends, everything started here ends too.
@@ -131,7 +137,10 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
                       "", "--appendonly", "no", "--daemonize", "no", "--dir", d + "/redis"},
                      dir / "redis.out");
     started.push_back(redis);
-    pid_t fake = spawn_logged({(dir / "fake" / "redis-server").string(), "60"}, dir / "fake.out");
+    // Run as another user and group, for the instance's uid and gid.
+    pid_t fake = spawn_logged({"/usr/bin/setpriv", "--reuid=65534", "--regid=65533",
+                               "--clear-groups", (dir / "fake" / "redis-server").string(), "60"},
+                              dir / "fake.out");
     started.push_back(fake);
 
     auto deadline = std::chrono::steady_clock::now() + 15s;
@@ -164,7 +173,14 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
       out << "service\t" << s.product << "\t" << to_string(s.category) << "\t" << s.pid << "\t"
           << s.exe << "\t" << s.version << "\t" << s.config_file << "\t" << ports_text(s.ports)
           << "\t" << s.container_id << "\t\n";
+    for (const auto& s : *services.items())
+      out << "owner\t" << s.pid << "\t" << s.install_path << "\t" << s.uid << "\t" << s.gid
+          << "\n";
     out.close();
+    auto databases = test::run_program(
+        {test::hostprint_binary(), "query", "--state-dir", (dir / "state").string(),
+         "/v5/p/asset/web-app-and-services?catalogue=database&name=Redis"});
+    std::ofstream(dir / "databases") << databases.out;
     // The same through the agent: the counts of the API.
     auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
                                     (dir / "state").string(), "/v5/p/asset/statistics"});
@@ -181,6 +197,7 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
 
   std::ifstream in(dir / "result");
   std::vector<std::vector<std::string>> services;
+  std::vector<std::vector<std::string>> owners;
   std::string nginx_pid, redis_pid, fake_pid;
   for (std::string line; std::getline(in, line);) {
     std::vector<std::string> fields;
@@ -193,6 +210,8 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
     } else if (fields[0] == "service") {
       fields.resize(9);
       services.push_back(fields);
+    } else if (fields[0] == "owner") {
+      owners.push_back(fields);
     } else {
       ADD_FAILURE() << line;
     }
@@ -215,6 +234,26 @@ TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
                               "TCP:16379", ""}));
   EXPECT_EQ(services[2], (Row{"service", "Redis", "database", fake_pid,
                               (dir / "fake" / "redis-server").string(), "", "", "", ""}));
+  // The folder of the executable, and the master's effective uid and gid.
+  const std::string redis_folder = fs::canonical("/usr/bin/redis-server").parent_path().string();
+  EXPECT_EQ(owners, (std::vector<Row>{{"owner", nginx_pid, "/usr/sbin", "0", "0"},
+                                      {"owner", redis_pid, redis_folder, "0", "0"},
+                                      {"owner", fake_pid, (dir / "fake").string(), "65534",
+                                       "65533"}}));
+  auto page = boost::json::parse(slurp("databases")).as_object();
+  ASSERT_EQ(page.at("total_num").as_int64(), 2) << slurp("databases");
+  std::vector<std::string> seen;
+  for (const auto& e : page.at("data_list").as_array())
+    seen.push_back(std::string(e.at("proc_path").as_string()) + " " +
+                   std::string(e.at("install_path").as_string()) + " " +
+                   std::to_string(e.at("uid").as_int64()) + " " +
+                   std::to_string(e.at("gid").as_int64()));
+  std::sort(seen.begin(), seen.end());
+  std::vector<std::string> want{
+      fs::canonical("/usr/bin/redis-server").string() + " " + redis_folder + " 0 0",
+      (dir / "fake" / "redis-server").string() + " " + (dir / "fake").string() + " 65534 65533"};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(seen, want) << slurp("databases");
 }
 
 }  // namespace
@@ -276,7 +315,8 @@ TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
     auto outcome = services.collect(context);
     std::ofstream out(dir / "result");
     for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
-    for (const auto& s : *services.items()) out << s.product << "\t" << s.version << "\n";
+    for (const auto& s : *services.items())
+      out << s.product << "\t" << s.version << "\t" << s.install_path << "\n";
     out.close();
     stop();
     return 0;
@@ -284,7 +324,8 @@ TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
   std::ifstream in(dir / "result");
   std::string result(std::istreambuf_iterator<char>(in), {});
   ASSERT_EQ(rc, 0) << result;
-  EXPECT_EQ(result, "Tomcat\t9.0.99\n");
+  // Installed in its home, not in the JDK's bin folder of its executable.
+  EXPECT_EQ(result, "Tomcat\t9.0.99\t" + d + "/tomcat\n");
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST(WebAppsLive, FlaskCountsOnlyWhereAPythonProcessServesTheWeb) {
     for (const auto& e : outcome.errors) out << " error " << e;
     for (const auto& f : *collector.frameworks())
       out << " " << f.product << "|" << f.language << "|" << f.path << "|" << f.environment << "|"
-          << f.version << "|" << f.container_id;
+          << f.version << "|" << f.container_id << "|" << f.pid << "|" << f.exe;
     out << "\n";
     return outcome.complete;
   };
@@ -103,6 +103,7 @@ TEST(WebAppsLive, FlaskCountsOnlyWhereAPythonProcessServesTheWeb) {
     if (!scan(out, "script")) return (stop_all(), 11);
     // Flask's own server, listening on a TCP port.
     pid_t flask = test::spawn_logged({python, d + "/app.py"}, dir / "flask.out");
+    std::ofstream(dir / "flask.pid") << flask;
     if (!wait_for([] { return test::accepts_on_loopback(18181); })) return (stop_all(), 12);
     if (!scan(out, "listening")) return (stop(flask), stop_all(), 13);
     stop(flask);
@@ -110,6 +111,7 @@ TEST(WebAppsLive, FlaskCountsOnlyWhereAPythonProcessServesTheWeb) {
     started.push_back(test::spawn_logged({"/usr/bin/gunicorn", "--chdir", d, "--workers", "2",
                                           "--bind", "unix:" + d + "/g.sock", "app:app"},
                                          dir / "gunicorn.out"));
+    std::ofstream(dir / "gunicorn.pid") << started.back();
     if (!wait_for([&] { return fs::exists(dir / "g.sock"); })) return (stop_all(), 14);
     if (!scan(out, "gunicorn")) return (stop_all(), 15);
     stop_all();
@@ -121,7 +123,11 @@ TEST(WebAppsLive, FlaskCountsOnlyWhereAPythonProcessServesTheWeb) {
   };
   ASSERT_EQ(rc, 0) << slurp("result") << slurp("flask.out") << slurp("gunicorn.out");
   const std::string flask = " Flask|python|/usr/lib/python3/dist-packages|/usr|" + truth.out + "|";
-  EXPECT_EQ(slurp("result"), "script:\nlistening:" + flask + "\ngunicorn:" + flask + "\n");
+  // The process that serves it: Flask's own, then gunicorn's master (the first to serve).
+  const std::string interpreter = fs::canonical(python).string();
+  EXPECT_EQ(slurp("result"), "script:\nlistening:" + flask + "|" + slurp("flask.pid") + "|" +
+                                 interpreter + "\ngunicorn:" + flask + "|" +
+                                 slurp("gunicorn.pid") + "|" + interpreter + "\n");
 }
 
 // Process signatures: an executable named grafana-server (a copy of sleep) and a JVM whose class

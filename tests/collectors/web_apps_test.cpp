@@ -25,7 +25,7 @@ std::shared_ptr<const Fingerprints> builtin_rules() {
 ServedSite site(const std::string& product, const std::string& document_root) {
   ServedSite s;
   s.product = product;
-  s.pid = 1;
+  s.pid = 0;  // no process known: nothing to read of it
   // What the parser that read the site names it: the instance's configuration kind.
   s.site.server = product == "Tomcat" ? "tomcat" : product == "Apache httpd" ? "apache" : "nginx";
   s.site.document_root = document_root;
@@ -154,11 +154,14 @@ TEST(WebApps, ContainerSiteWithAReusedPidIsNotRead) {
                    std::to_string(ticks) + " 0 0\n");
     fs::create_directory_symlink(work.path() / (pid == 80 ? "a" : "b"),
                                  work.path() / "proc" / std::to_string(pid) / "root");
+    work.write("proc/" + std::to_string(pid) + "/status",
+               "Name:\tnginx\nUid:\t0\t101\t101\t101\nGid:\t0\t102\t102\t102\n");
   }
   std::vector<ServedSite> sites;
   for (int pid : {80, 81}) {
     ServedSite s = site("Nginx", "/var/www/html");
     s.pid = pid;
+    s.exe = "/usr/sbin/nginx";
     s.container_id = "c" + std::to_string(pid);
     sites.push_back(s);
   }
@@ -173,7 +176,9 @@ TEST(WebApps, ContainerSiteWithAReusedPidIsNotRead) {
   context.readable.set();  // every kind, as the test arranges them
   WebAppsCollector collector(builtin_rules());
   EXPECT_TRUE(collector.collect(context).complete);
-  EXPECT_EQ(*collector.apps(), (std::vector<WebApp>{{"WordPress", "/var/www/html", "6.1.1", "c80"}}));
+  // Served by the site's instance: its pid, executable and (from its status) uid and gid.
+  EXPECT_EQ(*collector.apps(), (std::vector<WebApp>{{"WordPress", "/var/www/html", "6.1.1", "c80",
+                                                     80, "/usr/sbin/nginx", 101, 102}}));
 }
 
 TEST(WebApps, FolderEntriesAreBounded) {
@@ -211,8 +216,8 @@ namespace {
 
 JarPackage jar(std::string path, std::string name, std::string version, int pid,
                std::string container = "") {
-  return JarPackage{std::move(path),     std::move(name), std::move(version), "", pid,
-                    std::move(container)};
+  return JarPackage{std::move(path),      std::move(name), std::move(version), "", pid,
+                    std::move(container), "/usr/bin/java"};
 }
 
 TEST(WebApps, WsgiAndAsgiServersOnTheCommandLine) {
@@ -310,6 +315,8 @@ TEST(WebApps, JavaFrameworksThroughTheCollector) {
   ASSERT_TRUE(collector.collect(context).complete);
   ASSERT_EQ(collector.frameworks()->size(), 1u);
   EXPECT_EQ(collector.frameworks()->front().product, "Struts2");
+  EXPECT_EQ(collector.frameworks()->front().pid, 4);  // the JVM of the JAR that shows it
+  EXPECT_EQ(collector.frameworks()->front().exe, "/usr/bin/java");
   EXPECT_EQ(collector.frameworks()->front().version, "2.5.30");
   EXPECT_TRUE(collector.apps()->empty());
 }

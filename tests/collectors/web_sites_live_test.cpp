@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <ctime>
 #include <thread>
 
 #include "collectors/rules/fingerprints.hpp"
@@ -292,6 +293,12 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
           << s.site.document_root << "\t" << (s.site.tls ? "tls" : "plain") << "\t"
           << s.site.config_file << "\n";
     out.close();
+    std::ofstream certs(dir / "certs");
+    for (const auto& s : *web_sites.items())
+      certs << s.site.domains.at(0) << " [" << s.site.bind_address << "] [" << s.cert_issuer
+            << "] [" << s.cert_subject << "] "
+            << (s.cert_not_after_ms - s.cert_not_before_ms) / 1000 << "\n";
+    certs.close();
     auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
                                     (dir / "state").string(), "/v5/p/asset/statistics"});
     std::ofstream(dir / "query") << query.out;
@@ -322,9 +329,205 @@ TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
                        "site\tApache httpd\t" + pid + "\t\tapache\tsecure.test\t18443\t" + d +
                            "/www-s\ttls\t" + d + "/sites/s.conf"}))
       << slurp("result");
+  // The TLS host's certificate (self-signed, made for 2 days) from its SSLCertificateFile.
+  EXPECT_EQ(slurp("certs"), "a.test [127.0.0.1] [] [] 0\n"
+                            "secure.test [127.0.0.1] [CN=secure.test] [CN=secure.test] 172800\n");
   auto counts = boost::json::parse(slurp("query")).as_object();
   EXPECT_EQ(counts.at("web_site_num").as_int64(), 2) << slurp("query");
   EXPECT_EQ(counts.at("web_service_num").as_int64(), 1) << slurp("query");
+}
+
+// The date `openssl x509 -noout -startdate` (or -enddate) prints, as epoch milliseconds.
+std::int64_t openssl_date_ms(const std::string& file, const char* which) {
+  auto r = test::run_program({"/usr/bin/openssl", "x509", "-in", file, "-noout", which});
+  const auto eq = r.out.find('=');
+  if (r.exit_code != 0 || eq == std::string::npos) return -1;
+  std::tm tm{};
+  if (!::strptime(r.out.c_str() + eq + 1, "%b %d %H:%M:%S %Y GMT", &tm)) return -1;
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000;
+}
+
+// nginx serving one TLS site with a certificate the openssl CLI made, bound to 127.0.0.1: the
+// collector reads the certificate's names and dates, and `hostprint query` lists them with the
+// bind address and the instance's executable.
+TEST(WebSitesLive, NginxTlsSiteCertificateAndBindAddress) {
+  if (!fs::exists("/usr/sbin/nginx") || !fs::exists("/usr/bin/openssl"))
+    GTEST_SKIP() << "nginx and openssl are not installed";
+  std::string host_id;
+  std::getline(std::ifstream("/etc/machine-id"), host_id);
+  if (host_id.empty()) GTEST_SKIP() << "no /etc/machine-id to name the host";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
+    fs::create_directories(dir / sub);
+  const std::string d = dir.string();
+  auto cert = test::run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                                 "-nodes", "-days", "3", "-subj", "/O=Hostprint Live/CN=tls.test",
+                                 "-keyout", d + "/key.pem", "-out", d + "/cert.pem"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.out;
+  const std::int64_t not_before = openssl_date_ms(d + "/cert.pem", "-startdate");
+  const std::int64_t not_after = openssl_date_ms(d + "/cert.pem", "-enddate");
+  ASSERT_GT(not_before, 0);
+  ASSERT_EQ(not_after - not_before, 3 * 86400 * 1000LL);
+  const fs::path conf = work.write(
+      "nginx.conf", "pid " + d + "/nginx.pid;\nerror_log " + d +
+                        "/error.log;\nevents { worker_connections 16; }\nhttp {\n  access_log off;\n"
+                        "  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
+                        "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
+                        "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n"
+                        "  server { listen 127.0.0.1:18446 ssl; server_name tls.test; root " + d +
+                        "/www;\n    ssl_certificate cert.pem; ssl_certificate_key key.pem; }\n}\n");
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t server = spawn_logged(
+        {"/usr/sbin/nginx", "-e", d + "/error.log", "-c", conf.string(), "-g", "daemon off;"},
+        dir / "nginx.out");
+    auto stop = [&] {
+      ::kill(server, SIGKILL);
+      ::waitpid(server, nullptr, 0);
+    };
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!accepts_on_loopback(18446)) {
+      if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
+      std::this_thread::sleep_for(50ms);
+    }
+    ScanContext context;
+    proto::AssetSet found;
+    ProcessesCollector processes;
+    if (!processes.collect(context).complete) return (stop(), 11);
+    processes.publish(found);
+    context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 12);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(dir / "result");
+    out << "pid\t" << server << "\n";
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.items())
+      out << "site\t" << join(s.site.domains) << "\t" << s.site.bind_address << "\t" << s.exe
+          << "\t" << s.site.certificate_file << "\t" << s.cert_issuer << "\t" << s.cert_subject
+          << "\t" << s.cert_not_before_ms << "\t" << s.cert_not_after_ms << "\n";
+    out.close();
+    auto query = test::run_program({test::hostprint_binary(), "query", "--state-dir",
+                                    (dir / "state").string(),
+                                    "/v5/p/asset/" + host_id + "/web-site"});
+    std::ofstream(dir / "query") << query.out;
+    stop();
+    return outcome.complete ? 0 : 13;
+  });
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("nginx.out") << slurp("error.log") << slurp("result");
+  const std::string result = slurp("result");
+  const std::string pid = result.substr(4, result.find('\n') - 4);
+  const std::string when = std::to_string(not_before) + "\t" + std::to_string(not_after);
+  EXPECT_EQ(result, "pid\t" + pid + "\nsite\ttls.test\t127.0.0.1\t/usr/sbin/nginx\t" + d +
+                        "/cert.pem\tCN=tls.test,O=Hostprint Live\tCN=tls.test,O=Hostprint Live\t" +
+                        when + "\n");
+
+  auto page = boost::json::parse(slurp("query")).as_object();
+  ASSERT_EQ(page.at("total_num").as_int64(), 1) << slurp("query");
+  const auto& site = page.at("data_list").as_array().at(0).as_object();
+  EXPECT_EQ(site.at("domain").as_string(), "tls.test");
+  EXPECT_EQ(site.at("port").as_int64(), 18446);
+  EXPECT_EQ(site.at("bind_addr").as_string(), "127.0.0.1");
+  EXPECT_EQ(site.at("is_https").as_bool(), true);
+  EXPECT_EQ(site.at("proc_path").as_string(), "/usr/sbin/nginx");
+  EXPECT_EQ(site.at("cert_issuer").as_string(), "CN=tls.test,O=Hostprint Live");
+  EXPECT_EQ(site.at("cert_user").as_string(), "CN=tls.test,O=Hostprint Live");
+  EXPECT_EQ(site.at("cert_issue_time").as_int64(), not_before);
+  EXPECT_EQ(site.at("cert_expired_time").as_int64(), not_after);
+}
+
+// Debian's Tomcat 10 with a TLS connector whose certificate is a PEM file (JSSE reads it): the
+// site's certificate fields come from that file, its bind address from the connector.
+TEST(WebSitesLive, TomcatPemConnectorCertificate) {
+  const fs::path home = "/usr/share/tomcat10";
+  if (!fs::exists(home / "bin/bootstrap.jar") || !fs::exists("/usr/bin/openssl") ||
+      !fs::exists("/etc/tomcat10/web.xml"))
+    GTEST_SKIP() << "tomcat10 and openssl are not installed";
+  test::TempDir work;
+  const fs::path dir = work.path();
+  const std::string d = dir.string();
+  for (const char* sub : {"base/conf", "base/logs", "base/temp", "base/work", "base/webapps/ROOT"})
+    fs::create_directories(dir / sub);
+  fs::copy_file("/etc/tomcat10/web.xml", dir / "base/conf/web.xml");
+  fs::copy_file("/etc/tomcat10/catalina.properties", dir / "base/conf/catalina.properties");
+  auto cert = test::run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                                 "-nodes", "-days", "5", "-subj", "/O=Hostprint Cat/CN=cat.test",
+                                 "-keyout", d + "/base/conf/key.pem", "-out",
+                                 d + "/base/conf/cert.pem"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.out;
+  work.write("base/conf/server.xml",
+             "<?xml version=\"1.0\"?>\n<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n"
+             "  <Service name=\"Catalina\">\n"
+             "    <Connector port=\"18843\" address=\"127.0.0.1\" SSLEnabled=\"true\"\n"
+             "               protocol=\"org.apache.coyote.http11.Http11NioProtocol\">\n"
+             "      <SSLHostConfig><Certificate certificateFile=\"conf/cert.pem\"\n"
+             "          certificateKeyFile=\"conf/key.pem\" type=\"RSA\"/></SSLHostConfig>\n"
+             "    </Connector>\n"
+             "    <Engine name=\"Catalina\" defaultHost=\"cat.test\">\n"
+             "      <Host name=\"cat.test\" appBase=\"webapps\" unpackWARs=\"false\" "
+             "autoDeploy=\"false\"/>\n"
+             "    </Engine>\n  </Service>\n</Server>\n");
+  int rc = test::run_in_namespaces([&]() -> int {
+    pid_t server = spawn_logged(
+        {"/usr/bin/java", "-Dcatalina.base=" + d + "/base", "-Dcatalina.home=" + home.string(),
+         "-Djava.io.tmpdir=" + d + "/base/temp", "-classpath",
+         (home / "bin/bootstrap.jar").string() + ":" + (home / "bin/tomcat-juli.jar").string(),
+         "org.apache.catalina.startup.Bootstrap", "start"},
+        dir / "tomcat.out");
+    auto stop = [&] {
+      ::kill(server, SIGKILL);
+      ::waitpid(server, nullptr, 0);
+    };
+    auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (!accepts_on_loopback(18843)) {
+      if (std::chrono::steady_clock::now() > deadline) return (stop(), 10);
+      std::this_thread::sleep_for(100ms);
+    }
+    ScanContext context;
+    proto::AssetSet found;
+    ProcessesCollector processes;
+    if (!processes.collect(context).complete) return (stop(), 11);
+    processes.publish(found);
+    context.found = &found;
+    context.readable.set();  // every kind, as the test arranges them
+    auto rules = std::make_shared<Fingerprints>(parse_fingerprints(builtin_fingerprints_text()));
+    ServicesCollector services(rules);
+    if (!services.collect(context).complete) return (stop(), 12);
+    services.publish(found);
+    WebSitesCollector web_sites;
+    auto outcome = web_sites.collect(context);
+    std::ofstream out(dir / "result");
+    for (const auto& e : outcome.errors) out << "error\t" << e << "\n";
+    for (const auto& s : *web_sites.items())
+      out << "site\t" << s.product << "\t" << join(s.site.domains) << "\t" << join(s.site.ports)
+          << "\t" << s.site.bind_address << "\t" << s.site.certificate_file << "\t"
+          << s.cert_issuer << "\t" << s.cert_subject << "\t" << s.cert_not_before_ms << "\t"
+          << s.cert_not_after_ms << "\n";
+    out.close();
+    stop();
+    return outcome.complete ? 0 : 13;
+  });
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(rc, 0) << slurp("tomcat.out") << slurp("result");
+  const std::int64_t not_before = openssl_date_ms(d + "/base/conf/cert.pem", "-startdate");
+  const std::int64_t not_after = openssl_date_ms(d + "/base/conf/cert.pem", "-enddate");
+  ASSERT_GT(not_before, 0);
+  EXPECT_EQ(slurp("result"), "site\tTomcat\tcat.test\t18843\t127.0.0.1\t" + d +
+                                 "/base/conf/cert.pem\tCN=cat.test,O=Hostprint Cat\t"
+                                 "CN=cat.test,O=Hostprint Cat\t" +
+                                 std::to_string(not_before) + "\t" + std::to_string(not_after) +
+                                 "\n");
 }
 
 // A product that only a replaced rules file names ("mynginx", run from a copy of nginx under that

@@ -9,6 +9,7 @@
 #include "collectors/io/root_glob.hpp"
 
 #include <filesystem>
+#include <map>
 
 #include "tests/scan_chain.hpp"
 #include "collectors/io/process_files.hpp"
@@ -81,6 +82,81 @@ TEST(WebSites, CollectsFromServicesInTheRoot) {
   proto::AssetSet published;
   collector.publish(published);
   EXPECT_EQ(test::part_of<ServedSite>(published), collector.items());
+}
+
+// A TLS site's certificate is read from the file its configuration names, inside the root: a
+// garbage file, a missing one and a symlink leading out of the root leave ""/0 and an error.
+TEST(WebSites, CertificateFieldsFromTheFileInTheRoot) {
+  test::TempDir root;
+  // The leaf of tests/collectors/formats/x509_pem_test.cpp.
+  root.write("etc/ssl/good.pem", R"(-----BEGIN CERTIFICATE-----
+MIIBVDCB/AIBBzAKBggqhkjOPQQDAjAwMRIwEAYDVQQKDAlIb3N0cHJpbnQxGjAY
+BgNVBAMMEUhvc3RwcmludCBUZXN0IENBMB4XDTI2MTIwNDIyNDQxNloXDTI3MDEw
+MzIyNDQxNlowPjELMAkGA1UEBhMCREUxFDASBgNVBAoMC0V4YW1wbGUgT3JnMRkw
+FwYDVQQDDBB3d3cuZXhhbXBsZS50ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD
+QgAEerqeaRVCVIY+0cTTw0fIr0d2gMTbxeqT0hZGW6bDHY6uGZnvRQolpxyzMOYN
+4IeeyUdO1F4ilHw1dI2iBg6w+zAKBggqhkjOPQQDAgNHADBEAiAguY2l2i+Zxfe/
+RcFlrE5J0cF8KpJlxzFPhzCEKcqoSwIgWFAvt3Hu79uCW7C0xQY8ib1kREEaOZuk
+aLbJtF2B0WU=
+-----END CERTIFICATE-----
+)");
+  root.write("etc/ssl/bad.pem", "not a certificate\n");
+  // Outside the root this names the good file; inside it, nothing.
+  fs::create_symlink(root.path() / "etc/ssl/good.pem", root.path() / "etc/ssl/escape.pem");
+  root.write("etc/nginx/nginx.conf",
+             "events {}\nhttp {\n"
+             " server { listen 127.0.0.1:443 ssl; server_name good; ssl_certificate ../ssl/good.pem; }\n"
+             " server { listen 8443 ssl; server_name shared; ssl_certificate /etc/ssl/good.pem; }\n"
+             " server { listen 443 ssl; server_name bad; ssl_certificate /etc/ssl/bad.pem; }\n"
+             " server { listen 443 ssl; server_name gone; ssl_certificate /etc/ssl/gone.pem; }\n"
+             " server { listen 443 ssl; server_name out; ssl_certificate /etc/ssl/escape.pem; }\n"
+             " server { listen 80; server_name plain; }\n"
+             "}\n");
+  auto services = std::make_shared<std::vector<ServiceInstance>>();
+  ServiceInstance nginx;
+  nginx.product = "Nginx";
+  nginx.config = "nginx";
+  nginx.pid = 999'999'999;  // no such process: defaults apply
+  nginx.exe = "/usr/sbin/nginx";
+  nginx.config_file = "/etc/nginx/nginx.conf";
+  services->push_back(nginx);
+  proto::AssetSet found;
+  found.add<proto::ServiceInstance>(services);
+  ScanContext context;
+  context.root = root.path();
+  context.found = &found;
+  context.readable.set();
+  WebSitesCollector collector;
+  auto outcome = collector.collect(context);
+  EXPECT_TRUE(outcome.complete);
+  std::map<std::string, const ServedSite*> by_name;
+  for (const auto& s : *collector.items()) by_name[s.site.domains.at(0)] = &s;
+  ASSERT_EQ(by_name.size(), 6u);
+  for (const char* name : {"good", "shared"}) {
+    const auto& s = *by_name.at(name);
+    EXPECT_EQ(s.cert_issuer, "CN=Hostprint Test CA,O=Hostprint") << name;
+    EXPECT_EQ(s.cert_subject, "CN=www.example.test,O=Example Org,C=DE") << name;
+    EXPECT_EQ(s.cert_not_before_ms, 1796424256000) << name;
+    EXPECT_EQ(s.cert_not_after_ms, 1799016256000) << name;
+    EXPECT_EQ(s.exe, "/usr/sbin/nginx");
+  }
+  EXPECT_EQ(by_name.at("good")->site.bind_address, "127.0.0.1");
+  EXPECT_EQ(by_name.at("shared")->site.bind_address, "");
+  for (const char* name : {"bad", "gone", "out", "plain"}) {
+    const auto& s = *by_name.at(name);
+    EXPECT_EQ(s.cert_issuer, "") << name;
+    EXPECT_EQ(s.cert_subject, "") << name;
+    EXPECT_EQ(s.cert_not_before_ms, 0) << name;
+    EXPECT_EQ(s.cert_not_after_ms, 0) << name;
+  }
+  std::string errors;
+  for (const auto& e : outcome.errors) errors += e + "\n";
+  EXPECT_EQ(outcome.errors.size(), 3u) << errors;
+  EXPECT_NE(errors.find("certificate /etc/ssl/bad.pem not read: no PEM certificate"),
+            std::string::npos) << errors;
+  EXPECT_NE(errors.find("certificate /etc/ssl/gone.pem not read: missing"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("certificate /etc/ssl/escape.pem not read"), std::string::npos) << errors;
 }
 
 // A /proc/<pid>/stat whose start time (field 22) is `ticks`.

@@ -95,5 +95,19 @@ TEST(StripDeletedSuffix, KeepsBytesThatAreNotUtf8) {
   EXPECT_EQ(strip_deleted_suffix(with_nul), std::string_view("/opt/a\0b", 8));
 }
 
+TEST(ParseStatusOwner, EffectiveUidAndGid) {
+  const std::string status =
+      "Name:\tnginx\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t42\nPid:\t42\nPPid:\t1\n"
+      "TracerPid:\t0\nUid:\t0\t33\t33\t33\nGid:\t4\t34\t34\t34\nFDSize:\t64\n";
+  auto owner = parse_status_owner(status);
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->uid, 33u);
+  EXPECT_EQ(owner->gid, 34u);
+  EXPECT_FALSE(parse_status_owner("Name:\tx\nUid:\t0\t0\t0\t0\n"));       // no Gid line
+  EXPECT_FALSE(parse_status_owner("Uid:\t0\t1x\t0\t0\nGid:\t0\t0\t0\t0\n"));  // not a number
+  EXPECT_FALSE(parse_status_owner("Uid:\t0\t0\nGid:\t0\t0\t0\t0\n"));       // too few ids
+  EXPECT_FALSE(parse_status_owner(""));
+}
+
 }  // namespace
 }  // namespace hostprint::collectors

@@ -1657,5 +1657,95 @@ TEST(ParseTomcat, UnreadableServerXml) {
   EXPECT_EQ(config.errors[0], "cannot read /var/lib/tomcat10/conf/server.xml");
 }
 
+// bind_address: the address of the listen that gives the first (lowest) port, "" for a wildcard.
+TEST(ParseNginx, BindAddressOfTheLowestPortsListen) {
+  MemoryFiles fs = one_file(
+      "server { server_name a; listen 127.0.0.1:8080; listen 10.0.0.1:9090; }\n"
+      "server { server_name b; listen [::1]:443 ssl; }\n"
+      "server { server_name c; listen 8000; listen 192.0.2.1:8001; }\n"
+      "server { server_name d; listen *:80; listen 0.0.0.0:81; listen [::]:82; }\n"
+      "server { server_name e; listen 192.0.2.7:80; listen 80; }\n"
+      "server { server_name f; listen localhost; }\n"
+      "server { server_name g; }\n");
+  WebConfig config = parse_nginx({}, fs.source());
+  ASSERT_EQ(config.sites.size(), 7u);
+  EXPECT_EQ(site_named(config, "a")->bind_address, "127.0.0.1");
+  EXPECT_EQ(site_named(config, "b")->bind_address, "::1");
+  EXPECT_EQ(site_named(config, "c")->bind_address, "");
+  EXPECT_EQ(site_named(config, "d")->bind_address, "");
+  EXPECT_EQ(site_named(config, "e")->bind_address, "");  // the same port on every address too
+  EXPECT_EQ(site_named(config, "f")->bind_address, "localhost");
+  EXPECT_EQ(site_named(config, "g")->bind_address, "");
+}
+
+TEST(ParseNginx, CertificateFileOfTlsSitesOnly) {
+  MemoryFiles fs;
+  fs.files["/etc/nginx/nginx.conf"] =
+      "http {\n"
+      "  ssl_certificate certs/default.pem;\n"
+      "  server { server_name a; listen 443 ssl; ssl_certificate /etc/ssl/a.pem;"
+      " ssl_certificate /etc/ssl/a-ecdsa.pem; }\n"
+      "  server { server_name b; listen 8443 ssl; }\n"
+      "  server { server_name c; listen 80; ssl_certificate /etc/ssl/c.pem; }\n"
+      "  server { server_name d; listen 443 ssl; ssl_certificate $ssl_server_name.pem; }\n"
+      "}\n";
+  WebConfig config = parse_nginx({}, fs.source());
+  ASSERT_EQ(config.sites.size(), 4u);
+  EXPECT_EQ(site_named(config, "a")->certificate_file, "/etc/ssl/a.pem");  // the first one
+  EXPECT_EQ(site_named(config, "b")->certificate_file, "/etc/nginx/certs/default.pem");
+  EXPECT_EQ(site_named(config, "c")->certificate_file, "");  // not a TLS site
+  EXPECT_EQ(site_named(config, "d")->certificate_file, "");  // chosen per connection
+}
+
+TEST(ParseApache, BindAddressAndCertificateFile) {
+  MemoryFiles fs = apache_main(
+      "Listen 80\n"
+      "SSLCertificateFile /etc/ssl/main.pem\n"
+      "<VirtualHost 192.0.2.1:443>\n ServerName a\n SSLEngine on\n"
+      " SSLCertificateFile ssl/a.pem\n</VirtualHost>\n"
+      "<VirtualHost [::1]:8443>\n ServerName b\n SSLEngine on\n</VirtualHost>\n"
+      "<VirtualHost *:80>\n ServerName c\n SSLCertificateFile /etc/ssl/c.pem\n</VirtualHost>\n"
+      "<VirtualHost _default_:80>\n ServerName d\n</VirtualHost>\n");
+  WebConfig config = parse_apache({}, fs.source());
+  ASSERT_EQ(config.sites.size(), 4u) << all_errors(config);
+  EXPECT_EQ(site_named(config, "a")->bind_address, "192.0.2.1");
+  EXPECT_EQ(site_named(config, "a")->certificate_file, "/etc/apache2/ssl/a.pem");
+  EXPECT_EQ(site_named(config, "b")->bind_address, "::1");
+  EXPECT_EQ(site_named(config, "b")->certificate_file, "/etc/ssl/main.pem");  // the server's
+  EXPECT_EQ(site_named(config, "c")->bind_address, "");
+  EXPECT_EQ(site_named(config, "c")->certificate_file, "");  // no SSLEngine on: not TLS
+  EXPECT_EQ(site_named(config, "d")->bind_address, "");
+}
+
+TEST(ParseTomcat, ConnectorAddressAndPemCertificate) {
+  MemoryFiles fs = tomcat_files(R"XML(<?xml version="1.0" encoding="UTF-8"?>
+<Server port="8005" shutdown="SHUTDOWN">
+  <Service name="Catalina">
+    <Connector port="8443" address="127.0.0.1" SSLEnabled="true">
+      <SSLHostConfig>
+        <Certificate certificateFile="conf/cert.pem" certificateKeyFile="conf/key.pem"/>
+      </SSLHostConfig>
+    </Connector>
+    <Connector port="9443" SSLEnabled="true" SSLCertificateFile="/etc/ssl/other.pem"/>
+    <Engine name="Catalina" defaultHost="localhost"><Host name="localhost"/></Engine>
+  </Service>
+  <Service name="Keystore">
+    <Connector port="8080" address="0.0.0.0"/>
+    <Connector port="8444" SSLEnabled="true">
+      <SSLHostConfig><Certificate certificateKeystoreFile="conf/ks.jks"/></SSLHostConfig>
+    </Connector>
+    <Engine name="K" defaultHost="k"><Host name="k"/></Engine>
+  </Service>
+</Server>
+)XML");
+  WebConfig config = parse_tomcat(tomcat_start(), fs.source());
+  EXPECT_TRUE(config.errors.empty()) << all_errors(config);
+  ASSERT_EQ(config.sites.size(), 2u);
+  EXPECT_EQ(site_named(config, "localhost")->bind_address, "127.0.0.1");
+  EXPECT_EQ(site_named(config, "localhost")->certificate_file, "/var/lib/tomcat10/conf/cert.pem");
+  EXPECT_EQ(site_named(config, "k")->bind_address, "");
+  EXPECT_EQ(site_named(config, "k")->certificate_file, "");  // a keystore is not read
+}
+
 }  // namespace
 }  // namespace hostprint::collectors
