@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -22,8 +21,8 @@ namespace hostprint {
 // A host is in the fleet when its latest scan timestamp is at most this old; among the series of
 // one host_id (scraped twice), the one with the newest scan counts.
 std::string fleet_hosts_promql(unsigned max_age_s);
-// The twelve counts of `category`: per host (host_id, enterprise_project_id, __name__) when a
-// host_id filter needs them, else already summed per enterprise project.
+// The twelve counts of `category`: per host (host_id, enterprise_project_id, __name__), what
+// fleet_answer asks, or already summed per enterprise project.
 std::string counts_promql(proto::Category category, unsigned max_age_s, bool per_host);
 // Hosts running each path, per (enterprise_project_id, path).
 std::string processes_promql(proto::Category category, unsigned max_age_s);
@@ -44,25 +43,43 @@ using FleetFetch = std::function<FleetFetchResult(const std::string& promql)>;
 // Answers a validated query from `fetch`; an engine failure is 503 HSS.0002, the reason logged.
 Answer fleet_answer(const proto::Query& query, const FleetFetch& fetch, unsigned max_age_s);
 
-// The engine behind a short cache: a burst of requests costs one query per PromQL text, and a
-// failing engine is asked again only after the failure's own (shorter) hold.
+// Every PromQL text fleet_answer can ask for: warmed at start so no first request waits.
+std::vector<std::string> fleet_promql_texts(unsigned max_age_s);
+
+// How FleetEngine serves an answer: fresh (served as is), stale (served at once while one
+// background query refreshes it), too old (never served: the request waits for the engine).
+// Ages count from the start of the query that produced the answer.
+struct FleetCacheLimits {
+  std::chrono::milliseconds fresh{2000};        // fleet.cache_ms
+  std::chrono::milliseconds max_stale{60000};   // fleet.max_stale_ms (never below `fresh`)
+  std::chrono::milliseconds failure_hold{1000}; // a failed query is not repeated sooner
+  std::chrono::milliseconds wait{10000};        // the longest a request waits on the engine
+  unsigned max_concurrent = 2;                  // engine queries at once, over all texts
+};
+
+// One engine query: the series, or EngineError.
+using EngineQuery = std::function<std::vector<PromSample>(const std::string& promql)>;
+
+// The engine behind a cache refreshed in the background: each PromQL text has at most one query
+// in flight (on its own thread, so independent texts are asked concurrently), a burst of
+// requests costs one query, and a request waits on the engine only when no answer is young
+// enough, for at most limits.wait. The engine failing past max_stale: 503, never older answers.
 class FleetEngine {
  public:
-  FleetEngine(PrometheusClient client, std::chrono::milliseconds hold = std::chrono::seconds(2),
-              std::chrono::milliseconds failure_hold = std::chrono::seconds(1))
-      : client_(std::move(client)), hold_(hold), failure_hold_(failure_hold) {}
+  FleetEngine(EngineQuery query, FleetCacheLimits limits);
+  ~FleetEngine();
+  FleetEngine(const FleetEngine&) = delete;
+  FleetEngine& operator=(const FleetEngine&) = delete;
 
   FleetFetchResult fetch(const std::string& promql);
+  // Starts a query for each text that has none in flight; waits for none.
+  void prefetch(const std::vector<std::string>& texts);
+  // Waits (bounded) until no query is in flight: a clean exit.
+  bool wait_idle(std::chrono::milliseconds at_most);
 
  private:
-  struct Entry {
-    std::chrono::steady_clock::time_point fetched;
-    FleetFetchResult result;
-  };
-  PrometheusClient client_;
-  std::chrono::milliseconds hold_, failure_hold_;
-  std::mutex mutex_;
-  std::map<std::string, Entry> cache_;
+  struct State;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace hostprint
