@@ -81,7 +81,7 @@ std::string usage_text(const std::optional<std::string>& subcommand) {
            "  --log-level LEVEL      debug, info, warning or error (default info)\n"
            "\n"
            "Answers are refreshed in the background and served until fleet.max_stale_ms\n"
-           "(default 60000) old; with none that young, an engine that cannot be queried within\n"
+           "(default 120000) old; with none that young, an engine that cannot be queried within\n"
            "fleet.query_timeout_s (default 10) gives 503. Signals: SIGTERM/SIGINT stop\n"
            "gracefully; SIGHUP reloads the configuration and tokens.\n";
   return "usage: hostprint serve [options]     scan, then answer the asset API over HTTP\n"

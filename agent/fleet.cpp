@@ -8,6 +8,7 @@
 #include <optional>
 #include <system_error>
 #include <thread>
+#include <set>
 #include <unordered_set>
 #include <unordered_map>
 
@@ -130,6 +131,37 @@ proto::AssetStatistics fleet_asset_statistics(const std::vector<PromSample>& cou
   return out;
 }
 
+void add_asset_sums(FleetSeries& counts) {
+  FleetSeries::AssetSums sums;
+  struct PairHash {
+    std::size_t operator()(const std::pair<std::string_view, std::string_view>& p) const {
+      return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);
+    }
+  };
+  using Seen = std::unordered_set<std::pair<std::string_view, std::string_view>, PairHash>;
+  // fleet_asset_statistics's rule, once over all and once within each project.
+  Seen seen_all;
+  std::map<std::string_view, Seen> seen_in;
+  for (const auto& s : counts) {
+    const auto* name = s.label("__name__");
+    if (!name) continue;
+    const auto* host = s.label("host_id");
+    const auto* eps = s.label("enterprise_project_id");
+    const CountFamily* family = nullptr;
+    for (const auto& f : count_families)
+      if (f.metric == *name) family = &f;
+    if (!family) continue;
+    if (!host || seen_all.emplace(*host, *name).second)
+      sums.all.*family->member = add(sums.all.*family->member, count_of(s.value));
+    if (!eps) continue;
+    auto& in = seen_in[*eps];
+    auto& project = sums.by_project[*eps];
+    if (!host || in.emplace(*host, *name).second)
+      project.*family->member = add(project.*family->member, count_of(s.value));
+  }
+  counts.asset_sums = std::move(sums);
+}
+
 proto::ProcessStatistics fleet_process_statistics(const std::vector<PromSample>& hosts_per_path,
                                                   const proto::ProcessStatisticsQuery& query) {
   std::unordered_map<std::string_view, std::int64_t> hosts;
@@ -198,8 +230,14 @@ struct FleetVisitor {
 
   Answer operator()(const proto::AssetStatisticsQuery& q) const {
     // Per host even without host_id: one engine query serves every filter of the category.
-    return with(counts_promql(q.category, max_age_s, true),
-                [&](const auto& s) { return proto::to_json(fleet_asset_statistics(s, q)); });
+    return with(counts_promql(q.category, max_age_s, true), [&](const FleetSeries& s) {
+      if (q.host_id || !s.asset_sums) return proto::to_json(fleet_asset_statistics(s, q));
+      const auto& eps = q.enterprise_project_id;
+      if (!eps || *eps == all_granted) return proto::to_json(s.asset_sums->all);
+      auto it = s.asset_sums->by_project.find(*eps);
+      return proto::to_json(it == s.asset_sums->by_project.end() ? proto::AssetStatistics{}
+                                                                  : it->second);
+    });
   }
   Answer operator()(const proto::ProcessStatisticsQuery& q) const {
     return with(processes_promql(q.category, max_age_s),
@@ -232,7 +270,7 @@ std::vector<std::string> fleet_promql_texts(unsigned max_age_s) {
 struct FleetEngine::State {
   using Clock = std::chrono::steady_clock;
   struct Entry {
-    std::shared_ptr<const std::vector<PromSample>> data;
+    std::shared_ptr<const FleetSeries> data;
     Clock::time_point data_asked;  // when the query that produced `data` started
     std::optional<std::string> failure;
     Clock::time_point failed_at;
@@ -243,6 +281,7 @@ struct FleetEngine::State {
 
   EngineQuery query;
   FleetCacheLimits limits;
+  std::set<std::string, std::less<>> counts_texts;  // whose series get add_asset_sums
   std::mutex mutex;
   std::condition_variable changed;
   std::map<std::string, Entry> entries;  // one per PromQL text: a handful, never client text
@@ -260,7 +299,9 @@ struct FleetEngine::State {
     const auto asked = Clock::now();
     FleetFetchResult result;
     try {
-      result = std::make_shared<const std::vector<PromSample>>(self->query(promql));
+      auto series = std::make_shared<FleetSeries>(self->query(promql));
+      if (self->counts_texts.contains(promql)) add_asset_sums(*series);
+      result = std::shared_ptr<const FleetSeries>(std::move(series));
     } catch (const EngineError& e) {
       result = std::string(e.what());
     } catch (const std::bad_alloc&) {
@@ -317,12 +358,33 @@ FleetEngine::FleetEngine(EngineQuery query, FleetCacheLimits limits)
   limits.max_concurrent = std::max(limits.max_concurrent, 1u);
   state_->query = std::move(query);
   state_->limits = limits;
+  for (auto category : {proto::Category::host, proto::Category::container})
+    state_->counts_texts.insert(counts_promql(category, limits.max_age_s, true));
 }
 
 // The queries in flight hold the state and end within the client's timeout; none starts anew.
 FleetEngine::~FleetEngine() {
   std::lock_guard lock(state_->mutex);
   state_->closing = true;
+  state_->changed.notify_all();
+}
+
+// Every answer held is refreshed once it is half max_stale old, asked for or not, so one that
+// no request touched for a while (an endpoint used now and then) is still young enough to serve.
+void FleetEngine::keep_fresh() {
+  std::thread([state = state_] {
+    std::unique_lock lock(state->mutex);
+    const auto period = std::max<std::chrono::milliseconds>(state->limits.max_stale / 4,
+                                                            std::chrono::milliseconds(250));
+    while (!state->changed.wait_for(lock, period, [&] { return state->closing; })) {
+      const auto now = State::Clock::now();
+      for (auto& [text, e] : state->entries) {
+        const bool held = e.failure && now - e.failed_at < state->limits.failure_hold;
+        if (!held && (!e.data || now - e.data_asked >= state->limits.max_stale / 2))
+          state->start(text, e, state);
+      }
+    }
+  }).detach();
 }
 
 void FleetEngine::prefetch(const std::vector<std::string>& texts) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,8 +37,24 @@ proto::ProcessStatistics fleet_process_statistics(const std::vector<PromSample>&
 proto::RaspStatistics fleet_rasp_statistics(const std::vector<PromSample>& per_host,
                                             const proto::RaspStatisticsQuery& query);
 
-// The series a PromQL text evaluates to, or the reason it could not be had.
-using FleetFetchResult = std::variant<std::shared_ptr<const std::vector<PromSample>>, std::string>;
+// The series a PromQL text evaluates to. For the per-host counts, also their sums per enterprise
+// project and over all, made once where the series are fetched: a request without host_id then
+// adds up nothing (a fleet of 10,000 hosts is 120,000 such series).
+struct FleetSeries : std::vector<PromSample> {
+  using std::vector<PromSample>::vector;
+  explicit FleetSeries(std::vector<PromSample> samples)
+      : std::vector<PromSample>(std::move(samples)) {}
+  struct AssetSums {
+    proto::AssetStatistics all;
+    std::map<std::string, proto::AssetStatistics, std::less<>> by_project;
+  };
+  std::optional<AssetSums> asset_sums;
+};
+// Fills asset_sums, equal to fleet_asset_statistics without host_id for every project.
+void add_asset_sums(FleetSeries& counts);
+
+// The series, or the reason they could not be had.
+using FleetFetchResult = std::variant<std::shared_ptr<const FleetSeries>, std::string>;
 using FleetFetch = std::function<FleetFetchResult(const std::string& promql)>;
 
 // Answers a validated query from `fetch`; an engine failure is 503 HSS.0002, the reason logged.
@@ -51,10 +68,11 @@ std::vector<std::string> fleet_promql_texts(unsigned max_age_s);
 // Ages count from the start of the query that produced the answer.
 struct FleetCacheLimits {
   std::chrono::milliseconds fresh{2000};        // fleet.cache_ms
-  std::chrono::milliseconds max_stale{60000};   // fleet.max_stale_ms (never below `fresh`)
+  std::chrono::milliseconds max_stale{120000};  // fleet.max_stale_ms (never below `fresh`)
   std::chrono::milliseconds failure_hold{1000}; // a failed query is not repeated sooner
   std::chrono::milliseconds wait{10000};        // the longest a request waits on the engine
   unsigned max_concurrent = 2;                  // engine queries at once, over all texts
+  unsigned max_age_s = 600;                     // the texts' --max-age (which are the counts)
 };
 
 // One engine query: the series, or EngineError.
@@ -74,6 +92,9 @@ class FleetEngine {
   FleetFetchResult fetch(const std::string& promql);
   // Starts a query for each text that has none in flight; waits for none.
   void prefetch(const std::vector<std::string>& texts);
+  // From now on, refreshes every text once its answer is half max_stale old (a thread that ends
+  // with the engine); without it, only requests start refreshes.
+  void keep_fresh();
   // Waits (bounded) until no query is in flight: a clean exit.
   bool wait_idle(std::chrono::milliseconds at_most);
 

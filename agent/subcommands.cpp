@@ -328,6 +328,7 @@ std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config,
   cache.max_stale = std::chrono::milliseconds(std::max(config.fleet_max_stale_ms, config.fleet_cache_ms));
   cache.failure_hold = std::chrono::milliseconds(std::min(config.fleet_cache_ms, 1000u));
   cache.wait = std::chrono::seconds(config.fleet_query_timeout_s);
+  cache.max_age_s = config.fleet_max_age_s;
   // A request waits at most query_timeout_s; the query itself may run until its answer would be
   // too old to serve, so a slow engine still refreshes the cache.
   EngineLimits limits;
@@ -338,6 +339,7 @@ std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config,
       },
       cache);
   engine->prefetch(fleet_promql_texts(config.fleet_max_age_s));
+  engine->keep_fresh();
   return std::make_shared<const FleetRuntime>(FleetRuntime{
       std::move(tokens), config.project_id, config.fleet_max_age_s, engine, settings});
 }

@@ -119,6 +119,30 @@ std::vector<PromSample> paths() {
           hosts_running("0", "/opt/Zeta/java", 1),   hosts_running("0", "/opt/zeta/java", 1)};
 }
 
+TEST(FleetAsset, SumsMadeAtFetchAnswerLikeTheSamplesThemselves) {
+  FleetSeries series(three_hosts_counts());
+  // h1 also under a second project (a tie of newest scans), and a repeated sample of h2.
+  series.push_back(count("h1", "eps-old", "hostprint_accounts", 20));
+  series.push_back(count("h2", "eps-2", "hostprint_accounts", 7));
+  add_asset_sums(series);
+  ASSERT_TRUE(series.asset_sums);
+  auto shared = std::make_shared<const FleetSeries>(series);
+  FleetFetch fetch = [&](const std::string&) -> FleetFetchResult { return shared; };
+  for (std::string eps : {"", "0", "eps-2", "eps-old", "all_granted_eps", "nope"}) {
+    const std::string target = "/v5/p/asset/statistics" +
+                               (eps.empty() ? "" : "?enterprise_project_id=" + eps);
+    auto q = parsed(proto::Endpoint::asset_statistics, target);
+    auto a = fleet_answer(q, fetch, 600);
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(a.body, proto::to_json(fleet_asset_statistics(
+                          series, std::get<proto::AssetStatisticsQuery>(q))))
+        << target;
+  }
+  EXPECT_EQ(series.asset_sums->all.account_num, 57);
+  EXPECT_EQ(series.asset_sums->by_project.at("eps-old").account_num, 20);
+  EXPECT_EQ(series.asset_sums->by_project.at("eps-2").account_num, 7);
+}
+
 TEST(FleetProcesses, HostsPerPathOrderedByCountThenBytes) {
   auto s = fleet_process_statistics(paths(), {});
   EXPECT_EQ(proto::to_json(s),
@@ -232,7 +256,7 @@ TEST(FleetAnswer, EngineFailureIs503AndQueriesNeverCarryClientText) {
   EXPECT_EQ(asked[0], processes_promql(proto::Category::host, 600));
   EXPECT_EQ(asked[0].find("vector(1)"), std::string::npos);
 
-  auto data = std::make_shared<const std::vector<PromSample>>(three_hosts_counts());
+  auto data = std::make_shared<const FleetSeries>(three_hosts_counts());
   FleetFetch working = [&](const std::string&) -> FleetFetchResult { return data; };
   a = fleet_answer(parsed(proto::Endpoint::asset_statistics, "/v5/p/asset/statistics?host_id=h3"),
                    working, 600);
@@ -353,6 +377,21 @@ TEST(FleetEngine, NoCacheStillAnswersFromTheQueryARequestWaitedFor) {
   EXPECT_EQ(fake->calls, 2);
 }
 
+TEST(FleetEngine, KeptFreshWithoutRequests) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(50, 400, 5000));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  engine.keep_fresh();
+  fake->value = 2;
+  // No request for longer than max_stale: the answer was refreshed meanwhile, and is served.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const int calls = fake->calls;
+  EXPECT_GE(calls, 2);
+  FleetFetchResult r;
+  EXPECT_LT(timed([&] { r = engine.fetch("q"); }), std::chrono::milliseconds(50));
+  EXPECT_EQ(value_of(r), 2);
+}
+
 TEST(FleetEngine, IndependentTextsAreQueriedConcurrentlyUpToTheCap) {
   auto fake = std::make_shared<FakeEngine>();
   fake->delay_ms = 300;
@@ -366,6 +405,10 @@ TEST(FleetEngine, IndependentTextsAreQueriedConcurrentlyUpToTheCap) {
   EXPECT_EQ(fake->calls, 5);
   EXPECT_EQ(fake->most_running, 2);  // FleetCacheLimits::max_concurrent
   EXPECT_LT(took, std::chrono::milliseconds(5 * 300));
+  auto counts = engine.fetch(counts_promql(proto::Category::container, 600, true));
+  ASSERT_EQ(counts.index(), 0u);
+  EXPECT_TRUE(std::get<0>(counts)->asset_sums);
+  EXPECT_FALSE(std::get<0>(engine.fetch(rasp_promql(600)))->asset_sums);
   // Warmed: every text is answered at once.
   for (const auto& t : texts)
     EXPECT_LT(timed([&] { EXPECT_EQ(value_of(engine.fetch(t)), 1); }),
