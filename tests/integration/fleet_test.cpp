@@ -321,7 +321,8 @@ TEST(FleetPrometheus, ScrapedHostsAddUp) {
   }
   Prometheus prometheus(targets);
   ASSERT_TRUE(prometheus.ready()) << prometheus.log_text();
-  FleetProcess fleet(prometheus.url());
+  // No stale answers: past the 2 s hold, every answer reflects what has been scraped by then.
+  FleetProcess fleet(prometheus.url(), R"({"fleet": {"max_stale_ms": 2000}})");
   ASSERT_TRUE(fleet.ready()) << fleet.log_text();
   // Wait until every host has been scraped at least once.
   const std::string want = expected_rasp(hosts);
