@@ -325,7 +325,8 @@ std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config,
         std::move(tokens), config.project_id, config.fleet_max_age_s, previous->engine, settings});
   FleetCacheLimits cache;
   cache.fresh = std::chrono::milliseconds(config.fleet_cache_ms);
-  cache.max_stale = std::chrono::milliseconds(std::max(config.fleet_max_stale_ms, config.fleet_cache_ms));
+  cache.max_stale =
+      std::chrono::milliseconds(std::max(config.fleet_max_stale_ms, config.fleet_cache_ms));
   cache.failure_hold = std::chrono::milliseconds(std::min(config.fleet_cache_ms, 1000u));
   cache.wait = std::chrono::seconds(config.fleet_query_timeout_s);
   cache.max_age_s = config.fleet_max_age_s;

@@ -278,7 +278,8 @@ EngineQuery fake_query(const std::shared_ptr<FakeEngine>& fake) {
   return [fake](const std::string&) {
     ++fake->calls;
     int now = ++fake->running;
-    for (int seen = fake->most_running; now > seen && !fake->most_running.compare_exchange_weak(seen, now);) {
+    int seen = fake->most_running;
+    while (now > seen && !fake->most_running.compare_exchange_weak(seen, now)) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(fake->delay_ms.load()));
     --fake->running;
