@@ -372,15 +372,19 @@ FleetEngine::~FleetEngine() {
 // Every answer held is refreshed once it is half max_stale old, asked for or not, so one that
 // no request touched for a while (an endpoint used now and then) is still young enough to serve.
 void FleetEngine::keep_fresh() {
+  if (state_->limits.max_stale.count() == 0) return;  // nothing cached: nothing to keep
   std::thread([state = state_] {
     std::unique_lock lock(state->mutex);
-    const auto period = std::max<std::chrono::milliseconds>(state->limits.max_stale / 4,
-                                                            std::chrono::milliseconds(250));
+    const auto& limits = state->limits;
+    const auto period =
+        std::max<std::chrono::milliseconds>(limits.max_stale / 4, std::chrono::milliseconds(250));
+    // Never more often than requests would refresh it.
+    const auto due = std::max<std::chrono::milliseconds>(limits.max_stale / 2, limits.fresh);
     while (!state->changed.wait_for(lock, period, [&] { return state->closing; })) {
       const auto now = State::Clock::now();
       for (auto& [text, e] : state->entries) {
-        const bool held = e.failure && now - e.failed_at < state->limits.failure_hold;
-        if (!held && (!e.data || now - e.data_asked >= state->limits.max_stale / 2))
+        const bool held = e.failure && now - e.failed_at < limits.failure_hold;
+        if (!held && (!e.data || now - e.data_asked >= due))
           state->start(text, e, state);
       }
     }

@@ -393,6 +393,15 @@ TEST(FleetEngine, KeptFreshWithoutRequests) {
   EXPECT_EQ(value_of(r), 2);
 }
 
+TEST(FleetEngine, NoCacheMeansNoBackgroundQueries) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(0, 0, 5000));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  engine.keep_fresh();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(fake->calls, 1);
+}
+
 TEST(FleetEngine, IndependentTextsAreQueriedConcurrentlyUpToTheCap) {
   auto fake = std::make_shared<FakeEngine>();
   fake->delay_ms = 300;
