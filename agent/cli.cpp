@@ -80,9 +80,10 @@ std::string usage_text(const std::optional<std::string>& subcommand) {
            "                         10 to 604800 (default 600)\n"
            "  --log-level LEVEL      debug, info, warning or error (default info)\n"
            "\n"
-           "An engine that cannot be queried within fleet.query_timeout_s (default 10) gives\n"
-           "503. Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration and\n"
-           "tokens.\n";
+           "Answers are refreshed in the background and served until fleet.max_stale_ms\n"
+           "(default 120000) old; with none that young, an engine that cannot be queried within\n"
+           "fleet.query_timeout_s (default 10) gives 503. Signals: SIGTERM/SIGINT stop\n"
+           "gracefully; SIGHUP reloads the configuration and tokens.\n";
   return "usage: hostprint serve [options]     scan, then answer the asset API over HTTP\n"
          "       hostprint query [options] TARGET  one scan, one answer on stdout\n"
          "       hostprint fleet --prometheus URL [options]  the API for a whole fleet\n"

@@ -114,15 +114,19 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       config.fleet_max_age_s = bounded_integer(v, origin, key, 10, 604800);
     } else if (key == "fleet.cache_ms") {
       config.fleet_cache_ms = bounded_integer(v, origin, key, 0, 60000);
+    } else if (key == "fleet.max_stale_ms") {
+      config.fleet_max_stale_ms = bounded_integer(v, origin, key, 0, 3600000);
     } else if (key == "fleet") {
       if (!v.is_object())
-        bad(origin, key, "must be an object with query_timeout_s, max_age_s and cache_ms");
+        bad(origin, key,
+            "must be an object with query_timeout_s, max_age_s, cache_ms and max_stale_ms");
       for (const auto& member : v.get_object()) {
         std::string nested = "fleet." + std::string(member.key());
         if (nested != "fleet.query_timeout_s" && nested != "fleet.max_age_s" &&
-            nested != "fleet.cache_ms")
+            nested != "fleet.cache_ms" && nested != "fleet.max_stale_ms")
           bad(origin, nested,
-              "unknown key (allowed: fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms)");
+              "unknown key (allowed: fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms, "
+              "fleet.max_stale_ms)");
         apply_key(config, nested, member.value(), origin);
       }
     } else if (key == "tls.cert_file") {
@@ -148,7 +152,7 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
           "unknown key (allowed: listen, root, token_file, project_id, enterprise_project_id, "
           "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file, "
           "metrics.max_process_paths, prometheus, fleet.query_timeout_s, fleet.max_age_s, "
-          "fleet.cache_ms, tls.cert_file, tls.key_file, tls.allow_plaintext)");
+          "fleet.cache_ms, fleet.max_stale_ms, tls.cert_file, tls.key_file, tls.allow_plaintext)");
     }
   } catch (const ConfigError& e) {
     // Value checks shared with the flags name only the key; add the file.

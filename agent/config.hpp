@@ -43,6 +43,8 @@ struct Config {
   unsigned fleet_query_timeout_s = 10;
   unsigned fleet_max_age_s = 600;
   unsigned fleet_cache_ms = 2000;
+  // How old (from the query's start) an engine answer may still be served while a refresh runs.
+  unsigned fleet_max_stale_ms = 120000;
   // tls.cert_file and tls.key_file: both set (HTTPS) or neither.
   std::filesystem::path tls_cert_file;
   std::filesystem::path tls_key_file;

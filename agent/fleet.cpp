@@ -3,7 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
 #include <set>
+#include <unordered_set>
 #include <unordered_map>
 
 #include "agent/logging.hpp"
@@ -103,7 +109,14 @@ std::string rasp_promql(unsigned max_age_s) {
 proto::AssetStatistics fleet_asset_statistics(const std::vector<PromSample>& counts,
                                               const proto::AssetStatisticsQuery& query) {
   proto::AssetStatistics out;
-  std::set<std::pair<std::string_view, std::string_view>> seen;  // (host_id, metric)
+  struct PairHash {
+    std::size_t operator()(const std::pair<std::string_view, std::string_view>& p) const {
+      return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);
+    }
+  };
+  // (host_id, metric); a whole fleet per host is ~10^5 samples, hashed rather than ordered.
+  std::unordered_set<std::pair<std::string_view, std::string_view>, PairHash> seen;
+  seen.reserve(counts.size());
   for (const auto& s : counts) {
     const auto* name = s.label("__name__");
     if (!name || !selects(query.enterprise_project_id, s.label("enterprise_project_id")))
@@ -116,6 +129,37 @@ proto::AssetStatistics fleet_asset_statistics(const std::vector<PromSample>& cou
       if (f.metric == *name) out.*f.member = add(out.*f.member, count_of(s.value));
   }
   return out;
+}
+
+void add_asset_sums(FleetSeries& counts) {
+  FleetSeries::AssetSums sums;
+  struct PairHash {
+    std::size_t operator()(const std::pair<std::string_view, std::string_view>& p) const {
+      return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);
+    }
+  };
+  using Seen = std::unordered_set<std::pair<std::string_view, std::string_view>, PairHash>;
+  // fleet_asset_statistics's rule, once over all and once within each project.
+  Seen seen_all;
+  std::map<std::string_view, Seen> seen_in;
+  for (const auto& s : counts) {
+    const auto* name = s.label("__name__");
+    if (!name) continue;
+    const auto* host = s.label("host_id");
+    const auto* eps = s.label("enterprise_project_id");
+    const CountFamily* family = nullptr;
+    for (const auto& f : count_families)
+      if (f.metric == *name) family = &f;
+    if (!family) continue;
+    if (!host || seen_all.emplace(*host, *name).second)
+      sums.all.*family->member = add(sums.all.*family->member, count_of(s.value));
+    if (!eps) continue;
+    auto& in = seen_in[*eps];
+    auto& project = sums.by_project[*eps];
+    if (!host || in.emplace(*host, *name).second)
+      project.*family->member = add(project.*family->member, count_of(s.value));
+  }
+  counts.asset_sums = std::move(sums);
 }
 
 proto::ProcessStatistics fleet_process_statistics(const std::vector<PromSample>& hosts_per_path,
@@ -185,8 +229,15 @@ struct FleetVisitor {
   }
 
   Answer operator()(const proto::AssetStatisticsQuery& q) const {
-    return with(counts_promql(q.category, max_age_s, q.host_id.has_value()),
-                [&](const auto& s) { return proto::to_json(fleet_asset_statistics(s, q)); });
+    // Per host even without host_id: one engine query serves every filter of the category.
+    return with(counts_promql(q.category, max_age_s, true), [&](const FleetSeries& s) {
+      if (q.host_id || !s.asset_sums) return proto::to_json(fleet_asset_statistics(s, q));
+      const auto& eps = q.enterprise_project_id;
+      if (!eps || *eps == all_granted) return proto::to_json(s.asset_sums->all);
+      auto it = s.asset_sums->by_project.find(*eps);
+      return proto::to_json(it == s.asset_sums->by_project.end() ? proto::AssetStatistics{}
+                                                                  : it->second);
+    });
   }
   Answer operator()(const proto::ProcessStatisticsQuery& q) const {
     return with(processes_promql(q.category, max_age_s),
@@ -206,27 +257,177 @@ Answer fleet_answer(const proto::Query& query, const FleetFetch& fetch, unsigned
   return std::visit(FleetVisitor{fetch, max_age_s}, query);
 }
 
-FleetFetchResult FleetEngine::fetch(const std::string& promql) {
-  std::lock_guard lock(mutex_);
-  const auto now = std::chrono::steady_clock::now();
-  std::erase_if(cache_, [&](const auto& item) {
-    const auto& e = item.second;
-    return now - e.fetched >= (e.result.index() == 0 ? hold_ : failure_hold_);
-  });
-  if (auto it = cache_.find(promql); it != cache_.end()) return it->second.result;
-  FleetFetchResult result;
-  try {
-    result = std::make_shared<const std::vector<PromSample>>(client_.query(promql));
-  } catch (const EngineError& e) {
-    result = std::string(e.what());
-  } catch (const std::bad_alloc&) {
-    result = std::string("out of memory parsing the engine's answer");
+std::vector<std::string> fleet_promql_texts(unsigned max_age_s) {
+  std::vector<std::string> texts;
+  for (auto category : {proto::Category::host, proto::Category::container}) {
+    texts.push_back(counts_promql(category, max_age_s, true));
+    texts.push_back(processes_promql(category, max_age_s));
   }
-  // Logged once per query made, not once per request a held failure answers.
-  if (auto* reason = std::get_if<std::string>(&result))
-    log(LogLevel::error, "fleet", "engine query failed: " + *reason);
-  cache_[promql] = {std::chrono::steady_clock::now(), result};
-  return result;
+  texts.push_back(rasp_promql(max_age_s));
+  return texts;
+}
+
+struct FleetEngine::State {
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    std::shared_ptr<const FleetSeries> data;
+    Clock::time_point data_asked;  // when the query that produced `data` started
+    std::optional<std::string> failure;
+    Clock::time_point failed_at;
+    bool in_flight = false;
+    bool wait_logged = false;
+    std::uint64_t completed = 0;  // queries finished, to recognise the one a request waited for
+  };
+
+  EngineQuery query;
+  FleetCacheLimits limits;
+  std::set<std::string, std::less<>> counts_texts;  // whose series get add_asset_sums
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<std::string, Entry> entries;  // one per PromQL text: a handful, never client text
+  unsigned running = 0;   // threads started and not finished
+  unsigned querying = 0;  // of them, those asking the engine now
+  bool closing = false;
+
+  static void run(std::shared_ptr<State> self, std::string promql) {
+    {
+      // At most max_concurrent queries at once: more only queue inside the engine.
+      std::unique_lock lock(self->mutex);
+      self->changed.wait(lock, [&] { return self->querying < self->limits.max_concurrent; });
+      ++self->querying;
+    }
+    const auto asked = Clock::now();
+    FleetFetchResult result;
+    try {
+      auto series = std::make_shared<FleetSeries>(self->query(promql));
+      if (self->counts_texts.contains(promql)) add_asset_sums(*series);
+      result = std::shared_ptr<const FleetSeries>(std::move(series));
+    } catch (const EngineError& e) {
+      result = std::string(e.what());
+    } catch (const std::bad_alloc&) {
+      result = std::string("out of memory parsing the engine's answer");
+    }
+    // Logged once per query made, not once per request a held failure answers.
+    if (auto* reason = std::get_if<std::string>(&result))
+      log(LogLevel::error, "fleet", "engine query failed: " + *reason);
+    else
+      log(LogLevel::debug, "fleet",
+          "engine query took " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 Clock::now() - asked).count()) +
+              " ms, " + std::to_string(std::get<0>(result)->size()) + " series: " +
+              printable(promql, 60));
+    std::lock_guard lock(self->mutex);
+    --self->querying;
+    auto& e = self->entries[promql];
+    if (auto* reason = std::get_if<std::string>(&result)) {
+      e.failure = std::move(*reason);
+      e.failed_at = Clock::now();
+    } else {
+      e.data = std::get<0>(std::move(result));
+      e.data_asked = asked;
+      e.failure.reset();
+    }
+    e.in_flight = false;
+    ++e.completed;
+    --self->running;
+    self->changed.notify_all();
+  }
+
+  // Under the lock: one query in flight per text, on a thread of its own.
+  void start(const std::string& promql, Entry& e, const std::shared_ptr<State>& self) {
+    if (e.in_flight || closing) return;
+    e.in_flight = true;
+    e.wait_logged = false;
+    ++running;
+    try {
+      std::thread(run, self, promql).detach();
+    } catch (const std::system_error& error) {
+      e.in_flight = false;
+      --running;
+      e.failure = std::string("cannot start a query thread: ") + error.what();
+      e.failed_at = Clock::now();
+      ++e.completed;
+    }
+  }
+};
+
+FleetEngine::FleetEngine(EngineQuery query, FleetCacheLimits limits)
+    : state_(std::make_shared<State>()) {
+  limits.max_stale = std::max(limits.max_stale, limits.fresh);
+  limits.max_concurrent = std::max(limits.max_concurrent, 1u);
+  state_->query = std::move(query);
+  state_->limits = limits;
+  for (auto category : {proto::Category::host, proto::Category::container})
+    state_->counts_texts.insert(counts_promql(category, limits.max_age_s, true));
+}
+
+// The queries in flight hold the state and end within the client's timeout; none starts anew.
+FleetEngine::~FleetEngine() {
+  std::lock_guard lock(state_->mutex);
+  state_->closing = true;
+  state_->changed.notify_all();
+}
+
+// Every answer held is refreshed once it is half max_stale old, asked for or not, so one that
+// no request touched for a while (an endpoint used now and then) is still young enough to serve.
+void FleetEngine::keep_fresh() {
+  if (state_->limits.max_stale.count() == 0) return;  // nothing cached: nothing to keep
+  std::thread([state = state_] {
+    std::unique_lock lock(state->mutex);
+    const auto& limits = state->limits;
+    const auto period =
+        std::max<std::chrono::milliseconds>(limits.max_stale / 4, std::chrono::milliseconds(250));
+    // Never more often than requests would refresh it.
+    const auto due = std::max<std::chrono::milliseconds>(limits.max_stale / 2, limits.fresh);
+    while (!state->changed.wait_for(lock, period, [&] { return state->closing; })) {
+      const auto now = State::Clock::now();
+      for (auto& [text, e] : state->entries) {
+        const bool held = e.failure && now - e.failed_at < limits.failure_hold;
+        if (!held && (!e.data || now - e.data_asked >= due))
+          state->start(text, e, state);
+      }
+    }
+  }).detach();
+}
+
+void FleetEngine::prefetch(const std::vector<std::string>& texts) {
+  std::lock_guard lock(state_->mutex);
+  for (const auto& text : texts) state_->start(text, state_->entries[text], state_);
+}
+
+bool FleetEngine::wait_idle(std::chrono::milliseconds at_most) {
+  std::unique_lock lock(state_->mutex);
+  return state_->changed.wait_for(lock, at_most, [&] { return state_->running == 0; });
+}
+
+FleetFetchResult FleetEngine::fetch(const std::string& promql) {
+  auto& st = *state_;
+  const auto& limits = st.limits;
+  std::unique_lock lock(st.mutex);
+  const auto now = State::Clock::now();
+  auto& e = st.entries[promql];
+  if (e.data && now - e.data_asked >= limits.max_stale) e.data.reset();  // too old to serve
+  if (e.data && now - e.data_asked < limits.fresh) return e.data;
+  const bool failure_held = e.failure && now - e.failed_at < limits.failure_hold;
+  if (!failure_held) st.start(promql, e, state_);
+  // Stale but young enough: answered now, the refresh serves the requests that follow.
+  if (e.data) return e.data;
+  if (failure_held && !e.in_flight) return *e.failure;
+
+  const auto before = e.completed;
+  st.changed.wait_until(lock, now + limits.wait, [&] { return e.completed != before; });
+  if (e.completed == before) {
+    if (!e.wait_logged)
+      log(LogLevel::error, "fleet",
+          "no answer from the engine within the " + std::to_string(limits.wait.count()) +
+              " ms a request may wait (503); the query goes on in the background");
+    e.wait_logged = true;
+    return std::string("no answer from the engine within the timeout");
+  }
+  // The query this request waited for: its outcome, however short max_stale is.
+  if (e.data) return e.data;
+  return e.failure ? *e.failure : std::string("no answer from the engine");
 }
 
 }  // namespace hostprint

@@ -314,9 +314,11 @@ struct FleetRuntime {
   std::optional<std::string> project_id;
   unsigned max_age_s = 600;
   std::shared_ptr<FleetEngine> engine;
+  std::string engine_settings;  // a reload that keeps them keeps the engine and its warm answers
 };
 
-std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config) {
+std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config,
+                                                  const FleetRuntime* previous = nullptr) {
   if (!config.prometheus)
     throw ConfigError(
         "prometheus: fleet needs --prometheus URL (or the configuration key "
@@ -327,14 +329,34 @@ std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config) {
   } catch (const EngineError& e) {
     throw ConfigError(std::string("prometheus: ") + e.what());
   }
+  auto tokens = load_token_file(config.token_file);
+  const std::string settings =
+      *config.prometheus + " " + std::to_string(config.fleet_query_timeout_s) + " " +
+      std::to_string(config.fleet_max_age_s) + " " + std::to_string(config.fleet_cache_ms) + " " +
+      std::to_string(config.fleet_max_stale_ms);
+  if (previous && previous->engine_settings == settings)
+    return std::make_shared<const FleetRuntime>(FleetRuntime{
+        std::move(tokens), config.project_id, config.fleet_max_age_s, previous->engine, settings});
+  FleetCacheLimits cache;
+  cache.fresh = std::chrono::milliseconds(config.fleet_cache_ms);
+  cache.max_stale =
+      std::chrono::milliseconds(std::max(config.fleet_max_stale_ms, config.fleet_cache_ms));
+  cache.failure_hold = std::chrono::milliseconds(std::min(config.fleet_cache_ms, 1000u));
+  cache.wait = std::chrono::seconds(config.fleet_query_timeout_s);
+  cache.max_age_s = config.fleet_max_age_s;
+  // A request waits at most query_timeout_s; the query itself may run until its answer would be
+  // too old to serve, so a slow engine still refreshes the cache.
   EngineLimits limits;
-  limits.timeout = std::chrono::seconds(config.fleet_query_timeout_s);
-  return std::make_shared<const FleetRuntime>(
-      FleetRuntime{load_token_file(config.token_file), config.project_id, config.fleet_max_age_s,
-                   std::make_shared<FleetEngine>(
-                       PrometheusClient(std::move(url), limits),
-                       std::chrono::milliseconds(config.fleet_cache_ms),
-                       std::chrono::milliseconds(std::min(config.fleet_cache_ms, 1000u)))});
+  limits.timeout = std::max<std::chrono::milliseconds>(cache.wait, cache.max_stale);
+  auto engine = std::make_shared<FleetEngine>(
+      [client = PrometheusClient(std::move(url), limits)](const std::string& promql) {
+        return client.query(promql);
+      },
+      cache);
+  engine->prefetch(fleet_promql_texts(config.fleet_max_age_s));
+  engine->keep_fresh();
+  return std::make_shared<const FleetRuntime>(FleetRuntime{
+      std::move(tokens), config.project_id, config.fleet_max_age_s, engine, settings});
 }
 
 }  // namespace
@@ -389,7 +411,7 @@ int run_fleet(const CommandLine& command_line) {
       [&] {
         try {
           Config fresh = resolve_config(command_line);
-          auto fresh_runtime = fleet_runtime(fresh);
+          auto fresh_runtime = fleet_runtime(fresh, current_runtime.load().get());
           check_listen_exposure(fresh);
           std::shared_ptr<asio::ssl::context> fresh_tls;
           if (fresh.tls_enabled())
@@ -412,6 +434,8 @@ int run_fleet(const CommandLine& command_line) {
         }
       },
       [&] { return "serving the fleet on " + config.listen.text(); }, [] {});
+  // A query still running ends within its timeout; the exit waits for it only briefly.
+  current_runtime.load()->engine->wait_idle(std::chrono::seconds(1));
   log(LogLevel::info, "agent", "stopped");
   return 0;
 }

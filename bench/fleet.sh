@@ -1,17 +1,26 @@
 #!/bin/bash
 # Fleet latency at scale: the exposition of N simulated hosts (real-looking: the twelve counts for
 # both categories, ~50 process paths, collectors, RASP, scan times) pushed into a fresh
-# VictoriaMetrics through its import API, then each `hostprint fleet` endpoint asked REQUESTS
-# times with the answers' cache off (every request queries the engine) and on (the default).
+# VictoriaMetrics through its import API, then each `hostprint fleet` endpoint asked
+# REQUESTS_UNCACHED times with the answers' cache off (cache_ms and max_stale_ms 0: every request
+# queries the engine) and REQUESTS times with the defaults (answers refreshed in the background).
 #
 #   bench/fleet.sh [HOSTS...]            default: 1000 10000
-#   HOSTPRINT_BIN=build/hostprint REQUESTS=50 bench/fleet.sh 1000
+#   HOSTPRINT_BIN=build/hostprint REQUESTS=50 REQUESTS_UNCACHED=10 bench/fleet.sh 1000
+#   MODES=default bench/fleet.sh 10000
 #
-# Prints, per fleet size and endpoint, the median and p99 latency, and the engine's RSS.
+# Prints, per fleet size and endpoint, the median and p99 latency; with the defaults also how long
+# the first answer took after start (the engine queried cold) and how long the engine queries took
+# (an answer is at most cache_ms plus that old); the engine's RSS and peak RSS.
+# The import stamps one snapshot, so --max-age is 3600 here: the hosts stay in the fleet for the
+# whole run. -search.maxUniqueTimeseries is raised: hosts per path reads every
+# hostprint_processes series (10,000 hosts x ~60 paths), past VictoriaMetrics' default of 300,000;
+# and -search.maxQueryDuration (default 30s), which that query passes on a loaded machine.
 set -euo pipefail
 
 HOSTPRINT_BIN=${HOSTPRINT_BIN:-build/hostprint}
 REQUESTS=${REQUESTS:-50}
+REQUESTS_UNCACHED=${REQUESTS_UNCACHED:-10}
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000)
 VM=${VM:-/usr/bin/victoria-metrics}
@@ -33,6 +42,7 @@ wait_ok() {  # URL
   echo "timed out waiting for $1" >&2; return 1
 }
 rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+hwm_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 printf 'fleet-bench-token\n' > "$WORK/token"
 chmod 600 "$WORK/token"
@@ -40,7 +50,8 @@ chmod 600 "$WORK/token"
 for hosts in "${SIZES[@]}"; do
   vm_port=$(free_port)
   "$VM" -storageDataPath="$WORK/vm-$hosts" -httpListenAddr=127.0.0.1:$vm_port \
-    -retentionPeriod=1d -search.latencyOffset=0s -loggerLevel=ERROR > "$WORK/vm-$hosts.log" 2>&1 &
+    -retentionPeriod=1d -search.latencyOffset=0s -search.maxUniqueTimeseries=5000000 \
+    -search.maxQueryDuration=120s -loggerLevel=ERROR > "$WORK/vm-$hosts.log" 2>&1 &
   vm_pid=$!
   PIDS+=("$vm_pid")
   wait_ok "http://127.0.0.1:$vm_port/health"
@@ -101,37 +112,59 @@ EOF
   curl -sf -o /dev/null "http://127.0.0.1:$vm_port/internal/force_flush"
   echo "import took $(echo "$(date +%s.%N) - $start" | bc) s"
 
-  for cache_ms in 0 2000; do
+  for mode in ${MODES:-uncached default}; do
     fleet_port=$(free_port)
-    printf '{"fleet": {"cache_ms": %d}}\n' "$cache_ms" > "$WORK/fleet.json"
+    if [ $mode = uncached ]; then
+      printf '{"fleet": {"cache_ms": 0, "max_stale_ms": 0, "max_age_s": 3600}}\n' > "$WORK/fleet.json"
+      n=$REQUESTS_UNCACHED
+    else
+      printf '{"fleet": {"max_age_s": 3600}}\n' > "$WORK/fleet.json"
+      n=$REQUESTS
+    fi
     "$HOSTPRINT_BIN" fleet --prometheus "http://127.0.0.1:$vm_port" --config "$WORK/fleet.json" \
-      --listen 127.0.0.1:$fleet_port --token-file "$WORK/token" --log-level warning \
-      > "$WORK/fleet.log" 2>&1 &
+      --listen 127.0.0.1:$fleet_port --token-file "$WORK/token" --log-level debug \
+      > "$WORK/fleet-$hosts-$mode.log" 2>&1 &
     fleet_pid=$!
     PIDS+=("$fleet_pid")
     for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$fleet_port/" && break; sleep 0.1; done
-    python3 - "$fleet_port" "$REQUESTS" "$hosts" "$cache_ms" <<'EOF'
+    python3 - "$fleet_port" "$n" "$hosts" "$mode" <<'EOF'
 import http.client, statistics, sys, time
-port, n, hosts, cache_ms = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+port, n, hosts, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 targets = ["/v5/p/asset/statistics", "/v5/p/asset/statistics?host_id=host-000042",
            "/v5/p/asset/process/statistics?limit=200",
            "/v5/p/asset/process/statistics?path=java&enterprise_project_id=eps-3",
            "/v5/p/rasp/statistics"]
-conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+def get(t):
+    conn.request("GET", t, headers={"X-Auth-Token": "fleet-bench-token"})
+    r = conn.getresponse()
+    return r.status, r.read()
+if mode == "default":
+    # The queries are warmed at start: until every endpoint has answered once (a cold start).
+    start = time.perf_counter()
+    for t in targets:
+        while get(t)[0] != 200:
+            time.sleep(0.5)
+    print("hosts=%s %s: first answer of every endpoint %.1f s after start" % (
+        hosts, mode, time.perf_counter() - start))
 for t in targets:
     times, status = [], set()
     for _ in range(n):
         start = time.perf_counter()
-        conn.request("GET", t, headers={"X-Auth-Token": "fleet-bench-token"})
-        r = conn.getresponse(); body = r.read()
+        code, body = get(t)
         times.append((time.perf_counter() - start) * 1000)
-        status.add(r.status)
+        status.add(code)
+        if mode == "default":
+            time.sleep(0.1)  # spread over time: answers go stale and are refreshed meanwhile
     times.sort()
     p99 = times[min(len(times) - 1, int(round(0.99 * len(times))) - 1)]
-    print("hosts=%s cache_ms=%s %-70s status=%s median=%7.1f ms p99=%7.1f ms body=%d B" % (
-        hosts, cache_ms, t, ",".join(map(str, sorted(status))), statistics.median(times), p99, len(body)))
+    print("hosts=%s %-8s %-70s status=%s median=%7.1f ms p99=%7.1f ms body=%d B" % (
+        hosts, mode, t, ",".join(map(str, sorted(status))), statistics.median(times), p99, len(body)))
 EOF
-    echo "hosts=$hosts cache_ms=$cache_ms fleet RSS $(rss_mib $fleet_pid) MiB, engine RSS $(rss_mib $vm_pid) MiB"
+    echo "hosts=$hosts $mode: fleet RSS $(rss_mib $fleet_pid) MiB; engine RSS $(rss_mib $vm_pid) MiB, peak $(hwm_mib $vm_pid) MiB; load $(cut -d' ' -f1-3 /proc/loadavg)"
+    grep -o 'engine query took [0-9]* ms' "$WORK/fleet-$hosts-$mode.log" | awk '{ print $4 }' | sort -n |
+      awk -v h="$hosts" -v m="$mode" '{ a[NR] = $1 } END { if (NR) printf "hosts=%s %s: %d engine queries, median %d ms, max %d ms\n", h, m, NR, a[int((NR + 1) / 2)], a[NR] }'
+    echo "hosts=$hosts $mode: engine failures logged: $(grep -c 'engine query failed\|no answer from the engine' "$WORK/fleet-$hosts-$mode.log" || true)"
     kill "$fleet_pid"; wait "$fleet_pid" 2>/dev/null || true
   done
   kill "$vm_pid"; wait "$vm_pid" 2>/dev/null || true

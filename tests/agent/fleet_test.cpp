@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "proto/query.hpp"
 
 namespace hostprint {
@@ -114,6 +117,30 @@ std::vector<PromSample> paths() {
           hosts_running("0", "/usr/bin/bash", 2),    hosts_running("eps-2", "/usr/bin/bash", 1),
           hosts_running("0", "/usr/sbin/nginx", 1),  hosts_running("0", "/opt/caf\xc3\xa9/app", 1),
           hosts_running("0", "/opt/Zeta/java", 1),   hosts_running("0", "/opt/zeta/java", 1)};
+}
+
+TEST(FleetAsset, SumsMadeAtFetchAnswerLikeTheSamplesThemselves) {
+  FleetSeries series(three_hosts_counts());
+  // h1 also under a second project (a tie of newest scans), and a repeated sample of h2.
+  series.push_back(count("h1", "eps-old", "hostprint_accounts", 20));
+  series.push_back(count("h2", "eps-2", "hostprint_accounts", 7));
+  add_asset_sums(series);
+  ASSERT_TRUE(series.asset_sums);
+  auto shared = std::make_shared<const FleetSeries>(series);
+  FleetFetch fetch = [&](const std::string&) -> FleetFetchResult { return shared; };
+  for (std::string eps : {"", "0", "eps-2", "eps-old", "all_granted_eps", "nope"}) {
+    const std::string target = "/v5/p/asset/statistics" +
+                               (eps.empty() ? "" : "?enterprise_project_id=" + eps);
+    auto q = parsed(proto::Endpoint::asset_statistics, target);
+    auto a = fleet_answer(q, fetch, 600);
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(a.body, proto::to_json(fleet_asset_statistics(
+                          series, std::get<proto::AssetStatisticsQuery>(q))))
+        << target;
+  }
+  EXPECT_EQ(series.asset_sums->all.account_num, 57);
+  EXPECT_EQ(series.asset_sums->by_project.at("eps-old").account_num, 20);
+  EXPECT_EQ(series.asset_sums->by_project.at("eps-2").account_num, 7);
 }
 
 TEST(FleetProcesses, HostsPerPathOrderedByCountThenBytes) {
@@ -229,12 +256,174 @@ TEST(FleetAnswer, EngineFailureIs503AndQueriesNeverCarryClientText) {
   EXPECT_EQ(asked[0], processes_promql(proto::Category::host, 600));
   EXPECT_EQ(asked[0].find("vector(1)"), std::string::npos);
 
-  auto data = std::make_shared<const std::vector<PromSample>>(three_hosts_counts());
+  auto data = std::make_shared<const FleetSeries>(three_hosts_counts());
   FleetFetch working = [&](const std::string&) -> FleetFetchResult { return data; };
   a = fleet_answer(parsed(proto::Endpoint::asset_statistics, "/v5/p/asset/statistics?host_id=h3"),
                    working, 600);
   EXPECT_EQ(a.status, 200);
   EXPECT_NE(a.body.find(R"("account_num":30)"), std::string::npos);
+}
+
+
+// A scripted engine for FleetEngine: each query sleeps `delay`, then answers `value` (one
+// sample) or fails; shared with the query threads, which may outlive a test's scope.
+struct FakeEngine {
+  std::atomic<int> calls{0}, running{0}, most_running{0};
+  std::atomic<int> value{1};
+  std::atomic<bool> failing{false};
+  std::atomic<int> delay_ms{0};
+};
+
+EngineQuery fake_query(const std::shared_ptr<FakeEngine>& fake) {
+  return [fake](const std::string&) {
+    ++fake->calls;
+    int now = ++fake->running;
+    int seen = fake->most_running;
+    while (now > seen && !fake->most_running.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(fake->delay_ms.load()));
+    --fake->running;
+    if (fake->failing) throw EngineError("connection refused");
+    return std::vector<PromSample>{sample({{"host_id", "h"}}, fake->value.load())};
+  };
+}
+
+FleetCacheLimits limits_ms(int fresh, int max_stale, int wait, int failure_hold = 0) {
+  FleetCacheLimits l;
+  l.fresh = std::chrono::milliseconds(fresh);
+  l.max_stale = std::chrono::milliseconds(max_stale);
+  l.wait = std::chrono::milliseconds(wait);
+  l.failure_hold = std::chrono::milliseconds(failure_hold);
+  return l;
+}
+
+double value_of(const FleetFetchResult& r) {
+  EXPECT_EQ(r.index(), 0u) << (r.index() == 1 ? std::get<1>(r) : "");
+  return r.index() == 0 && !std::get<0>(r)->empty() ? std::get<0>(r)->front().value : -1;
+}
+
+template <typename F>
+std::chrono::milliseconds timed(F f) {
+  auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+TEST(FleetEngine, AFreshAnswerServesABurstWithOneQuery) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(5000, 10000, 5000));
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  EXPECT_EQ(fake->calls, 1);
+  EXPECT_TRUE(engine.wait_idle(std::chrono::seconds(5)));
+}
+
+TEST(FleetEngine, AStaleAnswerIsServedAtOnceWhileOneQueryRefreshesIt) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(50, 10000, 5000));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  fake->value = 2;
+  fake->delay_ms = 400;
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  // Past `fresh`: the old answer now, without waiting on the slow engine; one refresh for all.
+  for (int i = 0; i < 10; ++i) {
+    FleetFetchResult r;
+    EXPECT_LT(timed([&] { r = engine.fetch("q"); }), std::chrono::milliseconds(100));
+    EXPECT_EQ(value_of(r), 1);
+  }
+  EXPECT_TRUE(engine.wait_idle(std::chrono::seconds(5)));
+  EXPECT_EQ(fake->calls, 2);
+  EXPECT_EQ(value_of(engine.fetch("q")), 2);
+}
+
+TEST(FleetEngine, AnAnswerOlderThanMaxStaleIsNeverServed) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(50, 300, 5000, 50));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  fake->failing = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);  // stale, and its refresh fails
+  EXPECT_TRUE(engine.wait_idle(std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  // 350 ms old: the engine's failure, not the old count.
+  auto r = engine.fetch("q");
+  ASSERT_EQ(r.index(), 1u);
+  EXPECT_EQ(std::get<1>(r), "connection refused");
+  // The engine back: answers again.
+  fake->failing = false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+}
+
+TEST(FleetEngine, ARequestWaitsOnTheEngineAtMostTheWaitAndTheQueryStillFillsTheCache) {
+  auto fake = std::make_shared<FakeEngine>();
+  fake->delay_ms = 600;
+  FleetEngine engine(fake_query(fake), limits_ms(5000, 10000, 150));
+  FleetFetchResult r;
+  auto took = timed([&] { r = engine.fetch("q"); });
+  EXPECT_EQ(r.index(), 1u);
+  EXPECT_GE(took, std::chrono::milliseconds(140));
+  EXPECT_LT(took, std::chrono::milliseconds(450));
+  EXPECT_TRUE(engine.wait_idle(std::chrono::seconds(5)));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  EXPECT_EQ(fake->calls, 1);
+}
+
+TEST(FleetEngine, NoCacheStillAnswersFromTheQueryARequestWaitedFor) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(0, 0, 5000));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  fake->value = 5;
+  EXPECT_EQ(value_of(engine.fetch("q")), 5);
+  EXPECT_EQ(fake->calls, 2);
+}
+
+TEST(FleetEngine, KeptFreshWithoutRequests) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(50, 400, 5000));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  engine.keep_fresh();
+  fake->value = 2;
+  // No request for longer than max_stale: the answer was refreshed meanwhile, and is served.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const int calls = fake->calls;
+  EXPECT_GE(calls, 2);
+  FleetFetchResult r;
+  EXPECT_LT(timed([&] { r = engine.fetch("q"); }), std::chrono::milliseconds(50));
+  EXPECT_EQ(value_of(r), 2);
+}
+
+TEST(FleetEngine, NoCacheMeansNoBackgroundQueries) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(0, 0, 5000));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  engine.keep_fresh();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(fake->calls, 1);
+}
+
+TEST(FleetEngine, IndependentTextsAreQueriedConcurrentlyUpToTheCap) {
+  auto fake = std::make_shared<FakeEngine>();
+  fake->delay_ms = 300;
+  FleetEngine engine(fake_query(fake), limits_ms(5000, 10000, 5000));
+  auto texts = fleet_promql_texts(600);
+  EXPECT_EQ(texts.size(), 5u);
+  auto took = timed([&] {
+    engine.prefetch(texts);
+    EXPECT_TRUE(engine.wait_idle(std::chrono::seconds(5)));
+  });
+  EXPECT_EQ(fake->calls, 5);
+  EXPECT_EQ(fake->most_running, 2);  // FleetCacheLimits::max_concurrent
+  EXPECT_LT(took, std::chrono::milliseconds(5 * 300));
+  auto counts = engine.fetch(counts_promql(proto::Category::container, 600, true));
+  ASSERT_EQ(counts.index(), 0u);
+  EXPECT_TRUE(std::get<0>(counts)->asset_sums);
+  EXPECT_FALSE(std::get<0>(engine.fetch(rasp_promql(600)))->asset_sums);
+  // Warmed: every text is answered at once.
+  for (const auto& t : texts)
+    EXPECT_LT(timed([&] { EXPECT_EQ(value_of(engine.fetch(t)), 1); }),
+              std::chrono::milliseconds(50));
+  EXPECT_EQ(fake->calls, 5);
 }
 
 }  // namespace

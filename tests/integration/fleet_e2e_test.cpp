@@ -162,7 +162,7 @@ class FleetEndToEnd : public ::testing::Test {
     return tls_fetch(a.port(), pki_->ca(), target, a.token());
   }
   static std::string fleet_config() {
-    return R"({"project_id": "p1", "fleet": {"query_timeout_s": 2, "cache_ms": 0},)"
+    return R"({"project_id": "p1", "fleet": {"query_timeout_s": 2, "cache_ms": 0, "max_stale_ms": 0},)"
            R"( "tls": {"cert_file": ")" +
            pki_->cert("fleet").string() + R"(", "key_file": ")" + pki_->key("fleet").string() +
            R"("}})";

@@ -180,7 +180,8 @@ TEST(FleetVictoriaMetrics, AnswersAddUpOverTheHostsAndTheEngineGoneIs503) {
   text += exposition(stale, now);
   ASSERT_TRUE(vm.import(text));
 
-  FleetProcess fleet(vm.url(), R"({"fleet": {"query_timeout_s": 2}})");
+  // max_stale_ms as cache_ms: no answer is served past its 2 s, so the hung engine shows at once.
+  FleetProcess fleet(vm.url(), R"({"fleet": {"query_timeout_s": 2, "max_stale_ms": 2000}})");
   ASSERT_TRUE(fleet.ready()) << fleet.log_text();
   expect_fleet_answers(fleet, hosts);
   expect_api_rules(fleet);
@@ -198,8 +199,8 @@ TEST(FleetVictoriaMetrics, AnswersAddUpOverTheHostsAndTheEngineGoneIs503) {
   EXPECT_EQ(r.result_int(), 503);
   EXPECT_EQ(r.body(), R"({"error_code":"HSS.0002","error_msg":"service unavailable",)"
                       R"("error_description":"the metrics engine could not be queried; the reason is in the log"})");
+  // At most the 2 s wait; sooner when the background refresh already hung that long.
   EXPECT_LT(took, std::chrono::milliseconds(3000));
-  EXPECT_GE(took, std::chrono::milliseconds(1900));
   ::kill(vm.process().pid(), SIGCONT);
 
   // The engine gone: connection refused, 503 at once, the reason in the log.
@@ -214,6 +215,65 @@ TEST(FleetVictoriaMetrics, AnswersAddUpOverTheHostsAndTheEngineGoneIs503) {
   EXPECT_NE(log.find("engine query failed: cannot connect to"), std::string::npos) << log;
   // Authentication still comes first.
   EXPECT_EQ(fleet.get("/v5/p1/asset/statistics", "").result_int(), 401);
+  EXPECT_EQ(fleet.process().stop(SIGTERM), 0);
+}
+
+TEST(FleetVictoriaMetrics, StaleAnswersServeWhileRefreshedAndNeverPastMaxStale) {
+  VictoriaMetrics vm;
+  ASSERT_TRUE(vm.ready());
+  auto hosts = three_hosts();
+  std::string text;
+  for (const auto& h : hosts) text += exposition(h, unix_now());
+  ASSERT_TRUE(vm.import(text));
+  FleetProcess fleet(vm.url(),
+                     R"({"fleet": {"query_timeout_s": 1, "cache_ms": 200, "max_stale_ms": 2500}})");
+  ASSERT_TRUE(fleet.ready()) << fleet.log_text();
+  const std::string a = "/v5/p1/asset/statistics";
+  EXPECT_EQ(fleet.get(a).body(), expected_assets(hosts, "host"));
+
+  // New figures in the engine: the next request past cache_ms gets the old answer at once and
+  // starts the refresh; the new figures follow without a request ever waiting on the engine.
+  hosts[0].counts["host"][0] += 5;
+  text.clear();
+  for (const auto& h : hosts) text += exposition(h, unix_now());
+  ASSERT_TRUE(vm.import(text));
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  bool refreshed = false;
+  for (int i = 0; i < 30 && !refreshed; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto body = fleet.get(a).body();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+    refreshed = body == expected_assets(hosts, "host");
+    if (!refreshed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(refreshed) << fleet.log_text();
+
+  // The engine hung: the answer stays served, at once, while it is at most max_stale_ms old...
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ::kill(vm.process().pid(), SIGSTOP);
+  const auto stopped = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = fleet.get(a);
+    EXPECT_EQ(r.result_int(), 200);
+    EXPECT_EQ(r.body(), expected_assets(hosts, "host"));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // ...and past it, 503 after at most query_timeout_s, never the old count.
+  std::this_thread::sleep_until(stopped + std::chrono::milliseconds(2700));
+  auto start = std::chrono::steady_clock::now();
+  auto r = fleet.get(a);
+  EXPECT_EQ(r.result_int(), 503) << r.body();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  ::kill(vm.process().pid(), SIGCONT);
+  // The engine back: answers again.
+  bool back = false;
+  for (int i = 0; i < 40 && !back; ++i) {
+    back = fleet.get(a).result_int() == 200;
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(back) << fleet.log_text();
   EXPECT_EQ(fleet.process().stop(SIGTERM), 0);
 }
 
@@ -261,7 +321,8 @@ TEST(FleetPrometheus, ScrapedHostsAddUp) {
   }
   Prometheus prometheus(targets);
   ASSERT_TRUE(prometheus.ready()) << prometheus.log_text();
-  FleetProcess fleet(prometheus.url());
+  // No stale answers: past the 2 s hold, every answer reflects what has been scraped by then.
+  FleetProcess fleet(prometheus.url(), R"({"fleet": {"max_stale_ms": 2000}})");
   ASSERT_TRUE(fleet.ready()) << fleet.log_text();
   // Wait until every host has been scraped at least once.
   const std::string want = expected_rasp(hosts);
