@@ -321,6 +321,9 @@ struct FleetEngine::State {
     --self->querying;
     auto& e = self->entries[promql];
     if (auto* reason = std::get_if<std::string>(&result)) {
+      // An engine that refuses or errs is down (fleet.md: 503): its last answer is not served
+      // again. Only a refresh still running (a slow engine) is bridged by the stale answer.
+      e.data.reset();
       e.failure = std::move(*reason);
       e.failed_at = Clock::now();
     } else {

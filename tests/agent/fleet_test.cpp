@@ -336,6 +336,23 @@ TEST(FleetEngine, AStaleAnswerIsServedAtOnceWhileOneQueryRefreshesIt) {
   EXPECT_EQ(value_of(engine.fetch("q")), 2);
 }
 
+TEST(FleetEngine, AFailedRefreshIsA503NotTheOldCount) {
+  auto fake = std::make_shared<FakeEngine>();
+  FleetEngine engine(fake_query(fake), limits_ms(50, 10000, 5000, 50));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  fake->failing = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);  // stale: served while its refresh runs
+  EXPECT_TRUE(engine.wait_idle(std::chrono::seconds(5)));
+  // The refresh failed: the engine is down, and the old count is not served again.
+  auto r = engine.fetch("q");
+  ASSERT_EQ(r.index(), 1u);
+  EXPECT_EQ(std::get<1>(r), "connection refused");
+  fake->failing = false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(value_of(engine.fetch("q")), 1);
+}
+
 TEST(FleetEngine, AnAnswerOlderThanMaxStaleIsNeverServed) {
   auto fake = std::make_shared<FakeEngine>();
   FleetEngine engine(fake_query(fake), limits_ms(50, 300, 5000, 50));
