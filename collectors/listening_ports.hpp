@@ -10,8 +10,6 @@
 #include <vector>
 
 #include "collectors/collector.hpp"
-#include "collectors/formats/proc_net.hpp"
-#include "collectors/socket_owners.hpp"
 
 namespace hostprint::collectors {
 
@@ -33,12 +31,7 @@ class ListeningPortsCollector final : public ListCollector<ListeningPort> {
       : source_(source), limits_(limits) {}
 
   std::string_view name() const override { return "listening_ports"; }
-  // The process table, to name the process that owns each port.
-  KindSet reads() const override { return kinds<ProcessInfo>(); }
   Outcome collect(const ScanContext& context) override;
-
-  // How many scans looked at every process's open files to find the ports' owners.
-  std::size_t owner_sweeps() const { return owners_.full_sweeps(); }
 
   // What the last collect() read each kind from (a fallback shows as proc_net).
   PortsSource source_used(PortType type) const {
@@ -46,14 +39,9 @@ class ListeningPortsCollector final : public ListCollector<ListeningPort> {
   }
 
  private:
-  std::vector<ListeningPort> merge_sockets(const std::vector<ListeningPort>& ports,
-                                           const std::vector<SocketIdentity>& sockets,
-                                           const ScanContext& context, Outcome& outcome);
-
   PortsSource source_;
   ListeningPortsLimits limits_;
   std::array<PortsSource, 4> sources_used_{};
-  SocketOwners owners_;
 };
 
 }  // namespace hostprint::collectors

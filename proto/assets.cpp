@@ -42,9 +42,6 @@ constexpr std::string_view account_key[] = {"user_name"};
 constexpr Field<ListeningPort> port_fields[] = {
     {"type", T::text, [](const ListeningPort& p) -> FieldValue { return to_string(p.type); }},
     {"port", T::integer, [](const ListeningPort& p) -> FieldValue { return std::int64_t{p.port}; }},
-    {"laddr", T::text, [](const ListeningPort& p) -> FieldValue { return p.address; }},
-    {"pid", T::integer, [](const ListeningPort& p) -> FieldValue { return std::int64_t{p.pid}; }},
-    {"path", T::text, [](const ListeningPort& p) -> FieldValue { return p.exe; }},
 };
 constexpr std::string_view port_key[] = {"type", "port"};
 
@@ -54,10 +51,6 @@ constexpr Field<ProcessInfo> process_fields[] = {
     {"process_path", T::text, [](const ProcessInfo& p) -> FieldValue { return p.exe; }},
     {"start_ticks", T::integer,
      [](const ProcessInfo& p) -> FieldValue { return static_cast<std::int64_t>(p.start_ticks); }},
-    {"launch_params", T::text, [](const ProcessInfo& p) -> FieldValue { return p.command_line; }},
-    {"launch_time", T::integer, [](const ProcessInfo& p) -> FieldValue { return p.start_ms; }},
-    {"run_permission", T::text, [](const ProcessInfo& p) -> FieldValue { return p.exe_mode; }},
-    {"hash", T::text, [](const ProcessInfo& p) -> FieldValue { return p.exe_hash; }},
 };
 constexpr std::string_view process_key[] = {"process_pid"};
 
@@ -77,7 +70,6 @@ constexpr Field<AutoStartItem> auto_start_fields[] = {
     {"path", T::text, [](const AutoStartItem& a) -> FieldValue { return a.path; }},
     {"run_user", T::text, [](const AutoStartItem& a) -> FieldValue { return a.user; }},
     {"command", T::text, [](const AutoStartItem& a) -> FieldValue { return a.command; }},
-    {"hash", T::text, [](const AutoStartItem& a) -> FieldValue { return a.hash; }},
 };
 constexpr std::string_view auto_start_key[] = {"type", "name"};
 
@@ -86,9 +78,6 @@ constexpr Field<KernelModule> module_fields[] = {
     {"size", T::integer,
      [](const KernelModule& m) -> FieldValue { return static_cast<std::int64_t>(m.size); }},
     {"state", T::text, [](const KernelModule& m) -> FieldValue { return m.state; }},
-    {"path", T::text, [](const KernelModule& m) -> FieldValue { return m.path; }},
-    {"version", T::text, [](const KernelModule& m) -> FieldValue { return m.version; }},
-    {"srcversion", T::text, [](const KernelModule& m) -> FieldValue { return m.srcversion; }},
 };
 constexpr std::string_view module_key[] = {"name"};
 

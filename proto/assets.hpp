@@ -34,19 +34,10 @@ struct Account {
 enum class PortType : std::uint8_t { tcp, tcp6, udp, udp6 };
 std::string_view to_string(PortType type);
 
-// One (type, port); ordered and compared by those two alone, the rest being what holds it.
 struct ListeningPort {
   PortType type = PortType::tcp;
   std::uint16_t port = 0;
-  std::string address = {};  // the wildcard if any socket binds it, else the lowest address
-  int pid = 0;               // the lowest pid owning such a socket; 0: not known
-  std::string exe = {};      // that process's executable
-  friend auto operator<=>(const ListeningPort& a, const ListeningPort& b) {
-    return std::tie(a.type, a.port) <=> std::tie(b.type, b.port);
-  }
-  friend bool operator==(const ListeningPort& a, const ListeningPort& b) {
-    return a.type == b.type && a.port == b.port;
-  }
+  auto operator<=>(const ListeningPort&) const = default;
 };
 
 struct ProcessInfo {
@@ -54,10 +45,6 @@ struct ProcessInfo {
   std::uint64_t start_ticks = 0;  // clock ticks after boot, from /proc/<pid>/stat
   std::string exe;                // executable path; empty when it cannot be resolved
   std::string container_id;       // the container its cgroup names; empty: the host's
-  std::string command_line = {};  // arguments joined by one space, at most 4 KiB
-  std::int64_t start_ms = 0;      // start as epoch milliseconds; 0 when unknown
-  std::string exe_mode = {};      // the executable's mode, "-rwxr-xr-x"; empty when unknown
-  std::string exe_hash = {};      // SHA-256 of `exe` (hex); empty with it
   friend bool operator==(const ProcessInfo&, const ProcessInfo&) = default;
 };
 
@@ -79,7 +66,6 @@ struct AutoStartItem {
   std::string path;     // the file that makes it start
   std::string user;     // scheduled tasks from cron: the user it runs as
   std::string command;  // scheduled tasks from cron: the command
-  std::string hash = {};  // SHA-256 of the file it runs or its unit file; empty when unreadable
   friend bool operator==(const AutoStartItem&, const AutoStartItem&) = default;
 };
 
@@ -87,9 +73,6 @@ struct KernelModule {
   std::string name;
   std::uint64_t size = 0;
   std::string state;  // Live, Loading, Unloading
-  std::string path = {};        // its file under lib/modules/<release>; empty when not found
-  std::string version = {};     // from /sys/module/<name>/version; empty when it has none
-  std::string srcversion = {};  // likewise /srcversion
   friend bool operator==(const KernelModule&, const KernelModule&) = default;
 };
 

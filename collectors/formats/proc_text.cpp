@@ -45,61 +45,6 @@ std::vector<std::string> split_cmdline(std::string_view text) {
   return out;
 }
 
-std::string join_cmdline(std::string_view text, std::size_t max_bytes) {
-  std::string out;
-  for (const auto& arg : split_cmdline(text)) {
-    if (!out.empty()) out += ' ';
-    out += arg;
-    if (out.size() >= max_bytes) break;
-  }
-  if (out.size() > max_bytes) {
-    std::size_t cut = max_bytes;
-    // Back off over continuation bytes so that no character is cut in two.
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    out.resize(cut);
-  }
-  return out;
-}
-
-std::optional<std::int64_t> parse_boot_time(std::string_view text) {
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    auto line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (!line.starts_with("btime ")) continue;
-    line.remove_prefix(6);
-    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
-    auto value = parse_number<std::int64_t>(line);
-    if (!value || *value <= 0) return std::nullopt;
-    return value;
-  }
-  return std::nullopt;
-}
-
-std::string mode_text(unsigned mode) {
-  std::string out(10, '-');
-  switch (mode & 0170000) {
-    case 0040000: out[0] = 'd'; break;
-    case 0120000: out[0] = 'l'; break;
-    case 0020000: out[0] = 'c'; break;
-    case 0060000: out[0] = 'b'; break;
-    case 0010000: out[0] = 'p'; break;
-    case 0140000: out[0] = 's'; break;
-    default: break;
-  }
-  static constexpr char letters[] = "rwx";
-  for (int i = 0; i < 9; ++i)
-    if (mode & (0400u >> i)) out[static_cast<std::size_t>(1 + i)] = letters[i % 3];
-  // setuid, setgid, sticky: lowercase over x, uppercase without it.
-  auto special = [&](unsigned bit, std::size_t at, char lower) {
-    if (mode & bit) out[at] = out[at] == 'x' ? lower : static_cast<char>(lower - 32);
-  };
-  special(04000, 3, 's');
-  special(02000, 6, 's');
-  special(01000, 9, 't');
-  return out;
-}
-
 std::optional<int> parse_stat_ppid(std::string_view stat) {
   auto close = stat.rfind(')');
   if (close == std::string_view::npos) return std::nullopt;
