@@ -1,5 +1,7 @@
 #include "agent/tls.hpp"
 
+#include "agent/tokens.hpp"
+
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -47,24 +49,8 @@ std::string read_cert_file(const std::filesystem::path& path) {
 // The mode is checked on the descriptor the key is then read from, so the file checked is the
 // file read (as for the token file).
 std::string read_key_file(const std::filesystem::path& path) {
-  const std::string origin = "tls.key_file: " + path.string();
-  collectors::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd.valid()) throw ConfigError(origin + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw ConfigError(origin + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw ConfigError(origin + ": not a regular file");
-  if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw ConfigError(origin + ": mode " + mode +
-                      " lets group or others read or write the private key; allowed is 0600 or "
-                      "0400 (chmod 600 " +
-                      path.string() + ")");
-  }
-  auto read = collectors::read_open_file(fd.get(), path.string(), max_pem_bytes);
-  if (read.status != collectors::ReadStatus::ok) throw ConfigError("tls.key_file: " + read.error);
-  if (read.file.truncated) throw ConfigError(origin + ": larger than 1 MiB");
-  return std::move(read.file.text);
+  return read_secret_file(path, "tls.key_file: " + path.string(), "the private key",
+                          max_pem_bytes);
 }
 
 }  // namespace

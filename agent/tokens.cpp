@@ -59,8 +59,8 @@ TokenSet parse_token_text(std::string_view text, const std::string& origin) {
   return TokenSet(std::move(tokens));
 }
 
-TokenSet load_token_file(const std::filesystem::path& path) {
-  const std::string origin = "token_file: " + path.string();
+std::string read_secret_file(const std::filesystem::path& path, const std::string& origin,
+                             std::string_view what, std::size_t max_bytes) {
   // One descriptor for the mode check and the content, so the file checked is the file read. A
   // link is followed (its target is what fstat sees); O_NONBLOCK keeps a FIFO from blocking.
   collectors::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
@@ -71,12 +71,11 @@ TokenSet load_token_file(const std::filesystem::path& path) {
   if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw ConfigError(origin + ": mode " + mode +
-                      " lets group or others read or write it; allowed is 0600 or 0400 "
-                      "(chmod 600 " +
-                      path.string() + ")");
+    throw ConfigError(origin + ": mode " + mode + " lets group or others read or write " +
+                      std::string(what) + "; allowed is 0600 or 0400 (chmod 600 " + path.string() +
+                      ")");
   }
-  std::string text(max_token_file_bytes + 1, '\0');
+  std::string text(max_bytes + 1, '\0');
   std::size_t used = 0;
   while (used < text.size()) {
     ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
@@ -85,9 +84,15 @@ TokenSet load_token_file(const std::filesystem::path& path) {
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
   }
-  if (used > max_token_file_bytes) throw ConfigError(origin + ": larger than 1 MiB");
+  if (used > max_bytes)
+    throw ConfigError(origin + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
   text.resize(used);
-  return parse_token_text(text, origin);
+  return text;
+}
+
+TokenSet load_token_file(const std::filesystem::path& path) {
+  const std::string origin = "token_file: " + path.string();
+  return parse_token_text(read_secret_file(path, origin, "it", max_token_file_bytes), origin);
 }
 
 }  // namespace hostprint

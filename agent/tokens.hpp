@@ -28,6 +28,12 @@ class TokenSet {
 TokenSet parse_token_text(std::string_view text, const std::string& origin);
 
 // Refuses (ConfigError) a file that group or others may read or write, or that is missing.
+// A file holding a secret (tokens, a TLS key), at most `max_bytes`: refused, naming `origin`,
+// unless it is a regular file that group and others can neither read nor write, checked on the
+// descriptor it is read from. `what` names the secret in that message.
+std::string read_secret_file(const std::filesystem::path& path, const std::string& origin,
+                             std::string_view what, std::size_t max_bytes);
+
 TokenSet load_token_file(const std::filesystem::path& path);
 
 }  // namespace hostprint

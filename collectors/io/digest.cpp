@@ -1,11 +1,13 @@
 #include "collectors/io/digest.hpp"
 
-#include <openssl/evp.h>
+// The SHA-256 functions themselves, not EVP: EVP loads OpenSSL's providers and configuration,
+// which keeps megabytes of libcrypto resident for a hash of a few bytes.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <memory>
 
 namespace hostprint::collectors {
 namespace {
@@ -21,21 +23,21 @@ std::string hex(const unsigned char* digest, unsigned length) {
   return out;
 }
 
-using Context = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-
 }  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+  // Not SHA256(): in OpenSSL 3 the one-shot form goes through EVP as well.
+  SHA256_CTX context;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  if (SHA256_Init(&context) != 1 || SHA256_Update(&context, bytes.data(), bytes.size()) != 1 ||
+      SHA256_Final(digest, &context) != 1)
     return {};
-  return hex(digest, length);
+  return hex(digest, SHA256_DIGEST_LENGTH);
 }
 
 std::optional<std::string> sha256_of_open_file(int fd, std::uint64_t max_bytes) {
-  Context context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) return std::nullopt;
+  SHA256_CTX context;
+  if (SHA256_Init(&context) != 1) return std::nullopt;
   std::array<char, 64 * 1024> block;
   std::uint64_t total = 0;
   for (;;) {
@@ -45,13 +47,12 @@ std::optional<std::string> sha256_of_open_file(int fd, std::uint64_t max_bytes) 
     if (n == 0) break;
     total += static_cast<std::uint64_t>(n);
     if (total > max_bytes) return std::nullopt;
-    if (EVP_DigestUpdate(context.get(), block.data(), static_cast<std::size_t>(n)) != 1)
+    if (SHA256_Update(&context, block.data(), static_cast<std::size_t>(n)) != 1)
       return std::nullopt;
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned length = 0;
-  if (EVP_DigestFinal_ex(context.get(), digest, &length) != 1) return std::nullopt;
-  return hex(digest, length);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  if (SHA256_Final(digest, &context) != 1) return std::nullopt;
+  return hex(digest, SHA256_DIGEST_LENGTH);
 }
 
 }  // namespace hostprint::collectors
