@@ -181,5 +181,59 @@ TEST(ListsTruth, ModulesAreWhatProcModulesSays) {
   EXPECT_EQ(listed, expected);
 }
 
+// Listeners of each type, opened in a network namespace of the test's own, through the list.
+TEST(ListsTruth, PortsOfAFreshNetworkNamespace) {
+  TempDir dir;
+  const std::string script = R"(
+import socket, subprocess, sys
+held = []
+def bind(family, kind, address, port, v6only=None):
+    s = socket.socket(family, kind)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((address, port))
+    if kind == socket.SOCK_STREAM:
+        s.listen()
+    held.append(s)
+bind(socket.AF_INET, socket.SOCK_STREAM, '127.0.0.1', 8081)
+bind(socket.AF_INET, socket.SOCK_STREAM, '127.0.0.2', 8081)   # the same (TCP, 8081): one item
+bind(socket.AF_INET6, socket.SOCK_STREAM, '::1', 8082, 1)
+bind(socket.AF_INET, socket.SOCK_DGRAM, '0.0.0.0', 5353)
+bind(socket.AF_INET6, socket.SOCK_DGRAM, '::', 5354, 1)
+for target in sys.argv[2:]:
+    r = subprocess.run([sys.argv[1], 'query', '--state-dir', sys.argv[1] + '.state', target],
+                       capture_output=True)
+    sys.stdout.buffer.write(r.stdout)
+)";
+  const auto script_path = dir.write("listen.py", script);
+  auto r = run_program({"unshare", "--net", "sh", "-c",
+                        "ip link set lo up && exec python3 \"$0\" \"$@\"", script_path.string(),
+                        hostprint_binary(), "/v5/p/asset/ports?limit=200",
+                        "/v5/p/asset/port/statistics?limit=200", "/v5/p/asset/ports?type=UDP6",
+                        "/v5/p/asset/ports?port=8081", "/v5/p/asset/statistics"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<boost::json::object> answers;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) answers.push_back(boost::json::parse(line).as_object());
+  ASSERT_EQ(answers.size(), 5u) << r.out;
+  std::set<std::string> items;
+  for (const auto& e : answers[0].at("data_list").as_array())
+    items.insert(std::string(e.at("type").as_string()) + ":" +
+                 std::to_string(e.at("port").as_int64()));
+  EXPECT_EQ(items, (std::set<std::string>{"TCP:8081", "TCP6:8082", "UDP:5353", "UDP6:5354"}));
+  EXPECT_EQ(answers[0].at("total_num").as_int64(), answers[4].at("port_num").as_int64());
+  std::int64_t sum = 0;
+  for (const auto& e : answers[1].at("data_list").as_array()) {
+    sum += e.at("num").as_int64();
+    EXPECT_EQ(e.at("status").as_string(), "unknown");
+  }
+  EXPECT_EQ(sum, 4);
+  ASSERT_EQ(answers[2].at("total_num").as_int64(), 1);
+  EXPECT_EQ(answers[2].at("data_list").as_array()[0].at("port").as_int64(), 5354);
+  ASSERT_EQ(answers[3].at("total_num").as_int64(), 1);
+  EXPECT_EQ(answers[3].at("data_list").as_array()[0].at("type").as_string(), "TCP");
+}
+
 }  // namespace
 }  // namespace hostprint::test
