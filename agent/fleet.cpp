@@ -6,44 +6,27 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <system_error>
 #include <thread>
-#include <set>
-#include <unordered_set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "agent/logging.hpp"
+#include "agent/metrics.hpp"
 
 namespace hostprint {
 namespace {
 
 constexpr std::string_view all_granted = "all_granted_eps";
 
-struct CountFamily {
-  std::string_view metric;
-  std::int64_t proto::AssetStatistics::*member;
-};
-
-constexpr std::array<CountFamily, 12> count_families{{
-    {"hostprint_accounts", &proto::AssetStatistics::account_num},
-    {"hostprint_ports", &proto::AssetStatistics::port_num},
-    {"hostprint_running_processes", &proto::AssetStatistics::process_num},
-    {"hostprint_apps", &proto::AssetStatistics::app_num},
-    {"hostprint_auto_launches", &proto::AssetStatistics::auto_launch_num},
-    {"hostprint_web_frameworks", &proto::AssetStatistics::web_framework_num},
-    {"hostprint_web_sites", &proto::AssetStatistics::web_site_num},
-    {"hostprint_jar_packages", &proto::AssetStatistics::jar_package_num},
-    {"hostprint_kernel_modules", &proto::AssetStatistics::kernel_module_num},
-    {"hostprint_web_services", &proto::AssetStatistics::web_service_num},
-    {"hostprint_web_apps", &proto::AssetStatistics::web_app_num},
-    {"hostprint_databases", &proto::AssetStatistics::database_num},
-}};
-
 std::string_view category_text(proto::Category c) {
   return c == proto::Category::host ? "host" : "container";
 }
 
-std::string range(unsigned max_age_s) { return "[" + std::to_string(max_age_s) + "s]"; }
+std::string range(unsigned max_age_s) {
+  return "[" + std::to_string(max_age_s) + "s]";
+}
 
 // The series of `selector` that belong to a fleet host's newest scan. The ignored labels are
 // those the selector's family has beyond the scan timestamp's (the same target's) labels.
@@ -73,15 +56,16 @@ bool selects(const std::optional<std::string>& requested, const std::string* eps
 }  // namespace
 
 std::string fleet_hosts_promql(unsigned max_age_s) {
-  const std::string fresh = "(last_over_time(hostprint_scan_timestamp_seconds" +
-                            range(max_age_s) + ") >= time() - " + std::to_string(max_age_s) + ")";
+  const std::string fresh = "(last_over_time(hostprint_scan_timestamp_seconds" + range(max_age_s) +
+                            ") >= time() - " + std::to_string(max_age_s) + ")";
   return "(" + fresh + " == on(host_id) group_left max by (host_id) (" + fresh + "))";
 }
 
 std::string counts_promql(proto::Category category, unsigned max_age_s, bool per_host) {
   std::string names;
   for (const auto& f : count_families)
-    names.append(names.empty() ? "" : "|").append(f.metric.substr(std::string_view("hostprint_").size()));
+    names.append(names.empty() ? "" : "|")
+        .append(f.name.substr(std::string_view("hostprint_").size()));
   const std::string selector = "{__name__=~\"hostprint_(" + names + ")\",category=\"" +
                                std::string(category_text(category)) + "\"}";
   // max: one host's duplicate series (a tie of newest scans) count once.
@@ -100,9 +84,8 @@ std::string processes_promql(proto::Category category, unsigned max_age_s) {
 
 std::string rasp_promql(unsigned max_age_s) {
   return "max by (host_id, enterprise_project_id, __name__) (" +
-         of_fleet_hosts(
-             "{__name__=~\"hostprint_rasp_protected|hostprint_rasp_blocked_attacks\"}",
-             max_age_s, "") +
+         of_fleet_hosts("{__name__=~\"hostprint_rasp_protected|hostprint_rasp_blocked_attacks\"}",
+                        max_age_s, "") +
          ")";
 }
 
@@ -119,14 +102,13 @@ proto::AssetStatistics fleet_asset_statistics(const std::vector<PromSample>& cou
   seen.reserve(counts.size());
   for (const auto& s : counts) {
     const auto* name = s.label("__name__");
-    if (!name || !selects(query.enterprise_project_id, s.label("enterprise_project_id")))
-      continue;
+    if (!name || !selects(query.enterprise_project_id, s.label("enterprise_project_id"))) continue;
     const auto* host = s.label("host_id");
     if (query.host_id && (!host || *host != *query.host_id)) continue;
     // The same host under two series (two enterprise projects, a tie) counts once.
     if (host && !seen.emplace(*host, *name).second) continue;
     for (const auto& f : count_families)
-      if (f.metric == *name) out.*f.member = add(out.*f.member, count_of(s.value));
+      if (f.name == *name) out.*f.field = add(out.*f.field, count_of(s.value));
   }
   return out;
 }
@@ -149,15 +131,15 @@ void add_asset_sums(FleetSeries& counts) {
     const auto* eps = s.label("enterprise_project_id");
     const CountFamily* family = nullptr;
     for (const auto& f : count_families)
-      if (f.metric == *name) family = &f;
+      if (f.name == *name) family = &f;
     if (!family) continue;
     if (!host || seen_all.emplace(*host, *name).second)
-      sums.all.*family->member = add(sums.all.*family->member, count_of(s.value));
+      sums.all.*family->field = add(sums.all.*family->field, count_of(s.value));
     if (!eps) continue;
     auto& in = seen_in[*eps];
     auto& project = sums.by_project[*eps];
     if (!host || in.emplace(*host, *name).second)
-      project.*family->member = add(project.*family->member, count_of(s.value));
+      project.*family->field = add(project.*family->field, count_of(s.value));
   }
   counts.asset_sums = std::move(sums);
 }
@@ -236,7 +218,7 @@ struct FleetVisitor {
       if (!eps || *eps == all_granted) return proto::to_json(s.asset_sums->all);
       auto it = s.asset_sums->by_project.find(*eps);
       return proto::to_json(it == s.asset_sums->by_project.end() ? proto::AssetStatistics{}
-                                                                  : it->second);
+                                                                 : it->second);
     });
   }
   Answer operator()(const proto::ProcessStatisticsQuery& q) const {
@@ -285,8 +267,8 @@ struct FleetEngine::State {
   std::mutex mutex;
   std::condition_variable changed;
   std::map<std::string, Entry> entries;  // one per PromQL text: a handful, never client text
-  unsigned running = 0;   // threads started and not finished
-  unsigned querying = 0;  // of them, those asking the engine now
+  unsigned running = 0;                  // threads started and not finished
+  unsigned querying = 0;                 // of them, those asking the engine now
   bool closing = false;
 
   static void run(std::shared_ptr<State> self, std::string promql) {
@@ -313,10 +295,11 @@ struct FleetEngine::State {
     else
       log(LogLevel::debug, "fleet",
           "engine query took " +
-              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 Clock::now() - asked).count()) +
-              " ms, " + std::to_string(std::get<0>(result)->size()) + " series: " +
-              printable(promql, 60));
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked)
+                      .count()) +
+              " ms, " + std::to_string(std::get<0>(result)->size()) +
+              " series: " + printable(promql, 60));
     std::lock_guard lock(self->mutex);
     --self->querying;
     auto& e = self->entries[promql];
@@ -387,8 +370,7 @@ void FleetEngine::keep_fresh() {
       const auto now = State::Clock::now();
       for (auto& [text, e] : state->entries) {
         const bool held = e.failure && now - e.failed_at < limits.failure_hold;
-        if (!held && (!e.data || now - e.data_asked >= due))
-          state->start(text, e, state);
+        if (!held && (!e.data || now - e.data_asked >= due)) state->start(text, e, state);
       }
     }
   }).detach();

@@ -1,6 +1,7 @@
 #include "agent/metrics.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <initializer_list>
@@ -77,14 +78,15 @@ class Writer {
   std::string base_labels_;
 };
 
-struct CountFamily {
-  std::string_view name;
-  std::int64_t proto::AssetStatistics::*field;
-  std::string_view help;
+struct Scope {
+  std::string_view category;
+  const ScopeView& view;
 };
 
+}  // namespace
+
 // The twelve counts of /v5/{project_id}/asset/statistics, one family each.
-constexpr CountFamily count_families[] = {
+const std::array<CountFamily, 12> count_families{{
     {"hostprint_accounts", &proto::AssetStatistics::account_num, "Accounts (account_num)."},
     {"hostprint_ports", &proto::AssetStatistics::port_num, "Listening ports (port_num)."},
     {"hostprint_running_processes", &proto::AssetStatistics::process_num,
@@ -103,14 +105,7 @@ constexpr CountFamily count_families[] = {
      "Web services (web_service_num)."},
     {"hostprint_web_apps", &proto::AssetStatistics::web_app_num, "Web applications (web_app_num)."},
     {"hostprint_databases", &proto::AssetStatistics::database_num, "Databases (database_num)."},
-};
-
-struct Scope {
-  std::string_view category;
-  const ScopeView& view;
-};
-
-}  // namespace
+}};
 
 // Label values: backslash, double quote and line feed, in both formats.
 void append_label_value(std::string& out, std::string_view raw) {

@@ -1,9 +1,13 @@
 #pragma once
 // GET /metrics: a Snapshot as Prometheus text (0.0.4) or OpenMetrics 1.0, rendered once per scan.
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "proto/wire.hpp"
 
 namespace hostprint {
 
@@ -16,6 +20,14 @@ struct MetricsSettings {
   std::size_t max_process_paths = 2000;  // per category
   std::chrono::seconds scan_interval{60};
 };
+
+// The family of each count of /asset/statistics: what the agent exposes and fleet sums.
+struct CountFamily {
+  std::string_view name;
+  std::int64_t proto::AssetStatistics::*field;
+  std::string_view help;
+};
+extern const std::array<CountFamily, 12> count_families;
 
 enum class MetricsFormat { prometheus_text, openmetrics };
 
