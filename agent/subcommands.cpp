@@ -117,6 +117,26 @@ const char* reason_phrase(int status) {
   return "";
 }
 
+// A reload's certificate and key, read and checked before anything changes (a broken pair
+// refuses the whole reload, like a broken token file); null when TLS is off.
+std::shared_ptr<boost::asio::ssl::context> reloaded_tls(const Config& fresh) {
+  check_listen_exposure(fresh);
+  if (!fresh.tls_enabled()) return nullptr;
+  return load_tls_context(fresh.tls_cert_file, fresh.tls_key_file);
+}
+
+// What a reload cannot change on a running listener: said, and left for the next start.
+void warn_restart_only(const Config& running, const Config& fresh, bool serving_tls) {
+  if (!(fresh.listen.host == running.listen.host && fresh.listen.port == running.listen.port))
+    log(LogLevel::warning, "config",
+        "listen changed to " + fresh.listen.text() + "; it takes effect at the next start");
+  if (fresh.tls_enabled() != serving_tls)
+    log(LogLevel::warning, "config",
+        std::string(serving_tls ? "tls.cert_file and tls.key_file removed"
+                                : "tls.cert_file and tls.key_file set") +
+            "; switching between HTTP and HTTPS takes effect at the next start");
+}
+
 // Runs `io` until a SIGTERM or SIGINT has drained `server`: SIGHUP calls `reload` (which
 // logs its own outcome); requests in flight get 5 s, and the loop ends as soon as no connection
 // is left. Ready is told only once SIGHUP is handled: systemd sends a queued reload at once.
@@ -265,32 +285,17 @@ int run_serve(const CommandLine& command_line) {
         // so a refused reload leaves the running configuration whole.
         try {
           Config fresh = resolve_config(command_line);
-          check_listen_exposure(fresh);
           auto fresh_runtime = std::make_shared<const Runtime>(
               Runtime{load_token_file(fresh.token_file), router_settings(fresh)});
-          // A broken certificate or key refuses the whole reload, like a broken token file.
-          std::shared_ptr<asio::ssl::context> fresh_tls;
-          if (fresh.tls_enabled())
-            fresh_tls = load_tls_context(fresh.tls_cert_file, fresh.tls_key_file);
+          auto fresh_tls = reloaded_tls(fresh);
           ScanSettings fresh_scan = scan_settings(fresh);
-          const bool listen_changed =
-              !(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port);
-          const bool tls_changed = fresh.tls_enabled() != static_cast<bool>(tls);
           // The one step that may still fail (allocating) goes first.
           scanner.reload(std::move(fresh_scan));
           current_runtime.store(fresh_runtime);
           if (tls && fresh_tls) tls->install(fresh_tls);
           set_log_level(fresh.log_level);
+          warn_restart_only(config, fresh, static_cast<bool>(tls));
           config = std::move(fresh);
-          if (listen_changed)
-            log(LogLevel::warning, "config",
-                "listen changed to " + config.listen.text() +
-                    "; it takes effect at the next start");
-          if (tls_changed)
-            log(LogLevel::warning, "config",
-                std::string(tls ? "tls.cert_file and tls.key_file removed"
-                                : "tls.cert_file and tls.key_file set") +
-                    "; switching between HTTP and HTTPS takes effect at the next start");
           log(LogLevel::info, "config",
               "reloaded; " + std::to_string(fresh_runtime->tokens.size()) + " tokens accepted" +
                   (tls ? ", certificate " + describe_certificate(*tls->current()) : "") +
@@ -348,15 +353,14 @@ std::shared_ptr<const FleetRuntime> fleet_runtime(const Config& config,
   // too old to serve, so a slow engine still refreshes the cache.
   EngineLimits limits;
   limits.timeout = std::max<std::chrono::milliseconds>(cache.wait, cache.max_stale);
-  auto engine = std::make_shared<FleetEngine>(
-      [client = PrometheusClient(std::move(url), limits)](const std::string& promql) {
-        return client.query(promql);
-      },
-      cache);
+  auto engine =
+      std::make_shared<FleetEngine>([client = PrometheusClient(std::move(url), limits)](
+                                        const std::string& promql) { return client.query(promql); },
+                                    cache);
   engine->prefetch(fleet_promql_texts(config.fleet_max_age_s));
   engine->keep_fresh();
-  return std::make_shared<const FleetRuntime>(FleetRuntime{
-      std::move(tokens), config.project_id, config.fleet_max_age_s, engine, settings});
+  return std::make_shared<const FleetRuntime>(
+      FleetRuntime{std::move(tokens), config.project_id, config.fleet_max_age_s, engine, settings});
 }
 
 }  // namespace
@@ -412,19 +416,11 @@ int run_fleet(const CommandLine& command_line) {
         try {
           Config fresh = resolve_config(command_line);
           auto fresh_runtime = fleet_runtime(fresh, current_runtime.load().get());
-          check_listen_exposure(fresh);
-          std::shared_ptr<asio::ssl::context> fresh_tls;
-          if (fresh.tls_enabled())
-            fresh_tls = load_tls_context(fresh.tls_cert_file, fresh.tls_key_file);
-          if (fresh.tls_enabled() != static_cast<bool>(tls))
-            log(LogLevel::warning, "config",
-                "turning TLS on or off takes effect at the next start");
+          auto fresh_tls = reloaded_tls(fresh);
           if (tls && fresh_tls) tls->install(fresh_tls);
           current_runtime.store(fresh_runtime);
           set_log_level(fresh.log_level);
-          if (!(fresh.listen.host == config.listen.host && fresh.listen.port == config.listen.port))
-            log(LogLevel::warning, "config",
-                "listen changed to " + fresh.listen.text() + "; it takes effect at the next start");
+          warn_restart_only(config, fresh, static_cast<bool>(tls));
           config = std::move(fresh);
           log(LogLevel::info, "config",
               "reloaded; " + std::to_string(fresh_runtime->tokens.size()) + " tokens accepted");
