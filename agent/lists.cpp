@@ -27,6 +27,7 @@ struct Row {
 struct KindOps {
   void (*collect)(const proto::AssetSet&, bool containers, std::vector<Row>&);
   std::optional<FieldValue> (*field)(const void* item, std::string_view name);
+  proto::Shown (*shown)(std::string_view name);
   std::string (*identity)(const void* item, std::string_view scope);
   std::span<const std::string_view> key;
 };
@@ -47,6 +48,10 @@ KindOps ops_of() {
             const auto* field = proto::field_named<Item>(name);
             if (!field) return std::nullopt;
             return field->get(*static_cast<const Item*>(item));
+          },
+          [](std::string_view name) {
+            const auto* field = proto::field_named<Item>(name);
+            return field ? field->shown : proto::Shown::as_stored;
           },
           [](const void* item, std::string_view scope) {
             return proto::identity_of(*static_cast<const Item*>(item), scope);
@@ -133,7 +138,10 @@ bool satisfies(const Fields& fields, const Row& row, const proto::ListCondition&
   return std::get<bool>(*value) == (c.number != 0);
 }
 
-boost::json::value to_json(const std::optional<FieldValue>& value, proto::FieldType type) {
+boost::json::value to_json(const std::optional<FieldValue>& value, proto::FieldType type,
+                           proto::Shown shown = proto::Shown::as_stored) {
+  if (value && shown != proto::Shown::as_stored)
+    return boost::json::string(proto::shown_text(*value, shown));
   if (!value) {
     if (type == proto::FieldType::text) return boost::json::string();
     if (type == proto::FieldType::boolean) return false;
@@ -196,7 +204,8 @@ std::string items_json(const proto::ListQuery& q, const std::vector<Row>& rows,
   auto render = [&](const Row& row) {
     boost::json::object item;
     for (const auto& field : q.endpoint->fields)
-      item[field.name] = to_json(fields.value(row, field), field.type);
+      item[field.name] =
+          to_json(fields.value(row, field), field.type, ops(row.kind).shown(field.name));
     page.emplace_back(std::move(item));
   };
   const std::size_t end = std::size_t{q.offset} + q.limit;

@@ -18,6 +18,7 @@
 #include "collectors/formats/ld_so_preload.hpp"
 #include "collectors/formats/unit_names.hpp"
 #include "collectors/io/bounded_read.hpp"
+#include "collectors/io/digest.hpp"
 #include "collectors/formats/text_fields.hpp"
 #include "collectors/io/root_dir.hpp"
 #include "collectors/io/unique_fd.hpp"
@@ -72,7 +73,8 @@ enum class UnitState { missing, masked, loadable };
 
 struct UnitFile {
   UnitState state = UnitState::missing;
-  std::string name;  // the unit's own name, aliases followed
+  std::string name;      // the unit's own name, aliases followed
+  std::string relative;  // the file systemd loads it from
 };
 
 // The `/dev/null` a unit is masked with, or an empty file: systemd loads nothing from either.
@@ -83,8 +85,11 @@ bool null_or_empty(const struct stat& st) {
 // One run of the collector: the tree, the bounds still left and what was found.
 class Scan {
  public:
-  Scan(const ScanContext& context, RootDir tree, Outcome& outcome)
-      : context_(context), tree_(std::move(tree)), outcome_(outcome) {}
+  Scan(const ScanContext& context, RootDir tree, Outcome& outcome, const DigestCache& known)
+      : context_(context), tree_(std::move(tree)), outcome_(outcome), known_(known) {}
+
+  // The digests this scan used, to be the next scan's known ones.
+  DigestCache& digests() { return used_; }
 
   std::vector<AutoStartItem> run() {
     std::vector<AutoStartItem> timers;
@@ -122,6 +127,34 @@ class Scan {
       return;
     }
     items_.push_back(std::move(item));
+  }
+
+  // The SHA-256 of the regular file `relative` (symlinks followed inside the root); empty when it
+  // cannot be read or is larger than the bound. A file unchanged since the last scan (same
+  // identity, size, mtime and ctime) is not read again.
+  std::string hash_of(std::string_view relative) {
+    if (relative.empty() || stopped()) return {};
+    auto file = tree_.open_file(relative);
+    if (!file || !S_ISREG(file->st.st_mode)) return {};
+    const auto& st = file->st;
+    DigestKey key{st.st_dev, st.st_ino, static_cast<std::uint64_t>(st.st_size),
+                  st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+    if (auto it = used_.find(key); it != used_.end()) return it->second;
+    if (auto it = known_.find(key); it != known_.end()) return used_.emplace(key, it->second).first->second;
+    auto digest = sha256_of_open_file(file->fd.get(), AutoStartCollector::max_hashed_bytes);
+    if (!digest) return {};
+    return used_.emplace(key, std::move(*digest)).first->second;
+  }
+
+  // What a cron command runs: its first word when that is an absolute path to a file, else the
+  // table that holds it (as a unit file holds a service).
+  std::string job_hash(std::string_view command, const std::string& table) {
+    auto start = command.find_first_not_of(" \t");
+    if (start != std::string_view::npos && command[start] == '/') {
+      auto word = command.substr(start, command.find_first_of(" \t;&|<>", start) - start);
+      if (auto hash = hash_of(word); !hash.empty()) return hash;
+    }
+    return hash_of(table);
   }
 
   std::string on_host(std::string_view relative) const {
@@ -193,6 +226,7 @@ class Scan {
         if (!file || !(S_ISREG(file->st_mode) || S_ISCHR(file->st_mode))) return result;
         result.state = null_or_empty(*file) ? UnitState::masked : UnitState::loadable;
         result.name = name;
+        result.relative = relative;
         return result;
       }
     }
@@ -261,6 +295,7 @@ class Scan {
             parsed->type == "timer" ? AutoStartType::scheduled_task : AutoStartType::service;
         item.name = std::move(found.name);
         item.path = shown(relative);
+        item.hash = hash_of(found.relative);
         if (item.type == AutoStartType::service)
           add(std::move(item));
         else
@@ -282,15 +317,17 @@ class Scan {
         std::string script = link_name.substr(3);
         std::string other =
             ends_with(script, ".sh") ? script.substr(0, script.size() - 3) : script + ".sh";
-        bool runnable = false;
+        std::string runnable;
         for (const auto& name : {script, other}) {
           auto file = tree_.stat(join("etc/init.d", name));
-          if (file && S_ISREG(file->st_mode) && (file->st_mode & S_IXUSR)) runnable = true;
+          if (runnable.empty() && file && S_ISREG(file->st_mode) && (file->st_mode & S_IXUSR))
+            runnable = join("etc/init.d", name);
         }
-        if (!runnable) continue;
+        if (runnable.empty()) continue;
         if (find_unit(*unit).state != UnitState::missing) continue;  // a native unit exists
         seen.insert(*unit);
-        add({AutoStartType::service, *unit, shown(join(folder, link_name)), {}, {}});
+        add({AutoStartType::service, *unit, shown(join(folder, link_name)), {}, {},
+             hash_of(runnable)});
       }
     }
   }
@@ -322,8 +359,9 @@ class Scan {
     const std::string path = shown(relative);
     for (auto& job : table.jobs) {
       if (kind == CronTableKind::user) job.user = owner;
+      auto hash = job_hash(job.command, relative);
       add({AutoStartType::scheduled_task, path + ":" + std::to_string(job.line), path,
-           std::move(job.user), std::move(job.command)});
+           std::move(job.user), std::move(job.command), std::move(hash)});
     }
   }
 
@@ -347,7 +385,7 @@ class Scan {
       if (!file || !executable(*file)) continue;
       std::string path = shown(relative);
       add({AutoStartType::scheduled_task, std::string(folder.substr(4)) + "/" + name, path, "root",
-           path});
+           path, hash_of(relative)});
     }
   }
 
@@ -373,8 +411,11 @@ class Scan {
     if (list.overlong_paths > 0)
       outcome_.error(on_host(relative) + ": " + std::to_string(list.overlong_paths) +
                      " names longer than PATH_MAX skipped");
-    for (auto& path : list.paths)
-      add({AutoStartType::preloaded_library, std::move(path), shown(relative), {}, {}});
+    for (auto& path : list.paths) {
+      auto hash = hash_of(path);
+      add({AutoStartType::preloaded_library, std::move(path), shown(relative), {}, {},
+           std::move(hash)});
+    }
   }
 
   void xdg_autostart() {
@@ -396,7 +437,7 @@ class Scan {
         continue;
       }
       if (entry.hidden) continue;
-      add({AutoStartType::startup_folder, name, shown(relative), {}, {}});
+      add({AutoStartType::startup_folder, name, shown(relative), {}, {}, hash_of(relative)});
     }
   }
 
@@ -404,12 +445,15 @@ class Scan {
     if (stopped()) return;
     auto file = tree_.stat("etc/rc.local");
     if (file && executable(*file))
-      add({AutoStartType::startup_folder, "rc.local", "/etc/rc.local", {}, {}});
+      add({AutoStartType::startup_folder, "rc.local", "/etc/rc.local", {}, {},
+           hash_of("etc/rc.local")});
   }
 
   const ScanContext& context_;
   RootDir tree_;
   Outcome& outcome_;
+  const DigestCache& known_;
+  DigestCache used_;
   std::vector<AutoStartItem> items_;
   std::size_t entries_left_ = AutoStartCollector::max_entries_total;
   bool total_capped_ = false;
@@ -425,9 +469,12 @@ Outcome AutoStartCollector::collect(const ScanContext& context) {
     outcome.fail(context.root.string() + ": " + std::strerror(root.root_errno()));
     return outcome;
   }
-  Scan scan(context, std::move(root), outcome);
+  Scan scan(context, std::move(root), outcome, digests_);
   auto items = scan.run();
-  if (outcome.complete) replace(std::move(items));
+  if (outcome.complete) {
+    replace(std::move(items));
+    digests_ = std::move(scan.digests());
+  }
   return outcome;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -105,6 +106,7 @@ struct Run {
   const ListeningPortsLimits& limits;
   Outcome& outcome;
   std::vector<ListeningPort> ports;
+  std::vector<SocketIdentity> sockets;  // of each of `ports`
   std::size_t records = 0;  // against limits.max_sockets
   bool capped = false;
 
@@ -243,6 +245,7 @@ DumpResult dump_netlink(Run& run, const SocketKind& kind, std::uint32_t seq) {
     malformed += reply.malformed;
     run.records += reply.records;
     run.ports.insert(run.ports.end(), reply.ports.begin(), reply.ports.end());
+    run.sockets.insert(run.sockets.end(), reply.sockets.begin(), reply.sockets.end());
     if (reply.capped) {
       report_malformed();
       run.hit_cap();
@@ -310,6 +313,7 @@ bool read_proc_net(Run& run, const SocketKind& kind) {
       ++malformed;
     } else if (is_open_port(kind.type, parsed.state, parsed.local_port)) {
       run.ports.push_back({kind.type, parsed.local_port});
+      run.sockets.push_back(parsed.socket);
     }
     return true;
   };
@@ -351,11 +355,56 @@ bool read_proc_net(Run& run, const SocketKind& kind) {
   return true;
 }
 
+// One (type, port) in the making: its address so far and its sockets.
+struct PortGroup {
+  ListeningPort port;
+  SocketIdentity address;
+  bool wildcard = false;
+  std::vector<std::uint64_t> inodes;
+};
+
 }  // namespace
+
+std::vector<ListeningPort> ListeningPortsCollector::merge_sockets(
+    const std::vector<ListeningPort>& ports, const std::vector<SocketIdentity>& sockets,
+    const ScanContext& context, Outcome& outcome) {
+  std::map<ListeningPort, PortGroup> groups;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const auto& socket = sockets[i];
+    auto [it, fresh] = groups.try_emplace(ports[i]);
+    auto& group = it->second;
+    if (fresh) {
+      group.port = ports[i];
+      group.address = socket;
+    } else if (!group.wildcard && socket.address < group.address.address) {
+      group.address = socket;
+    }
+    group.wildcard = group.wildcard || is_wildcard(socket);
+    if (group.wildcard) group.address.address = {};
+    if (socket.inode != 0) group.inodes.push_back(socket.inode);
+  }
+  std::vector<std::uint64_t> wanted;
+  for (const auto& [port, group] : groups)
+    wanted.insert(wanted.end(), group.inodes.begin(), group.inodes.end());
+  owners_.update(context, wanted, outcome);
+  std::vector<ListeningPort> out;
+  out.reserve(groups.size());
+  for (auto& [port, group] : groups) {
+    ListeningPort item = group.port;
+    item.address = address_text(group.address, item.type);
+    for (auto inode : group.inodes)
+      if (auto owner = owners_.owner(inode); owner && (item.pid == 0 || owner->pid < item.pid)) {
+        item.pid = owner->pid;
+        item.exe = owner->exe;
+      }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
 
 Outcome ListeningPortsCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  Run run{context, limits_, outcome, {}, 0, false};
+  Run run{context, limits_, outcome, {}, {}, 0, false};
   std::uint32_t seq = static_cast<std::uint32_t>(::getpid()) ^ 0x5eed0000u;
   for (const auto& kind : socket_kinds) {
     if (run.capped) break;
@@ -375,9 +424,7 @@ Outcome ListeningPortsCollector::collect(const ScanContext& context) {
     }
     if (!read_proc_net(run, kind)) return outcome;
   }
-  std::sort(run.ports.begin(), run.ports.end());
-  run.ports.erase(std::unique(run.ports.begin(), run.ports.end()), run.ports.end());
-  replace(std::move(run.ports));
+  replace(merge_sockets(run.ports, run.sockets, context, outcome));
   return outcome;
 }
 

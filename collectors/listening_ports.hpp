@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "collectors/collector.hpp"
+#include "collectors/formats/proc_net.hpp"
+#include "collectors/socket_owners.hpp"
 
 namespace hostprint::collectors {
 
@@ -31,7 +33,12 @@ class ListeningPortsCollector final : public ListCollector<ListeningPort> {
       : source_(source), limits_(limits) {}
 
   std::string_view name() const override { return "listening_ports"; }
+  // The process table, to name the process that owns each port.
+  KindSet reads() const override { return kinds<ProcessInfo>(); }
   Outcome collect(const ScanContext& context) override;
+
+  // How many scans looked at every process's open files to find the ports' owners.
+  std::size_t owner_sweeps() const { return owners_.full_sweeps(); }
 
   // What the last collect() read each kind from (a fallback shows as proc_net).
   PortsSource source_used(PortType type) const {
@@ -39,9 +46,14 @@ class ListeningPortsCollector final : public ListCollector<ListeningPort> {
   }
 
  private:
+  std::vector<ListeningPort> merge_sockets(const std::vector<ListeningPort>& ports,
+                                           const std::vector<SocketIdentity>& sockets,
+                                           const ScanContext& context, Outcome& outcome);
+
   PortsSource source_;
   ListeningPortsLimits limits_;
   std::array<PortsSource, 4> sources_used_{};
+  SocketOwners owners_;
 };
 
 }  // namespace hostprint::collectors

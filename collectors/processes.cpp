@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libproc2/pids.h>
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <system_error>
 
 #include "collectors/formats/cgroup_path.hpp"
+#include "collectors/io/bounded_read.hpp"
 #include "collectors/io/unique_fd.hpp"
 
 // How a scan stays cheap when little has changed, and why it stays right.
@@ -51,7 +53,11 @@
 // seen and again whenever its executable changed (runtimes place a process in the container's
 // cgroup before they exec its entrypoint); an unchanged process keeps what was read.
 //
-// Memory per pid between scans is one KnownProcess (24 bytes); no command lines are kept.
+// What lists.md shows of a process besides (command line, start time, the executable's mode, the
+// path's digest) is read once with its container, when it is first seen or its executable
+// changed, and kept while (pid, start, exe) hold: a command line that the process rewrites later
+// (a title set after start) keeps the first one read. Memory per pid between scans is one
+// KnownProcess (24 bytes) plus its ProcessInfo (the command line at most 4 KiB).
 
 namespace hostprint::collectors {
 namespace {
@@ -60,6 +66,8 @@ constexpr std::string_view deleted_suffix = " (deleted)";
 constexpr int select_batch = 255;            // libproc2's FILL_ID_MAX for procps_pids_select
 constexpr std::size_t deadline_stride = 64;  // pids handled between two looks at the clock
 constexpr std::uint64_t no_identity = 1;     // d_ino of an entry procfs could not instantiate
+constexpr std::size_t max_launch_params = 4096;  // lists.md: launch_params, at most 4 KiB
+constexpr std::size_t max_proc_stat_bytes = 4u << 20;
 
 using Fd = UniqueFd;
 
@@ -238,6 +246,55 @@ std::string read_container(int proc_fd, int pid) {
   return ref ? std::move(ref->id) : std::string();
 }
 
+// What is read of a process when it is first seen (or exec'd): kept while (pid, start) holds.
+class FreshFacts {
+ public:
+  FreshFacts(int proc_fd, const std::filesystem::path& proc) : proc_fd_(proc_fd), proc_(proc) {}
+
+  void fill(ProcessInfo& p) {
+    std::array<char, 24> path{};
+    auto [end, ec] = std::to_chars(path.data(), path.data() + 12, p.pid);
+    if (ec != std::errc{}) return;
+    std::memcpy(end, "/cmdline", 9);
+    Fd fd(::openat(proc_fd_, path.data(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() >= 0) {
+      // Only the first max_launch_params bytes are shown, so no more are read.
+      std::array<char, max_launch_params> text;
+      std::size_t used = 0;
+      while (used < text.size()) {
+        ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        used += static_cast<std::size_t>(n);
+      }
+      p.command_line = join_cmdline(std::string_view(text.data(), used), max_launch_params);
+    }
+    if (auto boot = boot_time(); boot && hz_ > 0)
+      p.start_ms = *boot * 1000 + static_cast<std::int64_t>(p.start_ticks * 1000 / hz_);
+    if (p.exe.empty()) return;
+    std::memcpy(end, "/exe", 5);
+    struct stat st {};
+    if (::fstatat(proc_fd_, path.data(), &st, 0) == 0) p.exe_mode = st.st_mode;
+  }
+
+ private:
+  // /proc/stat's btime, read once per scan and only when a process is new.
+  std::optional<std::int64_t> boot_time() {
+    if (!boot_read_) {
+      boot_read_ = true;
+      auto stat = read_bounded(proc_ / "stat", max_proc_stat_bytes);
+      if (stat.status == ReadStatus::ok) boot_ = parse_boot_time(stat.file.text);
+    }
+    return boot_;
+  }
+
+  int proc_fd_;
+  const std::filesystem::path& proc_;
+  std::uint64_t hz_ = static_cast<std::uint64_t>(std::max(0L, ::sysconf(_SC_CLK_TCK)));
+  bool boot_read_ = false;
+  std::optional<std::int64_t> boot_;
+};
+
 // Builds the new process list, sharing the previous one when nothing in it changed (the usual
 // rescan), so that an unchanged table costs neither allocations nor a new snapshot member.
 class ProcessListBuilder {
@@ -245,17 +302,21 @@ class ProcessListBuilder {
   explicit ProcessListBuilder(std::shared_ptr<const std::vector<ProcessInfo>> previous)
       : previous_(std::move(previous)) {}
 
-  void add(int pid, std::uint64_t start_ticks, std::string_view exe, std::string_view container) {
+  // A process unchanged since the last scan: `old` is its entry in the previous list.
+  void keep(const ProcessInfo& old) {
     if (!built_) {
-      const auto& old = *previous_;
-      if (same_ < old.size() && old[same_].pid == pid && old[same_].start_ticks == start_ticks &&
-          old[same_].exe == exe && old[same_].container_id == container) {
+      if (same_ < previous_->size() && &(*previous_)[same_] == &old) {
         ++same_;
         return;
       }
       diverge();
     }
-    built_->push_back({pid, start_ticks, std::string(exe), std::string(container)});
+    built_->push_back(old);
+  }
+
+  void add(ProcessInfo fresh) {
+    if (!built_) diverge();
+    built_->push_back(std::move(fresh));
   }
 
   std::shared_ptr<const std::vector<ProcessInfo>> finish(std::size_t expected) {
@@ -398,12 +459,12 @@ Outcome ProcessesCollector::scan(const ScanContext& context) {
   }
 
   ProcessListBuilder processes(items());
+  FreshFacts facts(proc.get(), context.proc);
   LinkBuffer buffer;
   ExeFailures failures;
   std::size_t handled = 0;
   const std::vector<ProcessInfo>& previous = *items();  // sorted by pid
   auto before = previous.begin();
-  std::string fresh_container;
   for (const KnownProcess& known : next) {
     if (known.kernel_thread) continue;
     if (++handled % deadline_stride == 0 && context.expired()) {
@@ -414,14 +475,14 @@ Outcome ProcessesCollector::scan(const ScanContext& context) {
     while (before != previous.end() && before->pid < known.pid) ++before;
     const bool unchanged = before != previous.end() && before->pid == known.pid &&
                            before->start_ticks == known.start_ticks && before->exe == exe;
-    std::string_view container;
     if (unchanged) {
-      container = before->container_id;
-    } else {
-      fresh_container = read_container(proc.get(), known.pid);
-      container = fresh_container;
+      processes.keep(*before);
+      continue;
     }
-    processes.add(known.pid, known.start_ticks, exe, container);
+    ProcessInfo fresh{known.pid, known.start_ticks, std::string(exe),
+                      read_container(proc.get(), known.pid)};
+    facts.fill(fresh);
+    processes.add(std::move(fresh));
   }
   if (failures.count > 0)
     outcome.error("/proc/<pid>/exe could not be read for " + std::to_string(failures.count) +

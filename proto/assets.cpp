@@ -1,5 +1,7 @@
 #include "proto/assets.hpp"
 
+#include "proto/digest.hpp"
+
 namespace hostprint::proto {
 namespace {
 
@@ -42,6 +44,9 @@ constexpr std::string_view account_key[] = {"user_name"};
 constexpr Field<ListeningPort> port_fields[] = {
     {"type", T::text, [](const ListeningPort& p) -> FieldValue { return to_string(p.type); }},
     {"port", T::integer, [](const ListeningPort& p) -> FieldValue { return std::int64_t{p.port}; }},
+    {"laddr", T::text, [](const ListeningPort& p) -> FieldValue { return p.address; }},
+    {"pid", T::integer, [](const ListeningPort& p) -> FieldValue { return std::int64_t{p.pid}; }},
+    {"path", T::text, [](const ListeningPort& p) -> FieldValue { return p.exe; }},
 };
 constexpr std::string_view port_key[] = {"type", "port"};
 
@@ -51,6 +56,11 @@ constexpr Field<ProcessInfo> process_fields[] = {
     {"process_path", T::text, [](const ProcessInfo& p) -> FieldValue { return p.exe; }},
     {"start_ticks", T::integer,
      [](const ProcessInfo& p) -> FieldValue { return static_cast<std::int64_t>(p.start_ticks); }},
+    {"launch_params", T::text, [](const ProcessInfo& p) -> FieldValue { return p.command_line; }},
+    {"launch_time", T::integer, [](const ProcessInfo& p) -> FieldValue { return p.start_ms; }},
+    {"run_permission", T::text,
+     [](const ProcessInfo& p) -> FieldValue { return std::int64_t{p.exe_mode}; }, Shown::file_mode},
+    {"hash", T::text, [](const ProcessInfo& p) -> FieldValue { return p.exe; }, Shown::sha256_hex},
 };
 constexpr std::string_view process_key[] = {"process_pid"};
 
@@ -70,6 +80,7 @@ constexpr Field<AutoStartItem> auto_start_fields[] = {
     {"path", T::text, [](const AutoStartItem& a) -> FieldValue { return a.path; }},
     {"run_user", T::text, [](const AutoStartItem& a) -> FieldValue { return a.user; }},
     {"command", T::text, [](const AutoStartItem& a) -> FieldValue { return a.command; }},
+    {"hash", T::text, [](const AutoStartItem& a) -> FieldValue { return a.hash; }},
 };
 constexpr std::string_view auto_start_key[] = {"type", "name"};
 
@@ -78,6 +89,9 @@ constexpr Field<KernelModule> module_fields[] = {
     {"size", T::integer,
      [](const KernelModule& m) -> FieldValue { return static_cast<std::int64_t>(m.size); }},
     {"state", T::text, [](const KernelModule& m) -> FieldValue { return m.state; }},
+    {"path", T::text, [](const KernelModule& m) -> FieldValue { return m.path; }},
+    {"version", T::text, [](const KernelModule& m) -> FieldValue { return m.version; }},
+    {"srcversion", T::text, [](const KernelModule& m) -> FieldValue { return m.srcversion; }},
 };
 constexpr std::string_view module_key[] = {"name"};
 
@@ -224,6 +238,48 @@ void append_value(std::string& out, const FieldValue& value) {
     out += std::to_string(*number);
   else
     out += std::get<bool>(value) ? '1' : '0';
+}
+
+std::string shown_text(const FieldValue& stored, Shown how) {
+  switch (how) {
+    case Shown::sha256_hex:
+      if (const auto* text = std::get_if<std::string_view>(&stored); text && !text->empty())
+        return sha256_hex(*text);
+      return {};
+    case Shown::file_mode:
+      if (const auto* mode = std::get_if<std::int64_t>(&stored); mode && *mode != 0)
+        return file_mode_text(static_cast<unsigned>(*mode));
+      return {};
+    case Shown::as_stored:
+      break;
+  }
+  std::string out;
+  append_value(out, stored);
+  return out;
+}
+
+std::string file_mode_text(unsigned mode) {
+  std::string out(10, '-');
+  switch (mode & 0170000) {
+    case 0040000: out[0] = 'd'; break;
+    case 0120000: out[0] = 'l'; break;
+    case 0020000: out[0] = 'c'; break;
+    case 0060000: out[0] = 'b'; break;
+    case 0010000: out[0] = 'p'; break;
+    case 0140000: out[0] = 's'; break;
+    default: break;
+  }
+  static constexpr char letters[] = "rwx";
+  for (int i = 0; i < 9; ++i)
+    if (mode & (0400u >> i)) out[static_cast<std::size_t>(1 + i)] = letters[i % 3];
+  // setuid, setgid, sticky: lowercase over x, uppercase without it.
+  auto special = [&](unsigned bit, std::size_t at, char lower) {
+    if (mode & bit) out[at] = out[at] == 'x' ? lower : static_cast<char>(lower - 32);
+  };
+  special(04000, 3, 's');
+  special(02000, 6, 's');
+  special(01000, 9, 't');
+  return out;
 }
 
 std::uint64_t fields_digest_of(std::span<const FieldValue> values) {

@@ -34,10 +34,19 @@ struct Account {
 enum class PortType : std::uint8_t { tcp, tcp6, udp, udp6 };
 std::string_view to_string(PortType type);
 
+// One (type, port); ordered and compared by those two alone, the rest being what holds it.
 struct ListeningPort {
   PortType type = PortType::tcp;
   std::uint16_t port = 0;
-  auto operator<=>(const ListeningPort&) const = default;
+  std::string address = {};  // the wildcard if any socket binds it, else the lowest address
+  int pid = 0;               // the lowest pid owning such a socket; 0: not known
+  std::string exe = {};      // that process's executable
+  friend auto operator<=>(const ListeningPort& a, const ListeningPort& b) {
+    return std::tie(a.type, a.port) <=> std::tie(b.type, b.port);
+  }
+  friend bool operator==(const ListeningPort& a, const ListeningPort& b) {
+    return a.type == b.type && a.port == b.port;
+  }
 };
 
 struct ProcessInfo {
@@ -45,6 +54,9 @@ struct ProcessInfo {
   std::uint64_t start_ticks = 0;  // clock ticks after boot, from /proc/<pid>/stat
   std::string exe;                // executable path; empty when it cannot be resolved
   std::string container_id;       // the container its cgroup names; empty: the host's
+  std::string command_line = {};  // arguments joined by one space, at most 4 KiB
+  std::int64_t start_ms = 0;      // start as epoch milliseconds; 0 when unknown
+  std::uint32_t exe_mode = 0;     // the executable's st_mode; 0 when unknown
   friend bool operator==(const ProcessInfo&, const ProcessInfo&) = default;
 };
 
@@ -66,6 +78,7 @@ struct AutoStartItem {
   std::string path;     // the file that makes it start
   std::string user;     // scheduled tasks from cron: the user it runs as
   std::string command;  // scheduled tasks from cron: the command
+  std::string hash = {};  // SHA-256 of the file it runs or its unit file; empty when unreadable
   friend bool operator==(const AutoStartItem&, const AutoStartItem&) = default;
 };
 
@@ -73,6 +86,9 @@ struct KernelModule {
   std::string name;
   std::uint64_t size = 0;
   std::string state;  // Live, Loading, Unloading
+  std::string path = {};        // its file under lib/modules/<release>; empty when not found
+  std::string version = {};     // from /sys/module/<name>/version; empty when it has none
+  std::string srcversion = {};  // likewise /srcversion
   friend bool operator==(const KernelModule&, const KernelModule&) = default;
 };
 
@@ -176,12 +192,23 @@ struct ProtectedProcess {
 enum class FieldType { text, integer, boolean };
 using FieldValue = std::variant<std::string_view, std::int64_t, bool>;
 
+// How an answer shows a field that is derived from what is stored, computed only for the items
+// an answer shows (osquery's costly columns): a path's SHA-256, an st_mode as ls prints it.
+enum class Shown : std::uint8_t { as_stored, sha256_hex, file_mode };
+
 template <class Item>
 struct Field {
   std::string_view name;
   FieldType type;
   FieldValue (*get)(const Item&);
+  Shown shown = Shown::as_stored;
 };
+
+// A stored value as an answer shows it; "" for a derived one with nothing stored (no path, mode 0).
+std::string shown_text(const FieldValue& stored, Shown how);
+
+// An st_mode as ls prints it: "-rwxr-xr-x", "drwxrwxrwt", "-rwsr-xr-x", ...
+std::string file_mode_text(unsigned mode);
 
 // Which count of /asset/statistics an item adds one to; null: it feeds none.
 using CountField = std::int64_t AssetStatistics::*;

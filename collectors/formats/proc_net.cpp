@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -46,13 +47,20 @@ bool all_hex(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return hex_digit(c) >= 0; });
 }
 
-// "0100007F:0016" (IPv4) or 32 hex digits and a port (IPv6): the port.
-std::optional<std::uint16_t> parse_endpoint(std::string_view text, PortType type) {
+// "0100007F:0016" (IPv4) or 32 hex digits and a port (IPv6): the port, and the address into
+// `address` when given. The kernel prints the address as 32-bit words in its own byte order.
+std::optional<std::uint16_t> parse_endpoint(std::string_view text, PortType type,
+                                            std::array<std::uint8_t, 16>* address = nullptr) {
   std::size_t address_digits = is_v6(type) ? 32 : 8;
   if (text.size() != address_digits + 5 || text[address_digits] != ':') return std::nullopt;
   if (!all_hex(text.substr(0, address_digits))) return std::nullopt;
   auto port = parse_hex(text.substr(address_digits + 1), 4);
   if (!port) return std::nullopt;
+  if (address)
+    for (std::size_t word = 0; word < address_digits / 8; ++word) {
+      std::uint32_t value = *parse_hex(text.substr(word * 8, 8), 8);
+      std::memcpy(address->data() + word * 4, &value, 4);
+    }
   return static_cast<std::uint16_t>(*port);
 }
 
@@ -74,6 +82,18 @@ int kernel_errno(int negated) {
 
 }  // namespace
 
+std::string address_text(const SocketIdentity& socket, PortType type) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (!::inet_ntop(is_v6(type) ? AF_INET6 : AF_INET, socket.address.data(), text, sizeof text))
+    return {};
+  return text;
+}
+
+bool is_wildcard(const SocketIdentity& socket) {
+  return std::all_of(socket.address.begin(), socket.address.end(),
+                     [](std::uint8_t b) { return b == 0; });
+}
+
 ProcNetLine parse_proc_net_line(std::string_view line, PortType type) {
   ProcNetLine out;
   if (line.size() > proc_net_max_line) return out;
@@ -87,10 +107,10 @@ ProcNetLine parse_proc_net_line(std::string_view line, PortType type) {
     out.kind = ProcNetLine::Kind::blank;
     return out;
   }
-  std::string_view fields[4];
+  std::string_view fields[10];
   std::size_t count = 0;
   std::size_t i = 0;
-  while (count < 4 && i < line.size()) {
+  while (count < 10 && i < line.size()) {
     while (i < line.size() && is_blank(line[i])) ++i;
     if (i == line.size()) break;
     std::size_t start = i;
@@ -108,10 +128,15 @@ ProcNetLine parse_proc_net_line(std::string_view line, PortType type) {
   slot.remove_suffix(1);
   if (!std::all_of(slot.begin(), slot.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return out;
-  auto local = parse_endpoint(fields[1], type);
+  auto local = parse_endpoint(fields[1], type, &out.socket.address);
   auto remote = parse_endpoint(fields[2], type);
   auto state = parse_hex(fields[3], 2);
   if (!local || !remote || !state) return out;
+  if (count == 10) {
+    std::uint64_t inode = 0;
+    auto [end, ec] = std::from_chars(fields[9].data(), fields[9].data() + fields[9].size(), inode);
+    if (ec == std::errc{} && end == fields[9].data() + fields[9].size()) out.socket.inode = inode;
+  }
   out.kind = ProcNetLine::Kind::socket;
   out.local_port = *local;
   out.state = static_cast<std::uint8_t>(*state);
@@ -195,7 +220,13 @@ SockDiagReply parse_sock_diag_reply(std::span<const std::byte> datagram, std::ui
           continue;
         }
         auto port = ntohs(socket.id.idiag_sport);
-        if (is_open_port(type, socket.idiag_state, port)) out.ports.push_back({type, port});
+        if (is_open_port(type, socket.idiag_state, port)) {
+          out.ports.push_back({type, port});
+          SocketIdentity identity;
+          std::memcpy(identity.address.data(), socket.id.idiag_src, is_v6(type) ? 16 : 4);
+          identity.inode = socket.idiag_inode;
+          out.sockets.push_back(identity);
+        }
         continue;
       }
       default:

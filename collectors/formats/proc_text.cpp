@@ -45,6 +45,37 @@ std::vector<std::string> split_cmdline(std::string_view text) {
   return out;
 }
 
+std::string join_cmdline(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  for (const auto& arg : split_cmdline(text)) {
+    if (!out.empty()) out += ' ';
+    out += arg;
+    if (out.size() >= max_bytes) break;
+  }
+  if (out.size() > max_bytes) {
+    std::size_t cut = max_bytes;
+    // Back off over continuation bytes so that no character is cut in two.
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_boot_time(std::string_view text) {
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (!line.starts_with("btime ")) continue;
+    line.remove_prefix(6);
+    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+    auto value = parse_number<std::int64_t>(line);
+    if (!value || *value <= 0) return std::nullopt;
+    return value;
+  }
+  return std::nullopt;
+}
+
 std::optional<int> parse_stat_ppid(std::string_view stat) {
   auto close = stat.rfind(')');
   if (close == std::string_view::npos) return std::nullopt;

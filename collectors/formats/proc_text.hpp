@@ -1,5 +1,6 @@
 #pragma once
 // The text of /proc/<pid> files: cmdline, stat, fd links, net/{tcp,tcp6,udp,udp6} lines.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,13 @@ namespace hostprint::collectors {
 // Splits /proc/<pid>/cmdline (NUL-separated, maybe NUL-padded). A program that rewrote its title
 // into one space-separated string (nginx: "nginx: master process ...") comes out as one argument.
 std::vector<std::string> split_cmdline(std::string_view text);
+
+// A command line as the process list shows it: the arguments of split_cmdline joined by one
+// space, cut to at most `max_bytes` (never inside a UTF-8 sequence).
+std::string join_cmdline(std::string_view text, std::size_t max_bytes);
+
+// The boot time (seconds after the epoch) from the "btime" line of /proc/stat.
+std::optional<std::int64_t> parse_boot_time(std::string_view proc_stat);
 
 // The parent pid from /proc/<pid>/stat: the second field after the last ')'.
 std::optional<int> parse_stat_ppid(std::string_view stat);

@@ -1,7 +1,8 @@
 #include "collectors/io/digest.hpp"
 
-// The SHA-256 functions themselves, not EVP: EVP loads OpenSSL's providers and configuration,
-// which keeps megabytes of libcrypto resident for a hash of a few bytes.
+#include "proto/digest.hpp"
+
+// Not EVP: see proto/digest.cpp.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 #include <unistd.h>
@@ -10,30 +11,6 @@
 #include <cerrno>
 
 namespace hostprint::collectors {
-namespace {
-
-std::string hex(const unsigned char* digest, unsigned length) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    out.push_back(digits[digest[i] >> 4]);
-    out.push_back(digits[digest[i] & 15]);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string sha256_hex(std::string_view bytes) {
-  // Not SHA256(): in OpenSSL 3 the one-shot form goes through EVP as well.
-  SHA256_CTX context;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (SHA256_Init(&context) != 1 || SHA256_Update(&context, bytes.data(), bytes.size()) != 1 ||
-      SHA256_Final(digest, &context) != 1)
-    return {};
-  return hex(digest, SHA256_DIGEST_LENGTH);
-}
 
 std::optional<std::string> sha256_of_open_file(int fd, std::uint64_t max_bytes) {
   SHA256_CTX context;
@@ -52,7 +29,7 @@ std::optional<std::string> sha256_of_open_file(int fd, std::uint64_t max_bytes) 
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   if (SHA256_Final(digest, &context) != 1) return std::nullopt;
-  return hex(digest, SHA256_DIGEST_LENGTH);
+  return proto::hex_text(digest);
 }
 
 }  // namespace hostprint::collectors

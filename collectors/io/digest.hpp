@@ -1,13 +1,11 @@
 #pragma once
-// SHA-256 as the lists report it (lists.md: a process path's, a file's), in lowercase hex.
+// The SHA-256 of a file, in lowercase hex (proto/digest for text).
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace hostprint::collectors {
-
-std::string sha256_hex(std::string_view bytes);
 
 // The SHA-256 of the regular file open at `fd`, read to its end in blocks, at most `max_bytes`
 // (nothing when it is longer, or cannot be read): bounded time on a hostile or growing file.

@@ -1,4 +1,5 @@
 #include "collectors/auto_start.hpp"
+#include "proto/digest.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -6,14 +7,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <utility>
 #include <optional>
 #include <ostream>
 #include <thread>
 
+#include "collectors/io/digest.hpp"
 #include "tests/scan_chain.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -54,7 +59,8 @@ class Root {
 
   struct Result {
     Outcome outcome;
-    std::vector<AutoStartItem> items;
+    std::vector<AutoStartItem> items;  // without their hashes, which are in `hashes`
+    std::map<std::string, std::string> hashes;  // by item name
   };
   Result collect() const {
     AutoStartCollector collector;
@@ -64,6 +70,7 @@ class Root {
     r.outcome = collector.collect(context);
     r.items = *collector.items();
     EXPECT_EQ(collector.item_count(), r.items.size());
+    for (auto& item : r.items) r.hashes[item.name] = std::exchange(item.hash, {});
     return r;
   }
 
@@ -145,6 +152,82 @@ TEST(AutoStartCollector, EnabledServicesAndTimers) {
       {task, "t.timer", "/etc/systemd/system/timers.target.wants/t.timer", "", ""},
   };
   EXPECT_EQ(r.items, expected);
+}
+
+std::string sha256sum(const fs::path& file) {
+  std::string out;
+  if (FILE* p = ::popen(("sha256sum '" + file.string() + "'").c_str(), "r")) {
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, p)) out += buffer;
+    ::pclose(p);
+  }
+  return out.substr(0, out.find(' '));
+}
+
+TEST(AutoStartCollector, HashesTheFileEachItemRunsOrIsDefinedBy) {
+  Root root;
+  const std::string unit_text = "[Unit]\nDescription=hashed\n[Service]\nExecStart=/bin/true\n";
+  root.file("lib/systemd/system/h.service", unit_text);
+  root.link("/lib/systemd/system/h.service", "etc/systemd/system/multi-user.target.wants/h.service");
+  const std::string tool = "#!/bin/sh\necho tool\n";
+  root.file("usr/bin/tool", tool, fs::perms(0755));
+  const std::string table = "* * * * * root /usr/bin/tool --flag >/dev/null\n"
+                            "*/5 * * * * root cd / && run-parts x\n"
+                            "1 * * * * root /usr/bin/absent\n";
+  root.file("etc/cron.d/jobs", table);
+  const std::string daily = "#!/bin/sh\nbackup\n";
+  root.file("etc/cron.daily/backup", daily, fs::perms(0755));
+  const std::string library = "\x7f" "ELF not really";
+  root.file("lib/libhook.so", library);
+  root.file("etc/ld.so.preload", "/lib/libhook.so /lib/libabsent.so\n");
+  const std::string script = "#!/bin/sh\n# legacy\n";
+  root.file("etc/init.d/legacy", script, fs::perms(0755));
+  root.link("../init.d/legacy", "etc/rc2.d/S01legacy");
+  const std::string desktop = "[Desktop Entry]\nName=x\nExec=/usr/bin/x\n";
+  root.file("etc/xdg/autostart/x.desktop", desktop);
+  const std::string rc_local = "#!/bin/sh\nexit 0\n";
+  root.file("etc/rc.local", rc_local, fs::perms(0755));
+
+  auto r = root.collect();
+  EXPECT_TRUE(r.outcome.complete);
+  EXPECT_TRUE(r.outcome.errors.empty()) << joined(r.outcome.errors);
+  EXPECT_EQ(r.hashes["h.service"], proto::sha256_hex(unit_text));
+  EXPECT_EQ(r.hashes["h.service"], sha256sum(root.path() / "lib/systemd/system/h.service"));
+  EXPECT_EQ(r.hashes["/etc/cron.d/jobs:1"], proto::sha256_hex(tool));  // the program it runs
+  EXPECT_EQ(r.hashes["/etc/cron.d/jobs:2"], proto::sha256_hex(table));  // no program path: the table
+  EXPECT_EQ(r.hashes["/etc/cron.d/jobs:3"], proto::sha256_hex(table));
+  EXPECT_EQ(r.hashes["cron.daily/backup"], proto::sha256_hex(daily));
+  EXPECT_EQ(r.hashes["/lib/libhook.so"], proto::sha256_hex(library));
+  EXPECT_EQ(r.hashes["/lib/libabsent.so"], "");
+  EXPECT_EQ(r.hashes["legacy.service"], proto::sha256_hex(script));
+  EXPECT_EQ(r.hashes["x.desktop"], proto::sha256_hex(desktop));
+  EXPECT_EQ(r.hashes["rc.local"], proto::sha256_hex(rc_local));
+  EXPECT_EQ(r.hashes.size(), 10u);
+
+  // A file changed between scans is hashed anew (a collector keeps what it hashed before).
+  AutoStartCollector collector;
+  ScanContext context;
+  context.root = root.path();
+  ASSERT_TRUE(collector.collect(context).complete);
+  root.file("etc/rc.local", "#!/bin/sh\nexit 1\n", fs::perms(0755));
+  ASSERT_TRUE(collector.collect(context).complete);
+  for (const auto& item : *collector.items())
+    if (item.name == "rc.local") {
+      EXPECT_EQ(item.hash, proto::sha256_hex("#!/bin/sh\nexit 1\n"));
+    }
+}
+
+TEST(AutoStartCollector, AHashedFileCannotBeOutsideTheRoot) {
+  Root root;
+  test::TempDir outside;
+  outside.write("libevil.so", "evil");
+  root.file("etc/ld.so.preload", (outside.path() / "libevil.so").string() + "\n");
+  root.link(outside.path() / "libevil.so", "lib/liblink.so");
+  root.file("etc/ld.so.preload", (outside.path() / "libevil.so").string() + " /lib/liblink.so\n");
+  auto r = root.collect();
+  EXPECT_TRUE(r.outcome.complete);
+  ASSERT_EQ(r.hashes.size(), 2u);
+  for (const auto& [name, hash] : r.hashes) EXPECT_EQ(hash, "") << name;
 }
 
 TEST(AutoStartCollector, AliasChainsAndLoopsAreBounded) {

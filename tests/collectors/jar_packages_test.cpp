@@ -1,6 +1,7 @@
 // Class path expansion, nested naming, and the cache of JarPackagesCollector, on files the test
 // writes itself: stored ZIP archives, and a fake /proc for one JVM.
 #include "collectors/jar_packages.hpp"
+#include "proto/digest.hpp"
 
 #include <gtest/gtest.h>
 
@@ -239,7 +240,7 @@ TEST(JarPackages, SizeHashOuterArchiveAndJvm) {
   const auto& nested = collector.items()->at(1);
   EXPECT_EQ(outer.path, "/srv/app/fat.jar");
   EXPECT_EQ(outer.size, fat.size());
-  EXPECT_EQ(outer.hash, sha256_hex(fat));
+  EXPECT_EQ(outer.hash, proto::sha256_hex(fat));
   EXPECT_EQ(outer.exe, "/opt/jdk/bin/java");
   EXPECT_EQ(nested.path, "/srv/app/fat.jar!/BOOT-INF/lib/x-3.0.jar");
   EXPECT_EQ(nested.size, inner.size());  // the member's
@@ -250,7 +251,7 @@ TEST(JarPackages, SizeHashOuterArchiveAndJvm) {
   // Unchanged: neither reopened nor hashed again, the same hash.
   EXPECT_TRUE(collector.collect(context).complete);
   EXPECT_EQ(collector.archives_opened(), 1u);
-  EXPECT_EQ(collector.items()->at(0).hash, sha256_hex(fat));
+  EXPECT_EQ(collector.items()->at(0).hash, proto::sha256_hex(fat));
 
   // Another file of the same size and mtime put in its place.
   const std::string other = stored_zip({{"BOOT-INF/lib/y-3.0.jar", inner}});
@@ -261,7 +262,7 @@ TEST(JarPackages, SizeHashOuterArchiveAndJvm) {
   fs::rename(root.path() / "srv/app/fat.new", root.path() / "srv/app/fat.jar");
   EXPECT_TRUE(collector.collect(context).complete);
   EXPECT_EQ(collector.archives_opened(), 2u);
-  EXPECT_EQ(collector.items()->at(0).hash, sha256_hex(other));
+  EXPECT_EQ(collector.items()->at(0).hash, proto::sha256_hex(other));
   EXPECT_EQ(collector.items()->at(1).path, "/srv/app/fat.jar!/BOOT-INF/lib/y-3.0.jar");
 }
 

@@ -21,9 +21,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -33,6 +35,7 @@
 
 #include "tests/scan_chain.hpp"
 #include "collectors/listening_ports.hpp"
+#include "collectors/processes.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -625,6 +628,101 @@ TEST(ListeningPortsLive, HostNamespaceAgreesWithSs) {
   }
   EXPECT_EQ(from_netlink, from_ss);
   EXPECT_EQ(from_proc_net, from_ss);
+}
+
+// A port's owner as the collector finds it from the scan's process table, against the process
+// that opened it and against ss -p.
+TEST(ListeningPortsLive, OwnersAddressesAgreeWithTheProcessAndSs) {
+  if (!run_program({"ss", "-V"})) GTEST_SKIP() << "ss (iproute2) is not installed";
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    int tcp_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int udp_fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in loop{};
+    loop.sin_family = AF_INET;
+    loop.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    if (::bind(tcp_fd, reinterpret_cast<sockaddr*>(&loop), sizeof loop) != 0 ||
+        ::listen(tcp_fd, 4) != 0 || ::bind(udp_fd, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0)
+      ::_exit(1);
+    socklen_t n = sizeof loop;
+    ::getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&loop), &n);
+    n = sizeof any;
+    ::getsockname(udp_fd, reinterpret_cast<sockaddr*>(&any), &n);
+    std::uint16_t ports[2] = {ntohs(loop.sin_port), ntohs(any.sin_port)};
+    if (::write(ready[1], ports, sizeof ports) != sizeof ports) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  std::unique_ptr<void, std::function<void(void*)>> stop(reinterpret_cast<void*>(1), [&](void*) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+  });
+  std::uint16_t ports[2] = {};
+  ASSERT_EQ(::read(ready[0], ports, sizeof ports), static_cast<ssize_t>(sizeof ports));
+  ::close(ready[0]);
+
+  ProcessesCollector processes;
+  ASSERT_TRUE(processes.collect(ScanContext{}).complete);
+  proto::AssetSet found;
+  processes.publish(found);
+  auto context = generous_context();
+  context.found = &found;
+  context.readable = kinds<ProcessInfo>();
+  ListeningPortsCollector collector;
+  ASSERT_TRUE(collector.collect(context).complete);
+  std::map<ListeningPort, ListeningPort> by_port;
+  for (const auto& p : *collector.items()) by_port[p] = p;
+  const std::string exe = *run_program({"readlink", "/proc/" + std::to_string(child) + "/exe"});
+  const auto& tcp_port = by_port[ListeningPort{tcp, ports[0]}];
+  EXPECT_EQ(tcp_port.address, "127.0.0.1");
+  EXPECT_EQ(tcp_port.pid, child);
+  EXPECT_EQ(tcp_port.exe + "\n", exe);
+  const auto& udp_port = by_port[ListeningPort{udp, ports[1]}];
+  EXPECT_EQ(udp_port.address, "0.0.0.0");
+  EXPECT_EQ(udp_port.pid, child);
+  EXPECT_EQ(collector.owner_sweeps(), 1u);
+
+  // Every owner found is among the processes ss names for that port, and the lowest of them.
+  auto ss = run_program({"ss", "-H", "-lntup"});
+  ASSERT_TRUE(ss.has_value());
+  std::istringstream lines(*ss);
+  std::map<std::string, int> lowest;  // "TCP:port" -> lowest pid ss shows
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string proto, state, recv, send, local;
+    words >> proto >> state >> recv >> send >> local;
+    const std::string port = local.substr(local.rfind(':') + 1);
+    const bool v6 = local.front() == '[' || local.front() == '*';
+    const std::string key = std::string(proto == "tcp" ? "TCP" : "UDP") + (v6 ? "6" : "") + ":" + port;
+    for (auto at = line.find("pid="); at != std::string::npos; at = line.find("pid=", at + 4)) {
+      int pid = std::atoi(line.c_str() + at + 4);
+      auto [it, fresh] = lowest.try_emplace(key, pid);
+      if (!fresh) it->second = std::min(it->second, pid);
+    }
+  }
+  for (const auto& p : *collector.items()) {
+    if (p.pid == 0) continue;
+    const std::string key = std::string(to_string(p.type)) + ":" + std::to_string(p.port);
+    auto it = lowest.find(key);
+    if (it == lowest.end()) continue;  // closed meanwhile, or a dual-stack one ss shows as v4
+    EXPECT_EQ(p.pid, it->second) << key;
+  }
+  EXPECT_EQ(lowest[std::string("TCP:") + std::to_string(ports[0])], child);
+
+  // Nothing changed: a rescan reads no process's open files.
+  ASSERT_TRUE(collector.collect(context).complete);
+  EXPECT_EQ(collector.owner_sweeps(), 1u);
+  for (const auto& p : *collector.items())
+    if (p.type == tcp && p.port == ports[0]) {
+      EXPECT_EQ(p.pid, child);
+    }
 }
 
 }  // namespace

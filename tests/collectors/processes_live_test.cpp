@@ -29,6 +29,7 @@
 
 #include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
+#include "proto/digest.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
@@ -680,6 +681,55 @@ TEST(ProcessesOnHost, MatchesPsExceptProcessesThatCameOrWent) {
     std::this_thread::sleep_for(200ms);
   }
   FAIL() << "the collector and ps disagreed on every attempt; last:" << last_failure;
+}
+
+std::string shell_output(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    while (std::fgets(buffer, sizeof buffer, p)) out += buffer;
+    ::pclose(p);
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+TEST(ProcessesOnHost, ListFieldsAgreeWithPsStatAndSha256sum) {
+  // A shell that stays itself (the `; :` keeps it from exec'ing sleep), with known arguments.
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setpgid(0, 0);  // so that its sleep goes with it
+    ::execl("/bin/sh", "/bin/sh", "-c", "sleep 1000; :", "sh", "a  b", "c", nullptr);
+    ::_exit(127);
+  }
+  ::setpgid(child, child);
+  std::unique_ptr<void, std::function<void(void*)>> stop(reinterpret_cast<void*>(1), [&](void*) {
+    ::kill(-child, SIGKILL);
+    reap(child);
+  });
+  std::this_thread::sleep_for(300ms);
+  ProcessesCollector collector;
+  ASSERT_TRUE(collector.collect(ScanContext{}).complete);
+  const ProcessInfo* p = find_pid(*collector.items(), child);
+  ASSERT_NE(p, nullptr);
+  const std::string pid = std::to_string(child);
+  EXPECT_EQ(p->command_line, "/bin/sh -c sleep 1000; : sh a  b c");
+  EXPECT_EQ(p->exe, shell_output("readlink /proc/" + pid + "/exe"));
+  EXPECT_EQ(proto::file_mode_text(p->exe_mode), shell_output("stat -L -c %A /proc/" + pid + "/exe"));
+  EXPECT_EQ(proto::sha256_hex(p->exe),
+            shell_output("printf %s '" + p->exe + "' | sha256sum | cut -d' ' -f1"));
+  EXPECT_EQ(p->start_ms / 1000,
+            std::stoll(shell_output("date -d \"$(ps -o lstart= -p " + pid + ")\" +%s")));
+  // Its command line as ps shows it (ps joins the arguments the same way).
+  EXPECT_EQ(p->command_line, shell_output("ps -o args= -p " + pid));
+  // A rescan keeps what it read: the very same list.
+  const auto first = collector.items();  // keeps `p` alive across the rescan
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(collector.collect(ScanContext{}).complete);
+  const ProcessInfo* again = find_pid(*collector.items(), child);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(*again, *p);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "proto/wire.hpp"
 
+#include "proto/assets.hpp"
+#include "proto/digest.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -64,6 +67,27 @@ TEST(Wire, RaspAndErrorBodies) {
   EXPECT_EQ(e["error_msg"].as_string(), "invalid parameter: limit");
   EXPECT_EQ(e["error_description"].as_string(), "limit must be an integer from 1 to 200");
   EXPECT_EQ(e.size(), 3u);
+}
+
+TEST(FileModeText, AsLsShowsIt) {
+  EXPECT_EQ(file_mode_text(0100755), "-rwxr-xr-x");
+  EXPECT_EQ(file_mode_text(0100644), "-rw-r--r--");
+  EXPECT_EQ(file_mode_text(0104755), "-rwsr-xr-x");
+  EXPECT_EQ(file_mode_text(0102745), "-rwxr-Sr-x");
+  EXPECT_EQ(file_mode_text(0041777), "drwxrwxrwt");
+  EXPECT_EQ(file_mode_text(0041776), "drwxrwxrwT");
+  EXPECT_EQ(file_mode_text(0120777), "lrwxrwxrwx");
+  EXPECT_EQ(file_mode_text(0020620), "crw--w----");
+  EXPECT_EQ(file_mode_text(0100000), "----------");
+}
+
+TEST(ShownText, DerivesOnlyWhatIsStored) {
+  EXPECT_EQ(shown_text(std::string_view("/usr/bin/sleep"), Shown::sha256_hex),
+            sha256_hex("/usr/bin/sleep"));
+  EXPECT_EQ(shown_text(std::string_view(""), Shown::sha256_hex), "");  // no path, no digest
+  EXPECT_EQ(shown_text(std::int64_t{0100755}, Shown::file_mode), "-rwxr-xr-x");
+  EXPECT_EQ(shown_text(std::int64_t{0}, Shown::file_mode), "");  // mode unknown
+  EXPECT_EQ(shown_text(std::int64_t{42}, Shown::as_stored), "42");
 }
 
 }  // namespace

@@ -227,6 +227,57 @@ class Datagram {
   std::vector<std::byte> bytes_;
 };
 
+TEST(ParseProcNetLine, AddressAndInode) {
+  auto v4 = parse_proc_net_line(
+      "   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "20431 1 0000000000000000 100 0 0 10 0",
+      tcp);
+  ASSERT_EQ(v4.kind, ProcNetLine::Kind::socket);
+  EXPECT_EQ(v4.local_port, 631);
+  EXPECT_EQ(address_text(v4.socket, tcp), "127.0.0.1");
+  EXPECT_EQ(v4.socket.inode, 20431u);
+  EXPECT_FALSE(is_wildcard(v4.socket));
+  auto any = parse_proc_net_line(
+      "   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "17 1 0000000000000000 100 0 0 10 0",
+      tcp);
+  EXPECT_EQ(address_text(any.socket, tcp), "0.0.0.0");
+  EXPECT_TRUE(is_wildcard(any.socket));
+  auto v6 = parse_proc_net_line(
+      "   0: 000080FE00000000FF4E5B0201000000:14E9 00000000000000000000000000000000:0000 07 "
+      "00000000:00000000 00:00000000 00000000   109        0 30210 2 0000000000000000 0",
+      udp6);
+  ASSERT_EQ(v6.kind, ProcNetLine::Kind::socket);
+  EXPECT_EQ(address_text(v6.socket, udp6), "fe80::25b:4eff:0:1");
+  EXPECT_EQ(v6.socket.inode, 30210u);
+  auto loop6 = parse_proc_net_line(
+      "   0: 00000000000000000000000001000000:0019 00000000000000000000000000000000:0000 0A "
+      "00000000:00000000 00:00000000 00000000     0        0 44 1 0000000000000000 100 0 0 10 0",
+      tcp6);
+  EXPECT_EQ(address_text(loop6.socket, tcp6), "::1");
+  // A line cut before the inode is still a socket, of no known inode.
+  auto cut = parse_proc_net_line("   0: 0100007F:0277 00000000:0000 0A", tcp);
+  EXPECT_EQ(cut.kind, ProcNetLine::Kind::socket);
+  EXPECT_EQ(cut.socket.inode, 0u);
+}
+
+TEST(ParseSockDiagReply, SocketAddressesAndInodes) {
+  Datagram datagram;
+  inet_diag_msg msg{};
+  msg.idiag_family = AF_INET6;
+  msg.idiag_state = socket_state_listen;
+  msg.id.idiag_sport = htons(8443);
+  msg.id.idiag_src[0] = htonl(0x20010db8);
+  msg.id.idiag_src[3] = htonl(1);
+  msg.idiag_inode = 987654;
+  datagram.message(SOCK_DIAG_BY_FAMILY, 3, &msg, sizeof msg).done(3);
+  auto reply = datagram.parse(3, tcp6);
+  ASSERT_EQ(reply.ports.size(), 1u);
+  ASSERT_EQ(reply.sockets.size(), 1u);
+  EXPECT_EQ(address_text(reply.sockets[0], tcp6), "2001:db8::1");
+  EXPECT_EQ(reply.sockets[0].inode, 987654u);
+}
+
 TEST(ParseSockDiagReply, ListenersAndUnconnectedUdpThenDone) {
   auto tcp_reply = Datagram()
                        .socket(7, AF_INET, socket_state_listen, 22)

@@ -109,5 +109,28 @@ TEST(ParseStatusOwner, EffectiveUidAndGid) {
   EXPECT_FALSE(parse_status_owner(""));
 }
 
+TEST(JoinCmdline, ArgumentsJoinedByOneSpaceAndCutAt4KiB) {
+  using namespace std::string_literals;
+  EXPECT_EQ(join_cmdline("/usr/bin/sleep\0" "1000\0a b\0\0"s, 4096), "/usr/bin/sleep 1000 a b");
+  EXPECT_EQ(join_cmdline("nginx: master process /usr/sbin/nginx\0    \0  "s, 4096),
+            "nginx: master process /usr/sbin/nginx");
+  EXPECT_EQ(join_cmdline(""s, 4096), "");
+  EXPECT_EQ(join_cmdline("\0\0"s, 4096), "");
+  const std::string long_arg(5000, 'x');
+  EXPECT_EQ(join_cmdline("a\0"s + long_arg, 4096), "a " + long_arg.substr(0, 4094));
+  // A cut never splits a UTF-8 character: "é" is two bytes, the second would be byte 4097.
+  const std::string accents = std::string(4095, 'y') + "\xc3\xa9";
+  EXPECT_EQ(join_cmdline(accents, 4096), std::string(4095, 'y'));
+}
+
+TEST(ParseBootTime, FindsBtime) {
+  EXPECT_EQ(parse_boot_time("cpu  1 2 3\nintr 5 6\nctxt 9\nbtime 1733350000\nprocesses 5\n"),
+            1733350000);
+  EXPECT_EQ(parse_boot_time("cpu 1\nbtime 17\n"), 17);
+  EXPECT_FALSE(parse_boot_time("cpu 1\nprocesses 5\n"));
+  EXPECT_FALSE(parse_boot_time("btime x\n"));
+  EXPECT_FALSE(parse_boot_time("btime -5\n"));
+}
+
 }  // namespace
 }  // namespace hostprint::collectors
