@@ -227,8 +227,7 @@ ChangeLog ChangeHistory::parse(std::string_view text, std::size_t max_events, st
   return out;
 }
 
-std::vector<std::string> ChangeHistory::record(std::vector<ItemChange> changes,
-                                               std::int64_t now_ms,
+std::vector<std::string> ChangeHistory::record(std::vector<ItemChange> changes, std::int64_t now_ms,
                                                const HistorySettings& settings) {
   std::vector<std::string> errors;
   auto next = std::make_shared<ChangeLog>(*log_);
@@ -278,9 +277,8 @@ std::vector<std::string> ChangeHistory::record(std::vector<ItemChange> changes,
       }
       ++too_old;
     }
-  const std::size_t excess = next->size - too_old > settings.max_events
-                                 ? next->size - too_old - settings.max_events
-                                 : 0;
+  const std::size_t excess =
+      next->size - too_old > settings.max_events ? next->size - too_old - settings.max_events : 0;
   if (too_old + excess > 0) {
     drop_front(*next, too_old + excess);
     changed = true;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "agent/config.hpp"
 #include "agent/metrics.hpp"
 #include "agent/router.hpp"
 #include "agent/snapshot.hpp"
@@ -174,9 +175,8 @@ TEST(ChangeHistory, RetentionDropsTheOldestFirstAndCountsThem) {
   EXPECT_EQ(log->size, 3u);
   EXPECT_EQ(log->dropped, 2u);
   std::vector<std::string> names;
-  log->each([&](const ChangeEvent& e) {
-    names.push_back(*ItemLedger::field_of(e.fields, "user_name"));
-  });
+  log->each(
+      [&](const ChangeEvent& e) { names.push_back(*ItemLedger::field_of(e.fields, "user_name")); });
   EXPECT_EQ(names, (std::vector<std::string>{"user2", "user3", "user4"}));
   // By age: 90 days after the last event, all of it goes.
   constexpr std::int64_t day = 86'400'000;
@@ -226,11 +226,14 @@ TEST(ChangeHistory, ACorruptRecordIsReportedAndRebuilt) {
 }
 
 TEST(ChangeHistory, RecordTextRoundTripsAwkwardFields) {
-  Account odd{"a\tb\nc\\d\x1f" "e=f", 7, 7, "/h", "/bin/sh"};
+  Account odd{
+      "a\tb\nc\\d\x1f"
+      "e=f",
+      7, 7, "/h", "/bin/sh"};
   ChangeLog log;
   auto chunk = std::make_shared<std::vector<ChangeEvent>>();
-  chunk->push_back({5, proto::kind_id<Account>, ChangeType::remove,
-                    ItemLedger::encode_fields(odd)});
+  chunk->push_back(
+      {5, proto::kind_id<Account>, ChangeType::remove, ItemLedger::encode_fields(odd)});
   log.chunks.push_back(chunk);
   log.size = 1;
   log.dropped = 9;
@@ -246,8 +249,8 @@ TEST(ChangeHistory, RecordTextRoundTripsAwkwardFields) {
     EXPECT_EQ(ItemLedger::field_of(e.fields, "uid"), "7");
   });
   // A kind a newer version wrote is skipped, not an error.
-  back = ChangeHistory::parse("hostprint change history 1\ndropped\t0\n1\tfuture\tadd\tx=1\n",
-                              100, error);
+  back = ChangeHistory::parse("hostprint change history 1\ndropped\t0\n1\tfuture\tadd\tx=1\n", 100,
+                              error);
   EXPECT_TRUE(error.empty()) << error;
   EXPECT_EQ(back.size, 0u);
 }
@@ -363,6 +366,32 @@ TEST_F(ChangeEndpoints, CountedInMetricsAndStatus) {
   EXPECT_EQ(status.at("change_history").at("dropped_events").as_int64(), 0);
 }
 
+TEST(ChangeHistory, LimitsAreConfiguredAndCheckedWithOneLineErrors) {
+  Config config;
+  EXPECT_EQ(config.history_max_age_days, 90u);
+  EXPECT_EQ(config.history_max_events, 100000u);
+  apply_config_text(config, R"({"history": {"max_age_days": 7}, "history.max_events": 50})", "f");
+  EXPECT_EQ(config.history_max_age_days, 7u);
+  EXPECT_EQ(config.history_max_events, 50u);
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"history.max_age_days": 0})",
+       "f: history.max_age_days: must be an integer from 1 to 3650"},
+      {R"({"history.max_events": 1000001})",
+       "f: history.max_events: must be an integer from 1 to 1000000"},
+      {R"({"history": {"max_days": 3}})",
+       "f: history.max_days: unknown key (allowed: history.max_age_days, history.max_events)"},
+      {R"({"history": 5})", "f: history: must be an object with max_age_days and max_events"},
+  };
+  for (const auto& [text, message] : bad) {
+    try {
+      apply_config_text(config, text, "f");
+      ADD_FAILURE() << text;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()), message);
+    }
+  }
+}
+
 // Not a limit the product states: what 100,000 events cost to keep (printed for the record).
 TEST(ChangeHistory, AHundredThousandEventsLoadAndSaveQuickly) {
   test::TempDir dir;
@@ -372,8 +401,8 @@ TEST(ChangeHistory, AHundredThousandEventsLoadAndSaveQuickly) {
   for (int i = 0; i < 100000; ++i) {
     SoftwarePackage p{"dpkg", "package-" + std::to_string(i), "1.2.3-4+deb12u" + std::to_string(i),
                       "amd64"};
-    chunk->push_back({1'700'000'000'000 + i, proto::kind_id<SoftwarePackage>,
-                      ChangeType::modify, ItemLedger::encode_fields(p)});
+    chunk->push_back({1'700'000'000'000 + i, proto::kind_id<SoftwarePackage>, ChangeType::modify,
+                      ItemLedger::encode_fields(p)});
   }
   log.chunks.push_back(chunk);
   log.size = chunk->size();
@@ -388,8 +417,8 @@ TEST(ChangeHistory, AHundredThousandEventsLoadAndSaveQuickly) {
   auto t2 = clock::now();
   EXPECT_EQ(back.size, 100000u);
   const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  std::printf("100000 events: %zu bytes; save %.1f ms, load %.1f ms\n", text->size(),
-              ms(t1 - t0), ms(t2 - t1));
+  std::printf("100000 events: %zu bytes; save %.1f ms, load %.1f ms\n", text->size(), ms(t1 - t0),
+              ms(t2 - t1));
   EXPECT_LT(ms(t2 - t1), 5000);
 }
 

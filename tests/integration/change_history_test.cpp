@@ -22,8 +22,8 @@ void write(const fs::path& path, const std::string& text) {
 }
 
 std::string passwd(const std::string& alice_shell, bool with_bob) {
-  std::string text = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:" +
-                     alice_shell + "\n";
+  std::string text =
+      "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:" + alice_shell + "\n";
   if (with_bob) text += "bob:x:1001:1001::/home/bob:/bin/sh\n";
   return text;
 }
@@ -69,8 +69,8 @@ struct Page {
 };
 
 Page page(const Agent& agent, const std::string& target) {
-  auto r = fetch(agent, "/v5/p" + target + (target.find('?') == std::string::npos ? "?" : "&") +
-                            "limit=200");
+  auto r = fetch(
+      agent, "/v5/p" + target + (target.find('?') == std::string::npos ? "?" : "&") + "limit=200");
   EXPECT_EQ(r.result_int(), 200u) << target << ": " << r.body();
   Page out;
   auto body = boost::json::parse(r.body()).as_object();
@@ -123,8 +123,8 @@ TEST(ChangeHistoryLive, ChangesBetweenScansAndAcrossRestarts) {
   const auto state = work.path() / "state";
   const auto v1 = build_deb(work.path(), "1.0"), v2 = build_deb(work.path(), "2.0");
   AgentOptions options;
-  options.args = {"--root", root.string(), "--scan-interval", "86400", "--state-dir",
-                  state.string()};
+  options.args = {"--root", root.string(), "--scan-interval",
+                  "86400",  "--state-dir", state.string()};
   // Failures inside the namespaces are reported by gtest there and end the child with 1.
   int rc = run_in_namespaces([&]() -> int {
     {
@@ -165,7 +165,8 @@ TEST(ChangeHistoryLive, ChangesBetweenScansAndAcrossRestarts) {
       for (const auto& e : launches.items) added.insert(str(e, "type") + " " + str(e, "name"));
       EXPECT_EQ(launches.total, 2) << fetch(agent, "/v5/p/asset/auto-launch/change-history").body();
       EXPECT_TRUE(added.count("0 hp-demo.service")) << launches.total;
-      EXPECT_EQ(page(agent, "/asset/auto-launch/change-history?type=1&variation_type=add").total, 1);
+      EXPECT_EQ(page(agent, "/asset/auto-launch/change-history?type=1&variation_type=add").total,
+                1);
       // The test's listener (the agent's own port opened after its first scan is there too).
       const std::string ours = "/asset/port/change-history?port=" + std::to_string(port);
       EXPECT_EQ(summary(page(agent, ours), "variation_type", "port"),
@@ -184,8 +185,8 @@ TEST(ChangeHistoryLive, ChangesBetweenScansAndAcrossRestarts) {
       if (!apps.items.empty()) {
         EXPECT_EQ(str(apps.items[0], "version"), "2.0");
       }
-      EXPECT_EQ(summary(page(agent, "/asset/user/change-history?change_type=DELETE"),
-                        "change_type", "user_name"),
+      EXPECT_EQ(summary(page(agent, "/asset/user/change-history?change_type=DELETE"), "change_type",
+                        "user_name"),
                 (std::vector<std::string>{"DELETE bob"}));
       EXPECT_EQ(summary(page(agent, ours), "variation_type", "port"),
                 (std::vector<std::string>{"delete " + std::to_string(port),
