@@ -191,10 +191,7 @@ std::string render_metrics(const Snapshot& snapshot, const MetricsSettings& sett
       "Changes seen between scans since the agent started, by asset kind and type.";
   w.family(format == MetricsFormat::openmetrics ? "hostprint_changes" : "hostprint_changes_total",
            changes_help, "counter");
-  collectors::KindSet shown_kinds;
-  for (const auto& endpoint : proto::list_endpoints())
-    if (endpoint.shape == proto::ListShape::changes)
-      for (auto kind : endpoint.kinds) shown_kinds.set(kind);
+  const auto shown_kinds = proto::change_history_kinds();
   for (proto::AssetKind kind = 0; kind < proto::asset_kind_count; ++kind) {
     if (!shown_kinds[kind]) continue;
     for (auto type : {ChangeType::add, ChangeType::remove, ChangeType::modify}) {

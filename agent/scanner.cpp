@@ -18,15 +18,6 @@ std::shared_ptr<const collectors::Fingerprints> builtin_rules() {
       collectors::parse_fingerprints(collectors::builtin_fingerprints_text()));
 }
 
-// The kinds some change-history endpoint serves: the ones whose changes are kept.
-collectors::KindSet history_kinds() {
-  collectors::KindSet kinds;
-  for (const auto& endpoint : proto::list_endpoints())
-    if (endpoint.shape == proto::ListShape::changes)
-      for (auto kind : endpoint.kinds) kinds.set(kind);
-  return kinds;
-}
-
 // A change per log line, up to a bound per scan so one upgrade of everything stays readable.
 constexpr std::size_t max_change_lines = 500;
 
@@ -44,7 +35,7 @@ Scanner::Scanner(ScanSettings settings,
     : settings_(std::move(settings)),
       item_ledger_(make_state_store(settings_.state_dir)),
       change_history_(make_state_store(settings_.state_dir)) {
-  item_ledger_.report_changes(history_kinds());
+  item_ledger_.report_changes(proto::change_history_kinds());
   if (!settings_.rules) settings_.rules = builtin_rules();
   if (collectors.empty()) {
     const auto config = collector_config(settings_);

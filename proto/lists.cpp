@@ -335,6 +335,14 @@ std::variant<ListCondition, ApiError> condition(const ListEndpoint& endpoint,
 
 std::span<const ListEndpoint> list_endpoints() { return endpoints; }
 
+std::bitset<asset_kind_count> change_history_kinds() {
+  std::bitset<asset_kind_count> kinds;
+  for (const auto& endpoint : endpoints)
+    if (endpoint.shape == S::changes)
+      for (auto kind : endpoint.kinds) kinds.set(kind);
+  return kinds;
+}
+
 std::optional<ListMatch> match_list_path(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
   path = path.substr(0, path.find('#'));

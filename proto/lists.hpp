@@ -1,6 +1,7 @@
 #pragma once
 // The lists behind the counts (lists.md): each endpoint declared as data over the asset tables,
 // its path and parameters validated with the rules every endpoint shares. No I/O.
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -65,6 +66,9 @@ struct ListEndpoint {
 };
 
 std::span<const ListEndpoint> list_endpoints();
+
+// The kinds some change-history endpoint serves: the ones whose changes are kept.
+std::bitset<asset_kind_count> change_history_kinds();
 
 struct ListMatch {
   const ListEndpoint* endpoint = nullptr;
