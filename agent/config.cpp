@@ -105,6 +105,18 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
           bad(origin, nested, "unknown key (allowed: metrics.max_process_paths)");
         apply_key(config, nested, member.value(), origin);
       }
+    } else if (key == "history.max_age_days") {
+      config.history_max_age_days = bounded_integer(v, origin, key, 1, 3650);
+    } else if (key == "history.max_events") {
+      config.history_max_events = bounded_integer(v, origin, key, 1, 1000000);
+    } else if (key == "history") {
+      if (!v.is_object()) bad(origin, key, "must be an object with max_age_days and max_events");
+      for (const auto& member : v.get_object()) {
+        std::string nested = "history." + std::string(member.key());
+        if (nested != "history.max_age_days" && nested != "history.max_events")
+          bad(origin, nested, "unknown key (allowed: history.max_age_days, history.max_events)");
+        apply_key(config, nested, member.value(), origin);
+      }
     } else if (key == "prometheus") {
       config.prometheus = string_value(v, origin, key);
       if (config.prometheus->empty()) bad(origin, key, "must be an http:// URL");
@@ -151,8 +163,9 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       bad(origin, key,
           "unknown key (allowed: listen, root, token_file, project_id, enterprise_project_id, "
           "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file, "
-          "metrics.max_process_paths, prometheus, fleet.query_timeout_s, fleet.max_age_s, "
-          "fleet.cache_ms, fleet.max_stale_ms, tls.cert_file, tls.key_file, tls.allow_plaintext)");
+          "metrics.max_process_paths, history.max_age_days, history.max_events, prometheus, "
+          "fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms, fleet.max_stale_ms, "
+          "tls.cert_file, tls.key_file, tls.allow_plaintext)");
     }
   } catch (const ConfigError& e) {
     // Value checks shared with the flags name only the key; add the file.

@@ -37,6 +37,9 @@ struct Config {
   std::vector<std::string> rasp_agent_jars;
   std::filesystem::path rules_file = "/usr/share/hostprint/fingerprints.json";
   std::size_t metrics_max_process_paths = 2000;
+  // The change history: how many days and how many events it keeps (the oldest go first).
+  unsigned history_max_age_days = 90;
+  unsigned history_max_events = 100000;
   LogLevel log_level = LogLevel::info;
   // fleet: the engine's base URL, how long one query may take, how old a host's scan may be.
   std::optional<std::string> prometheus;

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
 
+#include "agent/change_history.hpp"
 #include "agent/snapshot.hpp"
 
 namespace hostprint {
@@ -16,11 +18,12 @@ namespace {
 using proto::AssetKind;
 using proto::FieldValue;
 
-// One item of a list, of whichever kind, and the scope it is in.
+// One item of a list, of whichever kind, and the scope it is in; or one change of an item.
 struct Row {
   AssetKind kind;
   const void* item;
   std::string_view container;
+  const ChangeEvent* change = nullptr;
 };
 
 // What each kind offers the engine, reached by the kind's id.
@@ -81,6 +84,7 @@ class Fields {
       : snapshot_(snapshot), host_(host), scan_time_(epoch_ms(snapshot.completed_at)) {}
 
   std::optional<FieldValue> value(const Row& row, const proto::ListField& field) const {
+    if (row.change) return change_value(*row.change, field);
     if (auto v = ops(row.kind).field(row.item, field.name)) return v;
     const auto name = field.name;
     if (name == "host_id" || name == "agent_id") return host_.host_id;
@@ -102,7 +106,41 @@ class Fields {
     return value(row, proto::ListField{name, proto::FieldType::text});
   }
 
+  // Set for a change-history list: which field names the change, in which words.
+  const proto::ListEndpoint* changes = nullptr;
+
  private:
+  // A change's field: the item's as the change recorded it, typed as the endpoint declares;
+  // the change itself and its scan's time; then the host's facts.
+  std::optional<FieldValue> change_value(const ChangeEvent& e,
+                                         const proto::ListField& field) const {
+    const auto name = field.name;
+    if (name == changes->change_field) {
+      const auto at = static_cast<std::size_t>(e.type);
+      if (at < changes->change_words.size()) return changes->change_words[at];
+      return std::nullopt;
+    }
+    if (name == "recent_scan_time" || name == "update_time") return e.time_ms;
+    if (auto text = ItemLedger::field_of(e.fields, name)) {
+      std::string& held = texts_[next_text_++ % texts_.size()];
+      held = std::move(*text);
+      // A filter asks by name only: the type is the one the endpoint declares.
+      auto type = field.type;
+      for (const auto& declared : changes->fields)
+        if (declared.name == name) type = declared.type;
+      if (type == proto::FieldType::text) return std::string_view(held);
+      std::int64_t number = 0;
+      auto [end, ec] = std::from_chars(held.data(), held.data() + held.size(), number);
+      if (ec != std::errc() || end != held.data() + held.size()) return std::nullopt;
+      if (type == proto::FieldType::boolean) return number != 0;
+      return number;
+    }
+    if (name == "host_id" || name == "agent_id") return host_.host_id;
+    if (name == "host_name") return std::string_view(snapshot_.assets.host_name);
+    if (name == "host_ip") return std::string_view(snapshot_.assets.host_ip);
+    return std::nullopt;
+  }
+
   const ItemTimes* times(const Row& row) const {
     if (!snapshot_.item_times) return nullptr;
     auto it = snapshot_.item_times->find(ops(row.kind).identity(row.item, row.container));
@@ -112,6 +150,10 @@ class Fields {
   const Snapshot& snapshot_;
   const HostFacts& host_;
   std::int64_t scan_time_;
+  // The text of change fields handed out as views, each used before the next few are asked for
+  // (a filter compares it, a page renders it).
+  mutable std::array<std::string, 8> texts_;
+  mutable std::size_t next_text_ = 0;
 };
 
 // Items in key order: kind, then the table's key fields, then the container (bytes).
@@ -134,7 +176,11 @@ bool satisfies(const Fields& fields, const Row& row, const proto::ListCondition&
                             part_match);
     return substring ? text->find(c.text) != std::string_view::npos : *text == c.text;
   }
-  if (const auto* number = std::get_if<std::int64_t>(&*value)) return *number == c.number;
+  if (const auto* number = std::get_if<std::int64_t>(&*value)) {
+    if (c.filter->match == proto::FilterMatch::at_least) return *number >= c.number;
+    if (c.filter->match == proto::FilterMatch::at_most) return *number <= c.number;
+    return *number == c.number;
+  }
   return std::get<bool>(*value) == (c.number != 0);
 }
 
@@ -177,7 +223,9 @@ std::shared_ptr<const std::vector<Row>> sorted_rows(const proto::ListQuery& q,
                                                     const Snapshot& snapshot) {
   const auto& endpoint = *q.endpoint;
   // Lists without a category (kernel modules, protected processes) hold every scope.
-  const int scope = !endpoint.category ? 2 : q.category == proto::Category::container ? 1 : 0;
+  int scope = !endpoint.category ? 2 : q.category == proto::Category::container ? 1 : 0;
+  const bool changes = endpoint.shape == proto::ListShape::changes;
+  if (changes) scope = q.ascending ? 3 : 4;
   const auto key = std::make_pair(q.endpoint, scope);
   if (snapshot.list_cache) {
     std::lock_guard lock(snapshot.list_cache->mutex);
@@ -185,11 +233,19 @@ std::shared_ptr<const std::vector<Row>> sorted_rows(const proto::ListQuery& q,
       return it->second;
   }
   auto rows = std::make_shared<std::vector<Row>>();
-  for (const AssetKind kind : endpoint.kinds) {
+  if (changes && snapshot.changes) {
+    // Kept oldest first, a scan's changes in a stable order: the order is the history's own.
+    snapshot.changes->each([&](const ChangeEvent& e) {
+      if (std::find(endpoint.kinds.begin(), endpoint.kinds.end(), e.kind) != endpoint.kinds.end())
+        rows->push_back({e.kind, nullptr, {}, &e});
+    });
+    if (!q.ascending) std::reverse(rows->begin(), rows->end());
+  }
+  for (const AssetKind kind : changes ? std::span<const AssetKind>{} : endpoint.kinds) {
     if (scope != 1) ops(kind).collect(snapshot.assets, false, *rows);
     if (scope != 0) ops(kind).collect(snapshot.assets, true, *rows);
   }
-  std::sort(rows->begin(), rows->end(), key_order);
+  if (!changes) std::sort(rows->begin(), rows->end(), key_order);
   std::shared_ptr<const std::vector<Row>> shared = std::move(rows);
   if (snapshot.list_cache) {
     std::lock_guard lock(snapshot.list_cache->mutex);
@@ -277,9 +333,11 @@ std::string list_json(const proto::ListQuery& query, const Snapshot& snapshot,
       (query.path_host_id.empty() || query.path_host_id == host.host_id);
   if (!this_host) return body(0, {});
   const auto rows = sorted_rows(query, snapshot);
-  const Fields fields(snapshot, host);
-  return query.endpoint->shape == proto::ListShape::items ? items_json(query, *rows, fields)
-                                                          : statistics_json(query, *rows, fields);
+  Fields fields(snapshot, host);
+  if (query.endpoint->shape == proto::ListShape::changes) fields.changes = query.endpoint;
+  return query.endpoint->shape == proto::ListShape::statistics
+             ? statistics_json(query, *rows, fields)
+             : items_json(query, *rows, fields);
 }
 
 }  // namespace hostprint

@@ -8,7 +8,9 @@
 #include <optional>
 #include <utility>
 
+#include "agent/change_history.hpp"
 #include "agent/snapshot.hpp"
+#include "proto/lists.hpp"
 #include "proto/query.hpp"
 
 namespace hostprint {
@@ -183,6 +185,24 @@ std::string render_metrics(const Snapshot& snapshot, const MetricsSettings& sett
   w.family("hostprint_rasp_blocked_attacks",
            "Attacks blocked by RASP in the last 7 x 24 hours (anti_tampering_num).");
   w.sample("hostprint_rasp_blocked_attacks", {}, snapshot.rasp.anti_tampering_num);
+
+  // A counter family is named without _total in OpenMetrics, its samples with it in both.
+  constexpr std::string_view changes_help =
+      "Changes seen between scans since the agent started, by asset kind and type.";
+  w.family(format == MetricsFormat::openmetrics ? "hostprint_changes" : "hostprint_changes_total",
+           changes_help, "counter");
+  const auto shown_kinds = proto::change_history_kinds();
+  for (proto::AssetKind kind = 0; kind < proto::asset_kind_count; ++kind) {
+    if (!shown_kinds[kind]) continue;
+    for (auto type : {ChangeType::add, ChangeType::remove, ChangeType::modify}) {
+      const auto n = snapshot.changes
+                         ? snapshot.changes->counted[kind][static_cast<std::size_t>(type)]
+                         : 0;
+      w.sample("hostprint_changes_total",
+               {{"kind", proto::kind_name(kind)}, {"type", to_string(type)}},
+               static_cast<std::int64_t>(n));
+    }
+  }
 
   w.family("hostprint_collector_duration_seconds", "Duration of the collector's last run.");
   for (const auto& c : snapshot.collectors)

@@ -3,8 +3,9 @@
 #include <boost/json.hpp>
 #include <chrono>
 
-#include "agent/metrics.hpp"
+#include "agent/change_history.hpp"
 #include "agent/lists.hpp"
+#include "agent/metrics.hpp"
 #include "proto/query.hpp"
 #include "proto/wire.hpp"
 
@@ -52,6 +53,13 @@ std::string status_json(const Snapshot& snapshot) {
     list.emplace_back(std::move(item));
   }
   o["collectors"] = std::move(list);
+  boost::json::object history;
+  const ChangeLog empty;
+  const ChangeLog& changes = snapshot.changes ? *snapshot.changes : empty;
+  history["events"] = static_cast<std::int64_t>(changes.size);
+  history["dropped_events"] = static_cast<std::int64_t>(changes.dropped);
+  history["error"] = to_valid_utf8(changes.error);
+  o["change_history"] = std::move(history);
   return boost::json::serialize(o);
 }
 

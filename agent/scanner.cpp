@@ -8,6 +8,7 @@
 #include "agent/collector_registry.hpp"
 #include "agent/logging.hpp"
 #include "agent/state_store.hpp"
+#include "proto/lists.hpp"
 
 namespace hostprint {
 namespace {
@@ -16,6 +17,9 @@ std::shared_ptr<const collectors::Fingerprints> builtin_rules() {
   return std::make_shared<const collectors::Fingerprints>(
       collectors::parse_fingerprints(collectors::builtin_fingerprints_text()));
 }
+
+// A change per log line, up to a bound per scan so one upgrade of everything stays readable.
+constexpr std::size_t max_change_lines = 500;
 
 collectors::CollectorConfig collector_config(const ScanSettings& settings) {
   return {settings.rules, settings.rasp_agent_jars, settings.rasp_alarm_logs,
@@ -28,7 +32,10 @@ Scanner::Scanner(ScanSettings settings) : Scanner(std::move(settings), {}) {}
 
 Scanner::Scanner(ScanSettings settings,
                  std::vector<std::unique_ptr<collectors::Collector>> collectors)
-    : settings_(std::move(settings)), item_ledger_(make_state_store(settings_.state_dir)) {
+    : settings_(std::move(settings)),
+      item_ledger_(make_state_store(settings_.state_dir)),
+      change_history_(make_state_store(settings_.state_dir)) {
+  item_ledger_.report_changes(proto::change_history_kinds());
   if (!settings_.rules) settings_.rules = builtin_rules();
   if (collectors.empty()) {
     const auto config = collector_config(settings_);
@@ -108,10 +115,28 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto completed = std::chrono::system_clock::now();
   const auto now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(completed.time_since_epoch()).count();
-  for (const auto& e : item_ledger_.update(found, now_ms)) log(LogLevel::warning, "state", e);
+  // A kind none of whose collectors has produced a result yet is not compared: it is not gone.
+  collectors::KindSet settled;
+  settled.set();
+  for (std::size_t i = 0; i < collectors_.size(); ++i)
+    if (!ever_complete_[i]) settled &= ~collectors_[i]->writes();
+  std::vector<ItemChange> changes;
+  for (const auto& e : item_ledger_.update(found, now_ms, &changes, settled))
+    log(LogLevel::warning, "state", e);
+  if (log_enabled(LogLevel::info)) {
+    for (std::size_t i = 0; i < std::min(changes.size(), max_change_lines); ++i)
+      log(LogLevel::info, "change", describe_change(changes[i]));
+    if (changes.size() > max_change_lines)
+      log(LogLevel::info, "change",
+          std::to_string(changes.size() - max_change_lines) +
+              " more changes in this scan (see the change-history endpoints)");
+  }
+  for (const auto& e : change_history_.record(std::move(changes), now_ms, settings.history))
+    log(LogLevel::warning, "state", e);
   auto snapshot = build_snapshot(std::move(found), statuses_, ++generation_, total_ms);
   snapshot->completed_at = completed;
   snapshot->item_times = item_ledger_.times();
+  snapshot->changes = change_history_.log();
   // Here, not per scrape: a scrape copies the text of the scan it reads.
   const auto render_start = std::chrono::steady_clock::now();
   snapshot->metrics_text =

@@ -10,8 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "agent/metrics.hpp"
+#include "agent/change_history.hpp"
 #include "agent/item_ledger.hpp"
+#include "agent/metrics.hpp"
 #include "agent/snapshot.hpp"
 #include "collectors/collector.hpp"
 #include "collectors/rules/fingerprints.hpp"
@@ -31,6 +32,7 @@ struct ScanSettings {
   std::vector<std::string> rasp_alarm_logs;
   // Labels and limits of GET /metrics, rendered with each scan.
   MetricsSettings metrics;
+  HistorySettings history;
 };
 
 class Scanner {
@@ -68,6 +70,7 @@ class Scanner {
   std::vector<CollectorStatus> statuses_;                           // one per collector
   std::vector<bool> ever_complete_;                                 // one per collector
   ItemLedger item_ledger_;
+  ChangeHistory change_history_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   // When the running collector started (steady clock, ns), and its deadline; 0 between collectors.

@@ -13,6 +13,7 @@
 namespace hostprint {
 
 struct ListCache;
+struct ChangeLog;
 
 struct CollectorStatus {
   std::string name;
@@ -44,6 +45,7 @@ struct Snapshot {
   std::vector<CollectorStatus> collectors;
   std::shared_ptr<ListCache> list_cache;  // the lists' sorted items, made on first use
   std::shared_ptr<const ItemTimesMap> item_times;  // first seen and last changed, by identity
+  std::shared_ptr<const ChangeLog> changes;        // the change history as this scan left it
   // GET /metrics in both formats, rendered by the scanner once the rest is built.
   std::string metrics_text;
   std::string metrics_openmetrics;

@@ -62,6 +62,7 @@ ScanSettings scan_settings(const Config& config) {
   s.rasp_alarm_logs = config.rasp_alarm_logs;
   s.metrics = {effective_host_id(config), config.enterprise_project_id,
                config.metrics_max_process_paths, s.interval};
+  s.history = {config.history_max_age_days, config.history_max_events};
   return s;
 }
 

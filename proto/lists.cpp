@@ -141,6 +141,49 @@ constexpr ListField protected_fields[] = {{"pid", T::integer},
                                           {"anti_tampering_num", T::integer}};
 constexpr ListFilter protected_filters[] = {{"keyword", "proc_path", V::text, M::substring}};
 
+// --- Change history: what appeared, went or changed between two scans ---
+constexpr std::string_view upper_change_words[] = {"ADD", "DELETE", "MODIFY"};
+constexpr std::string_view lower_change_words[] = {"add", "delete", "modify"};
+constexpr ListFilter start_filter{"start_time", "recent_scan_time", V::epoch_ms, M::at_least};
+constexpr ListFilter end_filter{"end_time", "recent_scan_time", V::epoch_ms, M::at_most};
+constexpr ListFilter variation_filter{"variation_type", "variation_type", V::change_type,
+                                      M::exact};
+constexpr auto scan_time_field = fields(ListField{"recent_scan_time", T::integer});
+
+constexpr auto user_change_fields = join(fields(ListField{"change_type", T::text}, ListField{"user_name", T::text}, ListField{"login_permission", T::boolean}, ListField{"root_permission", T::boolean}, ListField{"user_group_name", T::text}, ListField{"user_home_dir", T::text}, ListField{"shell", T::text}), host_fields, scan_time_field);
+constexpr ListFilter user_change_filters[] = {
+    host_filter,
+    {"user_name", "user_name", V::text, M::exact},
+    {"root_permission", "root_permission", V::boolean, M::exact},
+    {"change_type", "change_type", V::change_type, M::exact},
+    start_filter,
+    end_filter};
+
+constexpr auto app_change_fields = join(fields(ListField{"variation_type", T::text}, ListField{"app_name", T::text}, ListField{"version", T::text}), host_fields, fields(ListField{"update_time", T::integer}), scan_time_field);
+constexpr ListFilter app_change_filters[] = {
+    host_filter, {"app_name", "app_name", V::text, M::exact}, variation_filter, start_filter,
+    end_filter};
+
+constexpr auto auto_start_change_fields = join(fields(ListField{"name", T::text}, ListField{"type", T::integer}, ListField{"path", T::text}, ListField{"hash", T::text}, ListField{"run_user", T::text}, ListField{"variation_type", T::text}), host_fields, scan_time_field);
+constexpr ListFilter auto_start_change_filters[] = {
+    host_filter,
+    {"auto_launch_name", "name", V::text, M::exact},
+    {"type", "type", V::auto_start_type, M::exact},
+    variation_filter,
+    start_filter,
+    end_filter};
+
+constexpr auto port_change_fields = join(fields(ListField{"port", T::integer}, ListField{"type", T::text}, ListField{"variation_type", T::text}), host_fields, scan_time_field);
+constexpr ListFilter port_change_filters[] = {host_filter,
+                                              {"port", "port", V::port, M::exact},
+                                              {"type", "type", V::port_type, M::exact},
+                                              variation_filter,
+                                              start_filter,
+                                              end_filter};
+
+constexpr auto module_change_fields = join(fields(ListField{"name", T::text}, ListField{"size", T::integer}, ListField{"variation_type", T::text}), host_fields, scan_time_field);
+constexpr ListFilter module_change_filters[] = {
+    host_filter, {"name", "name", V::text, M::exact}, variation_filter, start_filter, end_filter};
 
 const ListEndpoint endpoints[] = {
     {"/asset/users", S::items, account_kinds, user_fields, {}, user_filters, true, true},
@@ -177,6 +220,21 @@ const ListEndpoint endpoints[] = {
      file_name_statistics_filters, true},
     {"/rasp/servers/{host_id}/applications", S::items, protected_kinds, protected_fields, {},
      protected_filters},
+    {.path = "/asset/user/change-history", .shape = S::changes, .kinds = account_kinds,
+     .fields = user_change_fields, .filters = user_change_filters, .change_field = "change_type",
+     .change_words = upper_change_words, .sorting = true},
+    {.path = "/asset/app/change-history", .shape = S::changes, .kinds = app_kinds,
+     .fields = app_change_fields, .filters = app_change_filters,
+     .change_field = "variation_type", .change_words = lower_change_words, .sorting = true},
+    {.path = "/asset/auto-launch/change-history", .shape = S::changes, .kinds = auto_start_kinds,
+     .fields = auto_start_change_fields, .filters = auto_start_change_filters,
+     .change_field = "variation_type", .change_words = lower_change_words, .sorting = true},
+    {.path = "/asset/port/change-history", .shape = S::changes, .kinds = port_kinds,
+     .fields = port_change_fields, .filters = port_change_filters,
+     .change_field = "variation_type", .change_words = lower_change_words, .sorting = true},
+    {.path = "/asset/kernel-module/change-history", .shape = S::changes, .kinds = module_kinds,
+     .fields = module_change_fields, .filters = module_change_filters,
+     .change_field = "variation_type", .change_words = lower_change_words, .sorting = true},
 };
 
 // Matches `path` against a declared pattern; the {host_id} segment is returned raw.
@@ -192,7 +250,8 @@ bool matches(std::string_view pattern, std::string_view path, std::string_view& 
   return host_segment.find('/') == std::string_view::npos;
 }
 
-std::variant<ListCondition, ApiError> condition(const ListFilter& filter, std::string_view raw) {
+std::variant<ListCondition, ApiError> condition(const ListEndpoint& endpoint,
+                                                const ListFilter& filter, std::string_view raw) {
   ListCondition c{&filter, {}, 0};
   const auto name = filter.parameter;
   switch (filter.value) {
@@ -227,6 +286,30 @@ std::variant<ListCondition, ApiError> condition(const ListFilter& filter, std::s
       c.text = std::to_string(c.number);
       return c;
     }
+    case V::epoch_ms: {
+      auto decoded = percent_decode(raw);
+      std::int64_t ms = -1;
+      if (decoded && !decoded->empty() && decoded->size() <= 16 &&
+          decoded->find_first_not_of("0123456789") == std::string::npos)
+        ms = std::stoll(*decoded);
+      if (ms < 0)
+        return invalid_parameter(name, std::string(name) + " must be a time in epoch milliseconds");
+      c.number = ms;
+      c.text = std::to_string(ms);
+      return c;
+    }
+    case V::change_type: {
+      auto decoded = percent_decode(raw);
+      for (auto word : endpoint.change_words)
+        if (decoded && *decoded == word) {
+          c.text = std::move(*decoded);
+          return c;
+        }
+      std::string allowed;
+      for (auto word : endpoint.change_words)
+        allowed += (allowed.empty() ? "" : ", ") + std::string(word);
+      return invalid_parameter(name, std::string(name) + " must be one of " + allowed);
+    }
     case V::port_type:
     case V::catalogue: {
       static constexpr std::array<std::string_view, 4> port_types{"TCP", "TCP6", "UDP", "UDP6"};
@@ -251,6 +334,14 @@ std::variant<ListCondition, ApiError> condition(const ListFilter& filter, std::s
 }  // namespace
 
 std::span<const ListEndpoint> list_endpoints() { return endpoints; }
+
+std::bitset<asset_kind_count> change_history_kinds() {
+  std::bitset<asset_kind_count> kinds;
+  for (const auto& endpoint : endpoints)
+    if (endpoint.shape == S::changes)
+      for (auto kind : endpoint.kinds) kinds.set(kind);
+  return kinds;
+}
 
 std::optional<ListMatch> match_list_path(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
@@ -296,6 +387,10 @@ std::variant<ListQuery, ApiError> parse_list_query(const ListMatch& match,
   std::vector<std::string_view> known{"limit", "offset", "enterprise_project_id"};
   if (endpoint.category) known.push_back("category");
   if (endpoint.part_match) known.push_back("part_match");
+  if (endpoint.sorting) {
+    known.push_back("sort_key");
+    known.push_back("sort_dir");
+  }
   for (const auto& f : endpoint.filters) known.push_back(f.parameter);
   auto split = split_parameters(target, known);
   if (auto* e = std::get_if<ApiError>(&split)) return std::move(*e);
@@ -321,6 +416,15 @@ std::variant<ListQuery, ApiError> parse_list_query(const ListMatch& match,
       auto v = category_parameter(p.raw_value);
       if (auto* e = std::get_if<ApiError>(&v)) return std::move(*e);
       q.category = std::get<Category>(v);
+    } else if (p.name == "sort_key") {
+      auto decoded = percent_decode(p.raw_value);
+      if (!decoded || *decoded != "recent_scan_time")
+        return invalid_parameter(p.name, "sort_key must be recent_scan_time");
+    } else if (p.name == "sort_dir") {
+      auto decoded = percent_decode(p.raw_value);
+      if (!decoded || (*decoded != "asc" && *decoded != "desc"))
+        return invalid_parameter(p.name, "sort_dir must be asc or desc");
+      q.ascending = *decoded == "asc";
     } else if (p.name == "part_match") {
       auto v = boolean_parameter(p.name, p.raw_value);
       if (auto* e = std::get_if<ApiError>(&v)) return std::move(*e);
@@ -328,7 +432,7 @@ std::variant<ListQuery, ApiError> parse_list_query(const ListMatch& match,
     } else {
       for (const auto& f : endpoint.filters) {
         if (f.parameter != p.name) continue;
-        auto c = condition(f, p.raw_value);
+        auto c = condition(endpoint, f, p.raw_value);
         if (auto* e = std::get_if<ApiError>(&c)) return std::move(*e);
         q.conditions.push_back(std::move(std::get<ListCondition>(c)));
       }

@@ -42,6 +42,7 @@ const std::set<std::string> fixed_families = {
     "hostprint_scan_duration_seconds",
     "hostprint_scan_interval_seconds",
     "hostprint_build_info",
+    "hostprint_changes_total",
 };
 
 // Distinct values in every field, so that one family reading another's field shows.

@@ -32,12 +32,18 @@ struct Exposition {
   std::vector<MetricSample> samples;
   bool eof = false;
 
-  // The family a sample belongs to: its own name, or for an OpenMetrics info, without "_info".
+  // The family a sample belongs to: its own name, or for an OpenMetrics info or counter, without
+  // "_info" or "_total".
   std::string family_of(const std::string& name) const {
     if (type.count(name)) return name;
     if (name.ends_with("_info")) {
       auto base = name.substr(0, name.size() - 5);
       if (type.count(base) && type.at(base) == "info") return base;
+    }
+    // An OpenMetrics counter family is named without the _total its samples carry.
+    if (name.ends_with("_total")) {
+      auto base = name.substr(0, name.size() - 6);
+      if (type.count(base) && type.at(base) == "counter") return base;
     }
     return name;
   }
