@@ -76,6 +76,7 @@ template <class Item>
 std::string ItemLedger::encode_fields(const Item& item) {
   std::string out;
   for (const auto& field : proto::table_of<Item>().fields) {
+    if (!field.tracked) continue;  // what changes without the item changing is not history
     if (!out.empty()) out += '\x1f';
     out += field.name;
     out += '=';

@@ -202,6 +202,9 @@ struct Field {
   FieldType type;
   FieldValue (*get)(const Item&);
   Shown shown = Shown::as_stored;
+  // false: a value that changes while the item stays the same (the pid now holding a port, a
+  // JVM's pid), so not compared across scans: no modify, no new update_time.
+  bool tracked = true;
 };
 
 // A stored value as an answer shows it; "" for a derived one with nothing stored (no path, mode 0).
@@ -348,7 +351,8 @@ std::uint64_t fields_digest_of(std::span<const FieldValue> values);
 template <class Item>
 std::uint64_t fields_digest(const Item& item) {
   std::vector<FieldValue> values;
-  for (const auto& field : table_of<Item>().fields) values.push_back(field.get(item));
+  for (const auto& field : table_of<Item>().fields)
+    if (field.tracked) values.push_back(field.get(item));
   return fields_digest_of(values);
 }
 

@@ -25,6 +25,7 @@ struct Scan {
   std::vector<Account> accounts;
   std::vector<SoftwarePackage> packages = {};
   std::vector<Account> container_accounts = {};
+  std::vector<proto::ListeningPort> ports = {};
 };
 
 proto::AssetSet assets_of(const Scan& scan) {
@@ -33,6 +34,7 @@ proto::AssetSet assets_of(const Scan& scan) {
   set.add(std::make_shared<const std::vector<Account>>(scan.container_accounts),
           std::string(64, 'c'));
   set.add(std::make_shared<const std::vector<SoftwarePackage>>(scan.packages));
+  set.add(std::make_shared<const std::vector<proto::ListeningPort>>(scan.ports));
   set.add(std::make_shared<const std::vector<proto::ProcessInfo>>(
       std::vector<proto::ProcessInfo>{{1, 5, "/sbin/init", ""}}));
   return set;
@@ -113,6 +115,20 @@ TEST(ChangeHistory, TheFirstScanIsTheBaselineThenAddsDeletesAndModifies) {
   EXPECT_EQ(log->counted[proto::kind_id<Account>][static_cast<int>(ChangeType::add)], 1u);
   EXPECT_EQ(log->counted[proto::kind_id<SoftwarePackage>][static_cast<int>(ChangeType::modify)],
             1u);
+}
+
+TEST(ChangeHistory, APortsOwnerRestartedIsNoChangeAnotherProgramOnItIs) {
+  Agent agent;
+  const proto::ListeningPort ssh{proto::PortType::tcp, 22, "0.0.0.0", 612, "/usr/sbin/sshd"};
+  EXPECT_TRUE(agent.scan({{root}, {}, {}, {ssh}}, 1000).empty());
+  auto restarted = ssh;
+  restarted.pid = 4711;  // the same daemon started again
+  EXPECT_TRUE(agent.scan({{root}, {}, {}, {restarted}}, 2000).empty());
+  auto other = restarted;
+  other.exe = "/tmp/.x/sshd";  // another program took the port
+  EXPECT_EQ(described(agent.scan({{root}, {}, {}, {other}}, 3000)),
+            (std::vector<std::string>{"kind=port type=modify name=22 item_type=TCP "
+                                      "path=/usr/sbin/sshd->/tmp/.x/sshd"}));
 }
 
 TEST(ChangeHistory, ARestartComparesWithTheLastScanBeforeIt) {
