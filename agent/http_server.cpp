@@ -116,6 +116,15 @@ class SessionBase {
   }
   // When the connection last finished something (accepted, or its last answer sent).
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+  // Idle, and either it never asked anything or it has been quiet long enough that no
+  // conversation is cut: a client pausing between its requests keeps its connection.
+  bool quiet(std::chrono::steady_clock::time_point now) const {
+    return idle() && (!asked_ || now - idle_since_ >= state_->limits.evict_quiet_after);
+  }
+  // A request whose bytes have been trickling in for long (a slowloris): evictable too.
+  bool arriving_slowly(std::chrono::steady_clock::time_point now) const {
+    return waiting_ && !idle() && now - idle_since_ >= state_->limits.evict_arriving_after;
+  }
 
   // At shutdown: close if idle; a request already arriving is finished.
   void on_shutdown() {
@@ -134,6 +143,7 @@ class SessionBase {
   bool waiting_ = false;
   bool handshaking_ = false;
   bool finish_current_ = false;
+  bool asked_ = false;   // a request has been read
   bool closed_ = false;  // closed by the server (evicted, shut down, timed out)
   std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
@@ -272,6 +282,7 @@ class HttpSession final : public SessionBase,
 
   void on_read(beast::error_code ec) {
     waiting_ = false;
+    asked_ = true;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::bad_descriptor || ec == http::error::partial_message ||
@@ -514,14 +525,20 @@ void HttpServer::admit(tcp::socket socket) {
   bool refuse = false;
   if (state.sessions.size() >= state.limits.max_connections) {
     // Make room by closing the connection that has waited longest without sending anything
-    // (since its last answer, not since it was accepted); when every connection is busy, the
-    // newcomer is told so.
+    // (since its last answer, not since it was accepted), unless it is pausing between requests;
+    // failing that, the one whose request has been trickling in longest (a slowloris crowd
+    // cannot hold the cap). When every connection is busy, the newcomer is told so.
+    const auto now = std::chrono::steady_clock::now();
     SessionBase* idle_longest = nullptr;
-    for (auto* session : state.sessions)
-      if (session->idle() && (!idle_longest || session->idle_since() < idle_longest->idle_since()))
-        idle_longest = session;
-    if (idle_longest) {
-      idle_longest->close_now();
+    SessionBase* slowest = nullptr;
+    for (auto* session : state.sessions) {
+      SessionBase** pick = session->quiet(now)             ? &idle_longest
+                           : session->arriving_slowly(now) ? &slowest
+                                                           : nullptr;
+      if (pick && (!*pick || session->idle_since() < (*pick)->idle_since())) *pick = session;
+    }
+    if (auto* victim = idle_longest ? idle_longest : slowest) {
+      victim->close_now();
     } else {
       refuse = true;
       auto now = std::chrono::steady_clock::now();
