@@ -6,6 +6,8 @@
 // scripts/reliability.sh.
 #include <gtest/gtest.h>
 
+#include <iomanip>
+
 #include "tests/integration/agent_harness.hpp"
 #include "tests/integration/load_clients.hpp"
 
@@ -92,10 +94,13 @@ LoadResult run_load(const LoadRun& run) {
       {"max_open_fds", out.max_fds},
       {"log_request_lines", static_cast<std::int64_t>(out.lines.size())}};
   std::ostringstream result;
+  result << std::fixed << std::setprecision(1);
   result << "client p50 " << p50 << " ms, p99 " << p99 << " ms (" << client_ok << " answers, "
-         << out.client_failures << " failed); crowd " << crowd_ok << " x 200 ("
-         << static_cast<long>(static_cast<double>(out.crowd.answers) / seconds)
-         << "/s); RSS max " << out.max_rss_kb / 1024 << " MiB; fds max " << out.max_fds;
+         << out.client_failures << " failed); crowd "
+         << static_cast<long>(static_cast<double>(out.crowd.answers) / seconds) << " answers/s ("
+         << statuses_text(out.crowd.statuses) << "); " << out.crowd.connects
+         << " connects, " << out.crowd.closed_by_server << " closed by the server; RSS max "
+         << static_cast<double>(out.max_rss_kb) / 1024 << " MiB; fds max " << out.max_fds;
   record_figures("load", run.scenario, run.how, result.str(), figures);
 
   // The bounds every run must keep.
