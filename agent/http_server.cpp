@@ -541,7 +541,6 @@ void HttpServer::admit(tcp::socket socket) {
       victim->close_now();
     } else {
       refuse = true;
-      auto now = std::chrono::steady_clock::now();
       if (now - state.last_cap_warning > std::chrono::seconds(10)) {
         state.last_cap_warning = now;
         log(LogLevel::warning, "http",
