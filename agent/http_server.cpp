@@ -35,6 +35,7 @@ struct HttpServerState {
   bool shutting_down = false;
   std::list<SessionBase*> sessions;  // oldest first
   std::uint64_t request_counter = 0;
+  std::size_t refusing = 0;  // sessions given a 503 for the cap, not yet closed
   std::uint32_t instance_tag = 0;
   std::chrono::steady_clock::time_point last_cap_warning{};
 
@@ -100,7 +101,10 @@ class SessionBase {
         buffer_(state_->limits.header_bytes + state_->limits.body_bytes + 8192) {
     position_ = state_->sessions.insert(state_->sessions.end(), this);
   }
-  virtual ~SessionBase() { state_->sessions.erase(position_); }
+  virtual ~SessionBase() {
+    state_->sessions.erase(position_);
+    if (refusing_) --state_->refusing;
+  }
   SessionBase(const SessionBase&) = delete;
   SessionBase& operator=(const SessionBase&) = delete;
 
@@ -144,6 +148,7 @@ class SessionBase {
   bool handshaking_ = false;
   bool finish_current_ = false;
   bool asked_ = false;   // a request has been read
+  bool refusing_ = false;  // given a 503 for the cap
   bool closed_ = false;  // closed by the server (evicted, shut down, timed out)
   std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
@@ -179,6 +184,8 @@ class HttpSession final : public SessionBase,
   }
 
   void refuse() override {
+    refusing_ = true;
+    ++state_->refusing;
     if constexpr (tls)
       handshake([](HttpSession& self) { self.send_refusal(); });
     else
@@ -548,6 +555,11 @@ void HttpServer::admit(tcp::socket socket) {
                 " connections are busy");
       }
     }
+  }
+  if (refuse && state.refusing >= state.limits.max_refusing) {
+    boost::system::error_code ec;
+    socket.close(ec);
+    return;
   }
   std::shared_ptr<SessionBase> session;
   if (state.tls)

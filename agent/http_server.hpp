@@ -29,6 +29,9 @@ struct HttpLimits {
   // answer (one that never asked at once), or one whose request has been arriving this long.
   std::chrono::milliseconds evict_quiet_after{100};
   std::chrono::milliseconds evict_arriving_after{2000};
+  // Refused connections still lingering after their 503 (up to `linger`); past this many a
+  // newcomer over the cap is closed unanswered, so a flood cannot pile up descriptors.
+  std::size_t max_refusing = 64;
 };
 
 struct HttpRequestView {
