@@ -35,6 +35,7 @@ struct HttpServerState {
   bool shutting_down = false;
   std::list<SessionBase*> sessions;  // oldest first
   std::uint64_t request_counter = 0;
+  std::size_t refusing = 0;  // sessions given a 503 for the cap, not yet closed
   std::uint32_t instance_tag = 0;
   std::chrono::steady_clock::time_point last_cap_warning{};
 
@@ -100,7 +101,10 @@ class SessionBase {
         buffer_(state_->limits.header_bytes + state_->limits.body_bytes + 8192) {
     position_ = state_->sessions.insert(state_->sessions.end(), this);
   }
-  virtual ~SessionBase() { state_->sessions.erase(position_); }
+  virtual ~SessionBase() {
+    state_->sessions.erase(position_);
+    if (refusing_) --state_->refusing;
+  }
   SessionBase(const SessionBase&) = delete;
   SessionBase& operator=(const SessionBase&) = delete;
 
@@ -116,6 +120,15 @@ class SessionBase {
   }
   // When the connection last finished something (accepted, or its last answer sent).
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+  // Idle, and either it never asked anything or it has been quiet long enough that no
+  // conversation is cut: a client pausing between its requests keeps its connection.
+  bool quiet(std::chrono::steady_clock::time_point now) const {
+    return idle() && (!asked_ || now - idle_since_ >= state_->limits.evict_quiet_after);
+  }
+  // A request whose bytes have been trickling in for long (a slowloris): evictable too.
+  bool arriving_slowly(std::chrono::steady_clock::time_point now) const {
+    return waiting_ && !idle() && now - idle_since_ >= state_->limits.evict_arriving_after;
+  }
 
   // At shutdown: close if idle; a request already arriving is finished.
   void on_shutdown() {
@@ -134,6 +147,8 @@ class SessionBase {
   bool waiting_ = false;
   bool handshaking_ = false;
   bool finish_current_ = false;
+  bool asked_ = false;   // a request has been read
+  bool refusing_ = false;  // given a 503 for the cap
   bool closed_ = false;  // closed by the server (evicted, shut down, timed out)
   std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
@@ -169,6 +184,8 @@ class HttpSession final : public SessionBase,
   }
 
   void refuse() override {
+    refusing_ = true;
+    ++state_->refusing;
     if constexpr (tls)
       handshake([](HttpSession& self) { self.send_refusal(); });
     else
@@ -272,6 +289,7 @@ class HttpSession final : public SessionBase,
 
   void on_read(beast::error_code ec) {
     waiting_ = false;
+    asked_ = true;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::bad_descriptor || ec == http::error::partial_message ||
@@ -514,17 +532,22 @@ void HttpServer::admit(tcp::socket socket) {
   bool refuse = false;
   if (state.sessions.size() >= state.limits.max_connections) {
     // Make room by closing the connection that has waited longest without sending anything
-    // (since its last answer, not since it was accepted); when every connection is busy, the
-    // newcomer is told so.
+    // (since its last answer, not since it was accepted), unless it is pausing between requests;
+    // failing that, the one whose request has been trickling in longest (a slowloris crowd
+    // cannot hold the cap). When every connection is busy, the newcomer is told so.
+    const auto now = std::chrono::steady_clock::now();
     SessionBase* idle_longest = nullptr;
-    for (auto* session : state.sessions)
-      if (session->idle() && (!idle_longest || session->idle_since() < idle_longest->idle_since()))
-        idle_longest = session;
-    if (idle_longest) {
-      idle_longest->close_now();
+    SessionBase* slowest = nullptr;
+    for (auto* session : state.sessions) {
+      SessionBase** pick = session->quiet(now)             ? &idle_longest
+                           : session->arriving_slowly(now) ? &slowest
+                                                           : nullptr;
+      if (pick && (!*pick || session->idle_since() < (*pick)->idle_since())) *pick = session;
+    }
+    if (auto* victim = idle_longest ? idle_longest : slowest) {
+      victim->close_now();
     } else {
       refuse = true;
-      auto now = std::chrono::steady_clock::now();
       if (now - state.last_cap_warning > std::chrono::seconds(10)) {
         state.last_cap_warning = now;
         log(LogLevel::warning, "http",
@@ -532,6 +555,11 @@ void HttpServer::admit(tcp::socket socket) {
                 " connections are busy");
       }
     }
+  }
+  if (refuse && state.refusing >= state.limits.max_refusing) {
+    boost::system::error_code ec;
+    socket.close(ec);
+    return;
   }
   std::shared_ptr<SessionBase> session;
   if (state.tls)

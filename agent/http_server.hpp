@@ -25,6 +25,13 @@ struct HttpLimits {
   std::chrono::seconds write_timeout{10};      // sending one answer
   std::chrono::seconds linger{2};              // reading what a refused client still sends
   std::chrono::seconds handshake_timeout{10};  // TLS: from accept to the end of the handshake
+  // At the cap, what may be closed for a newcomer: a connection quiet this long since its last
+  // answer (one that never asked at once), or one whose request has been arriving this long.
+  std::chrono::milliseconds evict_quiet_after{100};
+  std::chrono::milliseconds evict_arriving_after{2000};
+  // Refused connections still lingering after their 503 (up to `linger`); past this many a
+  // newcomer over the cap is closed unanswered, so a flood cannot pile up descriptors.
+  std::size_t max_refusing = 64;
 };
 
 struct HttpRequestView {

@@ -201,12 +201,17 @@ void Scanner::reload(ScanSettings settings) {
   if (!settings.rules) settings.rules = builtin_rules();
   {
     std::lock_guard lock(settings_mutex_);
-    settings_ = settings;
+    settings_ = std::move(settings);
   }
+  // Reloads that come while one waits for the scanning thread join it: a SIGHUP storm queues one
+  // scan, not one per signal. The flag is cleared before the settings are read, so a reload
+  // after that read queues its own.
+  if (reload_pending_.exchange(true)) return;
   // On the scanning thread, between scans: the rules and the rasp.* keys take effect; the state
   // folder stays the one the agent started with.
-  boost::asio::post(io_, [this, settings = std::move(settings)] {
-    const auto config = collector_config(settings);
+  boost::asio::post(io_, [this] {
+    reload_pending_ = false;
+    const auto config = collector_config(settings_snapshot());
     for (auto& collector : collectors_) collector->reconfigure(config);
     timer_.cancel();
     scan_once();

@@ -75,6 +75,7 @@ class Scanner {
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   // When the running collector started (steady clock, ns), and its deadline; 0 between collectors.
   std::atomic<std::int64_t> collector_started_ns_{0};
+  std::atomic<bool> reload_pending_{false};  // a reload's scan is queued and not yet started
   std::atomic<std::int64_t> collector_deadline_ns_{0};
 
   boost::asio::io_context io_;

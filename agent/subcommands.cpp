@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "agent/cli.hpp"
@@ -67,17 +68,21 @@ ScanSettings scan_settings(const Config& config) {
 }
 
 // Creates the state folder (0700) when missing; a failure costs persistence, nothing else.
-// Returns whether the folder can be written.
+// Returns whether the folder exists: one that cannot be written (read-only) is still read, so
+// the records saved before are not forgotten, and each failed save is reported by its owner.
 bool prepare_state_dir(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (!ec) {
     ::chmod(config.state_dir.c_str(), 0700);
     if (::access(config.state_dir.c_str(), W_OK) == 0) return true;
-    ec = std::error_code(errno, std::generic_category());
+    log(LogLevel::warning, "state",
+        config.state_dir.string() + " cannot be written (" + std::strerror(errno) +
+            "); its records are read, and new ones kept in memory only");
+    return true;
   }
   log(LogLevel::warning, "state",
-      config.state_dir.string() + " cannot be created or written (" + ec.message() +
+      config.state_dir.string() + " cannot be created (" + ec.message() +
           "); the RASP event window is kept in memory only");
   return false;
 }

@@ -345,13 +345,11 @@ Outcome RaspCollector::collect(const ScanContext& context) {
   if (window_.expire(pass.now)) unsaved_ = true;
   if (unsaved_ && settings_.state) {
     auto failure = settings_.state->save(rasp_state_record, serialize_window(window_));
-    if (failure.empty()) {
+    // Said at every scan that cannot save: /status shows the latest scan's errors only.
+    if (failure.empty())
       unsaved_ = false;
-      save_failing_ = false;
-    } else if (!save_failing_) {
-      save_failing_ = true;
+    else
       outcome.error("cannot save the event window (" + failure + "); it is kept in memory");
-    }
   }
   std::sort(pass.findings.protected_processes.begin(), pass.findings.protected_processes.end(),
             [](const auto& a, const auto& b) { return a.pid < b.pid; });

@@ -135,7 +135,6 @@ class RaspCollector final : public Collector {
   RaspAgentFiles agent_files_;
   bool loaded_ = false;
   bool unsaved_ = false;
-  bool save_failing_ = false;
   std::uint64_t parse_errors_ = 0;
   RaspEventWindow window_;
   std::string buffer_;

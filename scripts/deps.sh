@@ -49,6 +49,7 @@ TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd
                libspring-web-java libjackson2-databind-java postgresql-15 wordpress unzip
                busybox-static
                php-cli  # a PHP process with a library named openrasp.so mapped (RASP tests)
+               wrk  # scripts/reliability.sh: 1,000 keep-alive connections
                prometheus victoria-metrics)  # the engines the fleet tests scrape and query
 # Building and checking the packages (scripts/build-deb.sh, build-rpm.sh) and booting the .deb in a
 # Debian 12 container (tests/packaging): debhelper, lintian, rpm (rpmbuild), rpmlint, debootstrap,

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -88,6 +89,10 @@ struct AgentOptions {
   // Set JOURNAL_STREAM to the log file's device and inode, as systemd does for a service whose
   // stderr goes to the journal.
   bool journal_stream = false;
+  // Runs before the agent starts (to hand its folder to another user, say), and words put
+  // before the agent's command (`setpriv --reuid=...`).
+  std::function<void(const TempDir&)> before_start = {};
+  std::vector<std::string> prefix = {};
 };
 
 // A `hostprint serve` child with a token file, state folder and log of its own.
@@ -111,6 +116,8 @@ class Agent {
                                   "--state-dir",      (dir_.path() / "state").string(),
                                   "--config",         write_config(options.config).string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    argv.insert(argv.begin(), options.prefix.begin(), options.prefix.end());
+    if (options.before_start) options.before_start(dir_);
     start(argv, options.journal_stream);
   }
   ~Agent() {
