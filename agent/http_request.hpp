@@ -2,12 +2,11 @@
 // The server's request parser and target normalisation, apart from the connection code so that
 // the request-path fuzz target (tests/fuzz/http_request_fuzzer.cpp) parses exactly as it does.
 #include <algorithm>
+#include <boost/beast/http.hpp>
 #include <cctype>
 #include <cstdint>
 #include <limits>
 #include <string_view>
-
-#include <boost/beast/http.hpp>
 
 namespace hostprint {
 
@@ -30,8 +29,7 @@ inline std::string_view origin_form(std::string_view target) {
 // Beast bounds the request line and headers (header_limit) but not the trailer fields of a chunked
 // body, and its field store throws std::length_error for a field over 64 KiB: this parser refuses
 // both with header_limit, before anything is stored.
-class RequestParser
-    : public boost::beast::http::request_parser<boost::beast::http::string_body> {
+class RequestParser : public boost::beast::http::request_parser<boost::beast::http::string_body> {
  public:
   explicit RequestParser(std::size_t trailer_limit) : trailer_left_(trailer_limit) {}
 

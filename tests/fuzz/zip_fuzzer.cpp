@@ -10,8 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_entries = 256;
   limits.max_member_bytes = 1 << 20;
   std::string error;
-  auto zip = collectors::ZipArchive::open_bytes(std::string(fuzz::text_of(data, size)), limits,
-                                                error);
+  auto zip =
+      collectors::ZipArchive::open_bytes(std::string(fuzz::text_of(data, size)), limits, error);
   if (!zip) {
     fuzz::require(!error.empty(), "no archive and no error");
     return 0;
