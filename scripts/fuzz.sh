@@ -36,8 +36,8 @@ done
 
 if [ ! -f "$build/build.ninja" ]; then
   CXX=clang++ meson setup "$build" -Dfuzz=true -Dtests=false -Dbench=false \
-    -Dbuildtype=debugoptimized -Db_ndebug=false >"$build.setup.log" 2>&1 ||
-    { tail -n 20 "$build.setup.log"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
+    -Dbuildtype=debugoptimized -Db_ndebug=false >"${TMPDIR:-/tmp}/hostprint-fuzz-setup.log" 2>&1 ||
+    { tail -n 20 "${TMPDIR:-/tmp}/hostprint-fuzz-setup.log"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 fi
 if ! ninja -C "$build" fuzzers >"$build/fuzz-build.log" 2>&1; then
   tail -n 30 "$build/fuzz-build.log"
