@@ -12,6 +12,7 @@
 #include <list>
 #include <random>
 
+#include "agent/http_request.hpp"
 #include "agent/logging.hpp"
 #include "agent/tls.hpp"
 #include "proto/api_error.hpp"
@@ -46,51 +47,6 @@ struct HttpServerState {
     return id;
   }
 };
-
-namespace {
-
-// "http://host:port/path?q" -> "/path?q" (RFC 9112 3.2.2: servers accept the absolute form).
-std::string_view origin_form(std::string_view target) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() >= scheme.size() &&
-        std::equal(scheme.begin(), scheme.end(), target.begin(), [](char a, char b) {
-          return a == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      auto rest = target.substr(scheme.size());
-      auto slash = rest.find_first_of("/?");
-      if (slash == std::string_view::npos) return "/";
-      return rest[slash] == '/' ? rest.substr(slash) : std::string_view("/");
-    }
-  }
-  return target;
-}
-
-// Beast bounds the request line and headers (header_limit) but not the trailer fields of a chunked
-// body, and its field store throws std::length_error for a field over 64 KiB: this parser refuses
-// both with header_limit, before anything is stored.
-class RequestParser : public http::request_parser<http::string_body> {
- public:
-  explicit RequestParser(std::size_t trailer_limit) : trailer_left_(trailer_limit) {}
-
- private:
-  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
-                     beast::error_code& ec) override {
-    // basic_fields stores a field's sizes (with their CRLF) in 16 bits.
-    constexpr std::size_t max_part = std::numeric_limits<std::uint16_t>::max() - 2;
-    const std::size_t line = name_string.size() + value.size() + 4;  // "name: value\r\n"
-    if (name_string.size() > max_part || value.size() > max_part ||
-        (is_header_done() && line > trailer_left_)) {
-      ec = http::error::header_limit;
-      return;
-    }
-    if (is_header_done()) trailer_left_ -= line;
-    get().insert(name, name_string, value);
-  }
-
-  std::size_t trailer_left_;
-};
-
-}  // namespace
 
 // What the server's bookkeeping (cap, eviction, shutdown) needs of a connection, whatever it
 // speaks.

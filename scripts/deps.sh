@@ -50,7 +50,8 @@ TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd
                busybox-static
                php-cli  # a PHP process with a library named openrasp.so mapped (RASP tests)
                wrk  # scripts/reliability.sh: 1,000 keep-alive connections
-               prometheus victoria-metrics)  # the engines the fleet tests scrape and query
+               prometheus victoria-metrics  # the engines the fleet tests scrape and query
+               clang libclang-rt-14-dev)  # libFuzzer and the sanitizers (scripts/fuzz.sh)
 # Building and checking the packages (scripts/build-deb.sh, build-rpm.sh) and booting the .deb in a
 # Debian 12 container (tests/packaging): debhelper, lintian, rpm (rpmbuild), rpmlint, debootstrap,
 # systemd-container (systemd-nspawn), xz-utils and git for the source tarball.

@@ -460,6 +460,16 @@ class ApacheParser {
                             std::to_string(reader_.limits().max_depth) + ": " + path + " not read");
       return;
     }
+    // Symlinks to a parent make a directory tree without end: a few of them in an included folder
+    // are fan-out to the power of max_depth listings. So listings are bounded like file loads.
+    if (directories_listed_ >= reader_.limits().max_files) {
+      if (!directories_bound_hit_)
+        reader_.error(at, "more than " + std::to_string(reader_.limits().max_files) +
+                              " included directories listed: " + path + " and the rest not read");
+      directories_bound_hit_ = true;
+      return;
+    }
+    ++directories_listed_;
     for (const auto& entry : entries) include_path(entry, false, scope, at, directory_depth + 1);
   }
 
@@ -505,6 +515,8 @@ class ApacheParser {
   IncludeReader reader_;
   std::size_t substituted_bytes_ = 0;
   bool substitution_bound_hit_ = false;
+  std::size_t directories_listed_ = 0;
+  bool directories_bound_hit_ = false;
   std::set<std::string> defined_;
   std::map<std::string, std::string> variables_;
   std::set<std::string> loaded_modules_;

@@ -11,6 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "collectors/web_sites.hpp"
+#include "tests/temp_dir.hpp"
+
 namespace hostprint::collectors {
 namespace {
 
@@ -1157,6 +1160,34 @@ TEST(ParseApache, IncludeOfADirectoryReadsItWhole) {
   EXPECT_TRUE(config.errors.empty()) << all_errors(config);
   ASSERT_EQ(config.sites.size(), 2u);
   EXPECT_EQ(config.sites[1].domains, (Strings{"b"}));
+}
+
+// Found by tests/fuzz/apache_fuzzer (regressions/apache/): symlinks to "." in an included folder,
+// followed inside the root as httpd follows them, made 6^16 listings before the walk stopped at
+// max_depth. Real files, so the symlinks are resolved by the collector's own glob.
+TEST(ParseApache, SymlinkLoopsInAnIncludedDirectoryAreBounded) {
+  test::TempDir root;
+  // No file in the folder: file loads, whose bound would also narrow the walk, never happen.
+  root.write("etc/apache2/apache2.conf",
+             "Listen 80\nInclude conf-enabled\n<VirtualHost *:80>\nServerName a\n</VirtualHost>\n");
+  std::filesystem::create_directories(root.path() / "etc/apache2/conf-enabled");
+  for (int i = 0; i < 6; ++i)
+    std::filesystem::create_directory_symlink(
+        ".", root.path() / "etc/apache2/conf-enabled" / ("loop" + std::to_string(i)));
+  FileSource real = file_source_in_root(root.path());
+  std::size_t globs = 0;
+  constexpr std::size_t give_up = 50'000;  // without a bound the walk would not end: stop it here
+  FileSource counted{real.read, [&](const std::string& pattern, std::size_t max_matches) {
+                       if (++globs > give_up) return std::vector<std::string>{};
+                       return real.glob(pattern, max_matches);
+                     }};
+  ConfigLimits limits;
+  WebConfig config = parse_apache({}, counted, limits);
+  // Each listing globs its entries once: about 6 * max_files in all.
+  EXPECT_LE(globs, 8 * limits.max_files);
+  EXPECT_FALSE(config.errors.empty());
+  ASSERT_FALSE(config.sites.empty());
+  EXPECT_EQ(config.sites[0].domains, (Strings{"a"}));
 }
 
 TEST(ParseApache, MacroBodiesAreNotSites) {

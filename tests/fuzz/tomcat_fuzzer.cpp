@@ -1,0 +1,13 @@
+// Tomcat's server.xml (with the files an XML entity could name).
+#include "tests/fuzz/web_config_files.hpp"
+
+using namespace hostprint;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto parts = fuzz::split(fuzz::text_of(data, size), "\n%%\n");
+  auto files = fuzz::files_of(parts);
+  auto limits = fuzz::fuzz_limits();
+  collectors::TomcatStart start{"/f0", "/"};
+  fuzz::check(collectors::parse_tomcat(start, files, limits), limits);
+  return 0;
+}
