@@ -91,6 +91,11 @@ class Fields {
     if (name == "host_name") return std::string_view(snapshot_.assets.host_name);
     if (name == "host_ip") return std::string_view(snapshot_.assets.host_ip);
     if (name == "container_id") return row.container;
+    if (name == "container_name") {
+      const auto& names = snapshot_.assets.container_names;
+      auto it = row.container.empty() ? names.end() : names.find(row.container);
+      return it == names.end() ? std::string_view() : std::string_view(it->second);
+    }
     if (name == "recent_scan_time") return scan_time_;
     if (name == "first_scan_time" || name == "record_time" || name == "update_time") {
       const ItemTimes* t = times(row);

@@ -11,11 +11,15 @@
 #include <cerrno>
 #include <charconv>
 #include <exception>
+#include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
 #include <tuple>
 
+#include "collectors/formats/container_meta.hpp"
+#include "collectors/io/bounded_read.hpp"
 #include "collectors/io/process_files.hpp"
 #include "collectors/io/unique_fd.hpp"
 
@@ -29,7 +33,56 @@ struct ContainersCollector::Collectors {
   // Where joining the namespace is refused (no CAP_SYS_ADMIN, or a unit's RestrictNamespaces=):
   // the namespace's /proc/<pid>/net files, which reading the process's /proc entry allows.
   std::unique_ptr<Collector> ports_from_proc;
+  std::optional<std::string> name;  // read once, when the container is first entered
 };
+
+namespace {
+
+constexpr std::size_t max_runtime_file_bytes = 8u << 20;
+
+bool is_runtime_id(std::string_view id) {
+  return id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The runtimes' own files that name a container, read from the host's root. An id is 64 hex
+// digits (checked before it becomes part of a path); an LXC container's id is its name.
+class RuntimeNames {
+ public:
+  explicit RuntimeNames(const std::filesystem::path& root) : root_(root) {}
+
+  std::string of(const std::string& id) {
+    if (!is_runtime_id(id)) return id;
+    if (auto text = read("var/lib/docker/containers/" + id + "/config.v2.json"))
+      if (auto name = docker_container_name(*text)) return *name;
+    for (std::string_view space : {"k8s.io", "moby", "default"})
+      if (auto text = read("run/containerd/io.containerd.runtime.v2.task/" + std::string(space) +
+                           "/" + id + "/config.json"))
+        if (auto name = oci_annotated_name(*text)) return *name;
+    if (!storage_) {
+      storage_.emplace();
+      for (std::string_view file : {"var/lib/containers/storage/overlay-containers/containers.json",
+                                    "run/containers/storage/overlay-containers/containers.json"})
+        if (auto text = read(std::string(file))) {
+          auto found = storage_container_names(*text);
+          storage_->merge(found);
+        }
+    }
+    auto it = storage_->find(id);
+    return it == storage_->end() ? std::string() : it->second;
+  }
+
+ private:
+  std::optional<std::string> read(const std::string& relative) const {
+    auto result = read_bounded(root_ / relative, max_runtime_file_bytes);
+    if (result.status != ReadStatus::ok) return std::nullopt;
+    return std::move(result.file.text);
+  }
+
+  const std::filesystem::path& root_;
+  std::optional<std::map<std::string, std::string>> storage_;  // read at the first need
+};
+
+}  // namespace
 
 namespace {
 
@@ -268,9 +321,11 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
 
   auto assets = std::make_shared<std::vector<ContainerAssets>>();
   assets->reserve(entered.size());
+  RuntimeNames names(context.root);
   for (const auto& id : entered) {
-    const auto& own = *by_container_.find(id)->second;
-    ContainerAssets container{std::string(id), {}};
+    auto& own = *by_container_.find(id)->second;
+    if (!own.name) own.name = names.of(std::string(id));
+    ContainerAssets container{std::string(id), *own.name, {}};
     for (const auto& files : own.files) files->publish(container.found);
     if (read_ports.contains(id)) own.ports->publish(container.found);
     if (read_ports_from_proc.contains(id)) own.ports_from_proc->publish(container.found);
@@ -285,10 +340,12 @@ Outcome ContainersCollector::collect(const ScanContext& context) {
 
 void ContainersCollector::publish(proto::AssetSet& found) const {
   // Each part a container's collectors published becomes that container's part.
-  for (const auto& c : *containers_)
+  for (const auto& c : *containers_) {
+    if (!c.name.empty()) found.container_names.emplace(c.id, c.name);
     c.found.each_kind([&](const auto& parts) {
       for (const auto& part : parts) found.add(part.items, c.id);
     });
+  }
 }
 
 KindSet ContainersCollector::writes() const {

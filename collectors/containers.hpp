@@ -20,6 +20,7 @@ namespace hostprint::collectors {
 
 struct ContainerAssets {
   std::string id;        // as in ProcessInfo::container_id
+  std::string name;      // as its runtime names it; "" when no runtime file does
   proto::AssetSet found;  // what its collectors published, as host parts
 
   template <class Item>

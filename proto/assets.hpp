@@ -5,6 +5,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -296,6 +297,8 @@ class AssetSet {
   // The host's name and address (lists.md's host fields).
   std::string host_name;
   std::string host_ip;
+  // Running containers' names as their runtime knows them, by id; a container absent has none.
+  std::map<std::string, std::string, std::less<>> container_names;
 
  private:
   decltype(parts_for(AssetKinds{})) all_;

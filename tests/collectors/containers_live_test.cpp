@@ -511,6 +511,39 @@ TEST_F(FourContainers, ServeCountsHostAndContainersApart) {
   expect_scopes(json_file(work_.path() / "host"), json_file(work_.path() / "container"), 2, 2);
 }
 
+// container_name as each runtime's own files give it: Docker's config.v2.json (A), containerd's
+// task bundle annotations (B), containers/storage's containers.json (C); D has no runtime file.
+TEST_F(FourContainers, ListsNameEachContainerAsItsRuntimeDoes) {
+  const auto& g = *groups_;
+  host_root_.write("var/lib/docker/containers/" + g.id_a + "/config.v2.json",
+                   R"({"ID":")" + g.id_a + R"(","Name":"/web-a","State":{"Running":true}})");
+  host_root_.write("run/containerd/io.containerd.runtime.v2.task/k8s.io/" + g.id_b +
+                       "/config.json",
+                   R"({"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.container-name":)"
+                   R"("nginx","io.kubernetes.cri.sandbox-name":"pod-1"}})");
+  host_root_.write("var/lib/containers/storage/overlay-containers/containers.json",
+                   R"([{"id":")" + g.id_c + R"(","names":["sidecar-c"],"image":"x"}])");
+  int rc = run([&] {
+    auto r = test::run_program({test::hostprint_binary(), "query", "--root",
+                                host_root_.path().string(), "--state-dir",
+                                (work_.path() / "state").string(),
+                                "/v5/p/asset/processes/detail?category=container&limit=200"});
+    std::ofstream(work_.path() / "processes") << r.out;
+    std::ofstream(work_.path() / "processes.err") << r.err;
+  });
+  ASSERT_EQ(rc, 0);
+  SCOPED_TRACE(slurp(work_.path() / "processes.err"));
+  std::map<std::string, std::string> names;
+  const auto answer = json_file(work_.path() / "processes");
+  for (const auto& e : answer.at("data_list").as_array())
+    names[std::string(e.at("container_id").as_string())] =
+        std::string(e.at("container_name").as_string());
+  EXPECT_EQ(names, (std::map<std::string, std::string>{{g.id_a, "web-a"},
+                                                       {g.id_b, "nginx"},
+                                                       {g.id_c, "sidecar-c"},
+                                                       {g.id_d, ""}}));
+}
+
 // The same counts from an agent that may not join other network namespaces (no CAP_SYS_ADMIN,
 // as under the packaged unit): the containers' ports come from their processes' /proc/<pid>/net.
 TEST_F(FourContainers, PortsWithoutJoiningNamespaces) {
