@@ -33,6 +33,7 @@
 
 #include "tests/scan_chain.hpp"
 #include "collectors/listening_ports.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -476,7 +477,7 @@ std::string describe(const Ports& ports) {
 }
 
 TEST(ListeningPortsLive, FreshNamespaceNetlinkAndProcNetFindExactlyTheOpenPorts) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsCollector netlink;
@@ -491,8 +492,8 @@ TEST(ListeningPortsLive, FreshNamespaceNetlinkAndProcNetFindExactlyTheOpenPorts)
 }
 
 TEST(ListeningPortsLive, FreshNamespaceAgreesWithSs) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
-  if (!run_program({"ss", "-V"})) GTEST_SKIP() << "ss (iproute2) is not installed";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
+  if (!run_program({"ss", "-V"})) LIVE_SKIP() << "ss (iproute2) is not installed";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsCollector netlink;
@@ -506,8 +507,8 @@ TEST(ListeningPortsLive, FreshNamespaceAgreesWithSs) {
 }
 
 TEST(ListeningPortsLive, WithoutNetlinkFallsBackToProcNet) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
-  if (audit_arch == 0) GTEST_SKIP() << "no seccomp architecture value for this CPU";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
+  if (audit_arch == 0) LIVE_SKIP() << "no seccomp architecture value for this CPU";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     make_syscall_fail(SYS_socket, AF_NETLINK, EAFNOSUPPORT);
     auto context = generous_context();
@@ -519,8 +520,8 @@ TEST(ListeningPortsLive, WithoutNetlinkFallsBackToProcNet) {
 }
 
 TEST(ListeningPortsLive, NetlinkWithoutRepliesIsIncompleteAndKeepsTheLastResult) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
-  if (audit_arch == 0) GTEST_SKIP() << "no seccomp architecture value for this CPU";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
+  if (audit_arch == 0) LIVE_SKIP() << "no seccomp architecture value for this CPU";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsCollector collector;
@@ -537,7 +538,7 @@ TEST(ListeningPortsLive, NetlinkWithoutRepliesIsIncompleteAndKeepsTheLastResult)
 }
 
 TEST(ListeningPortsLive, SocketBoundIsRecorded) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsLimits limits;
@@ -570,7 +571,7 @@ TEST(ListeningPortsLive, SocketBoundIsRecorded) {
 }
 
 TEST(ListeningPortsLive, AThreadInAnotherNamespaceReadsThatNamespace) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     std::string failure;
     std::thread other([&] {
@@ -599,7 +600,7 @@ TEST(ListeningPortsLive, AThreadInAnotherNamespaceReadsThatNamespace) {
 }
 
 TEST(ListeningPortsLive, HostNamespaceAgreesWithSs) {
-  if (!run_program({"ss", "-V"})) GTEST_SKIP() << "ss (iproute2) is not installed";
+  if (!run_program({"ss", "-V"})) LIVE_SKIP() << "ss (iproute2) is not installed";
   // Ports open and close while we look: agree on one of a few attempts.
   std::string from_netlink, from_proc_net, from_ss;
   for (int attempt = 0; attempt < 5; ++attempt) {
