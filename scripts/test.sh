@@ -74,9 +74,12 @@ meson_pass gcc build-test gcc_setup gcc_tests
 # Pass 2: ASan + UBSan. -fno-sanitize-recover makes every UBSan finding fatal; the test programs
 # and the hostprint they start (HOSTPRINT_BIN is this build's) share the options below. The
 # packaging checks (.deb/.rpm builds) and the Prometheus files hold no code of ours: pass 1 only.
+# Warnings are pass 1's to refuse: under -fsanitize gcc 12 reports maybe-uninitialized values in
+# Boost.Beast's headers that are not (so no -Werror, and that one warning off, here).
 if [ "${HOSTPRINT_NO_SANITIZERS:-0}" != 1 ]; then
-  asan_setup=("${common_setup[@]}" -Dbench=false -Db_sanitize=address,undefined -Db_lundef=false
-              -Dcpp_args=-fno-sanitize-recover=all)
+  asan_setup=(-Dwerror=false -Dtests=true -Dbuildtype=debugoptimized -Dbench=false
+              -Db_sanitize=address,undefined -Db_lundef=false
+              "-Dcpp_args=-fno-sanitize-recover=all -Wno-maybe-uninitialized")
   asan_tests=(--no-suite packaging --no-suite config --timeout-multiplier 3 "$@")
   meson_pass asan+ubsan build-asan asan_setup asan_tests \
     ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
