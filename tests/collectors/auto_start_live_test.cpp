@@ -12,6 +12,7 @@
 #include "tests/scan_chain.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/temp_dir.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -109,11 +110,11 @@ Names enabled_by_systemctl(const fs::path& root) {
 
 TEST(AutoStartLive, HostServicesAndTimersMatchSystemctl) {
   if (test::run_program({"systemctl", "--version"}).exit_code != 0)
-    GTEST_SKIP() << "systemctl is not installed";
+    LIVE_SKIP() << "systemctl is not installed";
   std::error_code ec;
   for (const auto& folder : fs::directory_iterator("/etc/systemd/system", ec))
     if (folder.path().filename().string().ends_with(".upholds"))
-      GTEST_SKIP() << "systemctl does not report units enabled by .upholds links";
+      LIVE_SKIP() << "systemctl does not report units enabled by .upholds links";
   auto expected = enabled_by_systemctl("/");
   auto found = systemd_units(collect("/"));
   EXPECT_EQ(found, expected) << "hostprint:\n"
@@ -148,7 +149,7 @@ Names generated_sysv_units(const std::vector<std::string>& env) {
 }
 
 TEST(AutoStartLive, HostSysvScriptsMatchTheGenerator) {
-  if (sysv_generator().empty()) GTEST_SKIP() << "systemd's SysV generator is not installed";
+  if (sysv_generator().empty()) LIVE_SKIP() << "systemd's SysV generator is not installed";
   auto expected = generated_sysv_units({});
   auto found = sysv_units(collect("/"));
   EXPECT_EQ(found, expected) << "hostprint:\n"
@@ -182,7 +183,7 @@ void expect_periodic_cron_matches_run_parts(const fs::path& root) {
 
 TEST(AutoStartLive, HostPeriodicCronFoldersMatchRunParts) {
   if (test::run_program({"run-parts", "--version"}).exit_code != 0)
-    GTEST_SKIP() << "run-parts is not installed";
+    LIVE_SKIP() << "run-parts is not installed";
   expect_periodic_cron_matches_run_parts("/");
 }
 
@@ -192,7 +193,7 @@ void write_unit(const test::TempDir& root, const std::string& name, const std::s
 
 TEST(AutoStartLive, UnitsEnabledBySystemctlInATemporaryRoot) {
   if (test::run_program({"systemctl", "--version"}).exit_code != 0)
-    GTEST_SKIP() << "systemctl is not installed";
+    LIVE_SKIP() << "systemctl is not installed";
   test::TempDir root;
   const std::string service = "[Service]\nExecStart=/bin/true\n";
   write_unit(root, "alpha.service",
@@ -240,7 +241,7 @@ TEST(AutoStartLive, UnitsEnabledBySystemctlInATemporaryRoot) {
 }
 
 TEST(AutoStartLive, SysvScriptsInATemporaryRootMatchTheGenerator) {
-  if (sysv_generator().empty()) GTEST_SKIP() << "systemd's SysV generator is not installed";
+  if (sysv_generator().empty()) LIVE_SKIP() << "systemd's SysV generator is not installed";
   test::TempDir root;
   auto script = [&](const std::string& name, fs::perms mode) {
     auto p = root.write("etc/init.d/" + name, "#!/bin/sh\n");
@@ -281,7 +282,7 @@ TEST(AutoStartLive, SysvScriptsInATemporaryRootMatchTheGenerator) {
 
 TEST(AutoStartLive, PeriodicCronFoldersInATemporaryRootMatchRunParts) {
   if (test::run_program({"run-parts", "--version"}).exit_code != 0)
-    GTEST_SKIP() << "run-parts is not installed";
+    LIVE_SKIP() << "run-parts is not installed";
   test::TempDir root;
   auto file = [&](const std::string& relative, fs::perms mode) {
     auto p = root.write(relative, "#!/bin/sh\n");

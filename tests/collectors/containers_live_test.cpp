@@ -22,44 +22,75 @@
 #include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "tests/integration/agent_harness.hpp"
+#include "tests/cgroups.hpp"
 #include "tests/namespaces.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
 
 namespace fs = std::filesystem;
+using test::Cgroup;
+using test::machine_hierarchies;
 
-// A v1 hierarchy of this machine to make cgroups in (pids is cheap and always there here).
-std::optional<fs::path> cgroup_hierarchy() {
-  for (auto candidate : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-    std::error_code ec;
-    if (fs::exists(fs::path(candidate) / "cgroup.procs", ec)) return fs::path(candidate);
+// Where the tests put their containers' cgroups: all in v2 (a pure v2 host, and a hybrid one's
+// unified hierarchy), split between v1 and v2 (hybrid), or all in v1 (a host without v2).
+enum class Layout { only_v2, hybrid, only_v1, none };
+
+std::string layout_name(const ::testing::TestParamInfo<Layout>& info) {
+  switch (info.param) {
+    case Layout::only_v2: return "only_v2";
+    case Layout::hybrid: return "hybrid";
+    case Layout::only_v1: return "only_v1";
+    case Layout::none: break;
+  }
+  return "no_cgroup_hierarchy";
+}
+
+// Every layout this machine can hold; `none` (a test that fails under HOSTPRINT_STRICT_LIVE) when
+// it has no cgroup hierarchy at all.
+std::vector<Layout> machine_layouts() {
+  auto found = machine_hierarchies();
+  std::vector<Layout> layouts;
+  if (found.v2) layouts.push_back(Layout::only_v2);
+  if (found.v1 && found.v2) layouts.push_back(Layout::hybrid);
+  if (found.v1 && !found.v2) layouts.push_back(Layout::only_v1);
+  if (layouts.empty()) layouts.push_back(Layout::none);
+  return layouts;
+}
+
+// The hierarchies of a layout: the first for Docker's and LXC's containers, the second for
+// Kubernetes' and Podman's.
+std::optional<std::pair<fs::path, fs::path>> placement(Layout layout) {
+  auto found = machine_hierarchies();
+  switch (layout) {
+    case Layout::only_v2:
+      if (found.v2) return std::pair{*found.v2, *found.v2};
+      break;
+    case Layout::hybrid:
+      if (found.v1 && found.v2) return std::pair{*found.v1, *found.v2};
+      break;
+    case Layout::only_v1:
+      if (found.v1) return std::pair{*found.v1, *found.v1};
+      break;
+    case Layout::none:
+      break;
   }
   return std::nullopt;
 }
 
-class Cgroup {
- public:
-  Cgroup(const fs::path& hierarchy, const std::string& relative) : path_(hierarchy / relative) {
-    fs::create_directories(path_);
+class ContainersLiveIn : public ::testing::TestWithParam<Layout> {
+ protected:
+  void SetUp() override {
+    auto where = placement(GetParam());
+    if (!where) LIVE_SKIP() << "no cgroup hierarchy to make containers in";
+    hierarchy_ = where->first;
   }
-  ~Cgroup() {
-    // Move anything left back to the root, then remove the folders made (innermost first).
-    std::error_code ec;
-    for (fs::path p = path_; p.has_relative_path() && p.filename() != "pids" &&
-                             p.filename() != "unified" && p != "/sys/fs/cgroup";
-         p = p.parent_path())
-      if (::rmdir(p.c_str()) != 0) break;
-  }
-  void add(pid_t pid) const { std::ofstream(path_ / "cgroup.procs") << pid << "\n"; }
-
- private:
-  fs::path path_;
+  fs::path hierarchy_;
 };
 
-TEST(ContainersLive, ProcessesInRuntimeCgroupsAreCountedApart) {
-  auto hierarchy = cgroup_hierarchy();
-  if (!hierarchy) GTEST_SKIP() << "no writable cgroup hierarchy";
+TEST_P(ContainersLiveIn, ProcessesInRuntimeCgroupsAreCountedApart) {
+  const auto* hierarchy = &hierarchy_;
   const std::string id_a(64, 'a');
   const std::string id_b = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   Cgroup docker(*hierarchy, "docker/" + id_a);
@@ -105,9 +136,8 @@ TEST(ContainersLive, ProcessesInRuntimeCgroupsAreCountedApart) {
   EXPECT_EQ(by_container.size(), 3u);
 }
 
-TEST(ContainersLive, HostCountsExcludeContainerProcesses) {
-  auto hierarchy = cgroup_hierarchy();
-  if (!hierarchy) GTEST_SKIP() << "no writable cgroup hierarchy";
+TEST_P(ContainersLiveIn, HostCountsExcludeContainerProcesses) {
+  const auto* hierarchy = &hierarchy_;
   const std::string id(64, 'c');
   Cgroup docker(*hierarchy, "system.slice/docker-" + id + ".scope");
   test::TempDir work;
@@ -157,15 +187,6 @@ TEST(ContainersLive, HostCountsExcludeContainerProcesses) {
 
 namespace hostprint::collectors {
 namespace {
-
-// The v2 hierarchy of this machine (hybrid: /sys/fs/cgroup/unified; pure v2: /sys/fs/cgroup).
-std::optional<fs::path> cgroup_v2_hierarchy() {
-  std::error_code ec;
-  if (fs::exists("/sys/fs/cgroup/unified/cgroup.procs", ec))
-    return fs::path("/sys/fs/cgroup/unified");
-  if (fs::exists("/sys/fs/cgroup/cgroup.controllers", ec)) return fs::path("/sys/fs/cgroup");
-  return std::nullopt;
-}
 
 // A root tree of a container image: busybox (static) as its only executable, and what the test
 // writes into it.
@@ -331,8 +352,8 @@ struct Cgroups {
   std::string id_b = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   std::string id_c = "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   std::string id_d = std::string(64, 'd');
-  // A: Docker's cgroupfs driver in a v1 hierarchy; B and C: two containers of one Kubernetes pod
-  // in the v2 hierarchy; D: Docker's systemd driver.
+  // A: Docker's cgroupfs driver and D: its systemd driver, in the layout's first hierarchy (v1 on
+  // a hybrid host); B and C: two containers of one Kubernetes pod, in its second.
   Cgroup a, b, c, d;
   Cgroups(const fs::path& v1, const fs::path& v2)
       : a(v1, "docker/" + id_a),
@@ -367,11 +388,6 @@ std::size_t lines_of(const fs::path& path) {
 
 // Four containers (see Cgroups) and a host root, in namespaces of the test's own: `ask` runs
 // beside them and reports through files in `work`.
-struct CgroupHierarchies {
-  std::optional<fs::path> v1 = cgroup_hierarchy();
-  std::optional<fs::path> v2 = cgroup_v2_hierarchy();
-  bool usable() const { return v1 && v2 && *v1 != *v2 && fs::exists("/bin/busybox"); }
-};
 
 int with_four_containers(const Cgroups& groups, const ImageRoot& a, const ImageRoot& b,
                          const ImageRoot& d, const test::TempDir& work,
@@ -436,11 +452,13 @@ void expect_scopes(const boost::json::object& host, const boost::json::object& c
 }
 
 // The four containers and a host root of 4 accounts and 1 package, for `hostprint` to count.
-class FourContainers : public ::testing::Test {
+class FourContainers : public ::testing::TestWithParam<Layout> {
  protected:
   void SetUp() override {
-    if (!setup_.usable()) GTEST_SKIP() << "needs cgroup v1 and v2 hierarchies and busybox-static";
-    groups_.emplace(*setup_.v1, *setup_.v2);
+    auto where = placement(GetParam());
+    if (!where) LIVE_SKIP() << "no cgroup hierarchy to make containers in";
+    if (!fs::exists("/bin/busybox")) LIVE_SKIP() << "busybox-static is not installed";
+    groups_.emplace(where->first, where->second);
     fill_debian_like(a_);
     fill_alpine_like(b_);
     host_root_.write("etc/passwd", passwd_three + "host:x:1001:1001::/home/host:/bin/sh\n");
@@ -450,13 +468,12 @@ class FourContainers : public ::testing::Test {
     return with_four_containers(*groups_, a_, b_, d_, work_, ask);
   }
 
-  CgroupHierarchies setup_;
   std::optional<Cgroups> groups_;
   ImageRoot a_, b_, d_;
   test::TempDir host_root_, work_;
 };
 
-TEST_F(FourContainers, QueryCountsHostAndContainersApart) {
+TEST_P(FourContainers, QueryCountsHostAndContainersApart) {
   int rc = run([&] {
     for (auto [name, target] :
          {std::pair{"host", "/v5/p/asset/statistics?category=host"},
@@ -491,7 +508,7 @@ TEST_F(FourContainers, QueryCountsHostAndContainersApart) {
     EXPECT_EQ(std::string(e.at("path").as_string()).find("busybox"), std::string::npos);
 }
 
-TEST_F(FourContainers, ServeCountsHostAndContainersApart) {
+TEST_P(FourContainers, ServeCountsHostAndContainersApart) {
   int rc = run([&] {
     test::Agent agent({.args = {"--root", host_root_.path().string()}});
     std::ofstream(work_.path() / "ready") << agent.ready();
@@ -546,8 +563,8 @@ TEST_F(FourContainers, ListsNameEachContainerAsItsRuntimeDoes) {
 
 // The same counts from an agent that may not join other network namespaces (no CAP_SYS_ADMIN,
 // as under the packaged unit): the containers' ports come from their processes' /proc/<pid>/net.
-TEST_F(FourContainers, PortsWithoutJoiningNamespaces) {
-  if (!fs::exists("/usr/bin/setpriv")) GTEST_SKIP() << "setpriv (util-linux) is not installed";
+TEST_P(FourContainers, PortsWithoutJoiningNamespaces) {
+  if (!fs::exists("/usr/bin/setpriv")) LIVE_SKIP() << "setpriv (util-linux) is not installed";
   int rc = run([&] {
     for (auto [name, target] :
          {std::pair{"host", "/v5/p/asset/statistics?category=host"},
@@ -581,13 +598,13 @@ TEST_F(FourContainers, PortsWithoutJoiningNamespaces) {
 // The collector itself: what each container's files hold (never the host's, whatever their links
 // say), its ports, a container that is gone by the time its files are read, and one whose oldest
 // process has exited (read through the next).
-TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
-  CgroupHierarchies setup;
-  if (!setup.usable()) GTEST_SKIP() << "needs cgroup v1 and v2 hierarchies and busybox-static";
-  Cgroups groups(*setup.v1, *setup.v2);
-  Cgroup lxc(*setup.v1, "lxc/short-lived");
+TEST_P(ContainersLiveIn, ReadsInsideEachContainerThroughALiveProcess) {
+  if (!fs::exists("/bin/busybox")) LIVE_SKIP() << "busybox-static is not installed";
+  auto where = *placement(GetParam());
+  Cgroups groups(where.first, where.second);
+  Cgroup lxc(where.first, "lxc/short-lived");
   const std::string id_f(64, 'f');
-  Cgroup podman(*setup.v2, "machine.slice/libpod-" + id_f + ".scope");
+  Cgroup podman(where.second, "machine.slice/libpod-" + id_f + ".scope");
   ImageRoot a, b, e;
   fill_debian_like(a);
   fill_alpine_like(b);
@@ -659,6 +676,11 @@ TEST(ContainersLive, ReadsInsideEachContainerThroughALiveProcess) {
     expected += line + "\n";
   EXPECT_EQ(slurp(work.path() / "result"), expected);
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, ContainersLiveIn, ::testing::ValuesIn(machine_layouts()),
+                         layout_name);
+INSTANTIATE_TEST_SUITE_P(Layouts, FourContainers, ::testing::ValuesIn(machine_layouts()),
+                         layout_name);
 
 }  // namespace
 }  // namespace hostprint::collectors

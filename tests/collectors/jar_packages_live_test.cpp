@@ -19,6 +19,7 @@
 #include "tests/integration/agent_harness.hpp"
 #include "tests/namespaces.hpp"
 #include "tests/temp_dir.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -54,10 +55,10 @@ void run(const std::vector<std::string>& argv) {
 }
 
 TEST(JarPackagesLive, ClassPathLibFolderAndFatJar) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::geteuid() != 0) LIVE_SKIP() << "needs root";
   if (test::run_program({"sh", "-c", "command -v java && command -v javac && command -v jar"})
           .exit_code != 0)
-    GTEST_SKIP() << "no JDK";
+    LIVE_SKIP() << "no JDK";
   test::TempDir work;
   const fs::path dir = work.path();
   const std::string d = dir.string();
@@ -190,10 +191,10 @@ namespace {
 // counted, the WAR itself not; a JAR on the class path that a lib folder reaches again through a
 // symlink counted once, under its class path name.
 TEST(JarPackagesLive, TomcatFoldersExpandedWarAndSymlinkedJar) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::geteuid() != 0) LIVE_SKIP() << "needs root";
   if (test::run_program({"sh", "-c", "command -v java && command -v javac && command -v jar"})
           .exit_code != 0)
-    GTEST_SKIP() << "no JDK";
+    LIVE_SKIP() << "no JDK";
   test::TempDir work;
   const fs::path dir = work.path();
   const std::string d = dir.string();

@@ -36,6 +36,7 @@
 #include "tests/scan_chain.hpp"
 #include "collectors/listening_ports.hpp"
 #include "collectors/processes.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -479,7 +480,7 @@ std::string describe(const Ports& ports) {
 }
 
 TEST(ListeningPortsLive, FreshNamespaceNetlinkAndProcNetFindExactlyTheOpenPorts) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsCollector netlink;
@@ -494,8 +495,8 @@ TEST(ListeningPortsLive, FreshNamespaceNetlinkAndProcNetFindExactlyTheOpenPorts)
 }
 
 TEST(ListeningPortsLive, FreshNamespaceAgreesWithSs) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
-  if (!run_program({"ss", "-V"})) GTEST_SKIP() << "ss (iproute2) is not installed";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
+  if (!run_program({"ss", "-V"})) LIVE_SKIP() << "ss (iproute2) is not installed";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsCollector netlink;
@@ -509,8 +510,8 @@ TEST(ListeningPortsLive, FreshNamespaceAgreesWithSs) {
 }
 
 TEST(ListeningPortsLive, WithoutNetlinkFallsBackToProcNet) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
-  if (audit_arch == 0) GTEST_SKIP() << "no seccomp architecture value for this CPU";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
+  if (audit_arch == 0) LIVE_SKIP() << "no seccomp architecture value for this CPU";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     make_syscall_fail(SYS_socket, AF_NETLINK, EAFNOSUPPORT);
     auto context = generous_context();
@@ -522,8 +523,8 @@ TEST(ListeningPortsLive, WithoutNetlinkFallsBackToProcNet) {
 }
 
 TEST(ListeningPortsLive, NetlinkWithoutRepliesIsIncompleteAndKeepsTheLastResult) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
-  if (audit_arch == 0) GTEST_SKIP() << "no seccomp architecture value for this CPU";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
+  if (audit_arch == 0) LIVE_SKIP() << "no seccomp architecture value for this CPU";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsCollector collector;
@@ -540,7 +541,7 @@ TEST(ListeningPortsLive, NetlinkWithoutRepliesIsIncompleteAndKeepsTheLastResult)
 }
 
 TEST(ListeningPortsLive, SocketBoundIsRecorded) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     auto context = generous_context();
     ListeningPortsLimits limits;
@@ -573,7 +574,7 @@ TEST(ListeningPortsLive, SocketBoundIsRecorded) {
 }
 
 TEST(ListeningPortsLive, AThreadInAnotherNamespaceReadsThatNamespace) {
-  if (!ipv6_available()) GTEST_SKIP() << "the kernel has no IPv6";
+  if (!ipv6_available()) LIVE_SKIP() << "the kernel has no IPv6";
   auto parsed = in_namespace_with_known_sockets([](Report& report) {
     std::string failure;
     std::thread other([&] {
@@ -602,7 +603,7 @@ TEST(ListeningPortsLive, AThreadInAnotherNamespaceReadsThatNamespace) {
 }
 
 TEST(ListeningPortsLive, HostNamespaceAgreesWithSs) {
-  if (!run_program({"ss", "-V"})) GTEST_SKIP() << "ss (iproute2) is not installed";
+  if (!run_program({"ss", "-V"})) LIVE_SKIP() << "ss (iproute2) is not installed";
   // Ports open and close while we look: agree on one of a few attempts.
   std::string from_netlink, from_proc_net, from_ss;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -633,7 +634,7 @@ TEST(ListeningPortsLive, HostNamespaceAgreesWithSs) {
 // A port's owner as the collector finds it from the scan's process table, against the process
 // that opened it and against ss -p.
 TEST(ListeningPortsLive, OwnersAddressesAgreeWithTheProcessAndSs) {
-  if (!run_program({"ss", "-V"})) GTEST_SKIP() << "ss (iproute2) is not installed";
+  if (!run_program({"ss", "-V"})) LIVE_SKIP() << "ss (iproute2) is not installed";
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   pid_t child = ::fork();

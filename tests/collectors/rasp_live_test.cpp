@@ -21,6 +21,7 @@
 #include "tests/namespaces.hpp"
 #include "tests/rasp_fixtures.hpp"
 #include "tests/temp_dir.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -68,11 +69,11 @@ std::string scan(RaspCollector& rasp) {
 }
 
 TEST(RaspLive, JavaAgentsAttachedAgentsAndThePhpExtension) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::geteuid() != 0) LIVE_SKIP() << "needs root";
   if (test::run_program({"sh", "-c", "command -v javac && command -v jar && command -v gcc"})
           .exit_code != 0)
-    GTEST_SKIP() << "no JDK or gcc";
-  if (!fs::exists("/usr/bin/php")) GTEST_SKIP() << "no php";
+    LIVE_SKIP() << "no JDK or gcc";
+  if (!fs::exists("/usr/bin/php")) LIVE_SKIP() << "no php";
   test::TempDir work;
   const fs::path dir = work.path();
   const std::string d = dir.string();

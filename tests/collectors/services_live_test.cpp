@@ -29,6 +29,7 @@
 #include "collectors/software.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/namespaces.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -75,7 +76,7 @@ std::string owner_of(const std::string& path) {
 
 TEST(ServicesLive, NginxAndRedisOneInstanceEach) {
   if (!fs::exists("/usr/sbin/nginx") || !fs::exists("/usr/bin/redis-server"))
-    GTEST_SKIP() << "nginx and redis-server are not installed";
+    LIVE_SKIP() << "nginx and redis-server are not installed";
   test::TempDir work;
   const fs::path dir = work.path();
   for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi", "redis", "fake"})
@@ -266,7 +267,7 @@ namespace {
 // <catalina.home>/lib/catalina.jar. The JVM runs a class named like Tomcat's bootstrap that sleeps.
 TEST(ServicesLive, TomcatVersionFromItsHomeWithoutAPackage) {
   if (!fs::exists("/usr/bin/javac") || !fs::exists("/usr/bin/jar"))
-    GTEST_SKIP() << "the JDK (javac, jar) is not installed";
+    LIVE_SKIP() << "the JDK (javac, jar) is not installed";
   test::TempDir work;
   const fs::path dir = work.path();
   const std::string d = dir.string();
@@ -340,7 +341,7 @@ namespace {
 // running its `sleep` applet); the container's software is what the containers' collector found in
 // that tree.
 TEST(ServicesLive, ContainerServiceVersionFromTheContainersPackages) {
-  if (!fs::exists("/bin/busybox")) GTEST_SKIP() << "busybox-static is not installed";
+  if (!fs::exists("/bin/busybox")) LIVE_SKIP() << "busybox-static is not installed";
   test::TempDir work;
   const fs::path tree = work.path() / "tree";
   fs::create_directories(tree / "usr/bin");

@@ -31,6 +31,7 @@
 #include "collectors/formats/rpm_sqlite.hpp"
 #include "collectors/software.hpp"
 #include "tests/temp_dir.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -519,7 +520,7 @@ std::set<std::string> dpkg_query_installed() {
 }
 
 TEST(SoftwareHostTruth, DpkgPackagesEqualDpkgQuery) {
-  if (!fs::exists("/var/lib/dpkg/status")) GTEST_SKIP() << "not a dpkg system";
+  if (!fs::exists("/var/lib/dpkg/status")) LIVE_SKIP() << "not a dpkg system";
   // The machine may be installing something: a round counts when dpkg-query agrees with itself
   // before and after the collector's read.
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -539,11 +540,11 @@ TEST(SoftwareHostTruth, DpkgPackagesEqualDpkgQuery) {
     }
     return;
   }
-  GTEST_SKIP() << "the dpkg database never held still for a comparison";
+  LIVE_SKIP() << "the dpkg database never held still for a comparison";
 }
 
 TEST(SoftwareHostTruth, AppNumOfTheAgentEqualsTheInstalledCount) {
-  if (!fs::exists("/var/lib/dpkg/status")) GTEST_SKIP() << "not a dpkg system";
+  if (!fs::exists("/var/lib/dpkg/status")) LIVE_SKIP() << "not a dpkg system";
   const char* bin = std::getenv("HOSTPRINT_BIN");
   ASSERT_NE(bin, nullptr) << "HOSTPRINT_BIN names the hostprint executable";
   test::TempDir state;
@@ -562,7 +563,7 @@ TEST(SoftwareHostTruth, AppNumOfTheAgentEqualsTheInstalledCount) {
     }
     return;
   }
-  GTEST_SKIP() << "the dpkg database never held still for a comparison";
+  LIVE_SKIP() << "the dpkg database never held still for a comparison";
 }
 
 }  // namespace

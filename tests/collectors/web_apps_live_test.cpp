@@ -28,6 +28,7 @@
 #include "tests/integration/agent_harness.hpp"
 #include "tests/namespaces.hpp"
 #include "tests/temp_dir.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -41,8 +42,8 @@ TEST(WebAppsLive, FlaskCountsOnlyWhereAPythonProcessServesTheWeb) {
   auto dpkg =
       test::run_program({"/usr/bin/dpkg-query", "-W", "-f=${Status}\t${Version}", "python3-flask"});
   if (dpkg.exit_code != 0 || !dpkg.out.starts_with("install ok installed"))
-    GTEST_SKIP() << "python3-flask is not installed";
-  if (!fs::exists("/usr/bin/gunicorn")) GTEST_SKIP() << "gunicorn is not installed";
+    LIVE_SKIP() << "python3-flask is not installed";
+  if (!fs::exists("/usr/bin/gunicorn")) LIVE_SKIP() << "gunicorn is not installed";
   // The independent truth: what Debian's Python reports, and the package's upstream version.
   auto truth = test::run_program(
       {python, "-c", "import importlib.metadata as m; print(m.version('flask'), end='')"});
@@ -134,7 +135,7 @@ TEST(WebAppsLive, FlaskCountsOnlyWhereAPythonProcessServesTheWeb) {
 // path holds jenkins.war (Java's source launcher running a class that sleeps), each one application
 // whose path is the executable / the JAR.
 TEST(WebAppsLive, ProcessSignatures) {
-  if (!fs::exists("/usr/bin/java")) GTEST_SKIP() << "java is not installed";
+  if (!fs::exists("/usr/bin/java")) LIVE_SKIP() << "java is not installed";
   test::TempDir work;
   const fs::path dir = work.path();
   fs::copy_file("/usr/bin/sleep", dir / "grafana-server");

@@ -89,6 +89,10 @@ TEST(WebApps, NothingInEmptyOrMissingRoot) {
   EXPECT_TRUE(r.outcome.complete);
   EXPECT_TRUE(r.apps.empty());
   EXPECT_TRUE(r.frameworks.empty());
+  // The control: an application put in the same document root is found.
+  root.write("var/www/html/wp-includes/version.php", "$wp_version = '6.4.2';");
+  r = collect_sites(root.path(), {site("Nginx", "/var/www/html"), site("Nginx", "/missing")});
+  EXPECT_EQ(r.apps, (std::vector<WebApp>{{"WordPress", "/var/www/html", "6.4.2", ""}}));
 }
 
 TEST(WebApps, SymlinkOutOfTheRootIsNotFollowed) {

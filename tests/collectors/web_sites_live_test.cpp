@@ -26,6 +26,7 @@
 #include "collectors/web_sites.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/namespaces.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -49,7 +50,7 @@ std::string join(const auto& items) {
 }
 
 TEST(WebSitesLive, NginxEnabledSitesOnly) {
-  if (!fs::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx is not installed";
+  if (!fs::exists("/usr/sbin/nginx")) LIVE_SKIP() << "nginx is not installed";
   test::TempDir work;
   const fs::path dir = work.path();
   for (const char* sub : {"www-a", "www-b", "www-c", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
@@ -192,7 +193,7 @@ TEST(WebSitesLive, NginxEnabledSitesOnly) {
 // variable used by the configuration: one plain and one TLS virtual host, included with a glob.
 TEST(WebSitesLive, ApacheTwoVirtualHostsOneTls) {
   if (!fs::exists("/usr/sbin/apache2") || !fs::exists("/usr/bin/openssl"))
-    GTEST_SKIP() << "apache2 (apache2-bin) and openssl are not installed";
+    LIVE_SKIP() << "apache2 (apache2-bin) and openssl are not installed";
   test::TempDir work;
   const fs::path dir = work.path();
   for (const char* sub : {"www-a", "www-s", "run", "logs"}) fs::create_directories(dir / sub);
@@ -352,10 +353,10 @@ std::int64_t openssl_date_ms(const std::string& file, const char* which) {
 // bind address and the instance's executable.
 TEST(WebSitesLive, NginxTlsSiteCertificateAndBindAddress) {
   if (!fs::exists("/usr/sbin/nginx") || !fs::exists("/usr/bin/openssl"))
-    GTEST_SKIP() << "nginx and openssl are not installed";
+    LIVE_SKIP() << "nginx and openssl are not installed";
   std::string host_id;
   std::getline(std::ifstream("/etc/machine-id"), host_id);
-  if (host_id.empty()) GTEST_SKIP() << "no /etc/machine-id to name the host";
+  if (host_id.empty()) LIVE_SKIP() << "no /etc/machine-id to name the host";
   test::TempDir work;
   const fs::path dir = work.path();
   for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
@@ -450,7 +451,7 @@ TEST(WebSitesLive, TomcatPemConnectorCertificate) {
   const fs::path home = "/usr/share/tomcat10";
   if (!fs::exists(home / "bin/bootstrap.jar") || !fs::exists("/usr/bin/openssl") ||
       !fs::exists("/etc/tomcat10/web.xml"))
-    GTEST_SKIP() << "tomcat10 and openssl are not installed";
+    LIVE_SKIP() << "tomcat10 and openssl are not installed";
   test::TempDir work;
   const fs::path dir = work.path();
   const std::string d = dir.string();
@@ -533,7 +534,7 @@ TEST(WebSitesLive, TomcatPemConnectorCertificate) {
 // A product that only a replaced rules file names ("mynginx", run from a copy of nginx under that
 // name, `config: nginx`) gets its sites: the parser is chosen by the rule, not by product name.
 TEST(WebSitesLive, ProductOfAReplacedRulesFileGetsItsSites) {
-  if (!fs::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx is not installed";
+  if (!fs::exists("/usr/sbin/nginx")) LIVE_SKIP() << "nginx is not installed";
   test::TempDir work;
   const fs::path dir = work.path();
   for (const char* sub : {"www", "body", "proxy", "fastcgi", "uwsgi", "scgi"})
@@ -598,7 +599,7 @@ TEST(WebSitesLive, ProductOfAReplacedRulesFileGetsItsSites) {
 // into the image (busybox copied as /usr/sbin/httpd, run as its sleep applet), marked as a
 // container's in the process table.
 TEST(WebSitesLive, ContainerApacheDefaultConfigurationInsideItsRoot) {
-  if (!fs::exists("/bin/busybox")) GTEST_SKIP() << "busybox-static is not installed";
+  if (!fs::exists("/bin/busybox")) LIVE_SKIP() << "busybox-static is not installed";
   test::TempDir image, host;
   fs::create_directories(image.path() / "usr/sbin");
   fs::copy_file("/bin/busybox", image.path() / "usr/sbin/httpd");

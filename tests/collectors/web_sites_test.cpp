@@ -227,10 +227,30 @@ TEST(WebSites, ContainerInstanceWithAReusedPidIsNotRead) {
 }
 
 TEST(WebSites, NothingWithoutServices) {
-  WebSitesCollector collector;
+  test::TempDir root;
+  root.write("etc/nginx/nginx.conf", "events {}\nhttp { server { listen 80; server_name a; } }\n");
+  proto::AssetSet found;
+  found.add<proto::ServiceInstance>(std::make_shared<std::vector<ServiceInstance>>());
   ScanContext context;
+  context.root = root.path();
+  context.found = &found;
+  context.readable.set();
+  WebSitesCollector collector;
   EXPECT_TRUE(collector.collect(context).complete);
   EXPECT_EQ(collector.item_count(), 0u);
+  // The control: the same root, with the service that reads it, has its site.
+  ServiceInstance nginx;
+  nginx.product = "Nginx";
+  nginx.config = "nginx";
+  nginx.pid = 999'999'999;  // no such process: defaults apply
+  nginx.exe = "/usr/sbin/nginx";
+  nginx.config_file = "/etc/nginx/nginx.conf";
+  proto::AssetSet with_nginx;
+  with_nginx.add<proto::ServiceInstance>(std::make_shared<std::vector<ServiceInstance>>(1, nginx));
+  context.found = &with_nginx;
+  EXPECT_TRUE(collector.collect(context).complete);
+  ASSERT_EQ(collector.item_count(), 1u);
+  EXPECT_EQ(collector.items()->front().site.domains, std::vector<std::string>{"a"});
 }
 
 }  // namespace

@@ -72,6 +72,10 @@ inline RunResult run_program(const std::vector<std::string>& argv, int timeout_s
   };
   result.out = slurp(out_path);
   result.err = slurp(err_path) + result.err;
+  // Under a sanitizer build, what a program reported fails the test that ran it.
+  for (auto marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
+    if (result.err.find(marker) != std::string::npos)
+      ADD_FAILURE() << argv[0] << " reported: " << result.err;
   return result;
 }
 

@@ -17,6 +17,7 @@
 #include <iomanip>
 #include <random>
 
+#include "tests/live_skip.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/integration/load_clients.hpp"
 #include "tests/rasp_fixtures.hpp"
@@ -398,7 +399,7 @@ class StalledFuse {
 // it wait for it (they run on the scan's one thread); past three deadlines the agent stops
 // feeding the systemd watchdog, which restarts it.
 TEST(Faults, AStalledFuseMountHoldsTheScanNotTheHttpSide) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::geteuid() != 0) LIVE_SKIP() << "needs root";
   TempDir root;
   write_fixture_root(root);
   AgentOptions options;
@@ -446,7 +447,7 @@ TEST(Faults, AStalledFuseMountHoldsTheScanNotTheHttpSide) {
 }
 
 TEST(Faults, EveryCollectorUnprivileged) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::geteuid() != 0) LIVE_SKIP() << "needs root";
   TempDir root;
   write_fixture_root(root);
   fs::create_directories(root.path() / "etc/systemd/system/multi-user.target.wants");
@@ -522,7 +523,7 @@ void fill(const fs::path& folder) {
 }
 
 TEST(Faults, AStateFolderFullThenReadOnlyLosesNoRaspEvent) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::geteuid() != 0) LIVE_SKIP() << "needs root";
   TempDir work;
   const fs::path logs = work.path() / "logs", state = work.path() / "state";
   fs::create_directories(logs);

@@ -126,13 +126,35 @@ TEST(HttpTokens, SeveralTokensAndReloadOnSighup) {
   // The connection opened before the reload still works.
   kept.send(get_request("/v5/p1/asset/statistics", "third-token"));
   EXPECT_EQ(kept.read().result_int(), 200u);
-  // A broken token file on reload is refused and the running tokens stay.
+  // A token file that may not be used (others may read it) is refused on reload, though it names
+  // new tokens: the running tokens stay and the new ones are not taken.
+  {
+    std::ofstream out(agent.token_file(), std::ios::trunc);
+    out << "fourth-token\n";
+  }
   std::filesystem::permissions(agent.token_file(), std::filesystem::perms::others_read,
                                std::filesystem::perm_options::add);
   ::kill(agent.pid(), SIGHUP);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string log;
+  for (int i = 0; i < 300 && log.find("reload refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = agent.log_text();
+  }
+  ASSERT_NE(log.find("reload refused"), std::string::npos) << log;
   EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "second-token").result_int(), 200u);
-  EXPECT_NE(agent.log_text().find("reload refused"), std::string::npos);
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "third-token").result_int(), 200u);
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "fourth-token").result_int(), 401u);
+  // The control: the same file, once only its owner may read it, is taken.
+  std::filesystem::permissions(agent.token_file(), std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::remove);
+  ::kill(agent.pid(), SIGHUP);
+  bool taken = false;
+  for (int i = 0; i < 200 && !taken; ++i) {
+    taken = fetch(agent, "/v5/p1/asset/statistics", "fourth-token").result_int() == 200;
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(taken) << agent.log_text();
+  EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "second-token").result_int(), 401u);
 }
 
 // A reload is checked whole before anything changes: new tokens and a new host id are not taken
@@ -602,31 +624,50 @@ TEST_F(HttpContract, ExpectContinueIsAnswered) {
   expect_error(big.read(), 413, "HSS.0002");
 }
 
-TEST_F(HttpContract, MalformedRequestsDoNotHurtTheServer) {
+// Each malformed request has one answer: its status and error code, or (for bytes that end
+// before a request could be told) a close without one. The server serves on after all of them.
+TEST_F(HttpContract, MalformedRequestsAreRefusedEachAsItSays) {
   using namespace std::string_literals;
-  const std::string garbage[] = {
-      "\r\n\r\n",
-      "GET\r\n\r\n",
-      "GET / HTTP/9.9\r\n\r\n",
-      "G\x01T / HTTP/1.1\r\n\r\n",
-      "GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nX-Auth-Token: a\0b\r\n\r\n"s,
-      "GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
-      "GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-      "GET /v5/p1/asset/statistics HTTP/1.1\r\nBad Header\r\n\r\n",
-      std::string(100 * 1024, 'A'),
+  struct Case {
+    std::string bytes;
+    int status;  // 0: the server closes without an answer
+    const char* code;
   };
-  for (const auto& g : garbage) {
-    Connection c(agent());
-    c.send(g);
+  const Case cases[] = {
+      {"\r\n\r\n", 400, "HSS.0001"},
+      {"GET\r\n\r\n", 400, "HSS.0001"},
+      {"GET / HTTP/9.9\r\n\r\n", 400, "HSS.0001"},
+      {"G\x01T / HTTP/1.1\r\n\r\n", 400, "HSS.0001"},
+      {"GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\nX-Auth-Token: a\0b\r\n\r\n"s, 400,
+       "HSS.0001"},
+      {"GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400, "HSS.0001"},
+      {"GET /v5/p1/asset/statistics HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+       400, "HSS.0001"},
+      {"GET /v5/p1/asset/statistics HTTP/1.1\r\nBad Header\r\n\r\n", 400, "HSS.0001"},
+      {std::string(100 * 1024, 'A'), 431, "HSS.0002"},
+      // A request cut short by the client's end of stream: nothing to answer.
+      {"GET /v5/p1/asset/statis", 0, ""},
+      {"GET /v5/p1/asset/statistics HTTP/1.1\r\nHost: x\r\n", 0, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(testing::PrintToString(c.bytes.substr(0, 80)));
+    Connection connection(agent());
+    connection.send(c.bytes);
     boost::system::error_code ec;
-    c.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-    try {
-      auto r = c.read();
-      EXPECT_GE(r.result_int(), 400u);
-      EXPECT_NO_THROW(boost::json::parse(r.body()));
-    } catch (const boost::system::system_error&) {
-      // A close without an answer is fine for bytes that are not HTTP at all.
+    connection.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    if (c.status == 0) {
+      EXPECT_TRUE(connection.closed_by_server());
+      continue;
     }
+    Response r;
+    try {
+      r = connection.read();
+    } catch (const boost::system::system_error& e) {
+      ADD_FAILURE() << "no answer: " << e.what();
+      continue;
+    }
+    expect_error(r, c.status, c.code);
+    EXPECT_FALSE(r.keep_alive());
   }
   // A client that disappears mid-request.
   {

@@ -15,6 +15,7 @@
 #include "tests/namespaces.hpp"
 #include "tests/rasp_fixtures.hpp"
 #include "tests/temp_dir.hpp"
+#include "tests/live_skip.hpp"
 
 namespace hostprint::test {
 namespace {
@@ -203,9 +204,9 @@ TEST(RaspHttp, AReloadAddsTheAlarmLogGlobsOfTheConfiguration) {
 }
 
 TEST(RaspHttp, AJvmWithARaspAgentProtectsTheHostUntilItStops) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::geteuid() != 0) LIVE_SKIP() << "needs root";
   if (run_program({"sh", "-c", "command -v javac && command -v jar"}).exit_code != 0)
-    GTEST_SKIP() << "no JDK";
+    LIVE_SKIP() << "no JDK";
   TempDir work;
   // The agent jar is known by a name of this test's own (rasp.agent_jars), the rules name none.
   const fs::path home = work.path() / "app/rasp";

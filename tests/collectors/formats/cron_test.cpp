@@ -103,13 +103,12 @@ TEST(AutoStartParseCrontab, CrlfAndTrailingBlanksAreNotPartOfTheCommand) {
   EXPECT_EQ(table.jobs[0].command, "run it");
 }
 
-TEST(AutoStartParseCrontab, ManyLinesAreLinear) {
+// How long it takes is bench/parser_bench's (a time limit here fails a busy or sanitized run).
+TEST(AutoStartParseCrontab, ManyLinesAreAllRead) {
   std::string text;
   for (int i = 0; i < 200000; ++i) text += "* * * * * root job" + std::to_string(i) + "\n";
-  auto start = std::chrono::steady_clock::now();
   auto table = parse_crontab(text, CronTableKind::system);
   EXPECT_EQ(table.jobs.size(), 200000u);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(AutoStartNames, RunPartsNames) {

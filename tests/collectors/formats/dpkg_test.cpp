@@ -140,14 +140,13 @@ TEST(SoftwareDpkgParse, OverlongLinesAreCutAndCounted) {
             (std::set<std::string>{"long-depends:amd64=", "after:amd64=1.0"}));
 }
 
-TEST(SoftwareDpkgParse, ManyStanzasAreLinear) {
+// How long it takes is bench/parser_bench's (a time limit here fails a busy or sanitized run).
+TEST(SoftwareDpkgParse, ManyStanzasAreAllRead) {
   std::string text;
   for (int i = 0; i < 100000; ++i)
     text += dpkg_stanza("p" + std::to_string(i), "amd64", "install ok installed");
-  auto start = std::chrono::steady_clock::now();
   auto packages = installed_dpkg_packages(parse_dpkg_status(text).records);
   EXPECT_EQ(packages.size(), 100000u);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 }  // namespace

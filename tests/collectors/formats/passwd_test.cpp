@@ -72,14 +72,14 @@ TEST(ParsePasswd, OverlongLineIsSkippedNotSplit) {
   EXPECT_EQ(parsed.overlong_lines, 1u);
 }
 
-TEST(ParsePasswd, ManyEntriesAreLinear) {
+// How long it takes is bench/parser_bench's (a time limit here fails a busy or sanitized run).
+TEST(ParsePasswd, ManyEntriesAreAllRead) {
   std::string text;
   for (int i = 0; i < 200000; ++i)
     text += "user" + std::to_string(i) + ":x:" + std::to_string(i) + ":100::/home/u:/bin/sh\n";
-  auto start = std::chrono::steady_clock::now();
   auto parsed = parse_passwd(text);
   EXPECT_EQ(parsed.accounts.size(), 200000u);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(parsed.accounts.back().name, "user199999");
 }
 
 }  // namespace

@@ -150,19 +150,17 @@ TEST(ParseProcNet, HostileLinesAreCountedAndSkipped) {
   EXPECT_EQ(parsed.malformed_lines, hostile.size());
 }
 
-TEST(ParseProcNet, HugeInputCostsBoundedTimeAndMemory) {
+// How long it takes is bench/parser_bench's (a time limit here fails a busy or sanitized run).
+TEST(ParseProcNet, HugeInputIsReadToItsGoodLine) {
   // 64 MiB: a single line with no end, then many junk lines, then one good line.
   std::string text(std::size_t{32} * 1024 * 1024, 'A');
   text += '\n';
   std::string junk = "   1: 00000000:ZZZZ 00000000:0000 0A\n";
   while (text.size() < std::size_t{64} * 1024 * 1024) text += junk;
   text += "   2: 00000000:0016 00000000:0000 0A\n";
-  auto start = std::chrono::steady_clock::now();
   auto parsed = parse_proc_net(text, tcp);
-  auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(parsed.ports, (Ports{{tcp, 22}}));
   EXPECT_GT(parsed.malformed_lines, 100'000u);
-  EXPECT_LT(took, std::chrono::seconds(10));
 }
 
 TEST(ParseProcNetLine, SaysWhatEachLineIs) {

@@ -477,9 +477,7 @@ TEST(ParseNginx, GlobOfTenThousandFilesIsBounded) {
     std::snprintf(name, sizeof name, "/etc/nginx/conf.d/%05d.conf", i);
     fs.files[name] = "server { listen 80; server_name s" + std::to_string(i) + "; }\n";
   }
-  auto began = std::chrono::steady_clock::now();
   WebConfig config = parse_nginx({}, fs.source());
-  auto took = std::chrono::steady_clock::now() - began;
   EXPECT_EQ(config.files_read.size(), 1000u);
   EXPECT_EQ(config.sites.size(), 999u);
   EXPECT_LE(fs.reads.size(), 1000u);
@@ -487,7 +485,6 @@ TEST(ParseNginx, GlobOfTenThousandFilesIsBounded) {
   EXPECT_LE(fs.glob_bounds[0], 1000u);
   ASSERT_EQ(config.errors.size(), 1u) << all_errors(config);
   EXPECT_TRUE(Contains(config.errors[0], "more than 1000 files loaded"));
-  EXPECT_LT(took, std::chrono::seconds(5));
 }
 
 TEST(ParseNginx, QuotesEscapesAndComments) {
@@ -1225,9 +1222,7 @@ TEST(ParseApache, SubstitutionsAreBoundedInAll) {
   MemoryFiles fs = apache_main(text);
   ConfigLimits limits;
   limits.max_total_bytes = 1 << 20;
-  auto began = std::chrono::steady_clock::now();
   WebConfig config = parse_apache({}, fs.source(), limits);
-  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
   ASSERT_EQ(config.sites.size(), 1u);
   EXPECT_EQ(config.sites[0].domains.size(), 10'000u);
   EXPECT_EQ(config.sites[0].domains.back(), "${a}");
@@ -1568,9 +1563,7 @@ TEST(ParseTomcat, MalformedXmlKeepsWhatWasRead) {
 // and the document is not read (a server.xml has no use for one).
 void expect_doctype_refused(const std::string& xml) {
   MemoryFiles fs = tomcat_files(xml);
-  auto began = std::chrono::steady_clock::now();
   WebConfig config = parse_tomcat(tomcat_start(), fs.source());
-  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(1));
   EXPECT_TRUE(config.sites.empty());
   ASSERT_EQ(config.errors.size(), 1u) << all_errors(config);
   EXPECT_TRUE(Contains(config.errors[0], "/var/lib/tomcat10/conf/server.xml:2: DOCTYPE refused"));
@@ -1656,9 +1649,7 @@ TEST(ParseTomcat, ALargeValidFileIsReadWhole) {
   ASSERT_GT(xml.size(), 4u << 20);
   ASSERT_LT(xml.size(), ConfigLimits{}.max_file_bytes);
   MemoryFiles fs = tomcat_files(xml);
-  auto began = std::chrono::steady_clock::now();
   WebConfig config = parse_tomcat(tomcat_start(), fs.source());
-  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10));
   EXPECT_TRUE(config.errors.empty()) << all_errors(config);
   ASSERT_EQ(config.sites.size(), static_cast<std::size_t>(services * hosts));
   const WebSite& last = config.sites.back();

