@@ -57,7 +57,6 @@ struct Scanner::Worker {
   std::condition_variable changed;
   bool asked = false;      // a run is handed over and not yet picked up
   bool busy = false;       // a run is handed over and has not returned
-  bool abandoned = false;  // the scanner stopped waiting for the run under way
   bool quit = false;
   collectors::ScanContext context;
   proto::AssetSet input;
@@ -168,8 +167,7 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
       log(LogLevel::error, collector.name(), status.errors.front());
       continue;
     }
-    // A run abandoned earlier has returned since: its late result is not taken.
-    worker.abandoned = false;
+    // A run abandoned earlier may have returned since: its outcome is not taken.
     if (pending_config_[i]) {
       collector.reconfigure(*pending_config_[i]);
       pending_config_[i].reset();
@@ -203,7 +201,6 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
         worker.input = {};
       } else {
         // Left to return or stay blocked; the reader it holds is its own from now on.
-        worker.abandoned = true;
         process_reader = nullptr;
         outcome.fail("stuck in a read past its deadline since " + iso_time(worker.started_wall) +
                      "; abandoned, the scan went on without it");
