@@ -141,4 +141,22 @@ Answer route(std::string_view method, std::string_view target, const Snapshot& s
                     std::get<proto::Query>(checked));
 }
 
+Answer route_before_first_scan(std::string_view method, std::string_view target,
+                               const RouterSettings& settings,
+                               std::chrono::system_clock::time_point since) {
+  static const Snapshot none;
+  auto answer = route(method, target, none, settings);
+  if (answer.status != 200) return answer;
+  const auto match = proto::match_path(target);
+  if (match && match->endpoint == proto::Endpoint::status) {
+    boost::json::object o;
+    o["generation"] = 0;
+    o["scan_completed_at"] = "";
+    o["first_scan_running_since"] = iso_time(since);
+    o["collectors"] = boost::json::array{};
+    return {200, boost::json::serialize(o)};
+  }
+  return error_answer({503, "HSS.0002", "service unavailable", "the first scan is still running"});
+}
+
 }  // namespace hostprint

@@ -1,5 +1,6 @@
 #pragma once
 // Request target -> validated query -> answer from a Snapshot. Shared by `serve` and `query`.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +36,11 @@ std::variant<proto::Query, Answer> validate_request(std::string_view method,
 // `accept` (the Accept header) chooses the format of /metrics.
 Answer route(std::string_view method, std::string_view target, const Snapshot& snapshot,
              const RouterSettings& settings, std::string_view accept = {});
+
+// Before the first scan ends: the same refusals, then /status says the scan is running (since
+// `since`) and every answer that needs a scan is 503 HSS.0002.
+Answer route_before_first_scan(std::string_view method, std::string_view target,
+                               const RouterSettings& settings,
+                               std::chrono::system_clock::time_point since);
 
 }  // namespace hostprint

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <boost/asio/post.hpp>
+#include <condition_variable>
 #include <random>
 
 #include "agent/collector_registry.hpp"
@@ -26,7 +27,62 @@ collectors::CollectorConfig collector_config(const ScanSettings& settings) {
           make_state_store(settings.state_dir)};
 }
 
+void merge(proto::AssetSet& into, const proto::AssetSet& piece) {
+  piece.each_kind([&](const auto& parts) {
+    for (const auto& part : parts) into.add(part.items, part.container_id);
+  });
+  into.blocked_attacks += piece.blocked_attacks;
+  if (!piece.host_name.empty()) into.host_name = piece.host_name;
+  if (!piece.host_ip.empty()) into.host_ip = piece.host_ip;
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  auto seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
 }  // namespace
+
+// One collector's thread. A run is handed over with its own context and its own copy of the
+// scan's results so far: a run the scanner abandons may outlive the scan that started it.
+struct Scanner::Worker {
+  explicit Worker(collectors::Collector& c) : collector(c) {}
+
+  collectors::Collector& collector;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool asked = false;      // a run is handed over and not yet picked up
+  bool busy = false;       // a run is handed over and has not returned
+  bool quit = false;
+  collectors::ScanContext context;
+  proto::AssetSet input;
+  collectors::Outcome outcome;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::system_clock::time_point started_wall;
+  std::thread thread;
+
+  // The thread holds the worker too, so a run still stuck when the scanner goes keeps it alive.
+  static void start(const std::shared_ptr<Worker>& self) {
+    self->thread = std::thread([self] {
+      std::unique_lock lock(self->mutex);
+      for (;;) {
+        self->changed.wait(lock, [&] { return self->quit || self->asked; });
+        if (self->quit) return;
+        self->asked = false;
+        lock.unlock();
+        auto outcome = collectors::run_contained(self->collector, self->context);
+        lock.lock();
+        self->outcome = std::move(outcome);
+        self->busy = false;
+        self->changed.notify_all();
+      }
+    });
+  }
+};
 
 Scanner::Scanner(ScanSettings settings) : Scanner(std::move(settings), {}) {}
 
@@ -48,10 +104,31 @@ Scanner::Scanner(ScanSettings settings,
     statuses_.push_back(std::move(status));
   }
   ever_complete_.assign(collectors_.size(), false);
+  published_.resize(collectors_.size());
+  pending_config_.resize(collectors_.size());
+  for (auto& c : collectors_) {
+    workers_.push_back(std::make_shared<Worker>(*c));
+    Worker::start(workers_.back());
+  }
 }
 
 Scanner::~Scanner() {
   stop_background();
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    auto& worker = *workers_[i];
+    std::unique_lock lock(worker.mutex);
+    worker.quit = true;
+    worker.changed.notify_all();
+    if (worker.busy) {
+      // Still blocked in the kernel: its thread keeps the collector, which is never freed.
+      (void)collectors_[i].release();
+      lock.unlock();
+      worker.thread.detach();
+    } else {
+      lock.unlock();
+      worker.thread.join();
+    }
+  }
 }
 
 ScanSettings Scanner::settings_snapshot() const {
@@ -68,31 +145,68 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
     auto& collector = *collectors_[i];
     auto& status = statuses_[i];
-    collectors::ScanContext context;
-    context.root = settings.root;
-    context.proc = settings.proc;
-    context.found = &found;
-    context.readable = collector.reads();
-    context.reader = process_reader;
-    const auto start = std::chrono::steady_clock::now();
-    context.deadline = start + settings.collector_deadline;
-    collector_deadline_ns_.store(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(settings.collector_deadline).count());
-    collector_started_ns_.store(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
-    collectors::Outcome outcome;
+    auto& worker = *workers_[i];
     // An input whose writers have never produced a result is missing: the reader waits for it,
     // the same way for every collector.
     std::string missing;
     for (std::size_t j = 0; j < i; ++j)
       if (!ever_complete_[j] && (collector.reads() & collectors_[j]->writes()).any())
         missing += (missing.empty() ? "" : ", ") + std::string(collectors_[j]->name());
-    if (missing.empty())
-      outcome = collectors::run_contained(collector, context);
-    else
+    std::unique_lock lock(worker.mutex);
+    if (worker.busy) {
+      // Its previous run is still stuck: not started again, its last good result stands.
+      const auto for_s = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::steady_clock::now() - worker.started)
+                             .count();
+      lock.unlock();
+      status.complete = false;
+      status.errors = {"stuck in a read for " + std::to_string(for_s) + " s since " +
+                       iso_time(worker.started_wall) +
+                       "; not started again until it returns (keeping the last good result)"};
+      merge(found, published_[i]);
+      log(LogLevel::error, collector.name(), status.errors.front());
+      continue;
+    }
+    // A run abandoned earlier may have returned since: its outcome is not taken.
+    if (pending_config_[i]) {
+      collector.reconfigure(*pending_config_[i]);
+      pending_config_[i].reset();
+    }
+    collectors::Outcome outcome;
+    const auto start = std::chrono::steady_clock::now();
+    bool returned = true;
+    if (!missing.empty()) {
       outcome.fail("no result yet from " + missing + " to read");
-    process_reader = context.reader;
-    collector_started_ns_.store(0);
+    } else {
+      worker.input = found;
+      worker.context = {};
+      worker.context.root = settings.root;
+      worker.context.proc = settings.proc;
+      worker.context.found = &worker.input;
+      worker.context.readable = collector.reads();
+      worker.context.reader = process_reader;
+      worker.context.deadline = start + settings.collector_deadline;
+      worker.started = start;
+      worker.started_wall = std::chrono::system_clock::now();
+      worker.asked = worker.busy = true;
+      worker.changed.notify_all();
+      returned = worker.changed.wait_until(
+          lock, worker.context.deadline + grace(settings.collector_deadline),
+          [&] { return !worker.busy; });
+      if (returned) {
+        outcome = std::move(worker.outcome);
+        process_reader = std::move(worker.context.reader);
+        // Nothing of this scan stays with the worker until its next run.
+        worker.context = {};
+        worker.input = {};
+      } else {
+        // Left to return or stay blocked; the reader it holds is its own from now on.
+        process_reader = nullptr;
+        outcome.fail("stuck in a read past its deadline since " + iso_time(worker.started_wall) +
+                     "; abandoned, the scan went on without it");
+      }
+    }
+    lock.unlock();
     const auto end = std::chrono::steady_clock::now();
     status.last_run = std::chrono::system_clock::now();
     status.duration_ms = std::chrono::duration<double, std::milli>(end - start).count();
@@ -102,8 +216,12 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
       status.last_success = status.last_run;
       ever_complete_[i] = true;
     }
-    status.item_count = collector.item_count();
-    collector.publish(found);
+    if (returned) {
+      status.item_count = collector.item_count();
+      published_[i] = {};
+      collector.publish(published_[i]);
+    }
+    merge(found, published_[i]);
     for (const auto& e : status.errors)
       log(outcome.complete ? LogLevel::warning : LogLevel::error, collector.name(),
           outcome.complete ? e : e + " (keeping the last good result)");
@@ -157,20 +275,16 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   return snapshot;
 }
 
-bool Scanner::stuck(std::chrono::steady_clock::time_point now) const {
-  const auto started = collector_started_ns_.load();
-  if (started == 0) return false;
-  // Collectors check their deadline between reads; three deadlines means none of them returns.
-  const auto running =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() -
-      started;
-  return running > 3 * collector_deadline_ns_.load();
-}
-
-void Scanner::start_background() {
+void Scanner::start_background(bool scan_now) {
   if (thread_.joinable()) return;
   io_.restart();
-  schedule_next();
+  if (scan_now)
+    boost::asio::post(io_, [this] {
+      scan_once();
+      schedule_next();
+    });
+  else
+    schedule_next();
   thread_ = std::thread([this] {
     auto guard = boost::asio::make_work_guard(io_);
     io_.run();
@@ -212,7 +326,14 @@ void Scanner::reload(ScanSettings settings) {
   boost::asio::post(io_, [this] {
     reload_pending_ = false;
     const auto config = collector_config(settings_snapshot());
-    for (auto& collector : collectors_) collector->reconfigure(config);
+    for (std::size_t i = 0; i < collectors_.size(); ++i) {
+      std::unique_lock lock(workers_[i]->mutex);
+      // A stuck collector's object is its thread's: it takes the settings before its next run.
+      if (workers_[i]->busy)
+        pending_config_[i] = config;
+      else
+        collectors_[i]->reconfigure(config);
+    }
     timer_.cancel();
     scan_once();
     schedule_next();

@@ -2,6 +2,7 @@
 // Runs every collector under a deadline and publishes one immutable Snapshot atomically.
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <optional>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
@@ -47,20 +48,23 @@ class Scanner {
   // One scan on the calling thread; publishes and returns the new snapshot.
   std::shared_ptr<const Snapshot> scan_once();
 
-  // The latest completed scan (never null after the first scan_once).
+  // The latest completed scan: null until the first one ends.
   std::shared_ptr<const Snapshot> current() const { return current_.load(); }
+  // When this scanner was made (the first scan runs from about then).
+  std::chrono::system_clock::time_point created() const { return created_; }
 
-  // Rescans every interval (with jitter) on a thread of its own.
-  void start_background();
+  // Rescans every interval (with jitter) on a thread of its own; with `scan_now`, the first scan
+  // runs there at once.
+  void start_background(bool scan_now = false);
   void stop_background();
   // New settings take effect at the next scan, which is started at once.
   void reload(ScanSettings settings);
 
-  // A collector has run far past its deadline (a read that hangs, a loop that never ends): the
-  // watchdog keep-alive is withheld so the service manager restarts the agent.
-  bool stuck(std::chrono::steady_clock::time_point now) const;
+  // How long past its deadline a collector's run is waited for before it is abandoned.
+  static std::chrono::milliseconds grace(std::chrono::milliseconds deadline) { return deadline / 4; }
 
  private:
+  struct Worker;
   void schedule_next();
   ScanSettings settings_snapshot() const;
 
@@ -69,14 +73,19 @@ class Scanner {
   std::vector<std::unique_ptr<collectors::Collector>> collectors_;  // in the order they run
   std::vector<CollectorStatus> statuses_;                           // one per collector
   std::vector<bool> ever_complete_;                                 // one per collector
+  // Each collector runs on a thread of its own so a run stuck in the kernel can be left behind.
+  std::vector<std::shared_ptr<Worker>> workers_;
+  // What each collector last published when its run returned in time: a stuck collector's
+  // object is its thread's, so its last good result is taken from here.
+  std::vector<proto::AssetSet> published_;
+  // A reload's settings for a collector that was stuck when it came, applied before its next run.
+  std::vector<std::optional<collectors::CollectorConfig>> pending_config_;
+  std::chrono::system_clock::time_point created_ = std::chrono::system_clock::now();
   ItemLedger item_ledger_;
   ChangeHistory change_history_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
-  // When the running collector started (steady clock, ns), and its deadline; 0 between collectors.
-  std::atomic<std::int64_t> collector_started_ns_{0};
   std::atomic<bool> reload_pending_{false};  // a reload's scan is queued and not yet started
-  std::atomic<std::int64_t> collector_deadline_ns_{0};
 
   boost::asio::io_context io_;
   boost::asio::steady_timer timer_{io_};

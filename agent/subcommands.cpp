@@ -230,20 +230,35 @@ int run_serve(const CommandLine& command_line) {
   if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
 
   Scanner scanner(scan_settings_with_state(config));
-  {
-    auto first = scanner.scan_once();
+  const auto deadline = ScanSettings{}.collector_deadline;
+  // The first scan runs on the scanner's thread. The port opens when it ends, so the first
+  // answer is real; a scan held past a collector's deadline (a stalled mount) opens it anyway,
+  // and answers that need a scan are 503 until it ends.
+  scanner.start_background(true);
+  for (auto until = std::chrono::steady_clock::now() + deadline;
+       !scanner.current() && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (auto first = scanner.current())
     log(LogLevel::info, "scanner",
         "first scan done in " + std::to_string(static_cast<long>(first->scan_duration_ms)) +
             " ms: " + std::to_string(first->host.counts.process_num) + " processes, " +
             std::to_string(first->host.counts.port_num) + " ports, " +
             std::to_string(first->host.counts.account_num) + " accounts");
-  }
+  else
+    log(LogLevel::warning, "scanner",
+        "the first scan is still running after " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline).count()) +
+            " s; listening anyway (answers that need it are 503 until it ends)");
 
   HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
     auto rt = current_runtime.load();
     if (!request.token || !rt->tokens.accepts(*request.token))
       return error_answer(proto::unauthorized());
-    return route(request.method, request.target, *scanner.current(), rt->router, request.accept);
+    auto snapshot = scanner.current();
+    if (!snapshot)
+      return route_before_first_scan(request.method, request.target, rt->router,
+                                     scanner.created());
+    return route(request.method, request.target, *snapshot, rt->router, request.accept);
   };
 
   std::unique_ptr<HttpServer> server;
@@ -256,29 +271,20 @@ int run_serve(const CommandLine& command_line) {
     return 1;
   }
   server->start();
-  scanner.start_background();
   log(LogLevel::info, "http",
       "listening on " + config.listen.text() +
           (tls ? " (HTTPS, certificate " + describe_certificate(*tls->current()) + ")"
                : " (plain HTTP)"));
   const auto notifier = ServiceNotifier::from_environment();
 
-  // Sent from the HTTP loop's own thread, so a wedged loop or handler stops it, and only while no
-  // collector is stuck far past its deadline, so a scanner hung in a read stops it too.
+  // Sent from the HTTP loop's own thread, so a wedged loop or handler stops it. A collector stuck
+  // in a read does not: the scanner abandons it, reports it in /status and goes on.
   asio::steady_timer keep_alive(io);
-  bool stuck_logged = false;
   std::function<void()> schedule_keep_alive = [&] {
     keep_alive.expires_after(notifier.keep_alive_interval());
     keep_alive.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
-      if (!scanner.stuck(std::chrono::steady_clock::now())) {
-        notifier.keep_alive();
-        stuck_logged = false;
-      } else if (!stuck_logged) {
-        log(LogLevel::error, "scanner",
-            "a collector is stuck far past its deadline; withholding the watchdog keep-alive");
-        stuck_logged = true;
-      }
+      notifier.keep_alive();
       schedule_keep_alive();
     });
   };

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <functional>
+#include <future>
 
 #include "agent/collector_registry.hpp"
 
@@ -178,6 +180,72 @@ TEST(Scanner, AnyThrowIsContainedAndNamedOnce) {
   EXPECT_EQ(status(*snapshot, "std").errors,
             std::vector<std::string>{"internal failure: too long"});
   EXPECT_EQ(a->runs, 1);  // the scan went on
+}
+
+// A collector blocked in a read (a pipe nobody writes, as a stalled mount holds a read) is
+// abandoned past its deadline; the scan goes on, its readers get its last good result, and it is
+// not started again until that read returns.
+TEST(Scanner, ACollectorStuckInAReadIsAbandonedAndNotStartedAgain) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  const int read_end = pipe_fds[0];
+  auto blocking = [calls, read_end]() -> Outcome {
+    if (calls->fetch_add(1) == 0) return {};
+    char byte;
+    if (::read(read_end, &byte, 1) != 1) return failed();
+    return {};
+  };
+  std::vector<std::unique_ptr<Collector>> all;
+  all.push_back(std::make_unique<Probe>("table", KindSet{}, kinds<proto::ProcessInfo>(), blocking));
+  auto reader = std::make_unique<Probe>("reader", kinds<proto::ProcessInfo>(), kinds<proto::WebApp>());
+  Probe* r = reader.get();
+  all.push_back(std::move(reader));
+  ScanSettings settings;
+  settings.collector_deadline = std::chrono::milliseconds(200);
+  Scanner scanner(settings, std::move(all));
+  scanner.scan_once();
+  // Without abandonment the scan would wait on the pipe: it is given 10 s, then released.
+  auto scan = [&] {
+    auto pending = std::async(std::launch::async, [&] { return scanner.scan_once(); });
+    if (pending.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "the scan waited on the stuck collector";
+      EXPECT_EQ(::write(pipe_fds[1], "xxxxxxxx", 8), 8);
+    }
+    return pending.get();
+  };
+  const auto started = std::chrono::steady_clock::now();
+  auto stuck = scan();
+  if (HasFailure()) return;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_EQ(calls->load(), 2);
+  EXPECT_FALSE(status(*stuck, "table").complete);
+  ASSERT_EQ(status(*stuck, "table").errors.size(), 1u);
+  EXPECT_NE(status(*stuck, "table").errors[0].find("stuck in a read past its deadline since "),
+            std::string::npos)
+      << status(*stuck, "table").errors[0];
+  EXPECT_EQ(r->runs, 2);  // the scan went on
+  EXPECT_EQ(r->seen, 2u);  // with the stuck collector's last good result
+  EXPECT_EQ(stuck->host.counts.process_num, 1);
+
+  auto again = scan();
+  EXPECT_EQ(calls->load(), 2) << "started again while its previous run is stuck";
+  ASSERT_EQ(status(*again, "table").errors.size(), 1u);
+  EXPECT_EQ(status(*again, "table").errors[0].rfind("stuck in a read for ", 0), 0u)
+      << status(*again, "table").errors[0];
+  EXPECT_EQ(r->runs, 3);
+  EXPECT_EQ(again->host.counts.process_num, 1);
+
+  // The read returns: the late run's result is dropped, and the next scan runs it again.
+  ASSERT_EQ(::write(pipe_fds[1], "xxxxxxxx", 8), 8);
+  for (int i = 0; i < 500 && scan()->collectors.at(0).errors.size() == 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto freed = scan();
+  EXPECT_TRUE(status(*freed, "table").complete);
+  EXPECT_TRUE(status(*freed, "table").errors.empty());
+  EXPECT_GE(calls->load(), 3);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
 }
 
 }  // namespace
