@@ -79,9 +79,14 @@ TEST(Scanner, OrdersCollectorsByWhatTheyReadAndWrite) {
 
 TEST(Scanner, EachProcessIsReadOncePerScanAndShared) {
   // Two collectors ask for this process's command line; the second gets what the first read.
+  // What was read is looked at while the scan holds it: the reader goes with the scan.
   std::vector<const collectors::ProcessCommand*> seen;
-  auto ask = [&seen](const ScanContext& context) {
-    seen.push_back(&context.processes().command(static_cast<int>(::getpid())));
+  std::vector<bool> readable, has_argv;
+  auto ask = [&](const ScanContext& context) {
+    const auto& command = context.processes().command(static_cast<int>(::getpid()));
+    seen.push_back(&command);
+    readable.push_back(command.readable);
+    has_argv.push_back(!command.argv.empty());
   };
   class Asker final : public Collector {
    public:
@@ -107,8 +112,8 @@ TEST(Scanner, EachProcessIsReadOncePerScanAndShared) {
   scanner.scan_once();
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], seen[1]);
-  EXPECT_TRUE(seen[0]->readable);
-  EXPECT_FALSE(seen[0]->argv.empty());
+  EXPECT_EQ(readable, (std::vector<bool>{true, true}));
+  EXPECT_EQ(has_argv, (std::vector<bool>{true, true}));
 }
 
 TEST(ProcessReader, ReadsAProcessOnceAndAReusedPidAsGone) {
