@@ -34,6 +34,7 @@ void merge(proto::AssetSet& into, const proto::AssetSet& piece) {
   into.blocked_attacks += piece.blocked_attacks;
   if (!piece.host_name.empty()) into.host_name = piece.host_name;
   if (!piece.host_ip.empty()) into.host_ip = piece.host_ip;
+  into.container_names.insert(piece.container_names.begin(), piece.container_names.end());
 }
 
 std::string iso_time(std::chrono::system_clock::time_point t) {

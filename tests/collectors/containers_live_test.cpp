@@ -19,6 +19,7 @@
 
 #include "agent/collector_registry.hpp"
 #include "collectors/containers.hpp"
+#include "tests/integration/count_lists.hpp"
 #include "tests/scan_chain.hpp"
 #include "collectors/processes.hpp"
 #include "tests/integration/agent_harness.hpp"
@@ -528,9 +529,62 @@ TEST_P(FourContainers, ServeCountsHostAndContainersApart) {
   expect_scopes(json_file(work_.path() / "host"), json_file(work_.path() / "container"), 2, 2);
 }
 
+// The sum rule (lists.md) in containers: each count of category=container is its list's total_num
+// and the sum of its statistics' num, all from one scan of the four containers.
+TEST_P(FourContainers, EveryContainerCountIsItsListAndItsStatistics) {
+  host_root_.write("etc/machine-id", "5b1e0c6a2f3d4e5f8a9b0c1d2e3f4a5b\n");  // the lists' {host_id}
+  int rc = run([&] {
+    test::Agent agent({.args = {"--root", host_root_.path().string()}});
+    std::ofstream out(work_.path() / "sums");
+    if (!agent.ready()) {
+      out << "not-ready " << agent.log_text();
+      return;
+    }
+    auto get = [&](const std::string& target) {
+      return boost::json::parse(test::fetch(agent, target).body()).as_object();
+    };
+    try {
+    const auto counts = get("/v5/p/asset/statistics?category=container");
+    const auto users = get("/v5/p/asset/users?category=container&limit=1");
+    const std::string host(users.at("data_list").as_array().at(0).at("host_id").as_string());
+    for (const auto& pair : test::count_lists()) {
+      auto path = [&](std::string p) {
+        if (auto at = p.find("HOST"); at != std::string::npos) p.replace(at, 4, host);
+        return "/v5/p" + p + (p.find('?') == std::string::npos ? "?" : "&") + "category=container";
+      };
+      const auto list = get(path(pair.items) + "&limit=1");
+      std::int64_t summed = 0;
+      for (int offset = 0;; offset += 200) {
+        const auto page = get(path(pair.statistics) + "&limit=200&offset=" + std::to_string(offset));
+        for (const auto& e : page.at("data_list").as_array()) summed += e.at("num").as_int64();
+        if (page.at("data_list").as_array().size() < 200) break;
+      }
+      out << pair.count << ' ' << counts.at(pair.count).as_int64() << ' '
+          << list.at("total_num").as_int64() << ' ' << summed << '\n';
+    }
+    } catch (const std::exception& e) {
+      out << "exception " << e.what() << '\n';
+    }
+  });
+  ASSERT_EQ(rc, 0) << slurp(work_.path() / "sums");
+  std::ifstream in(work_.path() / "sums");
+  std::map<std::string, std::int64_t> counted;
+  std::string name;
+  for (std::int64_t count, listed, summed; in >> name >> count >> listed >> summed;) {
+    EXPECT_EQ(listed, count) << name;
+    EXPECT_EQ(summed, count) << name;
+    counted[name] = count;
+  }
+  ASSERT_EQ(counted.size(), test::count_lists().size()) << slurp(work_.path() / "sums");
+  // What the containers hold (see expect_scopes), so the rule is not 0 = 0.
+  EXPECT_EQ(counted["account_num"], 7);
+  EXPECT_EQ(counted["app_num"], 8);
+  EXPECT_EQ(counted["port_num"], 4);
+}
+
 // container_name as each runtime's own files give it: Docker's config.v2.json (A), containerd's
 // task bundle annotations (B), containers/storage's containers.json (C); D has no runtime file.
-TEST_F(FourContainers, ListsNameEachContainerAsItsRuntimeDoes) {
+TEST_P(FourContainers, ListsNameEachContainerAsItsRuntimeDoes) {
   const auto& g = *groups_;
   host_root_.write("var/lib/docker/containers/" + g.id_a + "/config.v2.json",
                    R"({"ID":")" + g.id_a + R"(","Name":"/web-a","State":{"Running":true}})");

@@ -12,6 +12,7 @@
 
 #include "collectors/kernel_modules.hpp"
 #include "tests/integration/agent_harness.hpp"
+#include "tests/integration/count_lists.hpp"
 
 namespace hostprint::test {
 namespace {
@@ -76,24 +77,7 @@ std::string text(const boost::json::object& o, const char* key) {
 
 TEST(ListsTruth, EveryCountIsItsListAndItsStatisticsOnThisHost) {
   ASSERT_TRUE(live_agent().ready()) << live_agent().log_text();
-  struct Pair {
-    const char *items, *statistics, *count;
-  };
-  const Pair pairs[] = {
-      {"/asset/users", "/asset/user/statistics", "account_num"},
-      {"/asset/ports", "/asset/port/statistics", "port_num"},
-      {"/asset/apps", "/asset/app/statistics", "app_num"},
-      {"/asset/auto-launchs", "/asset/auto-launch/statistics", "auto_launch_num"},
-      {"/asset/HOST/web-framework", "/asset/statistics/web-framework", "web_framework_num"},
-      {"/asset/HOST/web-site", "/asset/statistics/web-site", "web_site_num"},
-      {"/asset/HOST/jar-package", "/asset/midwares", "jar_package_num"},
-      {"/asset/web-app-and-services?catalogue=web-app",
-       "/asset/web-app-and-service-statistics?catalogue=web-app", "web_app_num"},
-      {"/asset/web-app-and-services?catalogue=web-service",
-       "/asset/web-app-and-service-statistics?catalogue=web-service", "web_service_num"},
-      {"/asset/web-app-and-services?catalogue=database",
-       "/asset/web-app-and-service-statistics?catalogue=database", "database_num"},
-  };
+  const auto& pairs = count_lists();
   const std::string host = text(
       all_entries("/v5/p/asset/users").front(), "host_id");  // the agent's own id
   auto with_host = [&](std::string path) {
