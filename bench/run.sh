@@ -53,7 +53,7 @@ work=""
 hostprint_pid="" nginx_pid="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
 saved_pid_max=""
 
-host_processes() { local p n=0; for p in /proc/[0-9]*; do n=$((n + 1)); done; echo "$n"; }
+host_processes() { local pids=(/proc/[0-9]*); echo "${#pids[@]}"; }
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
 
@@ -182,15 +182,16 @@ section() {  # section TITLE COLUMN...: a heading and a table header
   md ""
   md "Load average at the start of this group: $(cut -d' ' -f1-3 /proc/loadavg)."
   md ""
-  local IFS='|'
-  md "| $* |"
+  row "$@"
   md "|$(printf -- '---|%.0s' "$@")"
 }
 row() {  # row CELL...: a table row; a cell FAIL counts as a missed target
-  local cell
-  for cell in "$@"; do [[ $cell == FAIL ]] && failures=$((failures + 1)); done
-  local IFS='|'
-  md "| $* |"
+  local cell line="|"
+  for cell in "$@"; do
+    [[ $cell == FAIL ]] && failures=$((failures + 1))
+    line+=" $cell |"
+  done
+  md "$line"
 }
 verdict() { if holds "$1"; then echo PASS; else echo FAIL; fi; }
 
@@ -509,7 +510,7 @@ bench_growth() {
   md ""
   md "| quantity | slope (least squares) | last segment / previous segment | target | result |"
   md "|---|---|---|---|---|"
-  local col name unit scale
+  local col idx name unit
   for col in 3:full_scan_CPU:ms 4:full_scan_wall:ms 5:rescan_CPU:ms 6:RSS:KiB 7:floor_CPU:ms; do
     IFS=: read -r idx name unit <<<"$col"
     local slope bend
@@ -624,7 +625,7 @@ bench_soak() {
   sleep 60  # after the first few scans, the allocator's pools are in use
   while (( (now = $(date +%s)) < end )); do
     rss=$(rss_kib "$hostprint_pid" VmRSS) || die "hostprint exited during the soak"
-    echo "$(( (now - start) )) $rss" >>"$work/soak.dat"
+    echo "$((now - start)) $rss" >>"$work/soak.dat"
     [[ -n $first ]] || first=$rss
     sleep 10
   done
