@@ -180,7 +180,7 @@ section() {  # section TITLE COLUMN...: a heading and a table header
   md ""
   md "## $title"
   md ""
-  md "Load average at the start of this group: $(cut -d' ' -f1-3 /proc/loadavg)."
+  md "Load average at the start of this group: $group_load."
   md ""
   row "$@"
   md "|$(printf -- '---|%.0s' "$@")"
@@ -459,6 +459,8 @@ bench_scan() {
     "$(verdict "$ratio <= $floor_max_ratio")"
   row "marginal cost of $swarm_size processes (hostprint delta / floor delta)" \
     "$(fmt %.3f "$marginal")x" "<= ${floor_max_ratio}x" "$(verdict "$marginal <= $floor_max_ratio")"
+  row "  of which processes / listening_ports (wall ms)" \
+    "$(fmt %.1f "$(median_of full_collector_ms.processes "$work"/scan1-hp-*.txt)") / $(fmt %.1f "$(median_of full_collector_ms.listening_ports "$work"/scan1-hp-*.txt)")" "-" "info"
   row "unchanged rescan of the two collectors (median of $rescans)" \
     "$(fmt %.2f "$r1") ms = $(fmt %.3f "$rescan_ratio")x full" "<= ${scan_max_rescan_ratio}x" \
     "$(verdict "$rescan_ratio <= $scan_max_rescan_ratio")"
@@ -734,14 +736,11 @@ token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 mkdir -p "$plots"
 machine_header >"$work/results.md"
 
+group_load=""
+run_group() { group_load=$(cut -d' ' -f1-3 /proc/loadavg); "bench_$1"; }
 case $mode in
-  http) bench_http ;;
-  scan) bench_scan ;;
-  growth) bench_growth ;;
-  memory) bench_memory ;;
-  regress) bench_regress ;;
-  soak) bench_soak ;;
-  all) bench_http; bench_scan; bench_growth; bench_memory; bench_regress ;;
+  all) for group in http scan growth memory regress; do run_group "$group"; done ;;
+  *) run_group "$mode" ;;
 esac
 stop_swarm
 md ""
