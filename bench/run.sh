@@ -520,7 +520,7 @@ bench_growth() {
       END { printf "%.4g", (n * sxy - sx * sy) / (n * sxx - sx * sx) * 1000 }' "$work/growth.dat")
     bend=$(awk -v c="$idx" '{ x[NR] = $2; y[NR] = $c } END {
       a = (y[NR] - y[NR-1]) / (x[NR] - x[NR-1]); b = (y[NR-1] - y[NR-2]) / (x[NR-1] - x[NR-2])
-      printf "%.3g", b > 0 ? a / b : 0 }' "$work/growth.dat")
+      printf "%.3g", (b > 0 ? a / b : 0) }' "$work/growth.dat")
     row "${name//_/ }" "$slope $unit per 1,000 processes" "$bend" "<= $growth_max_bend" \
       "$(verdict "$bend <= $growth_max_bend")"
   done
