@@ -93,7 +93,9 @@ cleanup() {
   stop_pid "$nginx_pid"
   stop_swarm
   [[ -n $saved_pid_max ]] && echo "$saved_pid_max" >/proc/sys/kernel/pid_max
-  [[ -n $work && -d $work ]] && rm -rf -- "$work"
+  if [[ -n $work && -d $work ]]; then
+    if [[ ${BENCH_KEEP_WORK:-0} == 1 ]]; then log "kept $work"; else rm -rf -- "$work"; fi
+  fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -385,7 +387,7 @@ bench_http() {
 
 plot_http() {
   gnuplot <<EOF
-set terminal pngcairo size 800,450
+set terminal pngcairo noenhanced size 800,450
 set output "$plots/http.png"
 set title "GET /v5/p1/asset/statistics: hostprint vs nginx (same bytes)"
 set xlabel "keep-alive connections"; set ylabel "requests/s"; set y2label "p99 ms"
@@ -531,7 +533,7 @@ bench_growth() {
 
 plot_growth() {
   gnuplot <<EOF
-set terminal pngcairo size 800,450
+set terminal pngcairo noenhanced size 800,450
 set key top left
 set xlabel "processes on the host"
 set output "$plots/growth-cpu.png"
@@ -596,7 +598,7 @@ bench_memory() {
     "<= 256 KiB" "$(verdict "$growth <= $mem_max_growth_kib")"
   row "VmHWM (the kernel's peak)" "$(mib "$hwm") MiB" "-" "info"
   gnuplot <<EOF
-set terminal pngcairo size 800,400
+set terminal pngcairo noenhanced size 800,400
 set output "$plots/memory.png"
 set title "hostprint serve VmRSS over rescans ($swarm_size extra processes)"
 set xlabel "rescan"; set ylabel "MiB"; set yrange [0:*]
@@ -644,7 +646,7 @@ bench_soak() {
   row "VmRSS from the first minute to the end: min..max" "$min..$max KiB: $((max - min)) KiB" \
     "<= 256 KiB" "$(verdict "$((max - min)) <= $mem_max_growth_kib")"
   gnuplot <<EOF
-set terminal pngcairo size 800,400
+set terminal pngcairo noenhanced size 800,400
 set output "$plots/soak.png"
 set title "hostprint serve VmRSS during the soak"
 set xlabel "seconds"; set ylabel "KiB"
@@ -675,17 +677,18 @@ make_fixture_root() {
 }
 
 # callgrind_instructions RESCANS: instructions inside Scanner::scan_once over a full scan and
-# RESCANS unchanged ones, in fresh PID and network namespaces holding 50 idle processes.
+# RESCANS unchanged ones, in fresh PID and network namespaces holding 50 idle processes. Two runs
+# (1 and 2 rescans) give both figures: full = 2 * I(1) - I(2), rescan = I(2) - I(1).
 callgrind_instructions() {
-  local rescans=$1 out=$work/callgrind-$1.out
+  local count=$1 out=$work/callgrind-$1.out
   unshare --pid --net --fork --mount-proc --kill-child=SIGKILL bash -c '
     "$1" 50 "$2/regress-swarm.ready" & sleep 0.5
     while [[ ! -s $2/regress-swarm.ready ]]; do sleep 0.1; done
-    valgrind --tool=callgrind --callgrind-out-file="$3" --collect-atstart=no \
+    LD_PRELOAD=$2/openat2_shim.so valgrind --tool=callgrind --callgrind-out-file="$3" --collect-atstart=no \
       --toggle-collect="hostprint::Scanner::scan_once*" \
       "$4" scan --root "$2/fixture" --rescans "$5" >"$2/callgrind-$5.log" 2>&1' \
-    _ "$work/pause_swarm" "$work" "$out" "$scan_bench" "$rescans" ||
-    { tail -n 30 "$work/callgrind-$rescans.log" >&2; die "callgrind run failed"; }
+    _ "$work/pause_swarm" "$work" "$out" "$scan_bench" "$count" ||
+    { tail -n 30 "$work/callgrind-$count.log" >&2; die "callgrind run failed"; }
   rm -f "$work/regress-swarm.ready"
   awk '/^summary:/ { print $2 }' "$out"
 }
@@ -693,11 +696,15 @@ callgrind_instructions() {
 bench_regress() {
   [[ -x $work/pause_swarm ]] || cc -O2 -o "$work/pause_swarm" "$bench_dir/pause_swarm.c" ||
     die "cannot compile pause_swarm.c"
+  # valgrind 3.19 fails openat2 with ENOSYS: bench/openat2_shim.c makes it openat for the run.
+  cc -O2 -shared -fPIC -o "$work/openat2_shim.so" "$bench_dir/openat2_shim.c" -ldl ||
+    die "cannot compile openat2_shim.c"
   make_fixture_root "$work/fixture"
   log "regress: callgrind of a full scan + 1 and + 2 unchanged rescans (a few minutes)"
   local one two full rescan
   one=$(callgrind_instructions 1)
   two=$(callgrind_instructions 2)
+  log "callgrind: full + 1 rescan $one, full + 2 rescans $two instructions"
   rescan=$((two - one))
   full=$((one - rescan))
   ((full > 0 && rescan > 0)) || die "callgrind counts make no sense: $one, $two"
