@@ -20,7 +20,7 @@
 #
 # Exit status: 0 when every target is met, 1 when one is missed, 2 when the run itself failed.
 # Environment: BENCH_KEEP_BUILD=1 skips the build step if build-bench already holds the binaries;
-# BENCH_WRK_SECONDS (default 10) per wrk run.
+# BENCH_WRK_SECONDS (default 10) per wrk run; BENCH_KEEP_WORK=1 keeps the scratch directory.
 set -euo pipefail
 
 mode=${1:-all}
@@ -28,7 +28,7 @@ record=0
 [[ ${2:-} == --record ]] && record=1
 case $mode in
   http | scan | growth | memory | regress | all | soak) ;;
-  -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
   *) echo "usage: $0 [http|scan|growth|memory|regress|all|soak] [--record]" >&2; exit 2 ;;
 esac
 
