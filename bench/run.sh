@@ -28,7 +28,7 @@ record=0
 [[ ${2:-} == --record ]] && record=1
 case $mode in
   http | scan | growth | memory | regress | all | soak) ;;
-  -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
   *) echo "usage: $0 [http|scan|growth|memory|regress|all|soak] [--record]" >&2; exit 2 ;;
 esac
 
