@@ -10,7 +10,8 @@
 #   scan     CPU of the processes + listening_ports collectors beside bench/scan_floor.c (the least
 #            work that reads the same state), at the host's own processes and with 10,000 more in a
 #            PID namespace; an unchanged rescan beside the full scan
-#   growth   full scan CPU and wall, rescan CPU and RSS at 100, 1,000, 10,000 and 30,000 processes
+#   growth   full scan CPU and wall, rescan CPU and RSS at 100, 1,000, 10,000 and 30,000 processes,
+#            and at 10, 100 and 1,000 JARs across 4 JVMs
 #   memory   RSS of `hostprint serve` at 10,000 processes over 100 SIGHUP rescans
 #   regress  instructions of a full and an unchanged scan under callgrind (fixture root, small PID
 #            and network namespaces) against bench/baseline.json; --record rewrites the baseline
@@ -28,7 +29,7 @@ record=0
 [[ ${2:-} == --record ]] && record=1
 case $mode in
   http | scan | growth | memory | regress | all | soak) ;;
-  -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
   *) echo "usage: $0 [http|scan|growth|memory|regress|all|soak] [--record]" >&2; exit 2 ;;
 esac
 
@@ -50,7 +51,8 @@ readonly floor_max_ratio=1.1 scan_max_rescan_ratio=0.15 growth_max_bend=1.3
 readonly mem_max_rss_kib=$((12 * 1024)) mem_max_growth_kib=256 regress_max=1.10
 readonly swarm_size=10000 scan_rounds=3 rescans=20 sighups=100
 readonly wrk_seconds=${BENCH_WRK_SECONDS:-10}
-readonly growth_sizes="100 1000 10000 30000"
+readonly growth_sizes=${BENCH_GROWTH_SIZES:-"100 1000 10000 30000"}
+readonly growth_jar_counts=${BENCH_GROWTH_JARS:-"10 100 1000"}
 
 work=""
 hostprint_pid="" nginx_pid="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
@@ -94,6 +96,7 @@ cleanup() {
   stop_pid "$churn_pid"
   stop_pid "$hostprint_pid"
   stop_pid "$nginx_pid"
+  stop_jvms
   stop_swarm
   [[ -n $saved_pid_max ]] && echo "$saved_pid_max" >/proc/sys/kernel/pid_max
   if [[ -n $work && -d $work ]]; then
@@ -532,6 +535,84 @@ bench_growth() {
   plot_growth
   md ""
   md "![scan CPU vs processes](plots/growth-cpu.png) ![RSS vs processes](plots/growth-rss.png)"
+  growth_jars
+}
+
+# JARs across 4 JVMs, each started with its share on a `dir/*` class path: the processes and
+# jar_packages collectors, which is what reads them.
+jvm_pids=()
+stop_jvms() {
+  local pid
+  for pid in "${jvm_pids[@]}"; do stop_pid "$pid" KILL; done
+  jvm_pids=()
+}
+growth_jars() {
+  mkdir -p "$work/jvm/classes"
+  printf 'public class Idle { public static void main(String[] a) throws Exception { Thread.sleep(3600000L); } }\n' \
+    >"$work/jvm/Idle.java"
+  javac -d "$work/jvm/classes" "$work/jvm/Idle.java" || die "javac failed"
+  : >"$work/jars.dat"
+  local total r v
+  for total in $growth_jar_counts; do
+    log "growth: $total JARs across 4 JVMs"
+    for ((v = 0; v < 4; v++)); do
+      mkdir -p "$work/jvm/$total-$v"
+      python3 - "$work/jvm/$total-$v" "$total" "$v" <<'PY'
+import sys, zipfile
+folder, total, jvm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(jvm, total, 4):
+    with zipfile.ZipFile(f"{folder}/lib{i:04d}-1.{i}.0.jar", "w") as z:
+        z.writestr("META-INF/MANIFEST.MF",
+                   f"Manifest-Version: 1.0\r\nImplementation-Title: lib{i:04d}\r\n"
+                   f"Implementation-Version: 1.{i}.0\r\n\r\n")
+        z.writestr(f"lib{i:04d}/Empty.class", b"\xca\xfe\xba\xbe")
+PY
+      java -Xmx16m -Xss256k -XX:TieredStopAtLevel=1 -cp "$work/jvm/classes:$work/jvm/$total-$v/*" Idle \
+        >/dev/null 2>&1 &
+      jvm_pids+=($!)
+    done
+    sleep 2
+    for ((r = 1; r <= scan_rounds; r++)); do
+      "$scan_bench" scan --collectors processes,jar_packages --rescans 10 >"$work/jars-$total-$r.txt" ||
+        die "scan_bench failed"
+    done
+    stop_jvms
+    echo "$total $(median_of jar_package_num "$work"/jars-"$total"-*.txt) $(median_of full_cpu_ms "$work"/jars-"$total"-*.txt)" \
+      "$(median_of full_wall_ms "$work"/jars-"$total"-*.txt) $(median_of rescan_cpu_ms "$work"/jars-"$total"-*.txt)" \
+      "$(median_of rss_kib "$work"/jars-"$total"-*.txt)" >>"$work/jars.dat"
+  done
+  section "Growth with the number of JARs (4 JVMs; processes + jar_packages collectors)" \
+    "JARs on the class paths" "JARs found" "full scan CPU ms" "full scan wall ms" "rescan CPU ms" "RSS MiB"
+  local jars found fc fw rc rss
+  while read -r jars found fc fw rc rss; do
+    row "$jars" "$(fmt %.0f "$found")" "$(fmt %.1f "$fc")" "$(fmt %.1f "$fw")" "$(fmt %.2f "$rc")" \
+      "$(fmt %.2f "$rss / 1024")"
+  done <"$work/jars.dat"
+  md ""
+  md "| quantity | slope (least squares) | last segment / previous segment | target | result |"
+  md "|---|---|---|---|---|"
+  local col idx name unit slope bend
+  for col in 3:full_scan_CPU:ms 4:full_scan_wall:ms 5:rescan_CPU:ms 6:RSS:KiB; do
+    IFS=: read -r idx name unit <<<"$col"
+    slope=$(awk -v c="$idx" '{ x = $1; y = $c; n++; sx += x; sy += y; sxx += x * x; sxy += x * y }
+      END { printf "%.4g", (n * sxy - sx * sy) / (n * sxx - sx * sx) * 100 }' "$work/jars.dat")
+    bend=$(awk -v c="$idx" '{ x[NR] = $1; y[NR] = $c } END {
+      a = (y[NR] - y[NR-1]) / (x[NR] - x[NR-1]); b = (y[NR-1] - y[NR-2]) / (x[NR-1] - x[NR-2])
+      printf "%.3g", (b > 0 ? a / b : 0) }' "$work/jars.dat")
+    row "${name//_/ }" "$slope $unit per 100 JARs" "$bend" "<= $growth_max_bend" \
+      "$(verdict "$bend <= $growth_max_bend")"
+  done
+  gnuplot <<GNUPLOT
+set terminal pngcairo noenhanced size 800,450
+set output "$plots/growth-jars.png"
+set title "Scan cost vs JARs (4 JVMs)"
+set xlabel "JARs"; set ylabel "ms"; set key top left
+plot "$work/jars.dat" using 1:3 with linespoints lw 2 title "full scan CPU", \
+     "" using 1:4 with linespoints lw 2 title "full scan wall", \
+     "" using 1:5 with linespoints lw 2 title "unchanged rescan CPU"
+GNUPLOT
+  md ""
+  md "![scan cost vs JARs](plots/growth-jars.png)"
 }
 
 plot_growth() {

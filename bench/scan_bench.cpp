@@ -213,6 +213,7 @@ int run_scan(int argc, char** argv) {
   result("rescan_wall_ms", median(wall));
   result("process_num", static_cast<double>(counts.process_num));
   result("port_num", static_cast<double>(counts.port_num));
+  result("jar_package_num", static_cast<double>(counts.jar_package_num));
   result("rss_kib", vm_rss_kib());
   for (const auto& c : full.snapshot->collectors)
     result("full_collector_ms." + c.name, c.duration_ms);
