@@ -1,39 +1,64 @@
 #!/usr/bin/env bash
 # hostprint benchmarks, each against a peer measured in the same run (shared machines are noisy,
-# so only ratios are judged).
+# so only ratios are judged). Writes bench/RESULTS.md (tables) and bench/plots/*.png (gnuplot);
+# soak writes bench/SOAK.md.
 #
-#   bench/run.sh [http|scan|memory|all]        (root; loopback only; about 2 to 4 minutes for all)
+#   bench/run.sh [http|scan|growth|memory|regress|all|soak] [--record]   (root; loopback only)
 #
-#   http    wrk on two hostprint endpoints beside Debian's prometheus-node-exporter /metrics
-#   scan    CPU of one full scan and of a rescan with nothing changed, beside ps + ss + getent,
-#           with 10,000 extra idle processes in a PID namespace
-#   memory  RSS of `hostprint serve` over 100 SIGHUP rescans, with the same 10,000 processes
+#   http     wrk at 1, 8, 64 and 256 connections on /v5/p1/asset/statistics beside Debian's nginx
+#            returning the same bytes from memory; then process statistics, a list page, /metrics
+#   scan     CPU of the processes + listening_ports collectors beside bench/scan_floor.c (the least
+#            work that reads the same state), at the host's own processes and with 10,000 more in a
+#            PID namespace; an unchanged rescan beside the full scan
+#   growth   full scan CPU and wall, rescan CPU and RSS at 100, 1,000, 10,000 and 30,000 processes,
+#            and at 10, 100 and 1,000 JARs across 4 JVMs
+#   memory   RSS of `hostprint serve` at 10,000 processes over 100 SIGHUP rescans
+#   regress  instructions of a full and an unchanged scan under callgrind (fixture root, small PID
+#            and network namespaces) against bench/baseline.json; --record rewrites the baseline
+#   all      http, scan, growth, memory and regress (about 15 minutes on 2 cores)
+#   soak     30 minutes of `serve` with a scan every 10 s and 50 processes started and stopped
+#            per second: RSS must stay flat (BENCH_SOAK_MINUTES to shorten it); not part of all
 #
 # Exit status: 0 when every target is met, 1 when one is missed, 2 when the run itself failed.
-# Environment: BENCH_KEEP_BUILD=1 skips the build step if build-bench already holds the binaries.
+# Environment: BENCH_KEEP_BUILD=1 skips the build step if build-bench already holds the binaries;
+# BENCH_WRK_SECONDS (default 10) per wrk run; BENCH_KEEP_WORK=1 keeps the scratch directory.
 set -euo pipefail
 
 mode=${1:-all}
+record=0
+[[ ${2:-} == --record ]] && record=1
 case $mode in
-  http | scan | memory | all) ;;
-  -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
-  *) echo "usage: $0 [http|scan|memory|all]" >&2; exit 2 ;;
+  http | scan | growth | memory | regress | all | soak) ;;
+  -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+  *) echo "usage: $0 [http|scan|growth|memory|regress|all|soak] [--record]" >&2; exit 2 ;;
 esac
 
 source_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench_dir=$source_root/bench
 build_dir=$source_root/build-bench
 hostprint=$build_dir/hostprint
 scan_bench=$build_dir/bench/scan_bench
+scan_floor=$build_dir/bench/scan_floor
+results=$bench_dir/RESULTS.md
+# The soak takes half an hour and is run on its own: its page is kept beside the others.
+[[ $mode == soak ]] && results=$bench_dir/SOAK.md
+plots=$bench_dir/plots
+baseline=$bench_dir/baseline.json
 
 # Targets.
-readonly http_min_ratio=50 http_max_p99_ms=5
-readonly scan_max_full_ratio=0.5 scan_max_rescan_ratio=0.25
-readonly mem_max_rss_kib=$((16 * 1024)) mem_max_growth_kib=1024
-readonly swarm_size=10000 wrk_seconds=10 scan_rounds=3 rescans=20 sighups=100
+readonly http_min_ratio=1.0 http_max_p99_ratio=1.0
+readonly floor_max_ratio=1.1 scan_max_rescan_ratio=0.15 growth_max_bend=1.3
+readonly mem_max_rss_kib=$((12 * 1024)) mem_max_growth_kib=256 regress_max=1.10
+readonly swarm_size=10000 scan_rounds=3 rescans=20 sighups=100
+readonly wrk_seconds=${BENCH_WRK_SECONDS:-10}
+readonly growth_sizes=${BENCH_GROWTH_SIZES:-"100 1000 10000 30000"}
+readonly growth_jar_counts=${BENCH_GROWTH_JARS:-"10 100 1000"}
 
 work=""
-hostprint_pid="" node_pid="" swarm_pid="" swarm_unshare="" swarm_init=""
+hostprint_pid="" nginx_pid="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
+saved_pid_max=""
 
+host_processes() { local pids=(/proc/[0-9]*); echo "${#pids[@]}"; }
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
 
@@ -56,16 +81,27 @@ stop_swarm() {
   if [[ -n $swarm_init ]]; then kill -KILL "$swarm_init" 2>/dev/null || true; fi
   if [[ -n $swarm_unshare ]]; then kill -TERM "$swarm_unshare" 2>/dev/null || true; fi
   stop_pid "$swarm_pid"
-  swarm_init="" swarm_unshare="" swarm_pid=""
+  swarm_init="" swarm_unshare="" swarm_pid="" swarm_now=0
+  # The kernel reaps a large namespace for a while after its pid 1 dies.
+  local i
+  for ((i = 0; i < 300; i++)); do
+    (($(host_processes) < 5000)) && break
+    sleep 0.1
+  done
 }
 
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  stop_pid "$churn_pid"
   stop_pid "$hostprint_pid"
-  stop_pid "$node_pid"
+  stop_pid "$nginx_pid"
+  stop_jvms
   stop_swarm
-  [[ -n $work && -d $work ]] && rm -rf -- "$work"
+  [[ -n $saved_pid_max ]] && echo "$saved_pid_max" >/proc/sys/kernel/pid_max
+  if [[ -n $work && -d $work ]]; then
+    if [[ ${BENCH_KEEP_WORK:-0} == 1 ]]; then log "kept $work"; else rm -rf -- "$work"; fi
+  fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -76,31 +112,13 @@ trap 'log "interrupted"; exit 2' INT TERM
 [[ $EUID -eq 0 ]] || die "must run as root (PID namespaces, reading every process)"
 
 ensure_tools() {
-  local missing=() tool package
-  while read -r tool package; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$package")
-  done <<'EOF'
-wrk wrk
-prometheus-node-exporter prometheus-node-exporter
-ps procps
-ss iproute2
-curl curl
-cc gcc
-unshare util-linux
-getent libc-bin
-meson meson
-ninja ninja-build
-EOF
-  [[ -x /usr/bin/prometheus-node-exporter ]] || missing+=(prometheus-node-exporter)
-  ((${#missing[@]} == 0)) && return 0
-  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-  log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # shellcheck source=../scripts/deps.sh
+  source "$source_root/scripts/deps.sh"
+  ensure_packages "${BUILD_PACKAGES[@]}" "${BENCH_PACKAGES[@]}" || die "cannot install the packages"
 }
 
 build() {
-  if [[ ${BENCH_KEEP_BUILD:-0} == 1 && -x $hostprint && -x $scan_bench ]]; then
+  if [[ ${BENCH_KEEP_BUILD:-0} == 1 && -x $hostprint && -x $scan_bench && -x $scan_floor ]]; then
     log "using the existing build in $build_dir"
     return 0
   fi
@@ -110,7 +128,7 @@ build() {
       >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; die "meson setup failed"; }
   fi
   ninja -C "$build_dir" >>"$work/build.log" 2>&1 || { tail -n 60 "$work/build.log" >&2; die "build failed"; }
-  [[ -x $hostprint && -x $scan_bench ]] || die "the build did not produce hostprint and scan_bench"
+  [[ -x $hostprint && -x $scan_bench && -x $scan_floor ]] || die "the build did not produce the binaries"
 }
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -136,14 +154,14 @@ hp_curl() {  # hp_curl PATH: body on stdout; fails on a non-2xx answer
 }
 generation() { hp_curl /status | grep -o '"generation":[0-9]*' | cut -d: -f2; }
 
-start_hostprint() {
+start_hostprint() {  # start_hostprint [SCAN-INTERVAL-SECONDS]
   [[ -z $hostprint_pid ]] || die "hostprint already running"
   hp_port=$(free_port)
   mkdir -p "$work/state"
   echo '{}' >"$work/hostprint.json"
   "$hostprint" serve --config "$work/hostprint.json" --listen "127.0.0.1:$hp_port" \
-    --token-file "$work/token" --state-dir "$work/state" --log-level warning --scan-interval 3600 \
-    >>"$work/hostprint.log" 2>&1 &
+    --token-file "$work/token" --state-dir "$work/state" --log-level warning \
+    --scan-interval "${1:-3600}" >>"$work/hostprint.log" 2>&1 &
   hostprint_pid=$!
   local i
   for ((i = 0; i < 1200; i++)); do  # the first scan completes before the port opens
@@ -158,32 +176,101 @@ stop_hostprint() { stop_pid "$hostprint_pid"; hostprint_pid=""; }
 
 rss_kib() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
 
-# --- results table ---------------------------------------------------------------------------
+result_of() { awk -v key="$1" '$1 == "RESULT" && $2 == key { print $3 }' "$2"; }
 
-rows=()
+# --- RESULTS.md ------------------------------------------------------------------------------
+
 failures=0
-row() {  # row AREA WHAT MEASURED TARGET VERDICT
-  rows+=("$(printf '%-7s| %-46s| %-52s| %-10s| %s' "$1" "$2" "$3" "$4" "$5")")
-  [[ $5 == FAIL ]] && failures=$((failures + 1))
-  return 0
+md() { printf '%s\n' "$*" >>"$work/results.md"; }
+section() {  # section TITLE COLUMN...: a heading and a table header
+  local title=$1
+  shift
+  md ""
+  md "## $title"
+  md ""
+  md "Load average at the start of this group: $group_load."
+  md ""
+  row "$@"
+  md "|$(printf -- '---|%.0s' "$@")"
+}
+row() {  # row CELL...: a table row; a cell FAIL counts as a missed target
+  local cell line="|"
+  for cell in "$@"; do
+    [[ $cell == FAIL ]] && failures=$((failures + 1))
+    line+=" $cell |"
+  done
+  md "$line"
 }
 verdict() { if holds "$1"; then echo PASS; else echo FAIL; fi; }
 
-print_table() {
-  local rule
-  rule=$(printf '%*s' 130 '' | tr ' ' '-')
-  echo
-  echo "hostprint benchmarks ($mode), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "$rule"
-  printf '%-7s| %-46s| %-52s| %-10s| %s\n' area measure measured target result
-  echo "$rule"
-  local r
-  for r in "${rows[@]}"; do echo "$r"; done
-  echo "$rule"
-  if ((failures == 0)); then echo "ALL TARGETS MET"; else echo "$failures TARGET(S) MISSED"; fi
+machine_header() {
+  local model cores ram kernel
+  model=$(lscpu | awk -F: '$1 == "Model name" { gsub(/^ +/, "", $2); print $2; exit }')
+  cores=$(nproc)
+  ram=$(awk '$1 == "MemTotal:" { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  kernel=$(uname -r)
+  cat <<EOF
+# hostprint benchmark results
+
+Written by \`bench/run.sh $mode\` on $(date -u +%Y-%m-%dT%H:%M:%SZ) (commit $(git -C "$source_root" rev-parse --short HEAD 2>/dev/null || echo unknown)).
+
+| machine | |
+|---|---|
+| CPU | $model |
+| cores | $cores |
+| RAM | $ram |
+| kernel | $kernel |
+| OS | $(. /etc/os-release && echo "$PRETTY_NAME") |
+| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |
+
+The machine is shared with other builds, so absolute figures are noisy; every target is a ratio
+against a peer measured in the same run, next to it.
+EOF
 }
 
-# --- 1. HTTP ---------------------------------------------------------------------------------
+# --- the idle processes ----------------------------------------------------------------------
+
+swarm_now=0
+start_swarm() {  # start_swarm N: N idle processes in a new PID namespace (replaces any other)
+  local n=${1:-$swarm_size}
+  ((swarm_now == n)) && return 0
+  stop_swarm
+  log "starting $n idle processes in a new PID namespace"
+  [[ -x $work/pause_swarm ]] ||
+    cc -O2 -static -o "$work/pause_swarm" "$bench_dir/pause_swarm.c" 2>/dev/null ||
+    cc -O2 -o "$work/pause_swarm" "$bench_dir/pause_swarm.c" || die "cannot compile pause_swarm.c"
+  # Every one of them also takes a pid of the host's: make room (restored at exit).
+  local host_pids want
+  host_pids=$(host_processes)
+  want=$(((host_pids + n) * 2))
+  if (($(cat /proc/sys/kernel/pid_max) < want)); then
+    [[ -n $saved_pid_max ]] || saved_pid_max=$(cat /proc/sys/kernel/pid_max)
+    echo "$want" >/proc/sys/kernel/pid_max
+  fi
+  rm -f "$work/swarm.ready"
+  # In a subshell of its own, so the shell's "Killed" notice at the end goes to /dev/null.
+  (ulimit -u unlimited 2>/dev/null || true
+   unshare --pid --fork --mount-proc --kill-child=SIGKILL \
+    "$work/pause_swarm" "$n" "$work/swarm.ready" >"$work/swarm.log" 2>&1 || true) 2>/dev/null &
+  swarm_pid=$!
+  local i
+  for ((i = 0; i < 3000; i++)); do
+    [[ -s $work/swarm.ready ]] && break
+    kill -0 "$swarm_pid" 2>/dev/null || { cat "$work/swarm.log" >&2; die "the process swarm failed to start"; }
+    sleep 0.1
+  done
+  [[ -s $work/swarm.ready ]] || die "the process swarm was not ready within 300 s"
+  swarm_unshare=$(ps -o pid= --ppid "$swarm_pid" | tr -d ' ' | head -n 1)
+  [[ -n $swarm_unshare ]] && swarm_init=$(ps -o pid= --ppid "$swarm_unshare" | tr -d ' ' | head -n 1)
+  [[ -n $swarm_init ]] || die "cannot find the namespace's pid 1"
+  local children
+  children=$(ps -o pid= --ppid "$swarm_init" | wc -l)
+  ((children == n)) || die "expected $n processes in the namespace, found $children"
+  swarm_now=$n
+  log "swarm ready: $(host_processes) processes on the host now"
+}
+
+# --- http ------------------------------------------------------------------------------------
 
 wrk_ms() {  # "812.00us" | "1.20ms" | "2.01s" | "1.00m" -> milliseconds
   awk -v v="$1" 'BEGIN {
@@ -194,14 +281,13 @@ wrk_ms() {  # "812.00us" | "1.20ms" | "2.01s" | "1.00m" -> milliseconds
     printf "%.3f", n * f }'
 }
 
-# run_wrk NAME URL [HEADER]: sets wrk_rps, wrk_p99_ms, wrk_bad (non-2xx answers + socket errors)
+# run_wrk NAME CONNECTIONS URL HEADER: sets wrk_rps, wrk_p99_ms, wrk_bad (non-2xx + socket errors)
 run_wrk() {
-  local name=$1 url=$2 out=$work/wrk-$1.txt
-  local -a header=()
-  [[ -n ${3:-} ]] && header=(-H "$3")
-  wrk -t2 -c32 -d1s "${header[@]}" "$url" >/dev/null 2>&1 || true  # warm-up
-  log "wrk -t2 -c32 -d${wrk_seconds}s --latency $url"
-  wrk -t2 -c32 "-d${wrk_seconds}s" --latency "${header[@]}" "$url" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed on $url"; }
+  local name=$1 conns=$2 url=$3 header=$4 out=$work/wrk-$1-$2.txt threads=2
+  ((conns < 2)) && threads=1
+  wrk "-t$threads" "-c$conns" -d1s -H "$header" "$url" >/dev/null 2>&1 || true  # warm-up
+  wrk "-t$threads" "-c$conns" "-d${wrk_seconds}s" --latency -H "$header" "$url" >"$out" 2>&1 ||
+    { cat "$out" >&2; die "wrk failed on $url"; }
   wrk_rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$out")
   local p99
   p99=$(awk '$1 == "99%" { print $2 }' "$out")
@@ -211,101 +297,129 @@ run_wrk() {
   non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
   errors=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
   wrk_bad=$((${non2xx:-0} + ${errors:-0}))
-  wrk_detail=""
-  # Successful answers per second: wrk's Requests/sec counts non-2xx answers too.
-  wrk_ok_rps=$(awk -v bad="${non2xx:-0}" '/ requests in / { t = $4; sub(/s,$/, "", t); printf "%.2f", ($1 - bad) / t }' "$out")
-  ((wrk_bad == 0)) || wrk_detail=" ($(grep -h 'Socket errors\|Non-2xx' "$out" | tr -s ' ' | sed 's/^ //' | paste -sd';' -))"
-  log "  $name: $wrk_rps req/s, p99 $wrk_p99_ms ms, $wrk_bad non-2xx or socket errors"
+  log "  $name at $conns connections: $wrk_rps req/s, p99 $wrk_p99_ms ms, $wrk_bad non-2xx or socket errors"
+}
+
+start_nginx() {  # start_nginx BODY-FILE: nginx on another loopback port returning those bytes
+  local body_file=$1 body
+  body=$(cat "$body_file")
+  # In a return string nginx reads $ as a variable and \ and ' as escapes.
+  [[ $body != *'$'* ]] || die "the statistics body holds a \$; nginx's return cannot carry it"
+  body=${body//\\/\\\\}
+  body=${body//\'/\\\'}
+  nginx_port=$(free_port)
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    default_type application/json;
+    location / { return 200 '$body'; }
+  }
+}
+EOF
+  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/nginx/stdout.log" 2>&1 &
+  nginx_pid=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$nginx_pid" 2>/dev/null || { cat "$work/nginx/stdout.log" "$work/nginx/error.log" >&2; die "nginx exited at start"; }
+    curl -sf --max-time 5 -o "$work/nginx/check" "http://127.0.0.1:$nginx_port/" && break
+    sleep 0.1
+  done
+  ((i < 100)) || die "nginx did not answer"
+  cmp -s "$work/nginx/check" "$body_file" || die "nginx does not return the same bytes as hostprint"
 }
 
 bench_http() {
-  log "HTTP: starting hostprint and prometheus-node-exporter on loopback"
+  log "http: hostprint and nginx on loopback"
   start_hostprint
-  local node_port
-  node_port=$(free_port)
-  /usr/bin/prometheus-node-exporter "--web.listen-address=127.0.0.1:$node_port" \
-    >"$work/node_exporter.log" 2>&1 &
-  node_pid=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$node_pid" 2>/dev/null || { cat "$work/node_exporter.log" >&2; die "node_exporter exited at start"; }
-    curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$node_port/metrics" && break
-    sleep 0.1
-  done
-  ((i < 100)) || die "node_exporter did not answer /metrics"
+  local base=/v5/p1/asset auth="X-Auth-Token: $token"
+  hp_curl "$base/statistics" >"$work/statistics.json" || die "hostprint does not answer $base/statistics"
+  start_nginx "$work/statistics.json"
+  local body_bytes
+  body_bytes=$(wc -c <"$work/statistics.json")
 
-  local base=http://127.0.0.1:$hp_port/v5/p1/asset
-  local stats_path=$base/statistics proc_path="$base/process/statistics?limit=200"
-  local auth="X-Auth-Token: $token" url
-  for url in "$stats_path" "$proc_path"; do
-    [[ $(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "$auth" "$url") == 200 ]] ||
-      die "hostprint does not answer 200 on $url"
+  section "HTTP: /v5/p1/asset/statistics beside nginx returning the same $body_bytes bytes" \
+    connections "hostprint req/s" "nginx req/s" "req/s ratio" "hostprint p99 ms" "nginx p99 ms" \
+    "p99 ratio" "errors (both)" "target" result
+  local conns hp_rps hp_p99 hp_bad ng_rps ng_p99 ng_bad rps_ratio p99_ratio ok
+  : >"$work/http.dat"
+  for conns in 1 8 64 256; do
+    # Interleaved per connection count, so a change of load on the machine hits both alike.
+    run_wrk nginx "$conns" "http://127.0.0.1:$nginx_port$base/statistics" "$auth"
+    ng_rps=$wrk_rps ng_p99=$wrk_p99_ms ng_bad=$wrk_bad
+    run_wrk hostprint "$conns" "http://127.0.0.1:$hp_port$base/statistics" "$auth"
+    hp_rps=$wrk_rps hp_p99=$wrk_p99_ms hp_bad=$wrk_bad
+    rps_ratio=$(calc "$hp_rps / $ng_rps")
+    p99_ratio=$(calc "$hp_p99 / $ng_p99")
+    ok=$(verdict "$rps_ratio >= $http_min_ratio && $p99_ratio <= $http_max_p99_ratio && $hp_bad == 0")
+    row "$conns" "$(fmt %.0f "$hp_rps")" "$(fmt %.0f "$ng_rps")" "$(fmt %.2f "$rps_ratio")" \
+      "$(fmt %.3f "$hp_p99")" "$(fmt %.3f "$ng_p99")" "$(fmt %.2f "$p99_ratio")" "$hp_bad / $ng_bad" \
+      "req/s >= ${http_min_ratio}x, p99 <= ${http_max_p99_ratio}x, 0 errors" "$ok"
+    echo "$conns $hp_rps $ng_rps $hp_p99 $ng_p99" >>"$work/http.dat"
   done
+  stop_pid "$nginx_pid"; nginx_pid=""
 
-  run_wrk node_exporter "http://127.0.0.1:$node_port/metrics"
-  local node_rps=$wrk_rps node_p99=$wrk_p99_ms node_bad=$wrk_bad node_detail=$wrk_detail node_ok=$wrk_ok_rps
-  # The peer may still be working off queued scrapes; stop it so it does not load the next runs.
-  stop_pid "$node_pid"; node_pid=""
-  sleep 1
-  run_wrk stats "$stats_path" "$auth"
-  local stats_rps=$wrk_rps stats_p99=$wrk_p99_ms stats_bad=$wrk_bad
-  run_wrk processes "$proc_path" "$auth"
-  local proc_rps=$wrk_rps proc_p99=$wrk_p99_ms proc_bad=$wrk_bad
+  section "HTTP: other hostprint endpoints (no peer serves them; for scale)" \
+    endpoint connections "req/s" "p99 ms" "errors" "body bytes"
+  local path header bytes
+  for path in "$base/process/statistics?limit=200" "$base/processes/detail?limit=200" /metrics; do
+    header=$auth
+    [[ $path == /metrics ]] && header="Authorization: Bearer $token"
+    bytes=$(curl -sf --max-time 5 -H "$header" "http://127.0.0.1:$hp_port$path" | wc -c) ||
+      die "hostprint does not answer 200 on $path"
+    for conns in 1 64; do
+      run_wrk "other" "$conns" "http://127.0.0.1:$hp_port$path" "$header"
+      row "\`$path\`" "$conns" "$(fmt %.0f "$wrk_rps")" "$(fmt %.3f "$wrk_p99_ms")" "$wrk_bad" "$bytes"
+      [[ $wrk_bad == 0 ]] || failures=$((failures + 1))
+    done
+  done
   stop_hostprint
-
-  row http "peer: node_exporter /metrics" "$(fmt %.1f "$node_rps") req/s, p99 $(fmt %.1f "$node_p99") ms" "-" "info"
-  # The peer sheds load with fast 503s (its in-flight limit): wrk counts them in Requests/sec, so
-  # the ratios below, taken against that figure, are if anything too kind to the peer.
-  row http "peer: non-2xx answers + socket errors" "$node_bad$node_detail" "-" "info"
-  row http "peer: 2xx answers only" "$(fmt %.1f "$node_ok") req/s" "-" "info"
-  local name rps p99 bad ratio label
-  for name in stats processes; do
-    if [[ $name == stats ]]; then
-      rps=$stats_rps p99=$stats_p99 bad=$stats_bad label="statistics"
-    else
-      rps=$proc_rps p99=$proc_p99 bad=$proc_bad label="process/statistics?limit=200"
-    fi
-    ratio=$(calc "$rps / $node_rps")
-    row http "$label: req/s vs peer" "$(fmt %.0f "$rps") req/s = $(fmt %.1f "$ratio")x node_exporter" \
-      ">= ${http_min_ratio}x" "$(verdict "$ratio >= $http_min_ratio")"
-    row http "$label: p99 latency" "$(fmt %.2f "$p99") ms" "< $http_max_p99_ms ms" \
-      "$(verdict "$p99 < $http_max_p99_ms")"
-    row http "$label: errors" "$bad (non-2xx answers + socket errors)" "0" "$(verdict "$bad == 0")"
-  done
+  plot_http
 }
 
-# --- the 10,000 idle processes ---------------------------------------------------------------
-
-start_swarm() {
-  [[ -z $swarm_pid ]] || return 0
-  log "starting $swarm_size idle processes in a new PID namespace"
-  cc -O2 -static -o "$work/pause_swarm" "$source_root/bench/pause_swarm.c" 2>/dev/null ||
-    cc -O2 -o "$work/pause_swarm" "$source_root/bench/pause_swarm.c" || die "cannot compile pause_swarm.c"
-  rm -f "$work/swarm.ready"
-  # In a subshell of its own, so the shell's "Killed" notice at the end goes to /dev/null.
-  (unshare --pid --fork --mount-proc --kill-child=SIGKILL \
-    "$work/pause_swarm" "$swarm_size" "$work/swarm.ready" >"$work/swarm.log" 2>&1 || true) 2>/dev/null &
-  swarm_pid=$!
-  local i
-  for ((i = 0; i < 1200; i++)); do
-    [[ -s $work/swarm.ready ]] && break
-    kill -0 "$swarm_pid" 2>/dev/null || { cat "$work/swarm.log" >&2; die "the process swarm failed to start"; }
-    sleep 0.1
-  done
-  [[ -s $work/swarm.ready ]] || die "the process swarm was not ready within 120 s"
-  swarm_unshare=$(ps -o pid= --ppid "$swarm_pid" | tr -d ' ' | head -n 1)
-  [[ -n $swarm_unshare ]] && swarm_init=$(ps -o pid= --ppid "$swarm_unshare" | tr -d ' ' | head -n 1)
-  [[ -n $swarm_init ]] || die "cannot find the namespace's pid 1"
-  local children
-  children=$(ps -o pid= --ppid "$swarm_init" | wc -l)
-  ((children == swarm_size)) || die "expected $swarm_size processes in the namespace, found $children"
-  log "swarm ready: namespace pid 1 is $swarm_init; $(ps -e --no-headers | wc -l) processes on the host now"
+plot_http() {
+  gnuplot <<EOF
+set terminal pngcairo noenhanced size 800,450
+set output "$plots/http.png"
+set title "GET /v5/p1/asset/statistics: hostprint vs nginx (same bytes)"
+set xlabel "keep-alive connections"; set ylabel "requests/s"; set y2label "p99 ms"
+set logscale x 2; set ytics nomirror; set y2tics; set key top left
+set yrange [0:*]; set y2range [0:*]
+plot "$work/http.dat" using 1:2 with linespoints lw 2 title "hostprint req/s", \
+     "" using 1:3 with linespoints lw 2 title "nginx req/s", \
+     "" using 1:4 axes x1y2 with linespoints dt 2 title "hostprint p99", \
+     "" using 1:5 axes x1y2 with linespoints dt 2 title "nginx p99"
+EOF
 }
 
-# --- 2. scan CPU -----------------------------------------------------------------------------
+# --- scan ------------------------------------------------------------------------------------
 
-result_of() { awk -v key="$1" '$1 == "RESULT" && $2 == key { print $3 }' "$2"; }
-median_result() {  # median_result KEY FILE...: median of that result over the files
+readonly floor_collectors=processes,listening_ports
+
+# measure_floor_pair OUT-PREFIX: floor and hostprint's two collectors, scan_rounds times, interleaved
+measure_floor_pair() {
+  local prefix=$1 r
+  for ((r = 1; r <= scan_rounds; r++)); do
+    "$scan_floor" --rounds 5 >"$prefix-floor-$r.txt" || die "scan_floor failed"
+    "$scan_bench" scan --collectors "$floor_collectors" --rescans "$rescans" >"$prefix-hp-$r.txt" ||
+      die "scan_bench failed"
+  done
+}
+median_of() {  # median_of KEY FILE...
   local key=$1 values
   shift
   mapfile -t values < <(awk -v key="$key" '$1 == "RESULT" && $2 == key { print $3 }' "$@")
@@ -313,115 +427,403 @@ median_result() {  # median_result KEY FILE...: median of that result over the f
 }
 
 bench_scan() {
-  start_swarm
-  local r out
-  local -a peers=() fulls=() rescans_cpu=() full_ratios=() rescan_ratios=() procs=()
-  local -A coll_full=() coll_rescan=()
+  stop_swarm
+  log "scan: the host's own processes, floor and hostprint (processes + listening_ports)"
+  measure_floor_pair "$work/scan0"
+  start_swarm "$swarm_size"
+  log "scan: with $swarm_size more processes"
+  measure_floor_pair "$work/scan1"
+  log "scan: every collector, for the rescan ratio"
+  local r
   for ((r = 1; r <= scan_rounds; r++)); do
-    out=$work/scan-$r.txt
-    log "scan round $r of $scan_rounds: peers (3 runs each), then hostprint full scan + $rescans rescans"
-    "$scan_bench" peers --rounds 3 >"$out" || die "scan_bench peers failed"
-    "$scan_bench" scan --rescans "$rescans" >>"$out" || die "scan_bench scan failed"
-    sed 's/^/    /' "$out" | grep -v RESULT >&2 || true
-    local peer full rescan
-    peer=$(result_of peers_cpu_ms "$out")
-    full=$(result_of full_cpu_ms "$out")
-    rescan=$(result_of rescan_cpu_ms "$out")
-    peers+=("$peer") fulls+=("$full") rescans_cpu+=("$rescan")
-    procs+=("$(result_of process_num "$out")")
-    full_ratios+=("$(calc "$full / $peer")")
-    rescan_ratios+=("$(calc "$rescan / $full")")
-    local key name
-    while read -r _ key value; do
-      name=${key#*.}
-      case $key in
-        full_collector_ms.*) coll_full[$name]+="$value " ;;
-        rescan_collector_ms.*) coll_rescan[$name]+="$value " ;;
-      esac
-    done < <(grep '^RESULT [a-z_]*collector_ms\.' "$out")
+    "$scan_bench" scan --rescans "$rescans" >"$work/scanall-$r.txt" || die "scan_bench failed"
   done
-  local m_peer m_full m_rescan m_full_ratio m_rescan_ratio m_procs
-  m_peer=$(median "${peers[@]}")
-  m_full=$(median "${fulls[@]}")
-  m_rescan=$(median "${rescans_cpu[@]}")
-  m_full_ratio=$(median "${full_ratios[@]}")
-  m_rescan_ratio=$(median "${rescan_ratios[@]}")
-  m_procs=$(median "${procs[@]}")
-  local ps_cpu ss_cpu getent_cpu
-  ps_cpu=$(median_result peer_cpu_ms.ps "$work"/scan-*.txt)
-  ss_cpu=$(median_result peer_cpu_ms.ss "$work"/scan-*.txt)
-  getent_cpu=$(median_result peer_cpu_ms.getent "$work"/scan-*.txt)
+  stop_swarm
 
-  row scan "processes hostprint saw (whole host)" "$(fmt %.0f "$m_procs")" ">= $swarm_size" \
-    "$(verdict "$m_procs >= $swarm_size")"
-  row scan "peer CPU: ps + ss + getent" \
-    "$(fmt %.1f "$m_peer") ms (ps $(fmt %.1f "$ps_cpu"), ss $(fmt %.1f "$ss_cpu"), getent $(fmt %.1f "$getent_cpu"))" "-" "info"
-  row scan "full scan CPU vs peer" "$(fmt %.1f "$m_full") ms = $(fmt %.3f "$m_full_ratio")x peer" \
-    "<= ${scan_max_full_ratio}x" "$(verdict "$m_full_ratio <= $scan_max_full_ratio")"
-  row scan "rescan CPU (median of $rescans) vs full scan" \
-    "$(fmt %.1f "$m_rescan") ms = $(fmt %.3f "$m_rescan_ratio")x full" \
-    "<= ${scan_max_rescan_ratio}x" "$(verdict "$m_rescan_ratio <= $scan_max_rescan_ratio")"
-  local name
-  for name in $(printf '%s\n' "${!coll_full[@]}" | sort); do
-    # shellcheck disable=SC2086
-    row scan "  $name wall ms: full / rescan" \
-      "$(fmt %.2f "$(median ${coll_full[$name]})") / $(fmt %.2f "$(median ${coll_rescan[$name]:-0})")" "-" "info"
+  local f0 h0 f1 h1 p0 p1 r1 ratio marginal rescan_ratio all_full all_rescan all_ratio
+  f0=$(median_of floor_cpu_ms "$work"/scan0-floor-*.txt)
+  h0=$(median_of full_cpu_ms "$work"/scan0-hp-*.txt)
+  p0=$(median_of process_num "$work"/scan0-hp-*.txt)
+  f1=$(median_of floor_cpu_ms "$work"/scan1-floor-*.txt)
+  h1=$(median_of full_cpu_ms "$work"/scan1-hp-*.txt)
+  r1=$(median_of rescan_cpu_ms "$work"/scan1-hp-*.txt)
+  p1=$(median_of process_num "$work"/scan1-hp-*.txt)
+  ratio=$(calc "$h1 / $f1")
+  marginal=$(calc "($h1 - $h0) / ($f1 - $f0)")
+  rescan_ratio=$(calc "$r1 / $h1")
+  all_full=$(median_of full_cpu_ms "$work"/scanall-*.txt)
+  all_rescan=$(median_of rescan_cpu_ms "$work"/scanall-*.txt)
+  all_ratio=$(calc "$all_rescan / $all_full")
+
+  section "Scan CPU beside the floor (bench/scan_floor.c: /proc listing, stat, exe, cgroup, cmdline; one sock_diag dump)" \
+    measure measured target result
+  row "processes on the host (own / with the swarm)" "$(fmt %.0f "$p0") / $(fmt %.0f "$p1")" "-" "info"
+  row "floor CPU, own processes" "$(fmt %.2f "$f0") ms" "-" "info"
+  row "hostprint processes + listening_ports full scan, own processes" \
+    "$(fmt %.2f "$h0") ms = $(fmt %.2f "$h0 / $f0")x floor" "-" "info"
+  row "floor CPU at $(fmt %.0f "$p1") processes" "$(fmt %.2f "$f1") ms" "-" "info"
+  row "hostprint full scan of the two collectors at $(fmt %.0f "$p1") processes" \
+    "$(fmt %.2f "$h1") ms = $(fmt %.3f "$ratio")x floor" "<= ${floor_max_ratio}x" \
+    "$(verdict "$ratio <= $floor_max_ratio")"
+  row "marginal cost of $swarm_size processes (hostprint delta / floor delta)" \
+    "$(fmt %.3f "$marginal")x" "<= ${floor_max_ratio}x" "$(verdict "$marginal <= $floor_max_ratio")"
+  row "  of which processes / listening_ports (wall ms)" \
+    "$(fmt %.1f "$(median_of full_collector_ms.processes "$work"/scan1-hp-*.txt)") / $(fmt %.1f "$(median_of full_collector_ms.listening_ports "$work"/scan1-hp-*.txt)")" "-" "info"
+  row "unchanged rescan of the two collectors (median of $rescans)" \
+    "$(fmt %.2f "$r1") ms = $(fmt %.3f "$rescan_ratio")x full" "<= ${scan_max_rescan_ratio}x" \
+    "$(verdict "$rescan_ratio <= $scan_max_rescan_ratio")"
+  row "every collector: full scan / unchanged rescan" \
+    "$(fmt %.1f "$all_full") / $(fmt %.1f "$all_rescan") ms = $(fmt %.3f "$all_ratio")x" \
+    "<= ${scan_max_rescan_ratio}x" "$(verdict "$all_ratio <= $scan_max_rescan_ratio")"
+  local name full rescan
+  for name in $(awk '$1 == "RESULT" && $2 ~ /^full_collector_ms\./ { sub(/^full_collector_ms\./, "", $2); print $2 }' "$work/scanall-1.txt"); do
+    full=$(median_of "full_collector_ms.$name" "$work"/scanall-*.txt)
+    rescan=$(median_of "rescan_collector_ms.$name" "$work"/scanall-*.txt)
+    row "  $name wall ms: full / rescan" "$(fmt %.2f "$full") / $(fmt %.2f "$rescan")" "-" "info"
   done
-  log "scan ratios per round: full/peers ${full_ratios[*]}; rescan/full ${rescan_ratios[*]}"
 }
 
-# --- 3. memory -------------------------------------------------------------------------------
+# --- growth ----------------------------------------------------------------------------------
+
+bench_growth() {
+  : >"$work/growth.dat"
+  local n r
+  for n in $growth_sizes; do
+    start_swarm "$n"
+    log "growth: $n processes"
+    for ((r = 1; r <= scan_rounds; r++)); do
+      "$scan_bench" scan --rescans 10 >"$work/growth-$n-$r.txt" || die "scan_bench failed"
+      "$scan_floor" --rounds 3 >"$work/growth-floor-$n-$r.txt" || die "scan_floor failed"
+    done
+    local fc fw rc rss fl procs
+    fc=$(median_of full_cpu_ms "$work"/growth-"$n"-*.txt)
+    fw=$(median_of full_wall_ms "$work"/growth-"$n"-*.txt)
+    rc=$(median_of rescan_cpu_ms "$work"/growth-"$n"-*.txt)
+    rss=$(median_of rss_kib "$work"/growth-"$n"-*.txt)
+    fl=$(median_of floor_cpu_ms "$work"/growth-floor-"$n"-*.txt)
+    procs=$(median_of process_num "$work"/growth-"$n"-*.txt)
+    echo "$n $procs $fc $fw $rc $rss $fl" >>"$work/growth.dat"
+  done
+  stop_swarm
+
+  section "Growth with the number of processes (every collector; swarm in a PID namespace)" \
+    "swarm" "processes seen" "full scan CPU ms" "full scan wall ms" "rescan CPU ms" \
+    "RSS MiB (scan_bench)" "floor CPU ms"
+  local swarm procs fc fw rc rss fl
+  while read -r swarm procs fc fw rc rss fl; do
+    row "$swarm" "$(fmt %.0f "$procs")" "$(fmt %.1f "$fc")" "$(fmt %.1f "$fw")" "$(fmt %.2f "$rc")" \
+      "$(fmt %.2f "$rss / 1024")" "$(fmt %.2f "$fl")"
+  done <"$work/growth.dat"
+
+  # Slopes: least squares over all sizes; "linear or better" when the cost per process added
+  # between the two largest sizes is at most growth_max_bend times that between the two before.
+  md ""
+  md "| quantity | slope (least squares) | last segment / previous segment | target | result |"
+  md "|---|---|---|---|---|"
+  local col idx name unit
+  for col in 3:full_scan_CPU:ms 4:full_scan_wall:ms 5:rescan_CPU:ms 6:RSS:KiB 7:floor_CPU:ms; do
+    IFS=: read -r idx name unit <<<"$col"
+    local slope bend
+    slope=$(awk -v c="$idx" '{ x = $2; y = $c; n++; sx += x; sy += y; sxx += x * x; sxy += x * y }
+      END { printf "%.4g", (n * sxy - sx * sy) / (n * sxx - sx * sx) * 1000 }' "$work/growth.dat")
+    bend=$(awk -v c="$idx" '{ x[NR] = $2; y[NR] = $c } END {
+      a = (y[NR] - y[NR-1]) / (x[NR] - x[NR-1]); b = (y[NR-1] - y[NR-2]) / (x[NR-1] - x[NR-2])
+      printf "%.3g", (b > 0 ? a / b : 0) }' "$work/growth.dat")
+    row "${name//_/ }" "$slope $unit per 1,000 processes" "$bend" "<= $growth_max_bend" \
+      "$(verdict "$bend <= $growth_max_bend")"
+  done
+  plot_growth
+  md ""
+  md "![scan CPU vs processes](plots/growth-cpu.png) ![RSS vs processes](plots/growth-rss.png)"
+  growth_jars
+}
+
+# JARs across 4 JVMs, each started with its share on a `dir/*` class path: the processes and
+# jar_packages collectors, which is what reads them.
+jvm_pids=()
+stop_jvms() {
+  local pid
+  for pid in "${jvm_pids[@]}"; do stop_pid "$pid" KILL; done
+  jvm_pids=()
+}
+growth_jars() {
+  mkdir -p "$work/jvm/classes"
+  printf 'public class Idle { public static void main(String[] a) throws Exception { Thread.sleep(3600000L); } }\n' \
+    >"$work/jvm/Idle.java"
+  javac -d "$work/jvm/classes" "$work/jvm/Idle.java" || die "javac failed"
+  : >"$work/jars.dat"
+  local total r v
+  for total in $growth_jar_counts; do
+    log "growth: $total JARs across 4 JVMs"
+    for ((v = 0; v < 4; v++)); do
+      mkdir -p "$work/jvm/$total-$v"
+      python3 - "$work/jvm/$total-$v" "$total" "$v" <<'PY'
+import sys, zipfile
+folder, total, jvm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(jvm, total, 4):
+    with zipfile.ZipFile(f"{folder}/lib{i:04d}-1.{i}.0.jar", "w") as z:
+        z.writestr("META-INF/MANIFEST.MF",
+                   f"Manifest-Version: 1.0\r\nImplementation-Title: lib{i:04d}\r\n"
+                   f"Implementation-Version: 1.{i}.0\r\n\r\n")
+        z.writestr(f"lib{i:04d}/Empty.class", b"\xca\xfe\xba\xbe")
+PY
+      java -Xmx16m -Xss256k -XX:TieredStopAtLevel=1 -cp "$work/jvm/classes:$work/jvm/$total-$v/*" Idle \
+        >/dev/null 2>&1 &
+      jvm_pids+=($!)
+    done
+    sleep 2
+    for ((r = 1; r <= scan_rounds; r++)); do
+      "$scan_bench" scan --collectors processes,jar_packages --rescans 10 >"$work/jars-$total-$r.txt" ||
+        die "scan_bench failed"
+    done
+    stop_jvms
+    echo "$total $(median_of jar_package_num "$work"/jars-"$total"-*.txt) $(median_of full_cpu_ms "$work"/jars-"$total"-*.txt)" \
+      "$(median_of full_wall_ms "$work"/jars-"$total"-*.txt) $(median_of rescan_cpu_ms "$work"/jars-"$total"-*.txt)" \
+      "$(median_of rss_kib "$work"/jars-"$total"-*.txt)" >>"$work/jars.dat"
+  done
+  section "Growth with the number of JARs (4 JVMs; processes + jar_packages collectors)" \
+    "JARs on the class paths" "JARs found" "full scan CPU ms" "full scan wall ms" "rescan CPU ms" "RSS MiB"
+  local jars found fc fw rc rss
+  while read -r jars found fc fw rc rss; do
+    row "$jars" "$(fmt %.0f "$found")" "$(fmt %.1f "$fc")" "$(fmt %.1f "$fw")" "$(fmt %.2f "$rc")" \
+      "$(fmt %.2f "$rss / 1024")"
+  done <"$work/jars.dat"
+  md ""
+  md "| quantity | slope (least squares) | last segment / previous segment | target | result |"
+  md "|---|---|---|---|---|"
+  local col idx name unit slope bend
+  for col in 3:full_scan_CPU:ms 4:full_scan_wall:ms 5:rescan_CPU:ms 6:RSS:KiB; do
+    IFS=: read -r idx name unit <<<"$col"
+    slope=$(awk -v c="$idx" '{ x = $1; y = $c; n++; sx += x; sy += y; sxx += x * x; sxy += x * y }
+      END { printf "%.4g", (n * sxy - sx * sy) / (n * sxx - sx * sx) * 100 }' "$work/jars.dat")
+    bend=$(awk -v c="$idx" '{ x[NR] = $1; y[NR] = $c } END {
+      a = (y[NR] - y[NR-1]) / (x[NR] - x[NR-1]); b = (y[NR-1] - y[NR-2]) / (x[NR-1] - x[NR-2])
+      printf "%.3g", (b > 0 ? a / b : 0) }' "$work/jars.dat")
+    row "${name//_/ }" "$slope $unit per 100 JARs" "$bend" "<= $growth_max_bend" \
+      "$(verdict "$bend <= $growth_max_bend")"
+  done
+  gnuplot <<GNUPLOT
+set terminal pngcairo noenhanced size 800,450
+set output "$plots/growth-jars.png"
+set title "Scan cost vs JARs (4 JVMs)"
+set xlabel "JARs"; set ylabel "ms"; set key top left
+plot "$work/jars.dat" using 1:3 with linespoints lw 2 title "full scan CPU", \
+     "" using 1:4 with linespoints lw 2 title "full scan wall", \
+     "" using 1:5 with linespoints lw 2 title "unchanged rescan CPU"
+GNUPLOT
+  md ""
+  md "![scan cost vs JARs](plots/growth-jars.png)"
+}
+
+plot_growth() {
+  gnuplot <<EOF
+set terminal pngcairo noenhanced size 800,450
+set key top left
+set xlabel "processes on the host"
+set output "$plots/growth-cpu.png"
+set title "Scan cost vs processes"
+set ylabel "ms"
+plot "$work/growth.dat" using 2:3 with linespoints lw 2 title "full scan CPU", \
+     "" using 2:4 with linespoints lw 2 title "full scan wall", \
+     "" using 2:5 with linespoints lw 2 title "unchanged rescan CPU", \
+     "" using 2:7 with linespoints dt 2 title "floor CPU (scan_floor.c)"
+set output "$plots/growth-rss.png"
+set title "Resident memory of a scanner vs processes"
+set ylabel "MiB"
+set yrange [0:*]
+plot "$work/growth.dat" using 2:(\$6/1024) with linespoints lw 2 title "VmRSS after the rescans"
+EOF
+}
+
+# --- memory ----------------------------------------------------------------------------------
+
+# rescan_and_wait N: SIGHUP, then wait for a new generation
+rescan_and_wait() {
+  local gen new waited
+  gen=$(generation) || die "hostprint stopped answering /status"
+  kill -HUP "$hostprint_pid"
+  for ((waited = 0; ; waited++)); do
+    new=$(generation) || die "hostprint stopped answering /status after SIGHUP $1"
+    ((new > gen)) && return 0
+    ((waited < 3000)) || die "no rescan within 60 s after SIGHUP $1"
+    sleep 0.02
+  done
+}
 
 bench_memory() {
-  start_swarm
-  log "memory: hostprint serve with $(ps -e --no-headers | wc -l) processes on the host, $sighups SIGHUP rescans"
+  start_swarm "$swarm_size"
+  log "memory: hostprint serve with $(host_processes) processes on the host, $sighups SIGHUP rescans"
   start_hostprint
-  local first after_first last max=0 gen new i waited rss
+  local first after_first last max i rss
   local -a samples=()
   first=$(rss_kib "$hostprint_pid" VmRSS)
   max=$first
+  : >"$work/memory.dat"
   for ((i = 1; i <= sighups; i++)); do
-    gen=$(generation) || die "hostprint stopped answering /status"
-    kill -HUP "$hostprint_pid"
-    for ((waited = 0; ; waited++)); do
-      new=$(generation) || die "hostprint stopped answering /status after SIGHUP $i"
-      ((new > gen)) && break
-      ((waited < 3000)) || die "no rescan within 60 s after SIGHUP $i"
-      sleep 0.02
-    done
+    rescan_and_wait "$i"
     rss=$(rss_kib "$hostprint_pid" VmRSS)
     samples+=("$rss")
+    echo "$i $rss" >>"$work/memory.dat"
     ((i == 1)) && after_first=$rss
     ((rss > max)) && max=$rss
     last=$rss
-    ((i % 25 == 0)) && log "  after $i rescans: VmRSS $rss KiB (generation $new)"
   done
-  local hwm status
+  local hwm
   hwm=$(rss_kib "$hostprint_pid" VmHWM)
-  status=$(hp_curl /status)
   stop_hostprint
+  stop_swarm
   local growth=$((last - after_first))
-  local half=$((sighups / 2)) second_min second_max
-  second_min=$(printf '%s\n' "${samples[@]:half}" | sort -n | head -n 1)
-  second_max=$(printf '%s\n' "${samples[@]:half}" | sort -n | tail -n 1)
-  local series="" k
-  for ((k = 9; k < sighups; k += 10)); do series+="$(fmt %.1f "${samples[k]} / 1024") "; done
-  log "VmRSS MiB after every 10th rescan: $series"
   mib() { fmt %.2f "$1 / 1024"; }
-  row memory "VmRSS after first scan" "$(mib "$first") MiB" "<= 16 MiB" "$(verdict "$first <= $mem_max_rss_kib")"
-  row memory "VmRSS max over $sighups rescans (sampled)" "$(mib "$max") MiB" "<= 16 MiB" \
-    "$(verdict "$max <= $mem_max_rss_kib")"
-  row memory "VmRSS last - after first rescan" "$(mib "$after_first") -> $(mib "$last") MiB: +$growth KiB" \
-    "<= 1 MiB" "$(verdict "$growth <= $mem_max_growth_kib")"
-  row memory "VmRSS rescans $((half + 1))-$sighups: min..max" \
-    "$(mib "$second_min")..$(mib "$second_max") MiB (drift $((last - samples[half])) KiB)" "-" "info"
-  row memory "VmRSS every 10th rescan, MiB" "$series" "-" "info"
-  row memory "VmHWM (kernel's peak, approximate)" "$(mib "$hwm") MiB" "-" "info"
-  local collector us
-  while read -r collector us; do
-    row memory "  $collector wall ms (serve, last rescan)" "$(awk -v us="$us" 'BEGIN{printf "%.2f", us/1000}')" "-" "info"
-  done < <(printf '%s' "$status" | grep -o '"name":"[a-z_]*"\|"duration_us":[0-9]*' |
-    sed 's/^"[a-z_]*":"\{0,1\}//; s/"$//' | paste -d' ' - -)
+  section "Memory of \`hostprint serve\` at $swarm_size extra processes, $sighups SIGHUP rescans" \
+    measure measured target result
+  row "VmRSS after the first scan" "$(mib "$first") MiB" "<= 12 MiB" "$(verdict "$first <= $mem_max_rss_kib")"
+  row "VmRSS max over $sighups rescans" "$(mib "$max") MiB" "<= 12 MiB" "$(verdict "$max <= $mem_max_rss_kib")"
+  row "VmRSS last - after the first rescan" "$(mib "$after_first") -> $(mib "$last") MiB: $growth KiB" \
+    "<= 256 KiB" "$(verdict "$growth <= $mem_max_growth_kib")"
+  row "VmHWM (the kernel's peak)" "$(mib "$hwm") MiB" "-" "info"
+  gnuplot <<EOF
+set terminal pngcairo noenhanced size 800,400
+set output "$plots/memory.png"
+set title "hostprint serve VmRSS over rescans ($swarm_size extra processes)"
+set xlabel "rescan"; set ylabel "MiB"; set yrange [0:*]
+plot "$work/memory.dat" using 1:(\$2/1024) with lines lw 2 title "VmRSS"
+EOF
+  md ""
+  md "![RSS over rescans](plots/memory.png)"
+}
+
+# --- soak ------------------------------------------------------------------------------------
+
+bench_soak() {
+  local minutes=${BENCH_SOAK_MINUTES:-30}
+  start_swarm "$swarm_size"
+  start_hostprint 10
+  log "soak: $minutes minutes, a scan every 10 s, 50 processes started and stopped per second"
+  # Each second 50 short-lived processes: each lives about a second, so some are seen by a scan.
+  (while :; do
+     for _ in $(seq 50); do sleep 1 & done
+     sleep 1
+     wait
+   done) >/dev/null 2>&1 &
+  churn_pid=$!
+  local start end now rss first="" min max
+  : >"$work/soak.dat"
+  start=$(date +%s)
+  end=$((start + minutes * 60))
+  sleep 60  # after the first few scans, the allocator's pools are in use
+  while (( (now = $(date +%s)) < end )); do
+    rss=$(rss_kib "$hostprint_pid" VmRSS) || die "hostprint exited during the soak"
+    echo "$((now - start)) $rss" >>"$work/soak.dat"
+    [[ -n $first ]] || first=$rss
+    sleep 10
+  done
+  stop_pid "$churn_pid"; churn_pid=""  # its last sleeps end by themselves within a second
+  local gens
+  gens=$(generation)
+  stop_hostprint
+  stop_swarm
+  min=$(awk 'NR == 1 || $2 < m { m = $2 } END { print m }' "$work/soak.dat")
+  max=$(awk '$2 > m { m = $2 } END { print m }' "$work/soak.dat")
+  # RSS swings by about a MiB with where a scan is when it is sampled, so flatness is judged on the
+  # medians of the first and the last tenth of the samples.
+  local samples tenth early late
+  samples=$(wc -l <"$work/soak.dat")
+  tenth=$(((samples + 9) / 10))
+  local second='{ print $2 }' pick='{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+  early=$(head -n "$tenth" "$work/soak.dat" | awk "$second" | sort -n | awk "$pick")
+  late=$(tail -n "$tenth" "$work/soak.dat" | awk "$second" | sort -n | awk "$pick")
+  section "Soak: $minutes minutes, a scan every 10 s, 50 processes started and stopped per second" \
+    measure measured target result
+  row "scans" "$gens" "-" "info"
+  row "VmRSS samples (every 10 s from the first minute): min..max" "$min..$max KiB" "-" "info"
+  row "VmRSS median of the last tenth - of the first tenth" "$early -> $late KiB: $((late - early)) KiB" \
+    "<= 256 KiB" "$(verdict "$((late - early)) <= $mem_max_growth_kib")"
+  cp "$work/soak.dat" "$plots/soak.dat"
+  gnuplot <<EOF
+set terminal pngcairo noenhanced size 800,400
+set output "$plots/soak.png"
+set title "hostprint serve VmRSS during the soak"
+set xlabel "seconds"; set ylabel "KiB"
+plot "$work/soak.dat" using 1:2 with lines lw 2 title "VmRSS"
+EOF
+  md ""
+  md "![RSS during the soak](plots/soak.png)"
+}
+
+# --- regress ---------------------------------------------------------------------------------
+
+# A small root whose files every file collector reads, always the same bytes.
+make_fixture_root() {
+  local root=$1
+  mkdir -p "$root/etc" "$root/var/lib/dpkg" "$root/usr/lib" "$root/etc/systemd/system/multi-user.target.wants"
+  printf 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n' >"$root/etc/passwd"
+  printf 'root:x:0:\ndaemon:x:1:\nalice:x:1000:\n' >"$root/etc/group"
+  printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' >"$root/usr/lib/os-release"
+  cp "$root/usr/lib/os-release" "$root/etc/os-release"
+  echo fixture-host >"$root/etc/hostname"
+  echo 0123456789abcdef0123456789abcdef >"$root/etc/machine-id"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    printf 'Package: pkg%03d\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.%d-1\nDescription: fixture\n\n' "$i" "$i"
+  done >"$root/var/lib/dpkg/status"
+  printf '[Unit]\nDescription=fixture\n[Service]\nExecStart=/usr/bin/true\n[Install]\nWantedBy=multi-user.target\n' >"$root/etc/systemd/system/fixture.service"
+  ln -sf ../fixture.service "$root/etc/systemd/system/multi-user.target.wants/fixture.service"
+}
+
+# callgrind_instructions RESCANS: instructions inside Scanner::scan_once over a full scan and
+# RESCANS unchanged ones, in fresh PID and network namespaces holding 50 idle processes. Two runs
+# (1 and 2 rescans) give both figures: full = 2 * I(1) - I(2), rescan = I(2) - I(1).
+callgrind_instructions() {
+  local count=$1 out=$work/callgrind-$1.out
+  unshare --pid --net --fork --mount-proc --kill-child=SIGKILL bash -c '
+    "$1" 50 "$2/regress-swarm.ready" & sleep 0.5
+    while [[ ! -s $2/regress-swarm.ready ]]; do sleep 0.1; done
+    LD_PRELOAD=$2/openat2_shim.so valgrind --tool=callgrind --callgrind-out-file="$3" --collect-atstart=no \
+      --toggle-collect="hostprint::Scanner::scan_once*" \
+      "$4" scan --root "$2/fixture" --rescans "$5" >"$2/callgrind-$5.log" 2>&1' \
+    _ "$work/pause_swarm" "$work" "$out" "$scan_bench" "$count" ||
+    { tail -n 30 "$work/callgrind-$count.log" >&2; die "callgrind run failed"; }
+  rm -f "$work/regress-swarm.ready"
+  awk '/^summary:/ { print $2 }' "$out"
+}
+
+bench_regress() {
+  [[ -x $work/pause_swarm ]] || cc -O2 -o "$work/pause_swarm" "$bench_dir/pause_swarm.c" ||
+    die "cannot compile pause_swarm.c"
+  # valgrind 3.19 fails openat2 with ENOSYS: bench/openat2_shim.c makes it openat for the run.
+  cc -O2 -shared -fPIC -o "$work/openat2_shim.so" "$bench_dir/openat2_shim.c" -ldl ||
+    die "cannot compile openat2_shim.c"
+  make_fixture_root "$work/fixture"
+  log "regress: callgrind of a full scan + 1 and + 2 unchanged rescans (a few minutes)"
+  local one two full rescan
+  one=$(callgrind_instructions 1)
+  two=$(callgrind_instructions 2)
+  log "callgrind: full + 1 rescan $one, full + 2 rescans $two instructions"
+  rescan=$((two - one))
+  full=$((one - rescan))
+  ((full > 0 && rescan > 0)) || die "callgrind counts make no sense: $one, $two"
+  if ((record)) || [[ ! -f $baseline ]]; then
+    cat >"$baseline" <<EOF
+{
+  "recorded": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "commit": "$(git -C "$source_root" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  "how": "bench/run.sh regress --record: valgrind --tool=callgrind instructions inside Scanner::scan_once, scan_bench on a fixture root, 50 idle processes in a PID namespace, an empty network namespace",
+  "full_scan_instructions": $full,
+  "unchanged_rescan_instructions": $rescan
+}
+EOF
+    log "recorded $baseline"
+  fi
+  local base_full base_rescan rf rr
+  base_full=$(grep -o '"full_scan_instructions": [0-9]*' "$baseline" | grep -o '[0-9]*$')
+  base_rescan=$(grep -o '"unchanged_rescan_instructions": [0-9]*' "$baseline" | grep -o '[0-9]*$')
+  rf=$(calc "$full / $base_full")
+  rr=$(calc "$rescan / $base_rescan")
+  section "Regression signal: instructions under callgrind (fixture root, 50 processes)" \
+    scan instructions baseline ratio target result
+  row "full" "$full" "$base_full" "$(fmt %.3f "$rf")" "<= ${regress_max}x" "$(verdict "$rf <= $regress_max")"
+  row "unchanged rescan" "$rescan" "$base_rescan" "$(fmt %.3f "$rr")" "<= ${regress_max}x" \
+    "$(verdict "$rr <= $regress_max")"
 }
 
 # --- main ------------------------------------------------------------------------------------
@@ -432,13 +834,18 @@ ensure_tools
 build
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 (umask 077 && printf '%s\n' "$token" >"$work/token")
+mkdir -p "$plots"
+machine_header >"$work/results.md"
 
+group_load=""
+run_group() { group_load=$(cut -d' ' -f1-3 /proc/loadavg); "bench_$1"; }
 case $mode in
-  http) bench_http ;;
-  scan) bench_scan ;;
-  memory) bench_memory ;;
-  all) bench_http; bench_scan; bench_memory ;;
+  all) for group in http scan growth memory regress; do run_group "$group"; done ;;
+  *) run_group "$mode" ;;
 esac
 stop_swarm
-print_table
+md ""
+if ((failures == 0)); then md "**All targets met.**"; else md "**$failures target(s) missed.**"; fi
+cp "$work/results.md" "$results"
+cat "$results"
 ((failures == 0)) || exit 1

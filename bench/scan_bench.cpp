@@ -1,8 +1,9 @@
 // CPU cost of hostprint's scan beside the cost of the command-line tools that read the same state.
 //
-//   scan_bench scan  [--rescans N] [--root DIR] [--proc DIR]
+//   scan_bench scan  [--rescans N] [--root DIR] [--proc DIR] [--collectors NAME,NAME...]
 //       One full scan (the first scan_once() of this fresh process), then N rescans with nothing
 //       changed. CPU time is this process's (user + system), so it is not skewed by other load.
+//       --collectors runs only those collectors (bench/scan_floor.c's peer: processes and ports).
 //   scan_bench peers [--rounds N]
 //       Runs `ps -e -o pid=,args=`, `ss -H -lntup` and `getent passwd` back to back, N rounds, and
 //       reports the CPU time each child used (from wait4), output discarded.
@@ -21,10 +22,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/collector_registry.hpp"
 #include "agent/logging.hpp"
 #include "agent/scanner.hpp"
 
@@ -69,7 +73,7 @@ void result(std::string_view key, double value) {
 [[noreturn]] void usage(const char* message) {
   std::fprintf(stderr,
                "scan_bench: %s\n"
-               "usage: scan_bench scan [--rescans N] [--root DIR] [--proc DIR]\n"
+               "usage: scan_bench scan [--rescans N] [--root DIR] [--proc DIR] [--collectors A,B]\n"
                "       scan_bench peers [--rounds N]\n",
                message);
   std::exit(2);
@@ -81,6 +85,30 @@ int positive(const char* text) {
   if (end == text || *end != '\0' || n < 1 || n > 100000)
     usage("expected a count from 1 to 100000");
   return static_cast<int>(n);
+}
+
+std::vector<std::string> split_names(std::string_view list) {
+  std::vector<std::string> names;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const auto name = list.substr(0, comma);
+    if (!name.empty()) names.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return names;
+}
+
+// The kernel's figure for this process's resident memory now, in KiB (0 when unreadable).
+double vm_rss_kib() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtod(line + 6, nullptr);
+  std::fclose(f);
+  return kib;
 }
 
 struct Measured {
@@ -117,6 +145,7 @@ void print_collectors(const Snapshot& snapshot) {
 int run_scan(int argc, char** argv) {
   int rescans = 20;
   ScanSettings settings;
+  std::vector<std::string> only;
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (i + 1 >= argc) usage("a flag is missing its value");
@@ -126,12 +155,22 @@ int run_scan(int argc, char** argv) {
       settings.root = argv[++i];
     else if (arg == "--proc")
       settings.proc = argv[++i];
+    else if (arg == "--collectors")
+      only = split_names(argv[++i]);
     else
       usage("unknown flag");
   }
   hostprint::set_log_level(hostprint::LogLevel::error);
 
-  Scanner scanner(settings);
+  std::vector<std::unique_ptr<hostprint::collectors::Collector>> chosen;
+  for (const auto& name : only) {
+    try {
+      chosen.push_back(hostprint::make_collector(name, hostprint::collectors::CollectorConfig{}));
+    } catch (const std::invalid_argument&) {
+      usage("unknown collector name");
+    }
+  }
+  Scanner scanner(settings, std::move(chosen));
   const auto full = measured_scan(scanner);
   const auto& counts = full.snapshot->host.counts;
   std::printf(
@@ -173,6 +212,9 @@ int run_scan(int argc, char** argv) {
   result("rescan_cpu_ms", median(cpu));
   result("rescan_wall_ms", median(wall));
   result("process_num", static_cast<double>(counts.process_num));
+  result("port_num", static_cast<double>(counts.port_num));
+  result("jar_package_num", static_cast<double>(counts.jar_package_num));
+  result("rss_kib", vm_rss_kib());
   for (const auto& c : full.snapshot->collectors)
     result("full_collector_ms." + c.name, c.duration_ms);
   for (const auto& c : last->collectors)

@@ -52,6 +52,9 @@ TEST_PACKAGES=(googletest libgtest-dev python3 iproute2 procps util-linux passwd
                wrk  # scripts/reliability.sh: 1,000 keep-alive connections
                prometheus victoria-metrics  # the engines the fleet tests scrape and query
                clang libclang-rt-14-dev)  # libFuzzer and the sanitizers (scripts/fuzz.sh)
+# bench/run.sh: nginx is the HTTP peer, wrk the load, valgrind (callgrind) the regression signal,
+# gnuplot-nox the plots of bench/RESULTS.md.
+BENCH_PACKAGES=(nginx wrk valgrind gnuplot-nox curl procps iproute2 util-linux gcc)
 # Building and checking the packages (scripts/build-deb.sh, build-rpm.sh) and booting the .deb in a
 # Debian 12 container (tests/packaging): debhelper, lintian, rpm (rpmbuild), rpmlint, debootstrap,
 # systemd-container (systemd-nspawn), xz-utils and git for the source tarball.

@@ -1,0 +1,161 @@
+/* The least work that yields what hostprint's processes and listening_ports collectors must read:
+ * the /proc listing, then for each pid its stat, exe link, cgroup and command line; and one
+ * NETLINK_SOCK_DIAG dump of the TCP listeners and UDP sockets, IPv4 and IPv6. Nothing is parsed
+ * or kept, so its CPU time is a floor for a scan, measured on the same machine in the same run.
+ *   scan_floor [--proc DIR] [--rounds N]
+ * Prints "RESULT key value" lines for bench/run.sh: floor_cpu_ms (median of the rounds, user +
+ * system from getrusage), floor_wall_ms, floor_processes, floor_sockets. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static char buffer[65536];
+
+static double cpu_ms(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+static double wall_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static void read_file(int dir, const char *name) {
+  int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  while (read(fd, buffer, sizeof buffer) > 0) {
+  }
+  close(fd);
+}
+
+static long scan_processes(int proc) {
+  long count = 0;
+  int listing = openat(proc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fdopendir(listing);
+  if (!d) return -1;
+  struct dirent *e;
+  char path[300]; /* a d_name is at most 255 bytes */
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    ++count;
+    snprintf(path, sizeof path, "%s/stat", e->d_name);
+    read_file(proc, path);
+    snprintf(path, sizeof path, "%s/exe", e->d_name);
+    (void)readlinkat(proc, path, buffer, sizeof buffer);
+    snprintf(path, sizeof path, "%s/cgroup", e->d_name);
+    read_file(proc, path);
+    snprintf(path, sizeof path, "%s/cmdline", e->d_name);
+    read_file(proc, path);
+  }
+  closedir(d);
+  return count;
+}
+
+/* One dump request; returns the sockets in the answer, -1 on error. */
+static long dump(int sock, int family, int protocol, unsigned states) {
+  struct {
+    struct nlmsghdr nlh;
+    struct inet_diag_req_v2 req;
+  } msg;
+  memset(&msg, 0, sizeof msg);
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = family;
+  msg.req.sdiag_protocol = protocol;
+  msg.req.idiag_states = states;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(sock, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -1;
+  long count = 0;
+  for (;;) {
+    ssize_t n = recv(sock, buffer, sizeof buffer, 0);
+    if (n < 0) return errno == EINTR ? count : -1;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buffer; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_DONE) return count;
+      if (h->nlmsg_type == NLMSG_ERROR) return -1;
+      ++count;
+    }
+  }
+}
+
+static long scan_sockets(void) {
+  int sock = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (sock < 0) return -1;
+  long total = 0;
+  const int families[] = {AF_INET, AF_INET6};
+  for (int f = 0; f < 2; ++f) {
+    long tcp = dump(sock, families[f], IPPROTO_TCP, 1u << 10 /* TCP_LISTEN */);
+    long udp = dump(sock, families[f], IPPROTO_UDP, 1u << 7 /* TCP_CLOSE: unconnected */);
+    if (tcp < 0 || udp < 0) {
+      close(sock);
+      return -1;
+    }
+    total += tcp + udp;
+  }
+  close(sock);
+  return total;
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+  const char *proc_dir = "/proc";
+  int rounds = 5;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--proc") == 0 && i + 1 < argc)
+      proc_dir = argv[++i];
+    else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+      rounds = atoi(argv[++i]);
+    else {
+      fprintf(stderr, "usage: scan_floor [--proc DIR] [--rounds N]\n");
+      return 2;
+    }
+  }
+  if (rounds < 1 || rounds > 1000) {
+    fprintf(stderr, "scan_floor: --rounds must be 1 to 1000\n");
+    return 2;
+  }
+  int proc = open(proc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc < 0) {
+    perror(proc_dir);
+    return 1;
+  }
+  double cpu[1000], wall[1000];
+  long processes = 0, sockets = 0;
+  for (int r = 0; r < rounds; ++r) {
+    double c0 = cpu_ms(), w0 = wall_ms();
+    processes = scan_processes(proc);
+    sockets = scan_sockets();
+    cpu[r] = cpu_ms() - c0;
+    wall[r] = wall_ms() - w0;
+    if (processes < 0 || sockets < 0) {
+      fprintf(stderr, "scan_floor: reading %s or the sock_diag dump failed: %s\n", proc_dir, strerror(errno));
+      return 1;
+    }
+  }
+  qsort(cpu, rounds, sizeof cpu[0], by_value);
+  qsort(wall, rounds, sizeof wall[0], by_value);
+  printf("floor: %ld processes, %ld sockets; cpu %.2f ms, wall %.2f ms (median of %d)\n", processes, sockets,
+         cpu[rounds / 2], wall[rounds / 2], rounds);
+  printf("RESULT floor_cpu_ms %.3f\nRESULT floor_wall_ms %.3f\n", cpu[rounds / 2], wall[rounds / 2]);
+  printf("RESULT floor_processes %ld\nRESULT floor_sockets %ld\n", processes, sockets);
+  return 0;
+}
