@@ -199,10 +199,10 @@ sections = {
   "faults": section("faults", "Faults",
     "Each from `tests/integration/faults_test.cpp` (live_tests, as root): the agent keeps "
     "answering, reports each error in `/status` and loses no RASP event.\n\n"
-    "Open: a read that hangs in the kernel (the stalled FUSE mount) holds the scan's one "
-    "thread, so the collectors after it wait, and a stall present at start keeps the port "
-    "closed; the agent then stops feeding the systemd watchdog after three collector deadlines "
-    "and is restarted. Run as nobody, the processes and ports collectors list what /proc lets "
+    "A read that hangs in the kernel (the stalled FUSE mount) holds only its collector's "
+    "thread: past its deadline and a quarter the scan goes on without it (its last good result "
+    "stands, /status says it is stuck, it is not started again until the read returns), and a "
+    "stall present at start opens the port after 20 s. Open: run as nobody, the processes and ports collectors list what /proc lets "
     "them read without reporting the entries they could not; a corrupt or unwritable "
     "`item-times` record is logged, not shown in `/status` (it belongs to no collector)."),
 }
