@@ -1,5 +1,7 @@
 #include "agent/change_history.hpp"
 
+#include "agent/record_text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <span>
@@ -42,44 +44,9 @@ std::optional<ChangeType> type_named(std::string_view name) {
   return std::nullopt;
 }
 
-void escape_into(std::string& out, std::string_view text) {
-  for (char c : text) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-}
-
-bool unescape(std::string_view text, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\\') {
-      out += text[i];
-      continue;
-    }
-    if (++i == text.size()) return false;
-    if (text[i] == '\\')
-      out += '\\';
-    else if (text[i] == 't')
-      out += '\t';
-    else if (text[i] == 'n')
-      out += '\n';
-    else
-      return false;
-  }
-  return true;
-}
-
-template <class T>
-bool number(std::string_view text, T& value) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && end == text.data() + text.size();
-}
+using record_text::escape_into;
+using record_text::number;
+using record_text::unescape;
 
 // A log value: bare when it is one plain word, else quoted with its quotes escaped.
 void append_log_value(std::string& out, std::string_view value) {

@@ -1,5 +1,7 @@
 #include "agent/item_ledger.hpp"
 
+#include "agent/record_text.hpp"
+
 #include <charconv>
 #include <type_traits>
 
@@ -14,44 +16,9 @@ template <class Item>
 constexpr bool remembered = !std::is_same_v<Item, proto::ProcessInfo> &&
                             !std::is_same_v<Item, proto::ProtectedProcess>;
 
-void escape_into(std::string& out, std::string_view text) {
-  for (char c : text) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-}
-
-bool unescape(std::string_view text, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\\') {
-      out += text[i];
-      continue;
-    }
-    if (++i == text.size()) return false;
-    if (text[i] == '\\')
-      out += '\\';
-    else if (text[i] == 't')
-      out += '\t';
-    else if (text[i] == 'n')
-      out += '\n';
-    else
-      return false;
-  }
-  return true;
-}
-
-template <class T>
-bool number(std::string_view text, T& value, int base = 10) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  return ec == std::errc() && end == text.data() + text.size();
-}
+using record_text::escape_into;
+using record_text::number;
+using record_text::unescape;
 
 }  // namespace
 
