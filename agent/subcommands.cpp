@@ -153,13 +153,25 @@ void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
   namespace asio = boost::asio;
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer drain_deadline(io);
+  asio::steady_timer reload_soon(io);
+  bool reload_armed = false;
   std::function<void()> wait_for_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
       if (signal == SIGHUP) {
-        notifier.reloading();
-        reload();
-        notifier.ready(ready_text());
+        // A storm of SIGHUPs is one reload: those within 50 ms of the first join it, so a slow
+        // reload cannot leave a backlog of signals each queueing a scan.
+        if (!reload_armed) {
+          reload_armed = true;
+          reload_soon.expires_after(std::chrono::milliseconds(50));
+          reload_soon.async_wait([&](const boost::system::error_code& e) {
+            reload_armed = false;
+            if (e) return;
+            notifier.reloading();
+            reload();
+            notifier.ready(ready_text());
+          });
+        }
         wait_for_signal();
         return;
       }
@@ -168,6 +180,7 @@ void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
       notifier.stopping();
       server.begin_shutdown();
       signals.cancel();
+      reload_soon.cancel();
       on_stop();
       drain_deadline.expires_after(std::chrono::seconds(5));
       drain_deadline.async_wait([&](const boost::system::error_code& e) {

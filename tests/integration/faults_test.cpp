@@ -198,7 +198,13 @@ TEST(Faults, ProcessesExitingMidScanUnderChurn) {
                   {"scan_ms_max", percentile(scan_ms, 100)},
                   {"processes_errors", processes_errors},
                   {"client_p99_ms", percentile(latencies, 99)}});
-  EXPECT_GT(rate, 500) << "the churn was too slow to mean anything";
+  // The churn comes from this test program, whose forks a sanitizer build slows about threefold.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr double least_rate = 150;
+#else
+  constexpr double least_rate = 500;
+#endif
+  EXPECT_GT(rate, least_rate) << "the churn was too slow to mean anything";
   EXPECT_GE(scans, 3);
   EXPECT_EQ(client.failures(), 0);
   // A process that exits while read is gone, not an error.

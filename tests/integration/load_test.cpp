@@ -109,7 +109,14 @@ LoadResult run_load(const LoadRun& run) {
   EXPECT_EQ(out.client_failures, 0) << "requests of the well-behaved client went unanswered";
   EXPECT_LT(out.longest_gap_ms, 3000) << "the well-behaved client waited too long";
   EXPECT_LT(p99, 1000) << "p99 far past its 50 ms target even for a shared machine";
-  EXPECT_LT(out.max_rss_kb, 128 * 1024) << "resident memory is not bounded";
+  // A sanitized agent carries ASan's shadow memory and freed-block quarantine (hundreds of MiB):
+  // the product's bound is checked in the plain pass, a runaway still in this one.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr long rss_bound_kb = 1024 * 1024;
+#else
+  constexpr long rss_bound_kb = 128 * 1024;
+#endif
+  EXPECT_LT(out.max_rss_kb, rss_bound_kb) << "resident memory is not bounded";
   // The cap, plus at most 64 refused connections lingering after their 503.
   EXPECT_LE(out.max_fds, 512 + 64 + 64) << "descriptors are not bounded by the cap";
   // One line per request: every answer the client got has its line, once.
