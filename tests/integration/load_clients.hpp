@@ -302,21 +302,27 @@ class Crowd {
     }
   }
 
+  // A non-blocking connect has ended: false (and the connection closed, counted) when it failed.
+  bool finish_connect(Conn& c) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      {
+        std::lock_guard lock(mutex_);
+        ++figures_.connect_errors;
+      }
+      close_one(c, false);
+      return false;
+    }
+    c.connected = true;
+    c.next_byte = Clock::now();
+    return true;
+  }
+
   void on_event(Conn& c, std::uint32_t events) {
     if (!c.connected && (events & (EPOLLOUT | EPOLLERR))) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) {
-        {
-          std::lock_guard lock(mutex_);
-          ++figures_.connect_errors;
-        }
-        close_one(c, false);
-        return;
-      }
-      c.connected = true;
-      c.next_byte = Clock::now();
+      if (!finish_connect(c)) return;
       queue_requests(c);
     }
     if (events & EPOLLIN) {
@@ -382,19 +388,7 @@ class Crowd {
         if (c.fd < 0) continue;
         if (mode_ == CrowdMode::flood || mode_ == CrowdMode::slowloris) {
           if (!c.connected && (events[static_cast<std::size_t>(i)].events & EPOLLOUT)) {
-            int err = 0;
-            socklen_t len = sizeof err;
-            ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-            if (err != 0) {
-              {
-                std::lock_guard lock(mutex_);
-                ++figures_.connect_errors;
-              }
-              close_one(c, false);
-              continue;
-            }
-            c.connected = true;
-            c.next_byte = Clock::now();
+            if (!finish_connect(c)) continue;
             // Only the closing matters from here on.
             epoll_event ev{};
             ev.events = EPOLLIN | EPOLLRDHUP;
