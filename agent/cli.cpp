@@ -181,8 +181,10 @@ Config resolve_config(const CommandLine& command_line) {
   apply_config_file(config, command_line.config_file.value_or(default_config_path),
                     command_line.config_file.has_value());
   for (const auto& [name, value] : command_line.overrides) {
-    auto non_empty = [&](const std::string& v) -> std::filesystem::path {
-      if (v.empty()) throw ConfigError(name + ": must not be empty");
+    // A plain name for the binding: clang before 16 cannot capture structured bindings.
+    const std::string& option = name;
+    auto non_empty = [&option](const std::string& v) -> std::filesystem::path {
+      if (v.empty()) throw ConfigError(option + ": must not be empty");
       return v;
     };
     if (name == "--listen")

@@ -242,8 +242,9 @@ SocketTable read_socket_table(const std::filesystem::path& proc_pid, Outcome& ou
   constexpr std::array<std::pair<const char*, PortType>, 4> files = {
       std::pair{"tcp", PortType::tcp}, std::pair{"tcp6", PortType::tcp6},
       std::pair{"udp", PortType::udp}, std::pair{"udp6", PortType::udp6}};
-  for (auto [file, type] : files) {
-    auto path = proc_pid / "net" / file;
+  for (const auto& entry : files) {
+    const PortType type = entry.second;
+    auto path = proc_pid / "net" / entry.first;
     auto r = read_bounded(path, services_max_proc_net_bytes);
     if (r.status == ReadStatus::missing) continue;
     if (r.status != ReadStatus::ok) {

@@ -86,9 +86,10 @@ TEST(Config, BadKeysAndValuesNameTheKey) {
           {R"({"rasp": {"alarm_logs": [1]}})", "rasp.alarm_logs:"},
           {R"({"root": ""})", "root:"},
       }) {
-    auto message = error_of([&] {
+    const char* config_text = text;
+    auto message = error_of([config_text] {
       Config c;
-      apply_config_text(c, text, "f.json");
+      apply_config_text(c, config_text, "f.json");
     });
     EXPECT_NE(message.find(std::string("f.json: ") + key), std::string::npos)
         << text << " -> " << message;
