@@ -62,7 +62,6 @@
 namespace hostprint::collectors {
 namespace {
 
-constexpr std::string_view deleted_suffix = " (deleted)";
 constexpr int select_batch = 255;            // libproc2's FILL_ID_MAX for procps_pids_select
 constexpr std::size_t deadline_stride = 64;  // pids handled between two looks at the clock
 constexpr std::uint64_t no_identity = 1;     // d_ino of an entry procfs could not instantiate

@@ -5,6 +5,9 @@
 # One line per target (name, seconds, executions, result), then "fuzz: N passed, N failed".
 # Exits non-zero on any finding; the input is kept in build-fuzz/fuzz-findings/TARGET/.
 # HOSTPRINT_FUZZ_JOBS=2 runs two targets at once (default 1: the machine is shared).
+# HOSTPRINT_FUZZ_BUILD names the build dir (default build-fuzz; any dir set up with -Dfuzz=true,
+# as the test suite's sanitizer pass is); HOSTPRINT_FUZZ_LIST=FILE also writes one line per target,
+# "fuzz.TARGET ok|fail", for scripts/count_tests.py.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -91,7 +94,10 @@ wait
 passed=0 failed=0
 for t in "${targets[@]}"; do
   cat "$logs/$t.line"
-  if grep -q FINDING "$logs/$t.line"; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
+  verdict=ok
+  if grep -q FINDING "$logs/$t.line"; then failed=$((failed + 1)) verdict=fail
+  else passed=$((passed + 1)); fi
+  [ -n "${HOSTPRINT_FUZZ_LIST:-}" ] && echo "fuzz.$t $verdict" >>"$HOSTPRINT_FUZZ_LIST"
 done
 echo "fuzz: $passed passed, $failed failed"
 [ $failed -eq 0 ]

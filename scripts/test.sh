@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds hostprint warning-free and runs the whole test suite in two passes: gcc's debugoptimized
-# build (build-test), then the same programs built with AddressSanitizer and UndefinedBehavior-
-# Sanitizer (build-asan; any finding fails the test that ran it). Ends with one line per pass and
+# Builds hostprint warning-free and runs the whole test suite in three passes: gcc's
+# debugoptimized build (build-test); the same programs built by clang with AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-sanitize; any finding fails the test that ran it); a short run
+# of each libFuzzer target in that build (scripts/fuzz.sh). Ends with one line per pass and
 # one closing line "tests: N passed, N failed" (", N skipped" when some were), counted from this
 # run's results only (scripts/count_tests.py).
 #
-# Arguments go to both passes' `meson test` (a test name, --suite ...).
+# Arguments go to both meson passes' `meson test` (a test name, --suite ...); with arguments the
+# fuzz pass is left out. HOSTPRINT_FUZZ_SECONDS sets its length per target (default 10).
 # A live test that skips fails here (HOSTPRINT_STRICT_LIVE=1): the suite's machine (Debian 12,
 # root) has what they need. On a machine that lacks some of it, HOSTPRINT_STRICT_LIVE=0 lets them
-# skip. HOSTPRINT_NO_SANITIZERS=1 leaves the sanitizer pass out (a quicker run; not the suite).
+# skip. HOSTPRINT_NO_SANITIZERS=1 leaves passes 2 and 3 out (a quicker run; not the suite).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -71,25 +73,34 @@ gcc_setup=("${common_setup[@]}")
 gcc_tests=("$@")
 meson_pass gcc build-test gcc_setup gcc_tests
 
-# Pass 2: ASan + UBSan. -fno-sanitize-recover makes every UBSan finding fatal; the test programs
-# and the hostprint they start (HOSTPRINT_BIN is this build's) share the options below. The
-# packaging checks (.deb/.rpm builds) and the Prometheus files hold no code of ours: pass 1 only.
-# Warnings are pass 1's to refuse: under -fsanitize gcc 12 reports maybe-uninitialized values in
-# Boost.Beast's headers that are not (so no -Werror, and that one warning off, here).
+# Pass 2: ASan + UBSan, built with clang (which builds the tree in a third of gcc's time under
+# the sanitizers, and whose libFuzzer pass 3 needs). -fno-sanitize-recover makes every UBSan
+# finding fatal; the test programs and the hostprint they start (HOSTPRINT_BIN is this build's)
+# share the options below. The packaging checks (.deb/.rpm builds) and the Prometheus files hold
+# no code of ours: pass 1 only. Warnings are pass 1's to refuse.
 if [ "${HOSTPRINT_NO_SANITIZERS:-0}" != 1 ]; then
-  asan_setup=(-Dwerror=false -Dtests=true -Dbuildtype=debugoptimized -Dbench=false
-              -Db_sanitize=address,undefined -Db_lundef=false
-              "-Dcpp_args=-fno-sanitize-recover=all -Wno-maybe-uninitialized")
+  export CXX=clang++
+  asan_setup=(-Dwerror=false -Dtests=true -Dbuildtype=debugoptimized -Dbench=false -Dfuzz=true
+              -Db_lundef=false)
   asan_tests=(--no-suite packaging --no-suite config --timeout-multiplier 3 "$@")
-  meson_pass asan+ubsan build-asan asan_setup asan_tests \
-    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
-    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
-fi
+  export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
+  meson_pass asan+ubsan build-sanitize asan_setup asan_tests
 
-# A later pass (say, fuzz corpora replayed) adds its cases the same way:
-#   start=$(date +%s); run it writing report.xml or lines "NAME ok|fail"
-#   add_results junit fuzz-replay report.xml "$start"     (or: add_results list ...)
+  # Pass 3: a short fuzzing run of every libFuzzer target (tests/fuzz/), from its seed corpus and
+  # its regressions (every input that once failed), in pass 2's build. A longer run is
+  # `scripts/fuzz.sh 600`.
+  if [ $# -eq 0 ]; then
+    start=$(date +%s) began=$SECONDS
+    echo "=== pass fuzz (build-sanitize, ${HOSTPRINT_FUZZ_SECONDS:=10} s a target) ==="
+    : >"$results/fuzz.list"
+    HOSTPRINT_FUZZ_BUILD=build-sanitize HOSTPRINT_FUZZ_JOBS=2 \
+      HOSTPRINT_FUZZ_LIST="$results/fuzz.list" scripts/fuzz.sh "$HOSTPRINT_FUZZ_SECONDS" || status=1
+    echo "pass fuzz: ran in $(elapsed $((SECONDS - began)))"
+    add_results list fuzz "$results/fuzz.list" "$start"
+  fi
+fi
 
 python3 scripts/count_tests.py "${passes[@]}" || status=1
 exit $status

@@ -17,6 +17,7 @@
 #include <iomanip>
 #include <random>
 
+#include "tests/sanitized.hpp"
 #include "tests/live_skip.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/integration/load_clients.hpp"
@@ -199,11 +200,7 @@ TEST(Faults, ProcessesExitingMidScanUnderChurn) {
                   {"processes_errors", processes_errors},
                   {"client_p99_ms", percentile(latencies, 99)}});
   // The churn comes from this test program, whose forks a sanitizer build slows about threefold.
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr double least_rate = 150;
-#else
-  constexpr double least_rate = 500;
-#endif
+  constexpr double least_rate = address_sanitized ? 150 : 500;
   EXPECT_GT(rate, least_rate) << "the churn was too slow to mean anything";
   EXPECT_GE(scans, 3);
   EXPECT_EQ(client.failures(), 0);

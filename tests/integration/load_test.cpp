@@ -8,6 +8,7 @@
 
 #include <iomanip>
 
+#include "tests/sanitized.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/integration/load_clients.hpp"
 
@@ -111,11 +112,7 @@ LoadResult run_load(const LoadRun& run) {
   EXPECT_LT(p99, 1000) << "p99 far past its 50 ms target even for a shared machine";
   // A sanitized agent carries ASan's shadow memory and freed-block quarantine (hundreds of MiB):
   // the product's bound is checked in the plain pass, a runaway still in this one.
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr long rss_bound_kb = 1024 * 1024;
-#else
-  constexpr long rss_bound_kb = 128 * 1024;
-#endif
+  constexpr long rss_bound_kb = address_sanitized ? 1024 * 1024 : 128 * 1024;
   EXPECT_LT(out.max_rss_kb, rss_bound_kb) << "resident memory is not bounded";
   // The cap, plus at most 64 refused connections lingering after their 503.
   EXPECT_LE(out.max_fds, 512 + 64 + 64) << "descriptors are not bounded by the cap";
