@@ -141,6 +141,15 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
               "fleet.max_stale_ms)");
         apply_key(config, nested, member.value(), origin);
       }
+    } else if (key == "http.threads") {
+      config.http_threads = bounded_integer(v, origin, key, 1, 16);
+    } else if (key == "http") {
+      if (!v.is_object()) bad(origin, key, "must be an object with threads");
+      for (const auto& member : v.get_object()) {
+        std::string nested = "http." + std::string(member.key());
+        if (nested != "http.threads") bad(origin, nested, "unknown key (allowed: http.threads)");
+        apply_key(config, nested, member.value(), origin);
+      }
     } else if (key == "tls.cert_file") {
       config.tls_cert_file = path_value(v, origin, key);
     } else if (key == "tls.key_file") {
@@ -165,7 +174,7 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
           "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file, "
           "metrics.max_process_paths, history.max_age_days, history.max_events, prometheus, "
           "fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms, fleet.max_stale_ms, "
-          "tls.cert_file, tls.key_file, tls.allow_plaintext)");
+          "http.threads, tls.cert_file, tls.key_file, tls.allow_plaintext)");
     }
   } catch (const ConfigError& e) {
     // Value checks shared with the flags name only the key; add the file.

@@ -40,6 +40,8 @@ struct Config {
   // The change history: how many days and how many events it keeps (the oldest go first).
   unsigned history_max_age_days = 90;
   unsigned history_max_events = 100000;
+  // Threads serving HTTP connections (the loop's own included); a restart applies a change.
+  unsigned http_threads = 2;
   LogLevel log_level = LogLevel::info;
   // fleet: the engine's base URL, how long one query may take, how old a host's scan may be.
   std::optional<std::string> prometheus;

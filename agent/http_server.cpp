@@ -2,15 +2,24 @@
 
 #include <openssl/ssl.h>
 
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <limits>
 #include <list>
+#include <optional>
 #include <random>
+#include <thread>
+#include <utility>
 
 #include "agent/http_request.hpp"
 #include "agent/logging.hpp"
@@ -29,21 +38,27 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 class SessionBase;
 
+// One serving thread's connections. Only that thread touches it, but for `shutting_down` (set by
+// the server's) and `load` (read by the acceptor).
 struct HttpServerState {
   HttpHandler handler;
-  HttpLimits limits;
+  HttpLimits limits;  // max_connections and max_refusing: this thread's share
   std::shared_ptr<TlsSource> tls;  // null: plain TCP
-  bool shutting_down = false;
+  std::atomic<bool> shutting_down{false};
   std::list<SessionBase*> sessions;  // oldest first
-  std::uint64_t request_counter = 0;
+  // Connections handed to this thread and not yet ended, those on their way to it included: what
+  // the acceptor balances on.
+  std::atomic<std::size_t> load{0};
   std::size_t refusing = 0;  // sessions given a 503 for the cap, not yet closed
+  // One sequence of request ids for the whole server.
+  std::shared_ptr<std::atomic<std::uint64_t>> request_counter;
   std::uint32_t instance_tag = 0;
   std::chrono::steady_clock::time_point last_cap_warning{};
 
   std::string next_request_id() {
     char id[32];
     std::snprintf(id, sizeof id, "%08x-%08llx", instance_tag,
-                  static_cast<unsigned long long>(++request_counter));
+                  static_cast<unsigned long long>(++*request_counter));
     return id;
   }
 };
@@ -56,10 +71,12 @@ class SessionBase {
       : state_(std::move(state)),
         buffer_(state_->limits.header_bytes + state_->limits.body_bytes + 8192) {
     position_ = state_->sessions.insert(state_->sessions.end(), this);
+    ++state_->load;
   }
   virtual ~SessionBase() {
     state_->sessions.erase(position_);
     if (refusing_) --state_->refusing;
+    --state_->load;
   }
   SessionBase(const SessionBase&) = delete;
   SessionBase& operator=(const SessionBase&) = delete;
@@ -350,27 +367,37 @@ class HttpSession final : public SessionBase,
     return std::nullopt;
   }
 
+  // The answer's bytes are laid out here, in one buffer the session keeps (one write at a time):
+  // Beast's serializer, which walks a view of several buffers, cost more than the request.
   void send(const Answer& answer, const std::string& id, bool head, bool keep_alive,
             unsigned version) {
-    auto response = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(answer.status), version == 10 ? 10 : 11);
-    response->set(http::field::server, "hostprint");
-    response->set(http::field::content_type, answer.content_type);
-    response->set(http::field::cache_control, "no-store");
-    response->set("X-Request-Id", id);
-    if (answer.allow_header) response->set(http::field::allow, "GET, HEAD");
-    response->keep_alive(keep_alive);
+    const auto status = static_cast<http::status>(answer.status);
+    const std::string_view reason = http::obsolete_reason(status);
+    char length[24];
+    const auto end = std::to_chars(length, length + sizeof length, answer.body.size()).ptr;
+    out_.clear();
+    out_.reserve(256 + (head ? 0 : answer.body.size()));
+    out_.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(std::to_string(answer.status));
+    out_.append(" ").append(reason).append("\r\nServer: hostprint\r\nContent-Type: ");
+    out_.append(answer.content_type).append("\r\nCache-Control: no-store\r\nX-Request-Id: ");
+    out_.append(id).append("\r\n");
+    if (answer.allow_header) out_.append("Allow: GET, HEAD\r\n");
+    // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
+    if (version == 10 && keep_alive) out_.append("Connection: keep-alive\r\n");
+    if (version != 10 && !keep_alive) out_.append("Connection: close\r\n");
     // A HEAD answer announces the length of the GET body without sending it.
-    response->content_length(answer.body.size());
-    if (!head) response->body() = answer.body;
+    out_.append("Content-Length: ").append(length, end).append("\r\n\r\n");
+    if (!head) out_.append(answer.body);
     lowest().expires_after(state_->limits.write_timeout);
-    http::async_write(
-        stream_, *response,
-        [self = this->shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
-          if (ec) return self->close_now();
-          if (!keep_alive) return self->linger();
-          self->read_next();
-        });
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = this->shared_from_this(), keep_alive](beast::error_code ec,
+                                                                    std::size_t) {
+                        if (ec) return self->close_now();
+                        // A large answer's buffer is not kept for the connection's life.
+                        if (self->out_.capacity() > 16 * 1024) std::string().swap(self->out_);
+                        if (!keep_alive) return self->linger();
+                        self->read_next();
+                      });
   }
 
   // Closing with unread bytes would reset the connection and could destroy the answer before the
@@ -421,70 +448,16 @@ class HttpSession final : public SessionBase,
 
   std::shared_ptr<ssl::context> context_;  // outlives the stream that uses it
   Stream stream_;
+  std::string out_;  // the answer being written
   std::array<char, 8192> scratch_{};
 };
 
-HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
-                       HttpLimits limits, std::shared_ptr<TlsSource> tls)
-    : acceptor_(io), accept_pause_(io), state_(std::make_shared<HttpServerState>()) {
-  state_->handler = std::move(handler);
-  state_->limits = limits;
-  state_->tls = std::move(tls);
-  state_->instance_tag = std::random_device{}();
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  if (endpoint.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
-}
+namespace {
 
-HttpServer::~HttpServer() {
-  // Connections still open hold the state; they must no longer call into the API.
-  state_->shutting_down = true;
-}
-
-bool HttpServer::shutting_down() const {
-  return state_->shutting_down;
-}
-
-std::size_t HttpServer::connection_count() const {
-  return state_->sessions.size();
-}
-
-tcp::endpoint HttpServer::local_endpoint() const {
-  return acceptor_.local_endpoint();
-}
-
-void HttpServer::start() {
-  accept_next();
-}
-
-void HttpServer::accept_next() {
-  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (ec) {
-      // Out of descriptors or memory: pause instead of spinning on the same failure.
-      log(LogLevel::warning, "http", "accept failed: " + ec.message() + "; retrying in 100 ms");
-      accept_pause_.expires_after(std::chrono::milliseconds(100));
-      accept_pause_.async_wait([this](const boost::system::error_code& e) {
-        if (!e && acceptor_.is_open()) accept_next();
-      });
-      return;
-    }
-    // Whatever fails for this newcomer, the server keeps accepting.
-    try {
-      admit(std::move(socket));
-    } catch (const std::exception& e) {
-      log(LogLevel::error, "http", "a new connection failed: " + printable(e.what()));
-    } catch (...) {
-      log(LogLevel::error, "http", "a new connection failed: unknown exception");
-    }
-    accept_next();
-  });
-}
-
-void HttpServer::admit(tcp::socket socket) {
-  auto& state = *state_;
+// Admits a connection on its thread: within the thread's share of the cap, or by closing an idle
+// or trickling connection of the thread, or with a 503 (or, past the lingering refusals, closed).
+void admit(const std::shared_ptr<HttpServerState>& state_ptr, tcp::socket socket) {
+  auto& state = *state_ptr;
   bool refuse = false;
   if (state.sessions.size() >= state.limits.max_connections) {
     // Make room by closing the connection that has waited longest without sending anything
@@ -508,10 +481,12 @@ void HttpServer::admit(tcp::socket socket) {
         state.last_cap_warning = now;
         log(LogLevel::warning, "http",
             "connection refused with 503: all " + std::to_string(state.limits.max_connections) +
-                " connections are busy");
+                " connections of a serving thread are busy");
       }
     }
   }
+  // From here the session, if one is made, carries the connection's share of the load.
+  --state.load;
   if (refuse && state.refusing >= state.limits.max_refusing) {
     boost::system::error_code ec;
     socket.close(ec);
@@ -520,13 +495,164 @@ void HttpServer::admit(tcp::socket socket) {
   std::shared_ptr<SessionBase> session;
   if (state.tls)
     session =
-        std::make_shared<HttpSession<TlsStream>>(std::move(socket), state_, state.tls->current());
+        std::make_shared<HttpSession<TlsStream>>(std::move(socket), state_ptr, state.tls->current());
   else
-    session = std::make_shared<HttpSession<PlainStream>>(std::move(socket), state_, nullptr);
+    session = std::make_shared<HttpSession<PlainStream>>(std::move(socket), state_ptr, nullptr);
   if (refuse)
     session->refuse();
   else
     session->run();
+}
+
+// A connection on its way from the acceptor to another thread: closed, and taken off that
+// thread's load, if it never arrives (the thread stopped first).
+struct Handoff {
+  int fd = -1;
+  std::shared_ptr<HttpServerState> state;
+  tcp protocol = tcp::v4();
+
+  Handoff(int f, std::shared_ptr<HttpServerState> s, tcp p) : fd(f), state(std::move(s)), protocol(p) {}
+  Handoff(Handoff&& other) noexcept
+      : fd(std::exchange(other.fd, -1)), state(std::move(other.state)), protocol(other.protocol) {}
+  Handoff(const Handoff&) = delete;
+  Handoff& operator=(const Handoff&) = delete;
+  Handoff& operator=(Handoff&&) = delete;
+  ~Handoff() {
+    if (fd < 0) return;
+    ::close(fd);
+    --state->load;
+  }
+
+  void arrive(asio::io_context& io) {
+    tcp::socket socket(io);
+    boost::system::error_code ec;
+    socket.assign(protocol, fd, ec);
+    if (ec) return;  // the destructor closes it
+    fd = -1;
+    try {
+      admit(state, std::move(socket));
+    } catch (const std::exception& e) {
+      log(LogLevel::error, "http", "a new connection failed: " + printable(e.what()));
+    } catch (...) {
+      log(LogLevel::error, "http", "a new connection failed: unknown exception");
+    }
+  }
+};
+
+}  // namespace
+
+struct HttpServer::Worker {
+  std::unique_ptr<asio::io_context> own_io;  // null for the first thread, which runs the server's
+  asio::io_context* io = nullptr;
+  std::shared_ptr<HttpServerState> state;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::thread thread;
+};
+
+HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
+                       HttpLimits limits, std::shared_ptr<TlsSource> tls)
+    : io_(io), acceptor_(io), accept_pause_(io) {
+  const unsigned threads = std::clamp(limits.threads, 1u, 64u);
+  auto counter = std::make_shared<std::atomic<std::uint64_t>>(0);
+  const std::uint32_t tag = std::random_device{}();
+  for (unsigned i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<Worker>();
+    if (i > 0) worker->own_io = std::make_unique<asio::io_context>(1);
+    worker->io = i == 0 ? &io : worker->own_io.get();
+    worker->state = std::make_shared<HttpServerState>();
+    auto& state = *worker->state;
+    state.handler = handler;
+    state.limits = limits;
+    // The cap and the lingering refusals are shared out; the acceptor keeps the shares even.
+    state.limits.max_connections = (limits.max_connections + i) / threads;
+    state.limits.max_refusing = std::max<std::size_t>(1, (limits.max_refusing + i) / threads);
+    state.tls = tls;
+    state.request_counter = counter;
+    state.instance_tag = tag;
+    workers_.push_back(std::move(worker));
+  }
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  if (endpoint.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+HttpServer::~HttpServer() {
+  // Connections still open hold their state; they must no longer call into the API.
+  for (auto& worker : workers_) worker->state->shutting_down = true;
+  for (auto& worker : workers_) {
+    if (!worker->own_io) continue;
+    worker->keep_running.reset();
+    worker->own_io->stop();
+  }
+  for (auto& worker : workers_)
+    if (worker->thread.joinable()) worker->thread.join();
+  // Each own io_context, destroyed with its worker, destroys the connections it still held.
+}
+
+bool HttpServer::shutting_down() const {
+  return shutting_down_;
+}
+
+std::size_t HttpServer::connection_count() const {
+  std::size_t n = 0;
+  for (const auto& worker : workers_) n += worker->state->load;
+  return n;
+}
+
+tcp::endpoint HttpServer::local_endpoint() const {
+  return acceptor_.local_endpoint();
+}
+
+void HttpServer::start() {
+  for (auto& worker : workers_) {
+    if (!worker->own_io || worker->thread.joinable()) continue;
+    worker->keep_running.emplace(worker->own_io->get_executor());
+    worker->thread = std::thread([io = worker->own_io.get()] { run_io_loop(*io); });
+  }
+  accept_next();
+}
+
+void HttpServer::accept_next() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of descriptors or memory: pause instead of spinning on the same failure.
+      log(LogLevel::warning, "http", "accept failed: " + ec.message() + "; retrying in 100 ms");
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && acceptor_.is_open()) accept_next();
+      });
+      return;
+    }
+    // Whatever fails for this newcomer, the server keeps accepting.
+    try {
+      dispatch(std::move(socket));
+    } catch (const std::exception& e) {
+      log(LogLevel::error, "http", "a new connection failed: " + printable(e.what()));
+    } catch (...) {
+      log(LogLevel::error, "http", "a new connection failed: unknown exception");
+    }
+    accept_next();
+  });
+}
+
+// To the thread with the fewest connections (the first of them).
+void HttpServer::dispatch(tcp::socket socket) {
+  Worker* target = workers_.front().get();
+  std::size_t least = target->state->load;
+  for (auto& worker : workers_) {
+    const std::size_t load = worker->state->load;
+    if (load < least) least = load, target = worker.get();
+  }
+  ++target->state->load;
+  if (target->io == &io_) return admit(target->state, std::move(socket));
+  const tcp protocol = acceptor_.local_endpoint().protocol();
+  Handoff handoff(socket.release(), target->state, protocol);
+  asio::post(*target->io, [handoff = std::move(handoff), io = target->io]() mutable {
+    handoff.arrive(*io);
+  });
 }
 
 void run_io_loop(asio::io_context& io) {
@@ -543,14 +669,18 @@ void run_io_loop(asio::io_context& io) {
 }
 
 void HttpServer::begin_shutdown() {
-  if (state_->shutting_down) return;
-  state_->shutting_down = true;
+  if (shutting_down_.exchange(true)) return;
+  for (auto& worker : workers_) worker->state->shutting_down = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
   accept_pause_.cancel();
-  // Copy: closing a session may end it and remove it from the list.
-  std::vector<SessionBase*> open(state_->sessions.begin(), state_->sessions.end());
-  for (auto* session : open) session->on_shutdown();
+  // Each thread closes its own idle connections.
+  for (auto& worker : workers_)
+    asio::post(*worker->io, [state = worker->state] {
+      // Copy: closing a session may end it and remove it from the list.
+      std::vector<SessionBase*> open(state->sessions.begin(), state->sessions.end());
+      for (auto* session : open) session->on_shutdown();
+    });
 }
 
 }  // namespace hostprint

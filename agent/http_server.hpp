@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/router.hpp"
 
@@ -32,6 +34,9 @@ struct HttpLimits {
   // Refused connections still lingering after their 503 (up to `linger`); past this many a
   // newcomer over the cap is closed unanswered, so a flood cannot pile up descriptors.
   std::size_t max_refusing = 64;
+  // Threads serving connections, the caller's (which runs the io_context given to the server)
+  // being the first; each serves its share of the connections, given to the least loaded.
+  unsigned threads = 1;
 };
 
 struct HttpRequestView {
@@ -57,6 +62,7 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Starts accepting, and the threads past the first.
   void start();
   // Stops accepting and closes idle connections. Requests already arriving are answered; a
   // request that starts later on an open connection gets 503, and the connection is closed.
@@ -66,13 +72,17 @@ class HttpServer {
   std::size_t connection_count() const;
 
  private:
+  struct Worker;
   void accept_next();
-  void admit(boost::asio::ip::tcp::socket socket);
+  void dispatch(boost::asio::ip::tcp::socket socket);
 
+  boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
-  // Shared with the connections, which may outlive the server while the loop winds down.
-  std::shared_ptr<HttpServerState> state_;
+  // One per thread; the first runs on `io_`. Each worker's state is shared with its
+  // connections, which may outlive the server while the loop winds down.
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> shutting_down_{false};
 };
 
 // Runs `io` until it stops or runs out of work. An exception escaping a handler (a library's

@@ -132,10 +132,20 @@ std::shared_ptr<boost::asio::ssl::context> reloaded_tls(const Config& fresh) {
 }
 
 // What a reload cannot change on a running listener: said, and left for the next start.
+HttpLimits http_limits(const Config& config) {
+  HttpLimits limits;
+  limits.threads = config.http_threads;
+  return limits;
+}
+
 void warn_restart_only(const Config& running, const Config& fresh, bool serving_tls) {
   if (!(fresh.listen.host == running.listen.host && fresh.listen.port == running.listen.port))
     log(LogLevel::warning, "config",
         "listen changed to " + fresh.listen.text() + "; it takes effect at the next start");
+  if (fresh.http_threads != running.http_threads)
+    log(LogLevel::warning, "config",
+        "http.threads changed to " + std::to_string(fresh.http_threads) +
+            "; it takes effect at the next start");
   if (fresh.tls_enabled() != serving_tls)
     log(LogLevel::warning, "config",
         std::string(serving_tls ? "tls.cert_file and tls.key_file removed"
@@ -277,7 +287,7 @@ int run_serve(const CommandLine& command_line) {
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
-                                          handler, HttpLimits{}, tls);
+                                          handler, http_limits(config), tls);
   } catch (const boost::system::system_error& e) {
     log(LogLevel::error, "http",
         "cannot listen on " + config.listen.text() + ": " + e.code().message());
@@ -406,8 +416,8 @@ int run_fleet(const CommandLine& command_line) {
   if (config.tls_enabled())
     tls = std::make_shared<TlsSource>(load_tls_context(config.tls_cert_file, config.tls_key_file));
 
-  // Requests are answered one at a time on the loop; each engine query is bounded by the
-  // timeout, and FleetEngine's hold makes the requests queued behind it cheap.
+  // Requests are answered on the serving threads (http.threads), each engine query bounded by
+  // the timeout; FleetEngine's hold makes the requests queued behind one cheap.
   HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
     auto rt = current_runtime.load();
     if (!request.token || !rt->tokens.accepts(*request.token))
@@ -423,7 +433,7 @@ int run_fleet(const CommandLine& command_line) {
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
-                                          handler, HttpLimits{}, tls);
+                                          handler, http_limits(config), tls);
   } catch (const boost::system::system_error& e) {
     log(LogLevel::error, "http",
         "cannot listen on " + config.listen.text() + ": " + e.code().message());

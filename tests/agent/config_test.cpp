@@ -96,6 +96,26 @@ TEST(Config, BadKeysAndValuesNameTheKey) {
   }
 }
 
+TEST(Config, HttpThreads) {
+  EXPECT_EQ(Config{}.http_threads, 2u);
+  for (auto [text, expected] : std::initializer_list<std::pair<const char*, unsigned>>{
+           {R"({"http.threads": 1})", 1}, {R"({"http": {"threads": 16}})", 16},
+           {R"({"http": {}})", 2}}) {
+    Config c;
+    apply_config_text(c, text, "f.json");
+    EXPECT_EQ(c.http_threads, expected) << text;
+  }
+  for (auto text : {R"({"http.threads": 0})", R"({"http.threads": 17})",
+                    R"({"http": {"threads": "2"}})", R"({"http": {"workers": 2}})",
+                    R"({"http": 2})"}) {
+    auto message = error_of([&] {
+      Config c;
+      apply_config_text(c, text, "f.json");
+    });
+    EXPECT_EQ(message.rfind("f.json: http", 0), 0u) << text << " -> " << message;
+  }
+}
+
 TEST(Config, MetricsMaxProcessPaths) {
   EXPECT_EQ(Config{}.metrics_max_process_paths, 2000u);
   for (auto [text, expected] : std::initializer_list<std::pair<const char*, std::size_t>>{

@@ -692,9 +692,12 @@ TEST_F(HttpContract, IdleConnectionsCannotLockClientsOut) {
 }
 
 // At the cap, the connection closed is the one idle longest (since its last answer), not the
-// oldest one: A is accepted first but answered last, so B goes.
+// oldest one: A is accepted first but answered last, so B goes. With one serving thread the
+// choice is over all 512.
 TEST(HttpConnections, TheConnectionIdleLongestIsClosedAtTheCap) {
-  Agent agent;
+  AgentOptions options;
+  options.config = R"({"http": {"threads": 1}})";
+  Agent agent(options);
   ASSERT_TRUE(agent.ready()) << agent.log_text();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readiness probe is gone
   Connection a(agent);
@@ -716,6 +719,36 @@ TEST(HttpConnections, TheConnectionIdleLongestIsClosedAtTheCap) {
   for (auto& c : others)
     if (c->closed_by_server(1)) ++closed;
   EXPECT_EQ(closed, 0);
+}
+
+// With two serving threads (the default) each holds half the cap, connections go to the one
+// with fewer, and at the cap the newcomer's thread closes its own connection idle longest: one
+// connection in all, never the one just answered, and the newcomer is served.
+TEST(HttpConnections, TwoThreadsShareTheCap) {
+  AgentOptions options;
+  options.config = R"({"http": {"threads": 2}})";
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readiness probe is gone
+  Connection a(agent);
+  std::vector<std::unique_ptr<Connection>> others;
+  for (int i = 0; i < 511; ++i) others.push_back(std::make_unique<Connection>(agent));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all 512 accepted
+  for (auto& c : others) ASSERT_FALSE(c->closed_by_server(1)) << "closed below the cap";
+  a.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  ASSERT_EQ(a.read().result_int(), 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Connection newcomer(agent);
+  newcomer.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  EXPECT_EQ(newcomer.read().result_int(), 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int closed = 0;
+  for (auto& c : others)
+    if (c->closed_by_server(1)) ++closed;
+  EXPECT_EQ(closed, 1);
+  EXPECT_FALSE(a.closed_by_server(100));
+  a.send(get_request("/v5/p1/rasp/statistics", agent.token()));
+  EXPECT_EQ(a.read().result_int(), 200u);
 }
 
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
