@@ -691,33 +691,45 @@ TEST_F(HttpContract, IdleConnectionsCannotLockClientsOut) {
     EXPECT_EQ(fetch(agent(), "/v5/p1/asset/statistics").result_int(), 200u);
 }
 
-// At the cap, the connection closed is the one idle longest (since its last answer), not the
-// oldest one: A is accepted first but answered last, so B goes. With one serving thread the
-// choice is over all 512.
-TEST(HttpConnections, TheConnectionIdleLongestIsClosedAtTheCap) {
-  AgentOptions options;
-  options.config = R"({"http": {"threads": 1}})";
-  Agent agent(options);
-  ASSERT_TRUE(agent.ready()) << agent.log_text();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readiness probe is gone
-  Connection a(agent);
-  Connection b(agent);
-  std::vector<std::unique_ptr<Connection>> others;
-  for (int i = 0; i < 510; ++i) others.push_back(std::make_unique<Connection>(agent));
+// An agent with `threads` serving threads: the cap's 512 connections are opened (the readiness
+// probe gone first), the first is answered once, then a newcomer comes and must be served.
+// Returns the 512, still open unless the server closed them.
+std::vector<std::unique_ptr<Connection>> newcomer_at_the_cap(Agent& agent) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<std::unique_ptr<Connection>> open;
+  for (int i = 0; i < 512; ++i) open.push_back(std::make_unique<Connection>(agent));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all 512 accepted
-  a.send(get_request("/v5/p1/asset/statistics", agent.token()));
-  ASSERT_EQ(a.read().result_int(), 200u);
+  for (auto& c : open) EXPECT_FALSE(c->closed_by_server(1)) << "closed below the cap";
+  open.front()->send(get_request("/v5/p1/asset/statistics", agent.token()));
+  EXPECT_EQ(open.front()->read().result_int(), 200u);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Connection newcomer(agent);
   newcomer.send(get_request("/v5/p1/asset/statistics", agent.token()));
   EXPECT_EQ(newcomer.read().result_int(), 200u);
-  EXPECT_TRUE(b.closed_by_server(2000));
+  return open;
+}
+
+AgentOptions with_http_threads(int threads) {
+  AgentOptions options;
+  options.config = R"({"http": {"threads": )" + std::to_string(threads) + "}}";
+  return options;
+}
+
+// At the cap, the connection closed is the one idle longest (since its last answer), not the
+// oldest one: A is accepted first but answered last, so B goes. With one serving thread the
+// choice is over all 512.
+TEST(HttpConnections, TheConnectionIdleLongestIsClosedAtTheCap) {
+  Agent agent(with_http_threads(1));
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  auto open = newcomer_at_the_cap(agent);
+  Connection& a = *open[0];
+  EXPECT_TRUE(open[1]->closed_by_server(2000));  // B
   EXPECT_FALSE(a.closed_by_server(100));
   a.send(get_request("/v5/p1/rasp/statistics", agent.token()));
   EXPECT_EQ(a.read().result_int(), 200u);
   int closed = 0;
-  for (auto& c : others)
-    if (c->closed_by_server(1)) ++closed;
+  for (std::size_t i = 2; i < open.size(); ++i)
+    if (open[i]->closed_by_server(1)) ++closed;
   EXPECT_EQ(closed, 0);
 }
 
@@ -725,30 +737,17 @@ TEST(HttpConnections, TheConnectionIdleLongestIsClosedAtTheCap) {
 // with fewer, and at the cap the newcomer's thread closes its own connection idle longest: one
 // connection in all, never the one just answered, and the newcomer is served.
 TEST(HttpConnections, TwoThreadsShareTheCap) {
-  AgentOptions options;
-  options.config = R"({"http": {"threads": 2}})";
-  Agent agent(options);
+  Agent agent(with_http_threads(2));
   ASSERT_TRUE(agent.ready()) << agent.log_text();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readiness probe is gone
-  Connection a(agent);
-  std::vector<std::unique_ptr<Connection>> others;
-  for (int i = 0; i < 511; ++i) others.push_back(std::make_unique<Connection>(agent));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all 512 accepted
-  for (auto& c : others) ASSERT_FALSE(c->closed_by_server(1)) << "closed below the cap";
-  a.send(get_request("/v5/p1/asset/statistics", agent.token()));
-  ASSERT_EQ(a.read().result_int(), 200u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  Connection newcomer(agent);
-  newcomer.send(get_request("/v5/p1/asset/statistics", agent.token()));
-  EXPECT_EQ(newcomer.read().result_int(), 200u);
+  auto open = newcomer_at_the_cap(agent);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   int closed = 0;
-  for (auto& c : others)
-    if (c->closed_by_server(1)) ++closed;
+  for (std::size_t i = 1; i < open.size(); ++i)
+    if (open[i]->closed_by_server(1)) ++closed;
   EXPECT_EQ(closed, 1);
-  EXPECT_FALSE(a.closed_by_server(100));
-  a.send(get_request("/v5/p1/rasp/statistics", agent.token()));
-  EXPECT_EQ(a.read().result_int(), 200u);
+  EXPECT_FALSE(open[0]->closed_by_server(100));
+  open[0]->send(get_request("/v5/p1/rasp/statistics", agent.token()));
+  EXPECT_EQ(open[0]->read().result_int(), 200u);
 }
 
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
