@@ -547,6 +547,8 @@ struct HttpServer::Worker {
   std::shared_ptr<HttpServerState> state;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::thread thread;
+  std::uint64_t pings_sent = 0;  // by the first thread only
+  std::atomic<std::uint64_t> pings_run{0};
 };
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
@@ -599,6 +601,20 @@ std::size_t HttpServer::connection_count() const {
   std::size_t n = 0;
   for (const auto& worker : workers_) n += worker->state->load;
   return n;
+}
+
+bool HttpServer::threads_answer() {
+  bool all = true;
+  for (auto& worker : workers_) {
+    if (!worker->own_io) continue;
+    if (worker->pings_run != worker->pings_sent) {
+      all = false;  // still busy with something since the last ping: not pinged again
+      continue;
+    }
+    const auto n = ++worker->pings_sent;
+    asio::post(*worker->own_io, [w = worker.get(), n] { w->pings_run = n; });
+  }
+  return all;
 }
 
 tcp::endpoint HttpServer::local_endpoint() const {

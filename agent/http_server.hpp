@@ -70,6 +70,10 @@ class HttpServer {
   bool shutting_down() const;
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   std::size_t connection_count() const;
+  // For the watchdog: whether every thread past the first ran the ping the previous call sent
+  // it (true at the first call); sends the next. Called from the first thread, whose own
+  // liveness the caller's timer shows.
+  bool threads_answer();
 
  private:
   struct Worker;

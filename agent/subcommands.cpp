@@ -300,14 +300,23 @@ int run_serve(const CommandLine& command_line) {
                : " (plain HTTP)"));
   const auto notifier = ServiceNotifier::from_environment();
 
-  // Sent from the HTTP loop's own thread, so a wedged loop or handler stops it. A collector stuck
-  // in a read does not: the scanner abandons it, reports it in /status and goes on.
+  // Sent from the HTTP loop's own thread, and only while the other serving threads answer its
+  // pings, so a wedged loop, thread or handler stops it. A collector stuck in a read does not:
+  // the scanner abandons it, reports it in /status and goes on.
   asio::steady_timer keep_alive(io);
   std::function<void()> schedule_keep_alive = [&] {
     keep_alive.expires_after(notifier.keep_alive_interval());
     keep_alive.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
-      notifier.keep_alive();
+      if (server->threads_answer())
+        notifier.keep_alive();
+      else
+        log(LogLevel::warning, "http",
+            "a serving thread has not answered for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   notifier.keep_alive_interval())
+                                   .count()) +
+                " ms; the watchdog is not told it is alive");
       schedule_keep_alive();
     });
   };

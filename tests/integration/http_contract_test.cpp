@@ -1,9 +1,14 @@
 // The HTTP contract of api.md against the real server on loopback, with a real client.
 #include <gtest/gtest.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <set>
 
+#include "agent/http_server.hpp"
 #include "tests/integration/agent_harness.hpp"
 
 namespace hostprint::test {
@@ -748,6 +753,68 @@ TEST(HttpConnections, TwoThreadsShareTheCap) {
   EXPECT_FALSE(open[0]->closed_by_server(100));
   open[0]->send(get_request("/v5/p1/rasp/statistics", agent.token()));
   EXPECT_EQ(open[0]->read().result_int(), 200u);
+}
+
+// The watchdog's check of the serving threads past the first: a thread stuck in a handler
+// stops answering pings (so serve stops telling systemd it is alive), and answers again once
+// the handler returns.
+TEST(HttpServerThreads, AWedgedThreadStopsAnsweringPings) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool entered = false, release = false;
+  HttpHandler handler = [&](const HttpRequestView& r) -> Answer {
+    if (r.target == "/block") {
+      std::unique_lock lock(mutex);
+      entered = true;
+      changed.notify_all();
+      changed.wait(lock, [&] { return release; });
+    }
+    return Answer{};
+  };
+  HttpLimits limits;
+  limits.threads = 2;
+  boost::asio::io_context io;
+  HttpServer server(io, {boost::asio::ip::make_address("127.0.0.1"), 0}, handler, limits);
+  server.start();
+  std::thread loop([&] { run_io_loop(io); });
+  const auto port = server.local_endpoint().port();
+  // Runs threads_answer on the first thread, as serve's keep-alive timer does.
+  auto ping = [&] {
+    std::promise<bool> answered;
+    boost::asio::post(io, [&] { answered.set_value(server.threads_answer()); });
+    return answered.get_future().get();
+  };
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+  EXPECT_TRUE(ping());
+  settle();
+  EXPECT_TRUE(ping()) << "an idle thread answers";
+  // Connections go to the thread with the fewest: the first to the first thread, the second to
+  // the other one, which the blocking request then holds.
+  Connection first("127.0.0.1", port);
+  settle();
+  Connection second("127.0.0.1", port);
+  second.send(get_request("/block", "t"));
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return entered; }));
+  }
+  settle();
+  EXPECT_TRUE(ping()) << "the ping sent before the thread was held was run";
+  settle();
+  EXPECT_FALSE(ping()) << "a held thread does not run its ping";
+  EXPECT_FALSE(ping());
+  first.send(get_request("/on-the-first-thread", "t"));
+  EXPECT_EQ(first.read().result_int(), 200u) << "the other thread still serves";
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  EXPECT_EQ(second.read().result_int(), 200u);
+  settle();
+  EXPECT_TRUE(ping()) << "answers again once released";
+  io.stop();
+  loop.join();
 }
 
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
