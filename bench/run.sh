@@ -770,7 +770,8 @@ make_fixture_root() {
   ln -sf ../fixture.service "$root/etc/systemd/system/multi-user.target.wants/fixture.service"
 }
 
-# callgrind_instructions RESCANS: instructions inside Scanner::scan_once over a full scan and
+# callgrind_instructions RESCANS: instructions inside Scanner::scan_once, and inside each collector
+# run on its own thread (collectors::run_contained), over a full scan and
 # RESCANS unchanged ones, in fresh PID and network namespaces holding 50 idle processes. Two runs
 # (1 and 2 rescans) give both figures: full = 2 * I(1) - I(2), rescan = I(2) - I(1).
 callgrind_instructions() {
@@ -780,6 +781,7 @@ callgrind_instructions() {
     while [[ ! -s $2/regress-swarm.ready ]]; do sleep 0.1; done
     LD_PRELOAD=$2/openat2_shim.so valgrind --tool=callgrind --callgrind-out-file="$3" --collect-atstart=no \
       --toggle-collect="hostprint::Scanner::scan_once*" \
+      --toggle-collect="hostprint::collectors::run_contained*" \
       "$4" scan --root "$2/fixture" --rescans "$5" >"$2/callgrind-$5.log" 2>&1' \
     _ "$work/pause_swarm" "$work" "$out" "$scan_bench" "$count" ||
     { tail -n 30 "$work/callgrind-$count.log" >&2; die "callgrind run failed"; }
