@@ -60,6 +60,11 @@ std::string status_json(const Snapshot& snapshot) {
   history["dropped_events"] = static_cast<std::int64_t>(changes.dropped);
   history["error"] = to_valid_utf8(changes.error);
   o["change_history"] = std::move(history);
+  boost::json::object times;
+  times["error"] = to_valid_utf8(snapshot.item_times_error);
+  times["error_at"] = snapshot.item_times_error.empty() ? std::string()
+                                                         : iso_time(snapshot.item_times_error_at);
+  o["item_times"] = std::move(times);
   return boost::json::serialize(o);
 }
 

@@ -240,8 +240,14 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   for (std::size_t i = 0; i < collectors_.size(); ++i)
     if (!ever_complete_[i]) settled &= ~collectors_[i]->writes();
   std::vector<ItemChange> changes;
-  for (const auto& e : item_ledger_.update(found, now_ms, &changes, settled))
-    log(LogLevel::warning, "state", e);
+  const auto ledger_errors = item_ledger_.update(found, now_ms, &changes, settled);
+  for (const auto& e : ledger_errors) log(LogLevel::warning, "state", e);
+  if (!ledger_errors.empty()) {
+    item_times_error_.clear();
+    for (const auto& e : ledger_errors)
+      item_times_error_.append(item_times_error_.empty() ? "" : "; ").append(e);
+    item_times_error_at_ = completed;
+  }
   if (log_enabled(LogLevel::info)) {
     for (std::size_t i = 0; i < std::min(changes.size(), max_change_lines); ++i)
       log(LogLevel::info, "change", describe_change(changes[i]));
@@ -256,6 +262,8 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   snapshot->completed_at = completed;
   snapshot->item_times = item_ledger_.times();
   snapshot->changes = change_history_.log();
+  snapshot->item_times_error = item_times_error_;
+  snapshot->item_times_error_at = item_times_error_at_;
   // Here, not per scrape: a scrape copies the text of the scan it reads.
   const auto render_start = std::chrono::steady_clock::now();
   snapshot->metrics_text =

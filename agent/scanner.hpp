@@ -82,6 +82,8 @@ class Scanner {
   std::vector<std::optional<collectors::CollectorConfig>> pending_config_;
   std::chrono::system_clock::time_point created_ = std::chrono::system_clock::now();
   ItemLedger item_ledger_;
+  std::string item_times_error_;  // see Snapshot::item_times_error
+  std::chrono::system_clock::time_point item_times_error_at_{};
   ChangeHistory change_history_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;

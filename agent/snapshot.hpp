@@ -46,6 +46,10 @@ struct Snapshot {
   std::shared_ptr<ListCache> list_cache;  // the lists' sorted items, made on first use
   std::shared_ptr<const ItemTimesMap> item_times;  // first seen and last changed, by identity
   std::shared_ptr<const ChangeLog> changes;        // the change history as this scan left it
+  // The item-times record's errors (reading, writing, its bound) of the last scan that had any
+  // since the agent started, and when: /status shows them.
+  std::string item_times_error;
+  std::chrono::system_clock::time_point item_times_error_at{};
   // GET /metrics in both formats, rendered by the scanner once the rest is built.
   std::string metrics_text;
   std::string metrics_openmetrics;

@@ -148,6 +148,14 @@ TEST(Router, StatusListsCollectors) {
   EXPECT_EQ(c.at("name").as_string(), "accounts");
   EXPECT_EQ(c.at("item_count").to_number<std::uint64_t>(), 7u);
   EXPECT_EQ(c.at("errors").as_array().size(), 1u);
+  // No item-times error yet: empty text and time.
+  EXPECT_EQ(o.at("item_times").at("error").as_string(), "");
+  EXPECT_EQ(o.at("item_times").at("error_at").as_string(), "");
+  snap->item_times_error = "state/item-times: not a hostprint item-times record";
+  snap->item_times_error_at = std::chrono::system_clock::from_time_t(1796425556);
+  auto times = json_of(route("GET", "/status", *snap, settings)).at("item_times").as_object();
+  EXPECT_EQ(times.at("error").as_string(), "state/item-times: not a hostprint item-times record");
+  EXPECT_EQ(times.at("error_at").as_string(), "2026-12-04T23:05:56Z");
 }
 
 TEST(Snapshot, InvalidUtf8PathsBecomeValidJson) {

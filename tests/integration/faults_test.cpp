@@ -720,10 +720,12 @@ TEST(Faults, CorruptStateRecords) {
     std::string said = errors.substr(0, errors.find('\n'));
     if (name == "item times garbage") {
       const auto log = agent.log_text();
-      const auto at = log.find("item-times");
-      EXPECT_NE(at, std::string::npos) << "the corrupt item times are not reported: " << log;
-      if (at != std::string::npos)
-        said = "(log only) " + log.substr(log.rfind(' ', at) + 1, log.find('\n', at) - log.rfind(' ', at) - 1);
+      EXPECT_NE(log.find("item-times"), std::string::npos)
+          << "the corrupt item times are not logged: " << log;
+      const auto times = status(agent).at("item_times").as_object();
+      said = "item_times: " + std::string(times.at("error").as_string());
+      EXPECT_NE(said.find("item-times"), std::string::npos) << "not in /status: " << said;
+      EXPECT_FALSE(times.at("error_at").as_string().empty());
     }
     outcomes += name + ": \"" + said + "\"; ";
     EXPECT_TRUE(rescan(agent)) << name;
