@@ -130,10 +130,13 @@ for path in /usr/bin/hostprint /etc/hostprint/hostprint.json /usr/share/hostprin
     not_ok "the packages install $path"
 done
 # The Prometheus examples are documentation in both, uncompressed (dh_compress leaves .yml alone).
+# The listings are read whole first: `grep -q` ending a pipe early would fail it under pipefail.
+deb_listing=$(dpkg-deb -c "$deb" | awk '{print $6}')
+rpm_docs=$(rpm -qdp "$rpm_file")
 for name in prometheus.yml hostprint.rules.yml hostprint.rules.test.yml; do
   path=/usr/share/doc/hostprint/prometheus/$name
-  dpkg-deb -c "$deb" | awk '{print $6}' | grep -qxF ".$path" &&
-    rpm -qdp "$rpm_file" | grep -qxF "$path" && ok "the packages install $path as documentation" ||
+  grep -qxF ".$path" <<<"$deb_listing" && grep -qxF "$path" <<<"$rpm_docs" &&
+    ok "the packages install $path as documentation" ||
     not_ok "the packages install $path as documentation"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$run/deb-conffiles" 2>/dev/null
