@@ -553,7 +553,7 @@ struct HttpServer::Worker {
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpHandler handler,
                        HttpLimits limits, std::shared_ptr<TlsSource> tls)
-    : io_(io), acceptor_(io), accept_pause_(io) {
+    : io_(io), protocol_(endpoint.protocol()), acceptor_(io), accept_pause_(io) {
   const unsigned threads = std::clamp(limits.threads, 1u, 64u);
   auto counter = std::make_shared<std::atomic<std::uint64_t>>(0);
   const std::uint32_t tag = std::random_device{}();
@@ -573,7 +573,7 @@ HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Http
     state.instance_tag = tag;
     workers_.push_back(std::move(worker));
   }
-  acceptor_.open(endpoint.protocol());
+  acceptor_.open(protocol_);
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   if (endpoint.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(true));
   acceptor_.bind(endpoint);
@@ -664,8 +664,7 @@ void HttpServer::dispatch(tcp::socket socket) {
   }
   ++target->state->load;
   if (target->io == &io_) return admit(target->state, std::move(socket));
-  const tcp protocol = acceptor_.local_endpoint().protocol();
-  Handoff handoff(socket.release(), target->state, protocol);
+  Handoff handoff(socket.release(), target->state, protocol_);
   asio::post(*target->io, [handoff = std::move(handoff), io = target->io]() mutable {
     handoff.arrive(*io);
   });

@@ -81,6 +81,7 @@ class HttpServer {
   void dispatch(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& io_;
+  boost::asio::ip::tcp protocol_;  // the listening endpoint's, given to handed-off sockets
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
   // One per thread; the first runs on `io_`. Each worker's state is shared with its
