@@ -1,0 +1,2 @@
+// Boost.JSON compiled into the agent rather than linked as libboost_json.so (see meson.build).
+#include <boost/json/src.hpp>
