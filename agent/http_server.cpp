@@ -1,16 +1,12 @@
 #include "agent/http_server.hpp"
 
-#include <openssl/ssl.h>
-
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -24,6 +20,7 @@
 #include "agent/http_request.hpp"
 #include "agent/logging.hpp"
 #include "agent/tls.hpp"
+#include "agent/tls_stream.hpp"
 #include "proto/api_error.hpp"
 
 namespace hostprint {
@@ -31,10 +28,8 @@ namespace hostprint {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace asio = boost::asio;
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 class SessionBase;
 
@@ -133,10 +128,8 @@ class HttpSession final : public SessionBase,
 
  public:
   HttpSession(tcp::socket socket, std::shared_ptr<HttpServerState> state,
-              std::shared_ptr<ssl::context> context)
-      : SessionBase(std::move(state)),
-        context_(std::move(context)),
-        stream_(make_stream(std::move(socket), context_.get())) {
+              std::shared_ptr<TlsContext> context)
+      : SessionBase(std::move(state)), stream_(make_stream(std::move(socket), std::move(context))) {
     boost::system::error_code ec;
     auto remote = lowest().socket().remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
@@ -166,9 +159,9 @@ class HttpSession final : public SessionBase,
   }
 
  private:
-  static Stream make_stream(tcp::socket socket, ssl::context* context) {
+  static Stream make_stream(tcp::socket socket, std::shared_ptr<TlsContext> context) {
     if constexpr (tls)
-      return Stream(std::move(socket), *context);
+      return Stream(std::move(socket), std::move(context));
     else
       return Stream(std::move(socket));
   }
@@ -188,15 +181,15 @@ class HttpSession final : public SessionBase,
   void handshake(Next next) {
     handshaking_ = true;
     lowest().expires_after(state_->limits.handshake_timeout);
-    stream_.async_handshake(ssl::stream_base::server,
-                            [self = this->shared_from_this(), next](beast::error_code ec) {
-                              self->handshaking_ = false;
-                              if (ec) {
-                                self->log_handshake_failure(ec);
-                                return self->close_now();
-                              }
-                              next(*self);
-                            });
+    stream_.async_handshake(
+        [self = this->shared_from_this(), next](beast::error_code ec, std::size_t) {
+          self->handshaking_ = false;
+          if (ec) {
+            self->log_handshake_failure(ec);
+            return self->close_now();
+          }
+          next(*self);
+        });
   }
 
   // One line per failed handshake; a client that closes before it (a port probe) only at debug.
@@ -207,13 +200,14 @@ class HttpSession final : public SessionBase,
     if (ec == beast::error::timeout) {
       what = "no TLS handshake within " + std::to_string(state_->limits.handshake_timeout.count()) +
              " s";
-    } else if (ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+    } else if (ec == asio::error::eof || ec == TlsErrc::truncated ||
                ec == asio::error::connection_reset) {
       level = LogLevel::debug;
       what = "closed the connection during the TLS handshake";
-    } else if (ec.category() == asio::error::get_ssl_category() &&
-               ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+    } else if (ec == TlsErrc::plain_http) {
       what = "sent plain HTTP to the HTTPS port";
+    } else if (ec == TlsErrc::failed) {
+      if constexpr (tls) what = "TLS handshake failed: " + stream_.failure_reason();
     } else {
       what = "TLS handshake failed: " + printable(ec.message(), 200);
     }
@@ -266,8 +260,7 @@ class HttpSession final : public SessionBase,
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::bad_descriptor || ec == http::error::partial_message ||
-        ec == asio::error::eof || ec == ssl::error::stream_truncated ||
-        ec.category() == asio::error::get_ssl_category()) {
+        ec == asio::error::eof || ec.category() == tls_category()) {
       // A TLS failure (a bad record, a truncated stream) leaves nothing to answer over.
       close_now();
       return;
@@ -408,7 +401,7 @@ class HttpSession final : public SessionBase,
     lowest().expires_after(state_->limits.linger);
     if constexpr (tls)
       stream_.async_shutdown(
-          [self = this->shared_from_this()](beast::error_code) { self->linger_tcp(); });
+          [self = this->shared_from_this()](beast::error_code, std::size_t) { self->linger_tcp(); });
     else
       linger_tcp();
   }
@@ -446,7 +439,6 @@ class HttpSession final : public SessionBase,
     log(level, "http", line);
   }
 
-  std::shared_ptr<ssl::context> context_;  // outlives the stream that uses it
   Stream stream_;
   std::string out_;  // the answer being written
   std::array<char, 8192> scratch_{};

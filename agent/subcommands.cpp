@@ -125,7 +125,7 @@ const char* reason_phrase(int status) {
 
 // A reload's certificate and key, read and checked before anything changes (a broken pair
 // refuses the whole reload, like a broken token file); null when TLS is off.
-std::shared_ptr<boost::asio::ssl::context> reloaded_tls(const Config& fresh) {
+std::shared_ptr<TlsContext> reloaded_tls(const Config& fresh) {
   check_listen_exposure(fresh);
   if (!fresh.tls_enabled()) return nullptr;
   return load_tls_context(fresh.tls_cert_file, fresh.tls_key_file);

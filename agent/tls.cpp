@@ -1,40 +1,58 @@
 #include "agent/tls.hpp"
 
-#include "agent/tokens.hpp"
+#include <dlfcn.h>
+#include <string.h>
+#include <unistd.h>
 
-#include <fcntl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <mutex>
+#include <optional>
 
 #include "agent/config.hpp"
 #include "agent/logging.hpp"
+#include "agent/tls_engine.h"
+#include "agent/tokens.hpp"
 #include "collectors/io/bounded_read.hpp"
-#include "collectors/io/unique_fd.hpp"
+
+#ifndef HOSTPRINT_TLS_MODULE_DIR
+#error "HOSTPRINT_TLS_MODULE_DIR: where hostprint-tls.so is installed (agent/meson.build)"
+#endif
 
 namespace hostprint {
 namespace {
 
-namespace ssl = boost::asio::ssl;
 constexpr std::size_t max_pem_bytes = 1024 * 1024;
+constexpr const char* module_name = "hostprint-tls.so";
 
-// OpenSSL's reason for the last failure, or `fallback`; the queue is left empty either way.
-std::string openssl_reason(const boost::system::error_code& ec) {
-  std::string reason = ec ? ec.message() : std::string();
-  unsigned long code = ::ERR_peek_last_error();
-  if (code != 0) {
-    char text[256];
-    ::ERR_error_string_n(code, text, sizeof text);
-    const char* r = ::ERR_reason_error_string(code);
-    reason = r ? r : text;
+std::mutex module_mutex;
+std::optional<std::filesystem::path> module_override;
+const hp_tls_api* module_api = nullptr;
+
+// The directory of the running executable, or nothing.
+std::optional<std::filesystem::path> executable_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.empty()) return std::nullopt;
+  return exe.parent_path();
+}
+
+const hp_tls_api* open_module(const std::filesystem::path& path, std::string& error) {
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* why = ::dlerror();  // names the file
+    error = "the TLS module cannot be loaded: " + printable(why ? why : path.string(), 300);
+    return nullptr;
   }
-  ::ERR_clear_error();
-  return printable(reason.empty() ? std::string("unknown OpenSSL error") : reason, 200);
+  using Entry = const hp_tls_api* (*)();
+  auto entry = reinterpret_cast<Entry>(::dlsym(handle, "hostprint_tls_api"));
+  const hp_tls_api* api = entry ? entry() : nullptr;
+  if (!api || api->abi != HP_TLS_ABI) {
+    error = "the TLS module " + path.string() +
+            " is not a TLS module of this version of hostprint (ABI " +
+            std::to_string(HP_TLS_ABI) + ")";
+    ::dlclose(handle);
+    return nullptr;
+  }
+  return api;  // never unloaded: contexts and connections live until exit
 }
 
 std::string read_cert_file(const std::filesystem::path& path) {
@@ -55,82 +73,72 @@ std::string read_key_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::shared_ptr<ssl::context> load_tls_context(const std::filesystem::path& cert_file,
-                                               const std::filesystem::path& key_file) {
-  std::string cert_text = read_cert_file(cert_file);
-  std::string key_text = read_key_file(key_file);
-  ::ERR_clear_error();
-
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* native = context->native_handle();
-  // TLS 1.2 and 1.3 only; security level 2 (112-bit keys, no SHA-1 signatures) with OpenSSL's
-  // default ciphers. No renegotiation (a client could make the server pay for handshakes at
-  // will), no compression (CRIME), and no client certificates (the server never asks).
-  ::SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  ::SSL_CTX_set_max_proto_version(native, 0);
-  ::SSL_CTX_set_security_level(native, 2);
-  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                       ssl::context::no_compression | ssl::context::single_dh_use);
-  ::SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  context->set_verify_mode(ssl::verify_none);
-  // Idle connections give their read and write buffers back (about 34 KiB each).
-  ::SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
-  // An encrypted key would make OpenSSL prompt on the terminal: answer for it, with nothing.
-  context->set_password_callback(
-      [](std::size_t, ssl::context::password_purpose) { return std::string(); });
-
-  boost::system::error_code ec;
-  context->use_certificate_chain(boost::asio::buffer(cert_text), ec);
-  if (ec)
-    throw ConfigError("tls.cert_file: " + cert_file.string() +
-                      ": not a usable PEM certificate chain: " + openssl_reason(ec));
-  context->use_private_key(boost::asio::buffer(key_text), ssl::context::pem, ec);
-  // Not left in memory longer than needed.
-  ::OPENSSL_cleanse(key_text.data(), key_text.size());
-  // OpenSSL compares the key with the certificate as it loads it.
-  auto reason_of = [](unsigned long code) { return ERR_GET_REASON(code); };
-  const bool mismatch =
-      ec && (reason_of(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH ||
-             reason_of(::ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH);
-  if (ec && !mismatch)
-    throw ConfigError("tls.key_file: " + key_file.string() +
-                      ": not a usable PEM private key (an encrypted key is not supported): " +
-                      openssl_reason(ec));
-  if (mismatch || ::SSL_CTX_check_private_key(native) != 1) {
-    ::ERR_clear_error();
-    throw ConfigError("tls.key_file: " + key_file.string() +
-                      ": does not match the certificate in tls.cert_file (" + cert_file.string() +
-                      ")");
-  }
-  return context;
+void use_tls_module(const std::filesystem::path& path) {
+  std::lock_guard lock(module_mutex);
+  module_override = path;
 }
 
-std::string describe_certificate(ssl::context& context) {
-  X509* cert = ::SSL_CTX_get0_certificate(context.native_handle());
-  if (!cert) return "no certificate";
-  std::string out = "subject ";
-  char subject[256] = {};
-  ::X509_NAME_oneline(::X509_get_subject_name(cert), subject, sizeof subject);
-  out += printable(subject, 200);
-  if (const ASN1_INTEGER* serial = ::X509_get0_serialNumber(cert)) {
-    if (BIGNUM* bn = ::ASN1_INTEGER_to_BN(serial, nullptr)) {
-      if (char* hex = ::BN_bn2hex(bn)) {
-        out.append(", serial ").append(hex);
-        ::OPENSSL_free(hex);
-      }
-      ::BN_free(bn);
+const hp_tls_api& tls_module() {
+  std::lock_guard lock(module_mutex);
+  if (module_api) return *module_api;
+  std::vector<std::filesystem::path> candidates;
+  if (module_override) {
+    candidates.push_back(*module_override);
+  } else {
+    if (auto dir = executable_dir()) candidates.push_back(*dir / module_name);
+    candidates.push_back(std::filesystem::path(HOSTPRINT_TLS_MODULE_DIR) / module_name);
+  }
+  std::string tried;
+  for (const auto& path : candidates) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      tried += (tried.empty() ? "" : ", ") + path.string();
+      continue;
     }
+    std::string error;
+    if (const hp_tls_api* api = open_module(path, error)) return *(module_api = api);
+    throw ConfigError("tls: " + error);
   }
-  struct tm expiry {};
-  if (::ASN1_TIME_to_tm(::X509_get0_notAfter(cert), &expiry) == 1) {
-    char date[48];
-    std::snprintf(date, sizeof date, "%04d-%02d-%02d", expiry.tm_year + 1900, expiry.tm_mon + 1,
-                  expiry.tm_mday);
-    out.append(", expires ").append(date);
+  throw ConfigError("tls: the TLS module " + std::string(module_name) +
+                    " is not installed (looked for " + tried + ")");
+}
+
+TlsContext::~TlsContext() { api_.context_free(context_); }
+
+std::shared_ptr<TlsContext> load_tls_context(const std::filesystem::path& cert_file,
+                                             const std::filesystem::path& key_file) {
+  std::string cert_text = read_cert_file(cert_file);
+  std::string key_text = read_key_file(key_file);
+  const hp_tls_api& api = tls_module();
+  int failure = 0;
+  char reason[256] = {};
+  hp_tls_context* context = api.context_new(cert_text.data(), cert_text.size(), key_text.data(),
+                                            key_text.size(), &failure, reason, sizeof reason);
+  // Not left in memory longer than needed.
+  ::explicit_bzero(key_text.data(), key_text.size());
+  if (context) return std::make_shared<TlsContext>(api, context);
+  const std::string why = printable(reason[0] ? reason : "unknown OpenSSL error", 200);
+  switch (failure) {
+    case HP_TLS_BAD_CERTIFICATE:
+      throw ConfigError("tls.cert_file: " + cert_file.string() +
+                        ": not a usable PEM certificate chain: " + why);
+    case HP_TLS_KEY_MISMATCH:
+      throw ConfigError("tls.key_file: " + key_file.string() +
+                        ": does not match the certificate in tls.cert_file (" +
+                        cert_file.string() + ")");
+    case HP_TLS_BAD_KEY:
+      throw ConfigError("tls.key_file: " + key_file.string() +
+                        ": not a usable PEM private key (an encrypted key is not supported): " +
+                        why);
+    default:
+      throw ConfigError("tls: cannot make a TLS context: " + why);
   }
-  ::ERR_clear_error();
-  return out;
+}
+
+std::string describe_certificate(const TlsContext& context) {
+  char text[512] = {};
+  context.api().context_describe(context.get(), text, sizeof text);
+  return printable(text, 300);
 }
 
 }  // namespace hostprint

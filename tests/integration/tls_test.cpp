@@ -23,6 +23,12 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
+// The servers made in this process load the TLS module built beside the agent.
+const bool module_chosen = [] {
+  use_tls_module(HOSTPRINT_TEST_TLS_MODULE);
+  return true;
+}();
+
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -385,13 +391,14 @@ class TlsAgent : public TlsFiles {
     return R"({"tls.cert_file": ")" + cert.string() + R"(", "tls.key_file": ")" + key.string() +
            "\"" + more + "}";
   }
-  static RunResult serve_with(const std::string& config_text, const std::string& listen) {
+  static RunResult serve_with(const std::string& config_text, const std::string& listen,
+                              const std::string& binary = hostprint_binary()) {
     TempDir dir;
     auto token = dir.write("token", "t\n");
     chmod_file(token, 0600);
     auto config = dir.write("hostprint.json", config_text);
     return run_program(
-        {hostprint_binary(), "serve", "--config", config.string(), "--listen", listen,
+        {binary, "serve", "--config", config.string(), "--listen", listen,
          "--token-file", token.string(), "--state-dir", (dir.path() / "state").string()},
         30);
   }
@@ -454,6 +461,60 @@ TEST_F(TlsAgent, ServesHttpsWithTheBodiesOfPlainHttp) {
   EXPECT_NE(tls.log_text().find("HTTPS, certificate subject /CN=server-1"), std::string::npos)
       << tls.log_text();
   EXPECT_EQ(tls.stop(SIGTERM), 0);
+}
+
+// OpenSSL is in the TLS module, which only an agent with TLS configured loads: one without maps
+// neither libssl nor libcrypto (about 1.8 MiB of resident memory).
+TEST_F(TlsAgent, OpenSslIsLoadedOnlyWithTls) {
+  TempDir files;
+  AgentOptions tls_options;
+  tls_options.config = tls_config(files, "server-1");
+  Agent tls(tls_options);
+  ASSERT_TRUE(tls.ready()) << tls.log_text();
+  Agent plain;
+  ASSERT_TRUE(plain.ready()) << plain.log_text();
+  // Both have scanned the host (its web sites' certificates included) and answered a request.
+  EXPECT_EQ(tls_fetch(tls.port(), pki_->ca(), "/status", tls.token()).result_int(), 200u);
+  EXPECT_EQ(fetch(plain, "/status", plain.token()).result_int(), 200u);
+
+  const std::string tls_maps = slurp("/proc/" + std::to_string(tls.pid()) + "/maps");
+  EXPECT_NE(tls_maps.find("/hostprint-tls.so"), std::string::npos) << tls_maps;
+  EXPECT_NE(tls_maps.find("/libssl.so"), std::string::npos) << tls_maps;
+  const std::string plain_maps = slurp("/proc/" + std::to_string(plain.pid()) + "/maps");
+  ASSERT_NE(plain_maps.find("/hostprint"), std::string::npos) << plain_maps;
+  EXPECT_EQ(plain_maps.find("/hostprint-tls.so"), std::string::npos) << plain_maps;
+  EXPECT_EQ(plain_maps.find("/libssl.so"), std::string::npos) << plain_maps;
+  EXPECT_EQ(plain_maps.find("/libcrypto.so"), std::string::npos) << plain_maps;
+}
+
+// Without its TLS module (or with a file of that name that is not one), an agent configured for
+// TLS does not start: one line naming the module, exit 2.
+TEST_F(TlsAgent, AMissingOrForeignModuleStopsTheStartInOneLine) {
+  const std::filesystem::path installed =
+      std::filesystem::path(HOSTPRINT_TLS_MODULE_DIR) / "hostprint-tls.so";
+  if (std::filesystem::exists(installed))
+    GTEST_SKIP() << installed << " is installed on this host: an agent copied elsewhere loads it";
+  TempDir files;
+  const auto config = tls_config(files, "server-1");
+  TempDir bin;
+  const auto agent = bin.path() / "hostprint";
+  std::filesystem::copy_file(hostprint_binary(), agent);
+  std::filesystem::permissions(agent, std::filesystem::perms::owner_all);
+
+  auto missing = serve_with(config, "127.0.0.1:" + std::to_string(free_port()), agent.string());
+  expect_one_line_error(missing, "tls: the TLS module hostprint-tls.so is not installed");
+  EXPECT_NE(missing.err.find((bin.path() / "hostprint-tls.so").string()), std::string::npos)
+      << missing.err;
+
+  // A shared library of that name, but not the module.
+  std::filesystem::path other;
+  for (const char* candidate : {"/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1",
+                                "/usr/lib64/libz.so.1", "/lib/libz.so.1"})
+    if (std::filesystem::exists(candidate)) other = candidate;
+  ASSERT_FALSE(other.empty()) << "no libz.so.1 to stand in for a foreign module";
+  std::filesystem::copy_file(other, bin.path() / "hostprint-tls.so");
+  auto foreign = serve_with(config, "127.0.0.1:" + std::to_string(free_port()), agent.string());
+  expect_one_line_error(foreign, "not a TLS module of this version of hostprint");
 }
 
 TEST_F(TlsAgent, PlainHttpToTheTlsPortIsClosedWithOneLogLine) {

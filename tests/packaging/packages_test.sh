@@ -123,7 +123,7 @@ else
   not_ok "the RPM and the .deb carry the same files" \
     "$(diff <(echo "$deb_leaves") <(echo "$rpm_leaves"))"
 fi
-for path in /usr/bin/hostprint /etc/hostprint/hostprint.json /usr/share/hostprint/fingerprints.json \
+for path in /usr/bin/hostprint /usr/lib/hostprint/hostprint-tls.so /etc/hostprint/hostprint.json /usr/share/hostprint/fingerprints.json \
   /usr/lib/systemd/system/hostprint.service /usr/lib/sysusers.d/hostprint.conf \
   /usr/share/man/man1/hostprint.1.gz; do
   grep -qxF "$path" <<<"$deb_leaves" && ok "the packages install $path" ||
