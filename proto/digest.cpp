@@ -1,9 +1,6 @@
 #include "proto/digest.hpp"
 
-// The SHA-256 functions themselves, not EVP: EVP loads OpenSSL's providers and configuration,
-// which keeps megabytes of libcrypto resident for a hash of a few bytes.
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include "proto/sha256.hpp"
 
 namespace hostprint::proto {
 
@@ -19,13 +16,9 @@ std::string hex_text(std::span<const unsigned char> bytes) {
 }
 
 std::string sha256_hex(std::string_view bytes) {
-  // Not SHA256(): in OpenSSL 3 the one-shot form goes through EVP as well.
-  SHA256_CTX context;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (SHA256_Init(&context) != 1 || SHA256_Update(&context, bytes.data(), bytes.size()) != 1 ||
-      SHA256_Final(digest, &context) != 1)
-    return {};
-  return hex_text(digest);
+  Sha256 hash;
+  hash.update(bytes);
+  return hex_text(hash.finish());
 }
 
 }  // namespace hostprint::proto

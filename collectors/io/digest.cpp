@@ -1,10 +1,8 @@
 #include "collectors/io/digest.hpp"
 
 #include "proto/digest.hpp"
+#include "proto/sha256.hpp"
 
-// Not EVP: see proto/digest.cpp.
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <array>
@@ -13,8 +11,7 @@
 namespace hostprint::collectors {
 
 std::optional<std::string> sha256_of_open_file(int fd, std::uint64_t max_bytes) {
-  SHA256_CTX context;
-  if (SHA256_Init(&context) != 1) return std::nullopt;
+  proto::Sha256 hash;
   std::array<char, 64 * 1024> block;
   std::uint64_t total = 0;
   for (;;) {
@@ -24,12 +21,9 @@ std::optional<std::string> sha256_of_open_file(int fd, std::uint64_t max_bytes) 
     if (n == 0) break;
     total += static_cast<std::uint64_t>(n);
     if (total > max_bytes) return std::nullopt;
-    if (SHA256_Update(&context, block.data(), static_cast<std::size_t>(n)) != 1)
-      return std::nullopt;
+    hash.update(std::string_view(block.data(), static_cast<std::size_t>(n)));
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (SHA256_Final(digest, &context) != 1) return std::nullopt;
-  return proto::hex_text(digest);
+  return proto::hex_text(hash.finish());
 }
 
 }  // namespace hostprint::collectors
