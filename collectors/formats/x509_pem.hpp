@@ -22,7 +22,16 @@ struct CertificateInfo {
 };
 
 // The first certificate of `pem` (a chain file's first is the server's own; a key before it is
-// skipped); else what is wrong with the text.
+// skipped); else what is wrong with the text. OpenSSL's libcrypto (the soname found at build time)
+// is loaded once, by the first call with a text to read; if it cannot be, or lacks a function,
+// each call returns that reason, which names the library.
 std::variant<CertificateInfo, std::string> parse_pem_certificate(std::string_view pem);
+
+namespace detail {
+// parse_pem_certificate with libcrypto loaded from `library` for this call alone, then released:
+// tests name one that does not load, or is not libcrypto.
+std::variant<CertificateInfo, std::string> parse_pem_certificate_loading(std::string_view pem,
+                                                                         const char* library);
+}  // namespace detail
 
 }  // namespace hostprint::collectors
