@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -29,7 +30,9 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using PlainStream = beast::tcp_stream;
+// Plain connections name their executor's type: the type-erased any_io_executor of
+// beast::tcp_stream costs a copy with work counting at every step of every request.
+using PlainStream = beast::basic_stream<tcp, ServingSocket::executor_type>;
 
 class SessionBase;
 
@@ -50,10 +53,15 @@ struct HttpServerState {
   std::uint32_t instance_tag = 0;
   std::chrono::steady_clock::time_point last_cap_warning{};
 
+  // "%08x-%08llx" of the tag and the count, without printf's cost on every request.
   std::string next_request_id() {
-    char id[32];
-    std::snprintf(id, sizeof id, "%08x-%08llx", instance_tag,
-                  static_cast<unsigned long long>(++*request_counter));
+    static constexpr char digits[] = "0123456789abcdef";
+    const std::uint64_t count = ++*request_counter;
+    const int count_digits = std::max(8, (static_cast<int>(std::bit_width(count)) + 3) / 4);
+    std::string id(9 + static_cast<std::size_t>(count_digits), '-');
+    for (int i = 0; i < 8; ++i) id[static_cast<std::size_t>(7 - i)] = digits[(instance_tag >> (4 * i)) & 0xf];
+    for (int i = 0; i < count_digits; ++i)
+      id[id.size() - 1 - static_cast<std::size_t>(i)] = digits[(count >> (4 * i)) & 0xf];
     return id;
   }
 };
@@ -127,7 +135,7 @@ class HttpSession final : public SessionBase,
   static constexpr bool tls = std::is_same_v<Stream, TlsStream>;
 
  public:
-  HttpSession(tcp::socket socket, std::shared_ptr<HttpServerState> state,
+  HttpSession(ServingSocket socket, std::shared_ptr<HttpServerState> state,
               std::shared_ptr<TlsContext> context)
       : SessionBase(std::move(state)), stream_(make_stream(std::move(socket), std::move(context))) {
     boost::system::error_code ec;
@@ -159,14 +167,14 @@ class HttpSession final : public SessionBase,
   }
 
  private:
-  static Stream make_stream(tcp::socket socket, std::shared_ptr<TlsContext> context) {
+  static Stream make_stream(ServingSocket socket, std::shared_ptr<TlsContext> context) {
     if constexpr (tls)
-      return Stream(std::move(socket), std::move(context));
+      return Stream(tcp::socket(std::move(socket)), std::move(context));
     else
       return Stream(std::move(socket));
   }
 
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
 
   void send_refusal() {
     auto error = error_answer(proto::shutting_down());
@@ -448,7 +456,7 @@ namespace {
 
 // Admits a connection on its thread: within the thread's share of the cap, or by closing an idle
 // or trickling connection of the thread, or with a 503 (or, past the lingering refusals, closed).
-void admit(const std::shared_ptr<HttpServerState>& state_ptr, tcp::socket socket) {
+void admit(const std::shared_ptr<HttpServerState>& state_ptr, ServingSocket socket) {
   auto& state = *state_ptr;
   bool refuse = false;
   if (state.sessions.size() >= state.limits.max_connections) {
@@ -516,7 +524,7 @@ struct Handoff {
   }
 
   void arrive(asio::io_context& io) {
-    tcp::socket socket(io);
+    ServingSocket socket(io);
     boost::system::error_code ec;
     socket.assign(protocol, fd, ec);
     if (ec) return;  // the destructor closes it
@@ -623,7 +631,7 @@ void HttpServer::start() {
 }
 
 void HttpServer::accept_next() {
-  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(io_, [this](boost::system::error_code ec, ServingSocket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors or memory: pause instead of spinning on the same failure.
@@ -647,7 +655,7 @@ void HttpServer::accept_next() {
 }
 
 // To the thread with the fewest connections (the first of them).
-void HttpServer::dispatch(tcp::socket socket) {
+void HttpServer::dispatch(ServingSocket socket) {
   Worker* target = workers_.front().get();
   std::size_t least = target->state->load;
   for (auto& worker : workers_) {

@@ -50,6 +50,10 @@ struct HttpRequestView {
 // Answers one request; must not throw (a throw becomes a logged 500).
 using HttpHandler = std::function<Answer(const HttpRequestView&)>;
 
+// An accepted connection, on the executor of the io_context that serves it.
+using ServingSocket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
 struct HttpServerState;
 class TlsSource;
 
@@ -78,7 +82,7 @@ class HttpServer {
  private:
   struct Worker;
   void accept_next();
-  void dispatch(boost::asio::ip::tcp::socket socket);
+  void dispatch(ServingSocket socket);
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp protocol_;  // the listening endpoint's, given to handed-off sockets

@@ -247,7 +247,7 @@ int run_serve(const CommandLine& command_line) {
     tls = std::make_shared<TlsSource>(load_tls_context(config.tls_cert_file, config.tls_key_file));
 
   namespace asio = boost::asio;
-  asio::io_context io;
+  asio::io_context io(1);  // run by this thread only (the other serving threads have their own)
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config.listen.host, ec);
   if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
@@ -415,7 +415,7 @@ int run_fleet(const CommandLine& command_line) {
   std::atomic<std::shared_ptr<const FleetRuntime>> current_runtime{fleet_runtime(config)};
 
   namespace asio = boost::asio;
-  asio::io_context io;
+  asio::io_context io(1);  // run by this thread only (the other serving threads have their own)
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config.listen.host, ec);
   if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());

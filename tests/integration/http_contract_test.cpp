@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <regex>
 #include <set>
 
 #include "agent/http_server.hpp"
@@ -248,6 +249,14 @@ TEST_F(HttpContract, RequestIdsAreUnique) {
   }
   ids.insert(std::string(fetch(agent(), "/nope")["X-Request-Id"]));
   EXPECT_EQ(ids.size(), 51u);
+  // The server's tag, then its count of requests, in hex: "1a2b3c4d-0000002a".
+  const std::regex form("[0-9a-f]{8}-[0-9a-f]{8,16}");
+  std::set<std::string> tags;
+  for (const auto& each : ids) {
+    EXPECT_TRUE(std::regex_match(each, form)) << each;
+    tags.insert(each.substr(0, 8));
+  }
+  EXPECT_EQ(tags.size(), 1u);
   // Each id appears in the log line of its request.
   auto id = std::string(fetch(agent(), "/v5/p1/rasp/statistics?marker=abc")["X-Request-Id"]);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
