@@ -393,11 +393,12 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
       return;
     }
   }
+  const std::string container_id = p.container_id.str();
   const int root_fd = contained ? held->root.get() : host_root.get();
   for (const auto& path : jvm_jars(p, root_fd, held->dir_path(), context, scan)) {
     if (!scan.room() || context.expired()) return;
-    if (scan.seen.contains({p.container_id, path})) continue;
-    const std::string display = (p.container_id.empty() ? "" : p.container_id + ":") + path;
+    if (scan.seen.contains({container_id, path})) continue;
+    const std::string display = (container_id.empty() ? "" : container_id + ":") + path;
     Fd fd = RootDir::borrow(root_fd).open(path, O_RDONLY | O_NONBLOCK);
     if (fd.get() < 0) {
       if (errno != ENOENT && errno != ENOTDIR)
@@ -406,9 +407,9 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    scan.seen.insert({p.container_id, path});
-    if (!scan.files.emplace(p.container_id, st.st_dev, st.st_ino).second) continue;
-    const std::string key = p.container_id + '\n' + path + '\n' + std::to_string(st.st_dev) +
+    scan.seen.insert({container_id, path});
+    if (!scan.files.emplace(container_id, st.st_dev, st.st_ino).second) continue;
+    const std::string key = container_id + '\n' + path + '\n' + std::to_string(st.st_dev) +
                             ':' + std::to_string(st.st_ino);
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::int64_t mtime =
@@ -427,10 +428,10 @@ void scan_jvm(const ProcessInfo& p, Scan& scan) {
     for (const auto& r : result->records) {
       if (!scan.room()) return;
       std::string full = path + r.suffix;
-      if (!r.suffix.empty() && !scan.seen.insert({p.container_id, full}).second) continue;
+      if (!r.suffix.empty() && !scan.seen.insert({container_id, full}).second) continue;
       const bool outer = r.suffix.empty();
       scan.jars.push_back(JarPackage{std::move(full), r.name, r.version, r.group_id, p.pid,
-                                     p.container_id, p.exe, outer ? size : r.size,
+                                     container_id, p.exe.str(), outer ? size : r.size,
                                      outer ? result->hash : std::string()});
     }
   }

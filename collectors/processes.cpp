@@ -478,7 +478,7 @@ Outcome ProcessesCollector::scan(const ScanContext& context) {
       processes.keep(*before);
       continue;
     }
-    ProcessInfo fresh{known.pid, known.start_ticks, std::string(exe),
+    ProcessInfo fresh{known.pid, known.start_ticks, proto::SharedText(exe),
                       read_container(proc.get(), known.pid)};
     facts.fill(fresh);
     processes.add(std::move(fresh));

@@ -165,8 +165,8 @@ void RaspCollector::find_protected(const ScanContext& context, Pass& pass) {
     };
     const std::string_view folder = folder_of(agent->second);
     pass.findings.protected_processes.push_back(
-        {p.pid, p.container_id, agent->first, agent->second,
-         rasp_home(agent->second, has_logs(folder), has_logs(folder_of(folder))), p.exe,
+        {p.pid, p.container_id.str(), agent->first, agent->second,
+         rasp_home(agent->second, has_logs(folder), has_logs(folder_of(folder))), p.exe.str(),
          jvm ? "java" : "php"});
   }
 }

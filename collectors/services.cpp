@@ -314,7 +314,7 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
     for (const auto& word : argv0_words)
       if (!candidate && !name.empty() && name.starts_with(word)) candidate = true;
     if (!candidate) {
-      const std::size_t exe_hash = std::hash<std::string>{}(process.exe);
+      const std::size_t exe_hash = std::hash<std::string_view>{}(process.exe.view());
       auto known = comm_memo_.find(process.pid);
       bool names_a_product;
       if (known != comm_memo_.end() && known->second.start_ticks == process.start_ticks &&
@@ -342,7 +342,8 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
                 (proc_pid / "cmdline").string() + ": longer than " +
                     std::to_string(max_cmdline_bytes) + " bytes, the rest not read");
     facts.push_back(
-        ProcessFacts{process.pid, *command.parent, process.exe, command.argv, process.container_id});
+        ProcessFacts{process.pid, *command.parent, process.exe.str(), command.argv,
+                     process.container_id.str()});
   }
 
   auto matched = match_services(rules, facts);

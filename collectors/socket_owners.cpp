@@ -164,7 +164,7 @@ void SocketOwners::update(const ScanContext& context, std::span<const std::uint6
     const ProcessInfo* row = row_of(current, pid);
     if (!row) continue;
     known_.emplace(inode, Identity{pid, row->start_ticks});
-    now_.emplace(inode, Owner{pid, row->exe});
+    now_.emplace(inode, Owner{pid, row->exe.str()});
   }
   // Processes not yet looked at because time ran out stay new for the next update.
   if (!expired) seen_ = std::move(shared);

@@ -468,7 +468,8 @@ Outcome WebAppsCollector::collect(const ScanContext& context) {
       const auto& command = context.processes().command(p.pid);
       if (!command.readable || command.argv.empty()) continue;  // gone, or not ours to read
       candidates.push_back(
-          ProcessFact{p.pid, command.parent.value_or(0), p.exe, p.container_id, command.argv});
+          ProcessFact{p.pid, command.parent.value_or(0), p.exe.str(), p.container_id.str(),
+                      command.argv});
     }
     std::map<int, const ProductRule*> matched;  // pid -> rule
     std::map<int, std::string> paths;

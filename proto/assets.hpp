@@ -15,6 +15,8 @@
 #include <variant>
 #include <vector>
 
+#include "proto/shared_text.hpp"
+
 #include "proto/wire.hpp"
 
 namespace hostprint::proto {
@@ -50,12 +52,13 @@ struct ListeningPort {
   }
 };
 
+// Its texts are shared (SharedText): a rescan copies the processes it keeps without allocating.
 struct ProcessInfo {
   int pid = 0;
   std::uint64_t start_ticks = 0;  // clock ticks after boot, from /proc/<pid>/stat
-  std::string exe;                // executable path; empty when it cannot be resolved
-  std::string container_id;       // the container its cgroup names; empty: the host's
-  std::string command_line = {};  // arguments joined by one space, at most 4 KiB
+  SharedText exe;                 // executable path; empty when it cannot be resolved
+  SharedText container_id;        // the container its cgroup names; empty: the host's
+  SharedText command_line = {};   // arguments joined by one space, at most 4 KiB
   std::int64_t start_ms = 0;      // start as epoch milliseconds; 0 when unknown
   std::uint32_t exe_mode = 0;     // the executable's st_mode; 0 when unknown
   friend bool operator==(const ProcessInfo&, const ProcessInfo&) = default;

@@ -256,7 +256,7 @@ std::shared_ptr<const Processes> scan(ProcessesCollector& collector) {
 std::string encode(const Processes& processes) {
   std::string out;
   for (const auto& p : processes)
-    out += std::to_string(p.pid) + "\t" + std::to_string(p.start_ticks) + "\t" + p.exe + "\n";
+    out += std::to_string(p.pid) + "\t" + std::to_string(p.start_ticks) + "\t" + p.exe.str() + "\n";
   return out;
 }
 
@@ -277,7 +277,7 @@ Processes decode(const std::string& text) {
 
 std::map<std::string, int> count_by_exe(const Processes& processes) {
   std::map<std::string, int> out;
-  for (const auto& p : processes) ++out[p.exe];
+  for (const auto& p : processes) ++out[p.exe.str()];
   return out;
 }
 
@@ -719,7 +719,7 @@ TEST(ProcessesOnHost, ListFieldsAgreeWithPsStatAndSha256sum) {
   EXPECT_EQ(p->exe, shell_output("readlink /proc/" + pid + "/exe"));
   EXPECT_EQ(proto::file_mode_text(p->exe_mode), shell_output("stat -L -c %A /proc/" + pid + "/exe"));
   EXPECT_EQ(proto::sha256_hex(p->exe),
-            shell_output("printf %s '" + p->exe + "' | sha256sum | cut -d' ' -f1"));
+            shell_output("printf %s '" + p->exe.str() + "' | sha256sum | cut -d' ' -f1"));
   EXPECT_EQ(p->start_ms / 1000,
             std::stoll(shell_output("date -d \"$(ps -o lstart= -p " + pid + ")\" +%s")));
   // Its command line as ps shows it (ps joins the arguments the same way).
