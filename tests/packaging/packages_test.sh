@@ -99,22 +99,26 @@ rpm_file=$(ls dist/hostprint-"$version"-*.rpm 2>/dev/null | grep -v '\.src\.rpm$
 
 # --- the RPM against the .deb -------------------------------------------------------------------
 # Package files with the distribution's differences taken out: bookworm's units live in
-# /lib/systemd/system, and Debian adds its changelog and copyright under /usr/share/doc and the
-# lintian overrides under /usr/share/lintian.
+# /lib/systemd/system, the architecture's libraries in /usr/lib/x86_64-linux-gnu where Fedora has
+# /usr/lib64 (both shown as /usr/LIBDIR), and Debian adds its changelog and copyright under
+# /usr/share/doc and the lintian overrides under /usr/share/lintian.
 deb_files() {
   dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|; s|/$||' | grep -v '^/$' |
-    sed 's|^/lib/systemd/|/usr/lib/systemd/|' |
+    sed 's|^/lib/systemd/|/usr/lib/systemd/|; s|^/usr/lib/x86_64-linux-gnu/|/usr/LIBDIR/|' |
     grep -vE '^/usr/share/lintian(/|$)|^/usr/share/doc/hostprint/(changelog\.Debian\.gz|copyright)$' |
     sort
 }
 # RPM adds links from build ids to the executable (/usr/lib/.build-id), which dpkg has no use for.
 rpm_files() {
-  rpm -qlp "$rpm_file" | sed 's|^/lib/systemd/|/usr/lib/systemd/|' | grep -v '^/usr/lib/\.build-id' |
+  rpm -qlp "$rpm_file" | sed 's|^/lib/systemd/|/usr/lib/systemd/|; s|^/usr/lib64/|/usr/LIBDIR/|' |
+    grep -v '^/usr/lib/\.build-id' |
     sort
 }
 deb_dirs() { dpkg-deb -c "$deb" | awk '$1 ~ /^d/ {print $6}' | sed 's|^\./|/|; s|/$||'; }
 # Directories the RPM owns are listed by rpm -ql like files; compare only leaf files.
-leaf_files() { grep -v -x -F -f <(deb_dirs | sed 's|^/lib/systemd/|/usr/lib/systemd/|'); }
+leaf_files() {
+  grep -v -x -F -f <(deb_dirs | sed 's|^/lib/systemd/|/usr/lib/systemd/; s|^/usr/lib/x86_64-linux-gnu/|/usr/LIBDIR/|')
+}
 deb_leaves=$(deb_files | leaf_files)
 rpm_leaves=$(rpm_files | leaf_files)
 if [ "$deb_leaves" = "$rpm_leaves" ] && [ -n "$deb_leaves" ]; then
@@ -123,7 +127,7 @@ else
   not_ok "the RPM and the .deb carry the same files" \
     "$(diff <(echo "$deb_leaves") <(echo "$rpm_leaves"))"
 fi
-for path in /usr/bin/hostprint /usr/lib/hostprint/hostprint-tls.so /etc/hostprint/hostprint.json /usr/share/hostprint/fingerprints.json \
+for path in /usr/bin/hostprint /usr/LIBDIR/hostprint/hostprint-tls.so /etc/hostprint/hostprint.json /usr/share/hostprint/fingerprints.json \
   /usr/lib/systemd/system/hostprint.service /usr/lib/sysusers.d/hostprint.conf \
   /usr/share/man/man1/hostprint.1.gz; do
   grep -qxF "$path" <<<"$deb_leaves" && ok "the packages install $path" ||
