@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <initializer_list>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/json.hpp>
 
@@ -55,10 +58,59 @@ unsigned bounded_integer(const boost::json::value& v, const std::string& origin,
   return static_cast<unsigned>(n);
 }
 
+// The keys that may also be written nested: {"tls": {"cert_file": ...}} is "tls.cert_file".
+struct Section {
+  std::string_view name;
+  std::string_view object_text;  // what the value must be
+  std::initializer_list<std::string_view> keys;
+};
+const Section sections[] = {
+    {"rasp", "must be an object with alarm_logs and agent_jars", {"alarm_logs", "agent_jars"}},
+    {"metrics", "must be an object with max_process_paths", {"max_process_paths"}},
+    {"history", "must be an object with max_age_days and max_events",
+     {"max_age_days", "max_events"}},
+    {"fleet", "must be an object with query_timeout_s, max_age_s, cache_ms and max_stale_ms",
+     {"query_timeout_s", "max_age_s", "cache_ms", "max_stale_ms"}},
+    {"http", "must be an object with threads", {"threads"}},
+    {"tls", "must be an object with cert_file, key_file, allow_plaintext",
+     {"cert_file", "key_file", "allow_plaintext"}},
+};
+
+const Section* section_named(std::string_view key) {
+  for (const auto& section : sections)
+    if (section.name == key) return &section;
+  return nullptr;
+}
+
+void apply_key(Config& config, std::string_view key, const boost::json::value& v,
+               const std::string& origin);
+
+// Each member of a section's object is applied as the dotted key it stands for.
+void apply_section(Config& config, const Section& section, const boost::json::value& v,
+                   const std::string& origin) {
+  if (!v.is_object()) bad(origin, section.name, section.object_text);
+  for (const auto& member : v.get_object()) {
+    const std::string nested = std::string(section.name) + "." + std::string(member.key());
+    if (std::find(section.keys.begin(), section.keys.end(), std::string_view(member.key())) ==
+        section.keys.end()) {
+      std::string allowed = "unknown key (allowed: ";
+      for (auto k = section.keys.begin(); k != section.keys.end(); ++k)
+        allowed.append(k == section.keys.begin() ? "" : ", ")
+            .append(section.name)
+            .append(".")
+            .append(*k);
+      bad(origin, nested, allowed + ")");
+    }
+    apply_key(config, nested, member.value(), origin);
+  }
+}
+
 void apply_key(Config& config, std::string_view key, const boost::json::value& v,
                const std::string& origin) {
   try {
-    if (key == "listen") {
+    if (const Section* section = section_named(key)) {
+      apply_section(config, *section, v, origin);
+    } else if (key == "listen") {
       config.listen = parse_listen_address(string_value(v, origin, key));
     } else if (key == "root") {
       config.root = path_value(v, origin, key);
@@ -83,40 +135,16 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       config.rasp_alarm_logs = string_list(v, origin, key);
     } else if (key == "rasp.agent_jars") {
       config.rasp_agent_jars = string_list(v, origin, key);
-    } else if (key == "rasp") {
-      if (!v.is_object()) bad(origin, key, "must be an object with alarm_logs and agent_jars");
-      for (const auto& member : v.get_object()) {
-        std::string nested = "rasp." + std::string(member.key());
-        if (nested != "rasp.alarm_logs" && nested != "rasp.agent_jars")
-          bad(origin, nested, "unknown key (allowed: rasp.alarm_logs, rasp.agent_jars)");
-        apply_key(config, nested, member.value(), origin);
-      }
     } else if (key == "rules_file") {
       config.rules_file = path_value(v, origin, key);
     } else if (key == "metrics.max_process_paths") {
       if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > 100000)
         bad(origin, key, "must be an integer from 0 to 100000");
       config.metrics_max_process_paths = static_cast<std::size_t>(v.get_int64());
-    } else if (key == "metrics") {
-      if (!v.is_object()) bad(origin, key, "must be an object with max_process_paths");
-      for (const auto& member : v.get_object()) {
-        std::string nested = "metrics." + std::string(member.key());
-        if (nested != "metrics.max_process_paths")
-          bad(origin, nested, "unknown key (allowed: metrics.max_process_paths)");
-        apply_key(config, nested, member.value(), origin);
-      }
     } else if (key == "history.max_age_days") {
       config.history_max_age_days = bounded_integer(v, origin, key, 1, 3650);
     } else if (key == "history.max_events") {
       config.history_max_events = bounded_integer(v, origin, key, 1, 1000000);
-    } else if (key == "history") {
-      if (!v.is_object()) bad(origin, key, "must be an object with max_age_days and max_events");
-      for (const auto& member : v.get_object()) {
-        std::string nested = "history." + std::string(member.key());
-        if (nested != "history.max_age_days" && nested != "history.max_events")
-          bad(origin, nested, "unknown key (allowed: history.max_age_days, history.max_events)");
-        apply_key(config, nested, member.value(), origin);
-      }
     } else if (key == "prometheus") {
       config.prometheus = string_value(v, origin, key);
       if (config.prometheus->empty()) bad(origin, key, "must be an http:// URL");
@@ -128,28 +156,8 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       config.fleet_cache_ms = bounded_integer(v, origin, key, 0, 60000);
     } else if (key == "fleet.max_stale_ms") {
       config.fleet_max_stale_ms = bounded_integer(v, origin, key, 0, 3600000);
-    } else if (key == "fleet") {
-      if (!v.is_object())
-        bad(origin, key,
-            "must be an object with query_timeout_s, max_age_s, cache_ms and max_stale_ms");
-      for (const auto& member : v.get_object()) {
-        std::string nested = "fleet." + std::string(member.key());
-        if (nested != "fleet.query_timeout_s" && nested != "fleet.max_age_s" &&
-            nested != "fleet.cache_ms" && nested != "fleet.max_stale_ms")
-          bad(origin, nested,
-              "unknown key (allowed: fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms, "
-              "fleet.max_stale_ms)");
-        apply_key(config, nested, member.value(), origin);
-      }
     } else if (key == "http.threads") {
       config.http_threads = bounded_integer(v, origin, key, 1, 16);
-    } else if (key == "http") {
-      if (!v.is_object()) bad(origin, key, "must be an object with threads");
-      for (const auto& member : v.get_object()) {
-        std::string nested = "http." + std::string(member.key());
-        if (nested != "http.threads") bad(origin, nested, "unknown key (allowed: http.threads)");
-        apply_key(config, nested, member.value(), origin);
-      }
     } else if (key == "tls.cert_file") {
       config.tls_cert_file = path_value(v, origin, key);
     } else if (key == "tls.key_file") {
@@ -157,17 +165,6 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
     } else if (key == "tls.allow_plaintext") {
       if (!v.is_bool()) bad(origin, key, "must be true or false");
       config.tls_allow_plaintext = v.get_bool();
-    } else if (key == "tls") {
-      if (!v.is_object())
-        bad(origin, key, "must be an object with cert_file, key_file, allow_plaintext");
-      for (const auto& member : v.get_object()) {
-        std::string nested = "tls." + std::string(member.key());
-        if (nested != "tls.cert_file" && nested != "tls.key_file" &&
-            nested != "tls.allow_plaintext")
-          bad(origin, nested,
-              "unknown key (allowed: tls.cert_file, tls.key_file, tls.allow_plaintext)");
-        apply_key(config, nested, member.value(), origin);
-      }
     } else {
       bad(origin, key,
           "unknown key (allowed: listen, root, token_file, project_id, enterprise_project_id, "

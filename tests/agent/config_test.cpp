@@ -96,6 +96,56 @@ TEST(Config, BadKeysAndValuesNameTheKey) {
   }
 }
 
+// Every key that may be written nested: the object form applies each member as its dotted key;
+// anything else in the object, or a value that is not an object, is one line naming it.
+TEST(Config, NestedSectionsTakeTheirKeysOnly) {
+  struct Section {
+    const char* name;
+    const char* object_text;
+    const char* allowed;
+    const char* good_member;
+  };
+  for (const auto& section : std::initializer_list<Section>{
+           {"rasp", "must be an object with alarm_logs and agent_jars",
+            "rasp.alarm_logs, rasp.agent_jars", R"("agent_jars": ["a.jar"])"},
+           {"metrics", "must be an object with max_process_paths", "metrics.max_process_paths",
+            R"("max_process_paths": 7)"},
+           {"history", "must be an object with max_age_days and max_events",
+            "history.max_age_days, history.max_events", R"("max_events": 9)"},
+           {"fleet",
+            "must be an object with query_timeout_s, max_age_s, cache_ms and max_stale_ms",
+            "fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms, fleet.max_stale_ms",
+            R"("cache_ms": 5)"},
+           {"http", "must be an object with threads", "http.threads", R"("threads": 3)"},
+           {"tls", "must be an object with cert_file, key_file, allow_plaintext",
+            "tls.cert_file, tls.key_file, tls.allow_plaintext", R"("allow_plaintext": true)"},
+       }) {
+    const std::string name = section.name;
+    auto error_for = [](const std::string& text) {
+      return error_of([&text] {
+        Config c;
+        apply_config_text(c, text, "f.json");
+      });
+    };
+    EXPECT_EQ(error_for("{\"" + name + "\": 5}"), "f.json: " + name + ": " + section.object_text);
+    EXPECT_EQ(error_for("{\"" + name + "\": {\"nope\": 1}}"),
+              "f.json: " + name + ".nope: unknown key (allowed: " + section.allowed + ")");
+    EXPECT_EQ(error_for("{\"" + name + "\": {" + section.good_member + "}}"), "") << name;
+  }
+  Config c;
+  apply_config_text(c,
+                    R"({"rasp": {"agent_jars": ["a.jar"]}, "metrics": {"max_process_paths": 7},
+                        "history": {"max_events": 9}, "fleet": {"cache_ms": 5},
+                        "http": {"threads": 3}, "tls": {"allow_plaintext": true}})",
+                    "f.json");
+  EXPECT_EQ(c.rasp_agent_jars, std::vector<std::string>{"a.jar"});
+  EXPECT_EQ(c.metrics_max_process_paths, 7u);
+  EXPECT_EQ(c.history_max_events, 9u);
+  EXPECT_EQ(c.fleet_cache_ms, 5u);
+  EXPECT_EQ(c.http_threads, 3u);
+  EXPECT_TRUE(c.tls_allow_plaintext);
+}
+
 TEST(Config, HttpThreads) {
   EXPECT_EQ(Config{}.http_threads, 2u);
   for (auto [text, expected] : std::initializer_list<std::pair<const char*, unsigned>>{
