@@ -117,7 +117,8 @@ rpm_files() {
 deb_dirs() { dpkg-deb -c "$deb" | awk '$1 ~ /^d/ {print $6}' | sed 's|^\./|/|; s|/$||'; }
 # Directories the RPM owns are listed by rpm -ql like files; compare only leaf files.
 leaf_files() {
-  grep -v -x -F -f <(deb_dirs | sed 's|^/lib/systemd/|/usr/lib/systemd/; s|^/usr/lib/x86_64-linux-gnu/|/usr/LIBDIR/|')
+  grep -v -x -F -f <(deb_dirs |
+    sed 's|^/lib/systemd/|/usr/lib/systemd/|; s|^/usr/lib/x86_64-linux-gnu/|/usr/LIBDIR/|')
 }
 deb_leaves=$(deb_files | leaf_files)
 rpm_leaves=$(rpm_files | leaf_files)
