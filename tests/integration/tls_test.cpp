@@ -473,7 +473,7 @@ TEST_F(TlsAgent, OpenSslIsLoadedOnlyWithTls) {
   ASSERT_TRUE(tls.ready()) << tls.log_text();
   Agent plain;
   ASSERT_TRUE(plain.ready()) << plain.log_text();
-  // Both have scanned the host (its web sites' certificates included) and answered a request.
+  // Both have scanned the host and answered a request.
   EXPECT_EQ(tls_fetch(tls.port(), pki_->ca(), "/status", tls.token()).result_int(), 200u);
   EXPECT_EQ(fetch(plain, "/status", plain.token()).result_int(), 200u);
 
