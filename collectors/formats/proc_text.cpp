@@ -1,5 +1,6 @@
 #include "collectors/formats/proc_text.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace hostprint::collectors {
@@ -46,12 +47,19 @@ std::vector<std::string> split_cmdline(std::string_view text) {
 }
 
 std::string join_cmdline(std::string_view text, std::size_t max_bytes) {
-  std::string out;
-  for (const auto& arg : split_cmdline(text)) {
-    if (!out.empty()) out += ' ';
-    out += arg;
-    if (out.size() >= max_bytes) break;
+  // split_cmdline's arguments joined by one space are the text with each separating NUL made a
+  // space, once the NULs at either end and the trailing blank arguments are cut off (an empty
+  // leading argument adds no space): done in place, since a scan does this for every new process.
+  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
+  while (!text.empty() && text.front() == '\0') text.remove_prefix(1);
+  while (!text.empty()) {
+    auto nul = text.rfind('\0');
+    auto last = nul == std::string_view::npos ? text : text.substr(nul + 1);
+    if (last.find_first_not_of(' ') != std::string_view::npos) break;
+    text = nul == std::string_view::npos ? std::string_view{} : text.substr(0, nul);
   }
+  std::string out(text.substr(0, max_bytes < text.size() ? max_bytes + 1 : text.size()));
+  std::replace(out.begin(), out.end(), '\0', ' ');
   if (out.size() > max_bytes) {
     std::size_t cut = max_bytes;
     // Back off over continuation bytes so that no character is cut in two.

@@ -1,10 +1,12 @@
 #include "collectors/io/process_files.hpp"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <unordered_set>
 
@@ -20,17 +22,36 @@ std::optional<std::string> read_link(const std::filesystem::path& link) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-OpenFileTargets open_file_targets(const std::filesystem::path& proc_pid, std::size_t max_fds) {
+OpenFileTargets open_file_targets(int pid_dir, std::size_t max_fds) {
   OpenFileTargets out;
-  std::error_code ec;
+  // Opened and read relative to the held /proc/<pid>: each link costs one lookup in the fd
+  // directory instead of a walk from / through /proc/self/fd.
+  UniqueFd fd_dir(::openat(pid_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd_dir.valid()) return out;
+  alignas(8) std::array<std::byte, 8192> records;
+  std::array<char, 4096> target;
   std::size_t fds = 0;
-  for (std::filesystem::directory_iterator it(proc_pid / "fd", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (++fds > max_fds) {
-      out.truncated = true;
-      break;
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd_dir.get(), records.data(), records.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+    constexpr std::size_t name_offset = 19;
+    for (std::size_t at = 0; at + name_offset < static_cast<std::size_t>(n);) {
+      std::uint16_t length = 0;
+      std::memcpy(&length, records.data() + at + 16, sizeof length);
+      if (length <= name_offset || at + length > static_cast<std::size_t>(n)) return out;
+      const char* name = reinterpret_cast<const char*>(records.data() + at + name_offset);
+      at += length;
+      if (name[0] < '0' || name[0] > '9') continue;  // "." and ".."
+      if (++fds > max_fds) {
+        out.truncated = true;
+        return out;
+      }
+      ssize_t got = ::readlinkat(fd_dir.get(), name, target.data(), target.size());
+      if (got > 0 && static_cast<std::size_t>(got) < target.size())
+        out.targets.emplace_back(target.data(), static_cast<std::size_t>(got));
     }
-    if (auto target = read_link(it->path())) out.targets.push_back(std::move(*target));
   }
   return out;
 }

@@ -25,8 +25,9 @@ struct OpenFileTargets {
   bool truncated = false;            // more than the bound; the rest were not read
 };
 
-// The link targets in /proc/<pid>/fd, at most `max_fds` of them.
-OpenFileTargets open_file_targets(const std::filesystem::path& proc_pid, std::size_t max_fds);
+// The link targets in the fd directory of the open /proc/<pid> `pid_dir`, at most `max_fds` of
+// them.
+OpenFileTargets open_file_targets(int pid_dir, std::size_t max_fds);
 
 // The paths of the files mapped in /proc/<pid>/maps text, in order of first mapping, each once.
 // A line longer than 8 KiB is left out.

@@ -38,7 +38,7 @@ const ProcessFiles& ProcessReader::open_files(int pid) {
   if (!fresh) return it->second;
   const auto held = hold(pid);
   if (!held) return it->second;
-  auto targets = open_file_targets(held->dir_path(), max_open_files);
+  auto targets = open_file_targets(held->dir.get(), max_open_files);
   it->second = {true, std::move(targets.targets), targets.truncated};
   return it->second;
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,37 @@ TEST(JoinCmdline, ArgumentsJoinedByOneSpaceAndCutAt4KiB) {
   // A cut never splits a UTF-8 character: "é" is two bytes, the second would be byte 4097.
   const std::string accents = std::string(4095, 'y') + "\xc3\xa9";
   EXPECT_EQ(join_cmdline(accents, 4096), std::string(4095, 'y'));
+}
+
+// join_cmdline is defined as split_cmdline's arguments joined by one space, cut at a character
+// boundary: checked against that definition on random command lines of NULs, spaces, letters and
+// UTF-8 bytes, at limits that cut some of them.
+TEST(JoinCmdline, EqualsSplitThenJoinOnRandomText) {
+  auto reference = [](std::string_view text, std::size_t max_bytes) {
+    std::string out;
+    for (const auto& arg : split_cmdline(text)) {
+      if (!out.empty()) out += ' ';
+      out += arg;
+    }
+    if (out.size() > max_bytes) {
+      std::size_t cut = max_bytes;
+      while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+      out.resize(cut);
+    }
+    return out;
+  };
+  std::mt19937 random(20261205);
+  const char alphabet[] = {'\0', '\0', ' ', ' ', 'a', 'b', '\xc3', '\xa9'};
+  std::size_t cut_some = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text(random() % 24, 'x');
+    for (char& c : text) c = alphabet[random() % sizeof alphabet];
+    const std::size_t max_bytes = random() % 20;
+    const auto expected = reference(text, max_bytes);
+    ASSERT_EQ(join_cmdline(text, max_bytes), expected) << "round " << round;
+    cut_some += expected.size() < reference(text, SIZE_MAX).size() ? 1 : 0;
+  }
+  EXPECT_GT(cut_some, 0u);
 }
 
 TEST(ParseBootTime, FindsBtime) {
