@@ -2,13 +2,18 @@
  * the /proc listing, then for each pid its stat, exe link, cgroup and command line; and one
  * NETLINK_SOCK_DIAG dump of the TCP listeners and UDP sockets, IPv4 and IPv6. Nothing is parsed
  * or kept, so its CPU time is a floor for a scan, measured on the same machine in the same run.
- *   scan_floor [--proc DIR] [--rounds N]
+ * With --libproc2 the pids and their stat come from libproc2 (one whole-table reap of pid, start
+ * time and flags, as the processes collector's first scan does) instead of a listing and a read:
+ * the floor for a reader bound to libproc2, which lists /proc itself, stats each /proc/<pid>
+ * and parses the whole stat line with sscanf.
+ *   scan_floor [--proc DIR] [--rounds N] [--libproc2]
  * Prints "RESULT key value" lines for bench/run.sh: floor_cpu_ms (median of the rounds, user +
  * system from getrusage), floor_wall_ms, floor_processes, floor_sockets. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libproc2/pids.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -66,6 +71,32 @@ static long scan_processes(int proc) {
   return count;
 }
 
+/* The same reads, with the pids and their stat from libproc2 (/proc only). */
+static long scan_processes_libproc2(int proc) {
+  enum pids_item items[] = {PIDS_ID_PID, PIDS_TICS_BEGAN, PIDS_FLAGS};
+  struct pids_info *info = NULL;
+  if (procps_pids_new(&info, items, 3) < 0) return -1;
+  struct pids_fetch *fetch = procps_pids_reap(info, PIDS_FETCH_TASKS_ONLY);
+  if (!fetch) {
+    procps_pids_unref(&info);
+    return -1;
+  }
+  long count = 0;
+  char path[64];
+  for (int i = 0; i < fetch->counts->total; ++i) {
+    int pid = PIDS_VAL(0, s_int, fetch->stacks[i], info);
+    ++count;
+    snprintf(path, sizeof path, "%d/exe", pid);
+    (void)readlinkat(proc, path, buffer, sizeof buffer);
+    snprintf(path, sizeof path, "%d/cgroup", pid);
+    read_file(proc, path);
+    snprintf(path, sizeof path, "%d/cmdline", pid);
+    read_file(proc, path);
+  }
+  procps_pids_unref(&info);
+  return count;
+}
+
 /* One dump request; returns the sockets in the answer, -1 on error. */
 static long dump(int sock, int family, int protocol, unsigned states) {
   struct {
@@ -119,15 +150,22 @@ static int by_value(const void *a, const void *b) {
 int main(int argc, char **argv) {
   const char *proc_dir = "/proc";
   int rounds = 5;
+  int libproc2 = 0;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--proc") == 0 && i + 1 < argc)
       proc_dir = argv[++i];
     else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
       rounds = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--libproc2") == 0)
+      libproc2 = 1;
     else {
-      fprintf(stderr, "usage: scan_floor [--proc DIR] [--rounds N]\n");
+      fprintf(stderr, "usage: scan_floor [--proc DIR] [--rounds N] [--libproc2]\n");
       return 2;
     }
+  }
+  if (libproc2 && strcmp(proc_dir, "/proc") != 0) {
+    fprintf(stderr, "scan_floor: libproc2 reads /proc only; --libproc2 cannot take --proc\n");
+    return 2;
   }
   if (rounds < 1 || rounds > 1000) {
     fprintf(stderr, "scan_floor: --rounds must be 1 to 1000\n");
@@ -142,7 +180,7 @@ int main(int argc, char **argv) {
   long processes = 0, sockets = 0;
   for (int r = 0; r < rounds; ++r) {
     double c0 = cpu_ms(), w0 = wall_ms();
-    processes = scan_processes(proc);
+    processes = libproc2 ? scan_processes_libproc2(proc) : scan_processes(proc);
     sockets = scan_sockets();
     cpu[r] = cpu_ms() - c0;
     wall[r] = wall_ms() - w0;
