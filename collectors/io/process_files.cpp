@@ -42,6 +42,7 @@ OpenFileTargets open_file_targets(int pid_dir, std::size_t max_fds) {
       std::memcpy(&length, records.data() + at + 16, sizeof length);
       if (length <= name_offset || at + length > static_cast<std::size_t>(n)) return out;
       const char* name = reinterpret_cast<const char*>(records.data() + at + name_offset);
+      if (std::memchr(name, '\0', length - name_offset) == nullptr) return out;
       at += length;
       if (name[0] < '0' || name[0] > '9') continue;  // "." and ".."
       if (++fds > max_fds) {
