@@ -266,7 +266,8 @@ class FreshFacts {
         if (n <= 0) break;
         used += static_cast<std::size_t>(n);
       }
-      p.command_line = join_cmdline(std::string_view(text.data(), used), max_launch_params);
+      p.command_line = proto::SharedText(
+          join_cmdline_in_place(std::span(text.data(), used), max_launch_params));
     }
     if (auto boot = boot_time(); boot && hz_ > 0)
       p.start_ms = *boot * 1000 + static_cast<std::int64_t>(p.start_ticks * 1000 / hz_);

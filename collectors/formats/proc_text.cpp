@@ -46,10 +46,11 @@ std::vector<std::string> split_cmdline(std::string_view text) {
   return out;
 }
 
-std::string join_cmdline(std::string_view text, std::size_t max_bytes) {
+std::string_view join_cmdline_in_place(std::span<char> buffer, std::size_t max_bytes) {
   // split_cmdline's arguments joined by one space are the text with each separating NUL made a
   // space, once the NULs at either end and the trailing blank arguments are cut off (an empty
   // leading argument adds no space): done in place, since a scan does this for every new process.
+  std::string_view text(buffer.data(), buffer.size());
   while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
   while (!text.empty() && text.front() == '\0') text.remove_prefix(1);
   while (!text.empty()) {
@@ -58,15 +59,20 @@ std::string join_cmdline(std::string_view text, std::size_t max_bytes) {
     if (last.find_first_not_of(' ') != std::string_view::npos) break;
     text = nul == std::string_view::npos ? std::string_view{} : text.substr(0, nul);
   }
-  std::string out(text.substr(0, max_bytes < text.size() ? max_bytes + 1 : text.size()));
-  std::replace(out.begin(), out.end(), '\0', ' ');
-  if (out.size() > max_bytes) {
-    std::size_t cut = max_bytes;
-    // Back off over continuation bytes so that no character is cut in two.
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    out.resize(cut);
-  }
-  return out;
+  // Only what can be shown is rewritten: up to one byte past the cut, to see where it falls.
+  char* begin = buffer.data() + (text.data() - buffer.data());
+  const std::size_t seen = std::min(text.size(), max_bytes + 1);
+  std::replace(begin, begin + seen, '\0', ' ');
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes;
+  // Back off over continuation bytes so that no character is cut in two.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
+std::string join_cmdline(std::string_view text, std::size_t max_bytes) {
+  std::string copy(text);
+  return std::string(join_cmdline_in_place(copy, max_bytes));
 }
 
 std::optional<std::int64_t> parse_boot_time(std::string_view text) {

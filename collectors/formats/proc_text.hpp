@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,8 @@ std::vector<std::string> split_cmdline(std::string_view text);
 // A command line as the process list shows it: the arguments of split_cmdline joined by one
 // space, cut to at most `max_bytes` (never inside a UTF-8 sequence).
 std::string join_cmdline(std::string_view text, std::size_t max_bytes);
+// The same, made in the buffer `text` itself (its NULs become spaces): the part of it to show.
+std::string_view join_cmdline_in_place(std::span<char> text, std::size_t max_bytes);
 
 // The boot time (seconds after the epoch) from the "btime" line of /proc/stat.
 std::optional<std::int64_t> parse_boot_time(std::string_view proc_stat);
