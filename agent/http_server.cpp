@@ -30,9 +30,12 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-// Plain connections name their executor's type: the type-erased any_io_executor of
-// beast::tcp_stream costs a copy with work counting at every step of every request.
-using PlainStream = beast::basic_stream<tcp, ServingSocket::executor_type>;
+// Plain connections are the bare socket, on their executor's own type: beast::basic_stream's
+// timer, armed and cancelled at every read and write, cost a round of the loop each time.
+using PlainStream = ServingSocket;
+using PlainTimer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                              asio::wait_traits<std::chrono::steady_clock>,
+                                              ServingSocket::executor_type>;
 
 class SessionBase;
 
@@ -139,8 +142,13 @@ class HttpSession final : public SessionBase,
               std::shared_ptr<TlsContext> context)
       : SessionBase(std::move(state)), stream_(make_stream(std::move(socket), std::move(context))) {
     boost::system::error_code ec;
-    auto remote = lowest().socket().remote_endpoint(ec);
+    auto remote = this->socket().remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    if constexpr (!tls) {
+      timer_.emplace(stream_.get_executor());
+      // Answers are written at once when the socket takes them (nearly always): no loop round.
+      this->socket().non_blocking(true, ec);
+    }
   }
 
   void run() override {
@@ -153,8 +161,8 @@ class HttpSession final : public SessionBase,
   void close_now() override {
     closed_ = true;
     boost::system::error_code ec;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    lowest().socket().close(ec);
+    socket().shutdown(tcp::socket::shutdown_both, ec);
+    socket().close(ec);
   }
 
   void refuse() override {
@@ -175,6 +183,41 @@ class HttpSession final : public SessionBase,
   }
 
   auto& lowest() { return beast::get_lowest_layer(stream_); }
+  auto& socket() {
+    if constexpr (tls)
+      return lowest().socket();
+    else
+      return stream_;
+  }
+
+  // The deadline of what the connection waits for now (the next request, an answer's write, the
+  // linger). TLS: the stream's own timer. Plain: one timer per connection, which is only moved
+  // when it fires before the deadline or the deadline comes earlier than it.
+  void expire_after(std::chrono::steady_clock::duration limit) {
+    if constexpr (tls) {
+      lowest().expires_after(limit);
+    } else {
+      deadline_ = std::chrono::steady_clock::now() + limit;
+      if (!timer_set_ || deadline_ < timer_at_) arm_timer();
+    }
+  }
+
+  void arm_timer() {
+    timer_set_ = true;
+    timer_at_ = deadline_;
+    timer_->expires_at(timer_at_);  // a wait already pending ends with operation_aborted
+    // Weak: a closed connection is not kept for the rest of its timeout.
+    timer_->async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec == asio::error::operation_aborted) return;
+      self->timer_set_ = false;
+      if (!self->socket().is_open()) return;
+      if (std::chrono::steady_clock::now() >= self->deadline_)
+        self->close_now();  // the pending read or write ends with operation_aborted
+      else
+        self->arm_timer();
+    });
+  }
 
   void send_refusal() {
     auto error = error_answer(proto::shutting_down());
@@ -226,17 +269,54 @@ class HttpSession final : public SessionBase,
     parser_.emplace(state_->limits.header_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(state_->limits.header_bytes));
     parser_->body_limit(state_->limits.body_bytes);
-    lowest().expires_after(state_->limits.idle_timeout);
+    expire_after(state_->limits.idle_timeout);
     waiting_ = true;
     idle_since_ = std::chrono::steady_clock::now();
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    reading_body_ = false;
+    parse_or_read();
   }
 
-  void on_header(beast::error_code ec) {
-    if (ec) return on_read(ec);
+  // Beast's http::async_read_header and async_read, without their composed operations (a post
+  // when the parser is already done, a round of the loop per step): parse what the buffer holds,
+  // read when the parser needs more, with the same errors.
+  void parse_or_read() {
+    for (;;) {
+      if (reading_body_ ? parser_->is_done() : parser_->is_header_done()) return phase_done({});
+      if (buffer_.size() > 0) {
+        beast::error_code ec;
+        buffer_.consume(parser_->put(buffer_.data(), ec));
+        if (ec && ec != http::error::need_more) return phase_done(ec);
+        if (!ec) continue;
+      }
+      const std::size_t size = beast::read_size(buffer_, 65536);
+      if (size == 0) return phase_done(http::error::buffer_overflow);
+      stream_.async_read_some(buffer_.prepare(size), [self = this->shared_from_this()](
+                                                         beast::error_code ec, std::size_t n) {
+        self->on_bytes(ec, n);
+      });
+      return;
+    }
+  }
+
+  void on_bytes(beast::error_code ec, std::size_t n) {
+    buffer_.commit(n);
+    if (ec == asio::error::eof) {
+      if (!parser_->got_some()) return phase_done(http::error::end_of_stream);
+      // A message ended by the close (or cut short: partial_message).
+      ec = {};
+      parser_->put_eof(ec);
+      return phase_done(ec);
+    }
+    if (ec) return phase_done(ec);
+    parse_or_read();
+  }
+
+  void phase_done(beast::error_code ec) {
+    if (reading_body_ || ec) return on_read(ec);
+    on_header();
+  }
+
+  void on_header() {
     auto& request = parser_->get();
     auto expect = request.find(http::field::expect);
     const bool body_follows =
@@ -256,10 +336,8 @@ class HttpSession final : public SessionBase,
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    reading_body_ = true;
+    parse_or_read();
   }
 
   void on_read(beast::error_code ec) {
@@ -389,16 +467,37 @@ class HttpSession final : public SessionBase,
     // A HEAD answer announces the length of the GET body without sending it.
     out_.append("Content-Length: ").append(length, end).append("\r\n\r\n");
     if (!head) out_.append(answer.body);
-    lowest().expires_after(state_->limits.write_timeout);
-    asio::async_write(stream_, asio::buffer(out_),
+    std::size_t written = 0;
+    if constexpr (!tls) {
+      beast::error_code ec;
+      written = stream_.write_some(asio::buffer(out_), ec);  // the socket is non-blocking
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        written = 0;
+      } else if (ec) {
+        return close_now();
+      } else if (written == out_.size()) {
+        // A pipelined request already in the buffer is read on the next round, so that a long
+        // pipeline does not recurse.
+        if (keep_alive && buffer_.size() > 0)
+          return asio::post(stream_.get_executor(),
+                            [self = this->shared_from_this()] { self->sent(true); });
+        return sent(keep_alive);
+      }
+    }
+    expire_after(state_->limits.write_timeout);
+    asio::async_write(stream_, asio::buffer(out_) + written,
                       [self = this->shared_from_this(), keep_alive](beast::error_code ec,
                                                                     std::size_t) {
                         if (ec) return self->close_now();
-                        // A large answer's buffer is not kept for the connection's life.
-                        if (self->out_.capacity() > 16 * 1024) std::string().swap(self->out_);
-                        if (!keep_alive) return self->linger();
-                        self->read_next();
+                        self->sent(keep_alive);
                       });
+  }
+
+  void sent(bool keep_alive) {
+    // A large answer's buffer is not kept for the connection's life.
+    if (out_.capacity() > 16 * 1024) std::string().swap(out_);
+    if (!keep_alive) return linger();
+    read_next();
   }
 
   // Closing with unread bytes would reset the connection and could destroy the answer before the
@@ -406,7 +505,7 @@ class HttpSession final : public SessionBase,
   // Over TLS, close_notify goes first (bounded by the same linger time), so that the client can
   // tell the end from a truncation.
   void linger() {
-    lowest().expires_after(state_->limits.linger);
+    expire_after(state_->limits.linger);
     if constexpr (tls)
       stream_.async_shutdown(
           [self = this->shared_from_this()](beast::error_code, std::size_t) { self->linger_tcp(); });
@@ -416,7 +515,7 @@ class HttpSession final : public SessionBase,
 
   void linger_tcp() {
     boost::system::error_code ec;
-    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return close_now();
     drain(0);
   }
@@ -448,6 +547,11 @@ class HttpSession final : public SessionBase,
   }
 
   Stream stream_;
+  std::optional<PlainTimer> timer_;  // plain connections only
+  std::chrono::steady_clock::time_point deadline_{};
+  std::chrono::steady_clock::time_point timer_at_{};
+  bool timer_set_ = false;
+  bool reading_body_ = false;
   std::string out_;  // the answer being written
   std::array<char, 8192> scratch_{};
 };
