@@ -56,15 +56,25 @@ struct HttpServerState {
   std::uint32_t instance_tag = 0;
   std::chrono::steady_clock::time_point last_cap_warning{};
 
+  // A request id in place: past std::string's short buffer, a heap block per request.
+  struct RequestId {
+    char text[9 + 16];
+    std::size_t size;
+    operator std::string_view() const { return {text, size}; }
+    std::string str() const { return std::string(text, size); }
+  };
+
   // "%08x-%08llx" of the tag and the count, without printf's cost on every request.
-  std::string next_request_id() {
+  RequestId next_request_id() {
     static constexpr char digits[] = "0123456789abcdef";
     const std::uint64_t count = ++*request_counter;
     const int count_digits = std::max(8, (static_cast<int>(std::bit_width(count)) + 3) / 4);
-    std::string id(9 + static_cast<std::size_t>(count_digits), '-');
-    for (int i = 0; i < 8; ++i) id[static_cast<std::size_t>(7 - i)] = digits[(instance_tag >> (4 * i)) & 0xf];
+    RequestId id;
+    id.size = 9 + static_cast<std::size_t>(count_digits);
+    id.text[8] = '-';
+    for (int i = 0; i < 8; ++i) id.text[7 - i] = digits[(instance_tag >> (4 * i)) & 0xf];
     for (int i = 0; i < count_digits; ++i)
-      id[id.size() - 1 - static_cast<std::size_t>(i)] = digits[(count >> (4 * i)) & 0xf];
+      id.text[id.size - 1 - static_cast<std::size_t>(i)] = digits[(count >> (4 * i)) & 0xf];
     return id;
   }
 };
@@ -193,11 +203,12 @@ class HttpSession final : public SessionBase,
   // The deadline of what the connection waits for now (the next request, an answer's write, the
   // linger). TLS: the stream's own timer. Plain: one timer per connection, which is only moved
   // when it fires before the deadline or the deadline comes earlier than it.
-  void expire_after(std::chrono::steady_clock::duration limit) {
+  void expire_after(std::chrono::steady_clock::duration limit,
+                    std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
     if constexpr (tls) {
       lowest().expires_after(limit);
     } else {
-      deadline_ = std::chrono::steady_clock::now() + limit;
+      deadline_ = now + limit;
       if (!timer_set_ || deadline_ < timer_at_) arm_timer();
     }
   }
@@ -269,9 +280,9 @@ class HttpSession final : public SessionBase,
     parser_.emplace(state_->limits.header_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(state_->limits.header_bytes));
     parser_->body_limit(state_->limits.body_bytes);
-    expire_after(state_->limits.idle_timeout);
-    waiting_ = true;
     idle_since_ = std::chrono::steady_clock::now();
+    expire_after(state_->limits.idle_timeout, idle_since_);
+    waiting_ = true;
     reading_body_ = false;
     parse_or_read();
   }
@@ -352,7 +363,7 @@ class HttpSession final : public SessionBase,
       return;
     }
     const auto started = std::chrono::steady_clock::now();
-    const std::string id = state_->next_request_id();
+    const auto id = state_->next_request_id();
     if (ec) {
       proto::ApiError error;
       if (ec == http::error::header_limit && parser_->is_header_done())
@@ -394,10 +405,11 @@ class HttpSession final : public SessionBase,
         answer = state_->handler(view);
       } catch (const std::exception& e) {
         log(LogLevel::error, "http",
-            "request_id=" + id + " internal failure: " + printable(e.what()));
+            "request_id=" + id.str() + " internal failure: " + printable(e.what()));
         answer = error_answer(proto::internal_error(id));
       } catch (...) {
-        log(LogLevel::error, "http", "request_id=" + id + " internal failure: unknown exception");
+        log(LogLevel::error, "http",
+            "request_id=" + id.str() + " internal failure: unknown exception");
         answer = error_answer(proto::internal_error(id));
       }
     }
@@ -448,7 +460,7 @@ class HttpSession final : public SessionBase,
 
   // The answer's bytes are laid out here, in one buffer the session keeps (one write at a time):
   // Beast's serializer, which walks a view of several buffers, cost more than the request.
-  void send(const Answer& answer, const std::string& id, bool head, bool keep_alive,
+  void send(const Answer& answer, std::string_view id, bool head, bool keep_alive,
             unsigned version) {
     const auto status = static_cast<http::status>(answer.status);
     const std::string_view reason = http::obsolete_reason(status);
@@ -530,7 +542,7 @@ class HttpSession final : public SessionBase,
     });
   }
 
-  void log_request(const std::string& id, std::string_view method, std::string_view target,
+  void log_request(std::string_view id, std::string_view method, std::string_view target,
                    int status, std::size_t bytes, std::chrono::steady_clock::time_point started,
                    const std::string& problem) {
     const LogLevel level = status >= 500 ? LogLevel::warning : LogLevel::info;
@@ -538,7 +550,8 @@ class HttpSession final : public SessionBase,
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();
-    std::string line = "request_id=" + id;
+    std::string line = "request_id=";
+    line.append(id);
     line.append(" peer=").append(peer_).append(" \"").append(printable(method, 16)).append(" ");
     line.append(printable(target, 300)).append("\" ").append(std::to_string(status)).append(" ");
     line.append(std::to_string(bytes)).append("B ").append(std::to_string(micros)).append("us");
