@@ -154,6 +154,8 @@ class HttpSession final : public SessionBase,
     boost::system::error_code ec;
     auto remote = this->socket().remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    // Each answer is one write: Nagle's wait for an ACK can only delay it (as nginx, tcp_nodelay).
+    this->socket().set_option(tcp::no_delay(true), ec);
     if constexpr (!tls) {
       timer_.emplace(stream_.get_executor());
       // Answers are written at once when the socket takes them (nearly always): no loop round.
