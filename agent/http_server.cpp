@@ -389,7 +389,8 @@ class HttpSession final : public SessionBase,
     auto& request = parser_->get();
     const bool head = request.method() == http::verb::head;
     Answer answer;
-    if (auto problem = framing_problem(request)) {
+    const FieldsSeen seen = scan_fields(request);
+    if (auto problem = framing_problem(request, seen)) {
       answer = error_answer({400, "HSS.0001", "malformed request", *problem});
       log_request(id, request.method_string(), request.target(), answer.status, answer.body.size(),
                   started, *problem);
@@ -400,9 +401,7 @@ class HttpSession final : public SessionBase,
       answer = error_answer(proto::shutting_down());
     } else {
       HttpRequestView view{request.method_string(), origin_form(request.target()),
-                           request_token(request), {}};
-      if (auto accept = request.find(http::field::accept); accept != request.end())
-        view.accept = accept->value();
+                           request_token(seen), seen.accept};
       try {
         answer = state_->handler(view);
       } catch (const std::exception& e) {
@@ -422,14 +421,45 @@ class HttpSession final : public SessionBase,
     send(answer, id, head, keep_alive, request.version());
   }
 
+  // The fields the server reads, each the first of its name, with how many there are: one pass
+  // over a request's few fields instead of Beast's count() and find(), which each walk its tree
+  // with case-insensitive compares (a tenth of the instructions of a request, under callgrind).
+  struct FieldsSeen {
+    std::size_t hosts = 0, transfer_encodings = 0, tokens = 0, authorizations = 0, accepts = 0;
+    std::string_view transfer_encoding, token, authorization, accept;
+  };
+  static FieldsSeen scan_fields(const http::request<http::string_body>& request) {
+    FieldsSeen seen;
+    for (const auto& f : request) {
+      switch (f.name()) {
+        case http::field::host:
+          ++seen.hosts;
+          break;
+        case http::field::transfer_encoding:
+          if (seen.transfer_encodings++ == 0) seen.transfer_encoding = f.value();
+          break;
+        case http::field::authorization:
+          if (seen.authorizations++ == 0) seen.authorization = f.value();
+          break;
+        case http::field::accept:
+          if (seen.accepts++ == 0) seen.accept = f.value();
+          break;
+        case http::field::unknown:
+          if (beast::iequals(f.name_string(), "X-Auth-Token") && seen.tokens++ == 0)
+            seen.token = f.value();
+          break;
+        default:
+          break;
+      }
+    }
+    return seen;
+  }
+
   // A repeated token header, or a token sent both ways, is ambiguous: it authenticates nothing.
-  static std::optional<std::string_view> request_token(
-      const http::request<http::string_body>& request) {
-    const auto tokens = request.count("X-Auth-Token");
-    const auto authorizations = request.count(http::field::authorization);
-    if (tokens + authorizations != 1) return std::nullopt;
-    if (tokens == 1) return request.find("X-Auth-Token")->value();
-    std::string_view value = request.find(http::field::authorization)->value();
+  static std::optional<std::string_view> request_token(const FieldsSeen& seen) {
+    if (seen.tokens + seen.authorizations != 1) return std::nullopt;
+    if (seen.tokens == 1) return seen.token;
+    std::string_view value = seen.authorization;
     constexpr std::string_view scheme = "bearer ";
     if (value.size() <= scheme.size() || !beast::iequals(value.substr(0, scheme.size()), scheme))
       return std::nullopt;
@@ -441,19 +471,18 @@ class HttpSession final : public SessionBase,
   }
 
   // RFC 9112: a request whose length cannot be told, or an HTTP/1.1 request without Host.
-  static std::optional<std::string> framing_problem(
-      const http::request<http::string_body>& request) {
-    if (request.version() >= 11 && request.count(http::field::host) != 1)
+  static std::optional<std::string> framing_problem(const http::request<http::string_body>& request,
+                                                    const FieldsSeen& seen) {
+    if (request.version() >= 11 && seen.hosts != 1)
       return "an HTTP/1.1 request needs exactly one Host header";
-    auto te = request.find(http::field::transfer_encoding);
-    if (te != request.end()) {
-      std::string_view codings = te->value();
+    if (seen.transfer_encodings > 0) {
+      std::string_view codings = seen.transfer_encoding;
       auto last_comma = codings.rfind(',');
       std::string_view last =
           codings.substr(last_comma == std::string_view::npos ? 0 : last_comma + 1);
       while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
       while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
-      if (!beast::iequals(last, "chunked") || request.count(http::field::transfer_encoding) != 1 ||
+      if (!beast::iequals(last, "chunked") || seen.transfer_encodings != 1 ||
           codings.find(',') != std::string_view::npos)
         return "Transfer-Encoding must be chunked alone";
     }
