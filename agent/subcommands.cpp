@@ -165,6 +165,20 @@ void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
   asio::steady_timer drain_deadline(io);
   asio::steady_timer reload_soon(io);
   bool reload_armed = false;
+  // The drain timer keeps run() alive until it fires; end earlier once no connection is left.
+  // Polled only while stopping: an idle agent is not woken 20 times a second.
+  asio::steady_timer poll(io);
+  std::function<void()> watch_drain = [&] {
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      if (server.shutting_down() && server.connection_count() == 0) {
+        drain_deadline.cancel();
+        return;
+      }
+      watch_drain();
+    });
+  };
   std::function<void()> wait_for_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
@@ -196,24 +210,11 @@ void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
       drain_deadline.async_wait([&](const boost::system::error_code& e) {
         if (!e) io.stop();
       });
+      watch_drain();
     });
   };
   wait_for_signal();
   notifier.ready(ready_text());
-  // The drain timer keeps run() alive until it fires; end earlier once no connection is left.
-  asio::steady_timer poll(io);
-  std::function<void()> watch_drain = [&] {
-    poll.expires_after(std::chrono::milliseconds(50));
-    poll.async_wait([&](const boost::system::error_code& e) {
-      if (e) return;
-      if (server.shutting_down() && server.connection_count() == 0) {
-        drain_deadline.cancel();
-        return;
-      }
-      watch_drain();
-    });
-  };
-  watch_drain();
   run_io_loop(io);
 }
 

@@ -353,13 +353,28 @@ std::optional<ListMatch> match_list_path(std::string_view target) {
   if (slash == std::string_view::npos) return std::nullopt;
   const std::string_view raw_project = path.substr(0, slash), rest = path.substr(slash);
   // Literal paths first: /asset/statistics/web-site is not the web sites of host "statistics".
+  // One pass over the table: every API request comes here, and most match nothing.
+  static const auto literal = [] {
+    std::array<bool, std::size(endpoints)> is{};
+    for (std::size_t i = 0; i < is.size(); ++i)
+      is[i] = endpoints[i].path.find('{') == std::string_view::npos;
+    return is;
+  }();
   const ListEndpoint* found = nullptr;
-  std::string_view raw_host;
-  for (const bool literal : {true, false})
-    for (const auto& endpoint : endpoints)
-      if (!found && (endpoint.path.find('{') == std::string_view::npos) == literal &&
-          matches(endpoint.path, rest, raw_host))
-        found = &endpoint;
+  const ListEndpoint* templated = nullptr;
+  std::string_view raw_host, segment;
+  for (std::size_t i = 0; i < std::size(endpoints) && !found; ++i) {
+    if (literal[i]) {
+      if (endpoints[i].path == rest) found = &endpoints[i];
+    } else if (!templated && matches(endpoints[i].path, rest, segment)) {
+      templated = &endpoints[i];
+      raw_host = segment;
+    }
+  }
+  if (found)
+    raw_host = {};
+  else
+    found = templated;
   if (found) {
     const auto& endpoint = *found;
     ListMatch match{&endpoint, {}, {}, std::nullopt};

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -862,6 +863,39 @@ TEST_F(HttpContract, SlowOrIdleClientsAreClosedAfterTheTimeout) {
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, std::chrono::seconds(25));
   EXPECT_LE(waited, std::chrono::seconds(40));
+}
+
+// "An answer that cannot be written within 10 s ends its connection": a client that pipelines
+// more answers than the sockets hold and never reads is closed then, not at the 30-s idle limit.
+TEST_F(HttpContract, AnAnswerNotTakenWithinTheWriteTimeoutEndsTheConnection) {
+  const std::string target = "/metrics";
+  const std::size_t answer_bytes = fetch(agent(), target).body().size();
+  ASSERT_GT(answer_bytes, 0u);
+  // Far more than the loopback socket buffers of both ends hold.
+  const std::size_t count = std::min<std::size_t>(4000, 64 * 1024 * 1024 / answer_bytes + 1);
+  Connection c(agent());
+  std::string batch;
+  for (std::size_t i = 0; i < count; ++i) batch += get_request(target, agent().token());
+  c.send(batch);
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(13));
+  // Drain what the server wrote before it gave up: the end comes within a few seconds.
+  int fd = c.socket().native_handle();
+  std::vector<char> chunk(1 << 20);
+  bool ended = false;
+  std::size_t received = 0;
+  while (!ended && std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) continue;
+    ssize_t n = ::recv(fd, chunk.data(), chunk.size(), MSG_DONTWAIT);
+    if (n > 0) received += static_cast<std::size_t>(n);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) ended = true;
+  }
+  EXPECT_TRUE(ended) << "still open " << std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::steady_clock::now() - start)
+                                            .count()
+                     << " s after the requests; " << received << " bytes read";
+  EXPECT_LT(received, count * answer_bytes);
 }
 
 TEST(HttpListen, Ipv6Loopback) {
