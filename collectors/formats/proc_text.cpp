@@ -59,6 +59,7 @@ std::string_view join_cmdline_in_place(std::span<char> buffer, std::size_t max_b
     if (last.find_first_not_of(' ') != std::string_view::npos) break;
     text = nul == std::string_view::npos ? std::string_view{} : text.substr(0, nul);
   }
+  if (text.empty()) return {};
   // Only what can be shown is rewritten: up to one byte past the cut, to see where it falls.
   char* begin = buffer.data() + (text.data() - buffer.data());
   const std::size_t seen = std::min(text.size(), max_bytes + 1);
