@@ -18,7 +18,7 @@ constexpr std::size_t max_token_file_bytes = 1024 * 1024;
 
 bool equal_in_constant_time(std::string_view stored, std::string_view presented) {
   // Walk the stored token whatever was presented; index the presented one without branching.
-  volatile unsigned char difference = stored.size() != presented.size() ? 1 : 0;
+  unsigned char difference = stored.size() != presented.size() ? 1 : 0;
   const std::size_t presented_size = presented.size();
   for (std::size_t i = 0; i < stored.size(); ++i) {
     std::size_t in_range = static_cast<std::size_t>(i < presented_size);
@@ -26,6 +26,9 @@ bool equal_in_constant_time(std::string_view stored, std::string_view presented)
     unsigned char other = presented_size == 0 ? 0 : static_cast<unsigned char>(presented[index]);
     difference =
         difference | static_cast<unsigned char>(static_cast<unsigned char>(stored[i]) ^ other);
+    // The compiler may not see through this: it cannot stop at the first difference. (A volatile
+    // accumulator did the same with a store and a load per byte.)
+    asm volatile("" : "+r"(difference));
   }
   return difference == 0;
 }
