@@ -82,12 +82,14 @@ stop_swarm() {
   if [[ -n $swarm_unshare ]]; then kill -TERM "$swarm_unshare" 2>/dev/null || true; fi
   stop_pid "$swarm_pid"
   swarm_init="" swarm_unshare="" swarm_pid="" swarm_now=0
-  # The kernel reaps a large namespace for a while after its pid 1 dies.
+  # The kernel reaps a large namespace for a while after its pid 1 dies: the next measurement
+  # waits until the host is back to its own processes (and 2 s more), or 60 s.
   local i
-  for ((i = 0; i < 300; i++)); do
-    (($(host_processes) < 5000)) && break
+  for ((i = 0; i < 600; i++)); do
+    (($(host_processes) <= ${swarm_baseline:-5000} + 50)) && break
     sleep 0.1
   done
+  sleep 2
 }
 
 cleanup() {
@@ -242,6 +244,7 @@ start_swarm() {  # start_swarm N: N idle processes in a new PID namespace (repla
   # Every one of them also takes a pid of the host's: make room (restored at exit).
   local host_pids want
   host_pids=$(host_processes)
+  swarm_baseline=$host_pids
   want=$(((host_pids + n) * 2))
   if (($(cat /proc/sys/kernel/pid_max) < want)); then
     [[ -n $saved_pid_max ]] || saved_pid_max=$(cat /proc/sys/kernel/pid_max)
