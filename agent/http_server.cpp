@@ -211,14 +211,13 @@ class HttpSession final : public SessionBase,
       lowest().expires_after(limit);
     } else {
       deadline_ = now + limit;
-      if (!timer_set_ || deadline_ < timer_at_) arm_timer();
+      if (!timer_set_ || deadline_ < timer_->expiry()) arm_timer();
     }
   }
 
   void arm_timer() {
     timer_set_ = true;
-    timer_at_ = deadline_;
-    timer_->expires_at(timer_at_);  // a wait already pending ends with operation_aborted
+    timer_->expires_at(deadline_);  // a wait already pending ends with operation_aborted
     // Weak: a closed connection is not kept for the rest of its timeout.
     timer_->async_wait([weak = this->weak_from_this()](const beast::error_code& ec) {
       auto self = weak.lock();
@@ -593,7 +592,6 @@ class HttpSession final : public SessionBase,
   Stream stream_;
   std::optional<PlainTimer> timer_;  // plain connections only
   std::chrono::steady_clock::time_point deadline_{};
-  std::chrono::steady_clock::time_point timer_at_{};
   bool timer_set_ = false;
   bool reading_body_ = false;
   std::string out_;  // the answer being written

@@ -48,6 +48,17 @@ static void read_file(int dir, const char *name) {
   close(fd);
 }
 
+/* exe, cgroup and cmdline of the pid named `name`: what both variants read besides stat. */
+static void read_pid_files(int proc, const char *name) {
+  char path[300]; /* a d_name is at most 255 bytes */
+  snprintf(path, sizeof path, "%s/exe", name);
+  (void)readlinkat(proc, path, buffer, sizeof buffer);
+  snprintf(path, sizeof path, "%s/cgroup", name);
+  read_file(proc, path);
+  snprintf(path, sizeof path, "%s/cmdline", name);
+  read_file(proc, path);
+}
+
 static long scan_processes(int proc) {
   long count = 0;
   int listing = openat(proc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -60,12 +71,7 @@ static long scan_processes(int proc) {
     ++count;
     snprintf(path, sizeof path, "%s/stat", e->d_name);
     read_file(proc, path);
-    snprintf(path, sizeof path, "%s/exe", e->d_name);
-    (void)readlinkat(proc, path, buffer, sizeof buffer);
-    snprintf(path, sizeof path, "%s/cgroup", e->d_name);
-    read_file(proc, path);
-    snprintf(path, sizeof path, "%s/cmdline", e->d_name);
-    read_file(proc, path);
+    read_pid_files(proc, e->d_name);
   }
   closedir(d);
   return count;
@@ -82,16 +88,11 @@ static long scan_processes_libproc2(int proc) {
     return -1;
   }
   long count = 0;
-  char path[64];
+  char name[16];
   for (int i = 0; i < fetch->counts->total; ++i) {
-    int pid = PIDS_VAL(0, s_int, fetch->stacks[i], info);
+    snprintf(name, sizeof name, "%d", PIDS_VAL(0, s_int, fetch->stacks[i], info));
     ++count;
-    snprintf(path, sizeof path, "%d/exe", pid);
-    (void)readlinkat(proc, path, buffer, sizeof buffer);
-    snprintf(path, sizeof path, "%d/cgroup", pid);
-    read_file(proc, path);
-    snprintf(path, sizeof path, "%d/cmdline", pid);
-    read_file(proc, path);
+    read_pid_files(proc, name);
   }
   procps_pids_unref(&info);
   return count;

@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "collectors/formats/cgroup_path.hpp"
+#include "collectors/formats/dirent_records.hpp"
 #include "collectors/io/bounded_read.hpp"
 #include "collectors/io/unique_fd.hpp"
 
@@ -351,23 +352,10 @@ std::optional<int> parse_pid_name(std::string_view name) {
 }
 
 bool parse_proc_dirents(std::span<const std::byte> records, std::vector<ProcEntry>& out) {
-  // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-  constexpr std::size_t name_offset = 19;
-  while (!records.empty()) {
-    if (records.size() < name_offset + 1) return false;
-    std::uint64_t inode = 0;
-    std::uint16_t length = 0;
-    std::memcpy(&inode, records.data(), sizeof inode);
-    std::memcpy(&length, records.data() + 16, sizeof length);
-    if (length < name_offset + 1 || length > records.size()) return false;
-    auto name_bytes = records.subspan(name_offset, length - name_offset);
-    std::string_view name(reinterpret_cast<const char*>(name_bytes.data()), name_bytes.size());
-    auto nul = name.find('\0');
-    if (nul == std::string_view::npos) return false;
-    if (auto pid = parse_pid_name(name.substr(0, nul))) out.push_back({*pid, inode});
-    records = records.subspan(length);
-  }
-  return true;
+  return for_each_dirent64(records, [&](std::uint64_t inode, std::string_view name) {
+    if (auto pid = parse_pid_name(name)) out.push_back({*pid, inode});
+    return true;
+  });
 }
 
 Reconciled reconcile(std::span<const KnownProcess> known, std::span<const ProcEntry> listed) {

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "collectors/io/bounded_read.hpp"
+#include "collectors/formats/dirent_records.hpp"
 #include "collectors/formats/proc_text.hpp"
 
 namespace hostprint::collectors {
@@ -31,28 +32,25 @@ OpenFileTargets open_file_targets(int pid_dir, std::size_t max_fds) {
   alignas(8) std::array<std::byte, 8192> records;
   std::array<char, 4096> target;
   std::size_t fds = 0;
-  for (;;) {
+  bool more = true;
+  while (more) {
     long n = ::syscall(SYS_getdents64, fd_dir.get(), records.data(), records.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-    constexpr std::size_t name_offset = 19;
-    for (std::size_t at = 0; at + name_offset < static_cast<std::size_t>(n);) {
-      std::uint16_t length = 0;
-      std::memcpy(&length, records.data() + at + 16, sizeof length);
-      if (length <= name_offset || at + length > static_cast<std::size_t>(n)) return out;
-      const char* name = reinterpret_cast<const char*>(records.data() + at + name_offset);
-      if (std::memchr(name, '\0', length - name_offset) == nullptr) return out;
-      at += length;
-      if (name[0] < '0' || name[0] > '9') continue;  // "." and ".."
-      if (++fds > max_fds) {
-        out.truncated = true;
-        return out;
-      }
-      ssize_t got = ::readlinkat(fd_dir.get(), name, target.data(), target.size());
-      if (got > 0 && static_cast<std::size_t>(got) < target.size())
-        out.targets.emplace_back(target.data(), static_cast<std::size_t>(got));
-    }
+    more = for_each_dirent64(
+        std::span(records.data(), static_cast<std::size_t>(n)),
+        [&](std::uint64_t, std::string_view name) {
+          if (name.empty() || name[0] < '0' || name[0] > '9') return true;  // "." and ".."
+          if (++fds > max_fds) {
+            out.truncated = true;
+            return false;
+          }
+          // The name ends at its record's NUL, which the walk checked.
+          ssize_t got = ::readlinkat(fd_dir.get(), name.data(), target.data(), target.size());
+          if (got > 0 && static_cast<std::size_t>(got) < target.size())
+            out.targets.emplace_back(target.data(), static_cast<std::size_t>(got));
+          return true;
+        }) && !out.truncated;
   }
   return out;
 }
