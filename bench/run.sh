@@ -21,7 +21,8 @@
 #
 # Exit status: 0 when every target is met, 1 when one is missed, 2 when the run itself failed.
 # Environment: BENCH_KEEP_BUILD=1 skips the build step if build-bench already holds the binaries;
-# BENCH_WRK_SECONDS (default 10) per wrk run; BENCH_KEEP_WORK=1 keeps the scratch directory.
+# BENCH_WRK_SECONDS (default 5) per wrk run; BENCH_HTTP_PAIRS (default 3) alternated nginx/hostprint
+# runs per connection count; BENCH_KEEP_WORK=1 keeps the scratch directory.
 set -euo pipefail
 
 mode=${1:-all}
@@ -50,7 +51,8 @@ readonly http_min_ratio=1.0 http_max_p99_ratio=1.0
 readonly floor_max_ratio=1.1 scan_max_rescan_ratio=0.15 growth_max_bend=1.3
 readonly mem_max_rss_kib=$((12 * 1024)) mem_max_growth_kib=256 regress_max=1.10
 readonly swarm_size=10000 scan_rounds=3 rescans=20 sighups=100
-readonly wrk_seconds=${BENCH_WRK_SECONDS:-10}
+readonly wrk_seconds=${BENCH_WRK_SECONDS:-5}
+readonly http_pairs=${BENCH_HTTP_PAIRS:-3}
 readonly growth_sizes=${BENCH_GROWTH_SIZES:-"100 1000 10000 30000"}
 readonly growth_jar_counts=${BENCH_GROWTH_JARS:-"10 100 1000 3000"}
 
@@ -138,6 +140,7 @@ build() {
 calc() { awk "BEGIN { printf \"%.6g\", $* }"; }  # calc 'EXPR'
 fmt() { awk "BEGIN { printf \"$1\", $2 }"; }      # fmt PRINTF-FORMAT 'EXPR'
 holds() { awk "BEGIN { exit !($*) }"; }          # holds 'CONDITION'
+range_of() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 free_port() {
@@ -284,9 +287,9 @@ wrk_ms() {  # "812.00us" | "1.20ms" | "2.01s" | "1.00m" -> milliseconds
     printf "%.3f", n * f }'
 }
 
-# run_wrk NAME CONNECTIONS URL HEADER: sets wrk_rps, wrk_p99_ms, wrk_bad (non-2xx + socket errors)
+# run_wrk NAME CONNECTIONS URL HEADER [ROUND]: sets wrk_rps, wrk_p99_ms, wrk_bad (non-2xx + socket errors)
 run_wrk() {
-  local name=$1 conns=$2 url=$3 header=$4 out=$work/wrk-$1-$2.txt threads=2
+  local name=$1 conns=$2 url=$3 header=$4 out=$work/wrk-$1-$2-${5:-0}.txt threads=2
   ((conns < 2)) && threads=1
   wrk "-t$threads" "-c$conns" -d1s -H "$header" "$url" >/dev/null 2>&1 || true  # warm-up
   wrk "-t$threads" "-c$conns" "-d${wrk_seconds}s" --latency -H "$header" "$url" >"$out" 2>&1 ||
@@ -355,22 +358,33 @@ bench_http() {
   local body_bytes
   body_bytes=$(wc -c <"$work/statistics.json")
 
-  section "HTTP: /v5/p1/asset/statistics beside nginx returning the same $body_bytes bytes" \
+  section "HTTP: /v5/p1/asset/statistics beside nginx returning the same $body_bytes bytes ($http_pairs alternated pairs of ${wrk_seconds}-s runs; medians, the ratios' range in brackets)" \
     connections "hostprint req/s" "nginx req/s" "req/s ratio" "hostprint p99 ms" "nginx p99 ms" \
     "p99 ratio" "errors (both)" "target" result
-  local conns hp_rps hp_p99 hp_bad ng_rps ng_p99 ng_bad rps_ratio p99_ratio ok
+  local conns hp_rps hp_p99 hp_bad ng_rps ng_p99 ng_bad rps_ratio p99_ratio ok pair
+  local -a hp_rpss hp_p99s ng_rpss ng_p99s rps_ratios p99_ratios
   : >"$work/http.dat"
   for conns in 1 8 64 256; do
-    # Interleaved per connection count, so a change of load on the machine hits both alike.
-    run_wrk nginx "$conns" "http://127.0.0.1:$nginx_port$base/statistics" "$auth"
-    ng_rps=$wrk_rps ng_p99=$wrk_p99_ms ng_bad=$wrk_bad
-    run_wrk hostprint "$conns" "http://127.0.0.1:$hp_port$base/statistics" "$auth"
-    hp_rps=$wrk_rps hp_p99=$wrk_p99_ms hp_bad=$wrk_bad
-    rps_ratio=$(calc "$hp_rps / $ng_rps")
-    p99_ratio=$(calc "$hp_p99 / $ng_p99")
+    # Alternated pairs per connection count, each ratio taken within its pair, and the median
+    # pair judged: a change of load on the machine hits both servers of a pair alike.
+    hp_rpss=() hp_p99s=() ng_rpss=() ng_p99s=() rps_ratios=() p99_ratios=() hp_bad=0 ng_bad=0
+    for ((pair = 1; pair <= http_pairs; pair++)); do
+      run_wrk nginx "$conns" "http://127.0.0.1:$nginx_port$base/statistics" "$auth" "$pair"
+      ng_rpss+=("$wrk_rps") ng_p99s+=("$wrk_p99_ms") ng_bad=$((ng_bad + wrk_bad))
+      run_wrk hostprint "$conns" "http://127.0.0.1:$hp_port$base/statistics" "$auth" "$pair"
+      hp_rpss+=("$wrk_rps") hp_p99s+=("$wrk_p99_ms") hp_bad=$((hp_bad + wrk_bad))
+      rps_ratios+=("$(calc "${hp_rpss[-1]} / ${ng_rpss[-1]}")")
+      p99_ratios+=("$(calc "${hp_p99s[-1]} / ${ng_p99s[-1]}")")
+    done
+    hp_rps=$(median "${hp_rpss[@]}") hp_p99=$(median "${hp_p99s[@]}")
+    ng_rps=$(median "${ng_rpss[@]}") ng_p99=$(median "${ng_p99s[@]}")
+    rps_ratio=$(median "${rps_ratios[@]}")
+    p99_ratio=$(median "${p99_ratios[@]}")
     ok=$(verdict "$rps_ratio >= $http_min_ratio && $p99_ratio <= $http_max_p99_ratio && $hp_bad == 0")
-    row "$conns" "$(fmt %.0f "$hp_rps")" "$(fmt %.0f "$ng_rps")" "$(fmt %.2f "$rps_ratio")" \
-      "$(fmt %.3f "$hp_p99")" "$(fmt %.3f "$ng_p99")" "$(fmt %.2f "$p99_ratio")" "$hp_bad / $ng_bad" \
+    row "$conns" "$(fmt %.0f "$hp_rps")" "$(fmt %.0f "$ng_rps")" \
+      "$(fmt %.2f "$rps_ratio") ($(range_of "${rps_ratios[@]}"))" \
+      "$(fmt %.3f "$hp_p99")" "$(fmt %.3f "$ng_p99")" \
+      "$(fmt %.2f "$p99_ratio") ($(range_of "${p99_ratios[@]}"))" "$hp_bad / $ng_bad" \
       "req/s >= ${http_min_ratio}x, p99 <= ${http_max_p99_ratio}x, 0 errors" "$ok"
     echo "$conns $hp_rps $ng_rps $hp_p99 $ng_p99" >>"$work/http.dat"
   done
