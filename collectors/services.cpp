@@ -285,8 +285,14 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
   std::size_t suppressed = 0;
   const auto& rules = *rules_;
 
-  // Names that make a process a candidate, from the rules.
-  std::unordered_set<std::string> names{"java"};
+  // Names that make a process a candidate, from the rules; looked up by string_view, so that the
+  // scan of every process builds no string for one that is no candidate.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
+  NameSet names{"java"};
   std::vector<std::string> argv0_words;
   for (const auto& rule : rules.products) {
     if (!is_service_category(rule.category)) continue;
@@ -297,39 +303,40 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
       if (!word.empty()) argv0_words.push_back(word);
     }
   }
-  std::unordered_set<std::string> comm_names;  // what /proc/<pid>/comm shows (15 bytes)
+  NameSet comm_names;  // what /proc/<pid>/comm shows (15 bytes)
   for (const auto& n : names) comm_names.insert(n.substr(0, 15));
 
   std::vector<ProcessFacts> facts;
-  std::unordered_map<int, CommMemo> next_memo;
+  std::vector<CommMemo> next_memo;
   next_memo.reserve(comm_memo_.size());
+  const auto by_pid = [](const CommMemo& m, int pid) { return m.pid < pid; };
   for (const auto& process : context.input_part<ProcessInfo>()) {
     if (context.expired()) {
       outcome.fail("deadline passed while reading processes");
       return outcome;
     }
-    auto proc_pid = context.proc / std::to_string(process.pid);
-    std::string name(basename_of(process.exe));
+    const std::string_view name = basename_of(process.exe.view());
     bool candidate = names.contains(name);
     for (const auto& word : argv0_words)
       if (!candidate && !name.empty() && name.starts_with(word)) candidate = true;
     if (!candidate) {
       const std::size_t exe_hash = std::hash<std::string_view>{}(process.exe.view());
-      auto known = comm_memo_.find(process.pid);
+      auto known = std::lower_bound(comm_memo_.begin(), comm_memo_.end(), process.pid, by_pid);
       bool names_a_product;
-      if (known != comm_memo_.end() && known->second.start_ticks == process.start_ticks &&
-          known->second.exe_hash == exe_hash) {
-        names_a_product = known->second.names_a_product;
+      if (known != comm_memo_.end() && known->pid == process.pid &&
+          known->start_ticks == process.start_ticks && known->exe_hash == exe_hash) {
+        names_a_product = known->names_a_product;
       } else {
-        auto comm = read_bounded(proc_pid / "comm", 64);
+        auto comm = read_bounded(context.proc / std::to_string(process.pid) / "comm", 64);
         if (comm.status != ReadStatus::ok) continue;
         std::string_view c = comm.file.text;
         while (!c.empty() && c.back() == '\n') c.remove_suffix(1);
-        names_a_product = comm_names.contains(std::string(c));
+        names_a_product = comm_names.contains(c);
       }
-      next_memo[process.pid] = {process.start_ticks, exe_hash, names_a_product};
+      next_memo.push_back({process.pid, process.start_ticks, exe_hash, names_a_product});
       if (!names_a_product) continue;
     }
+    const auto proc_pid = context.proc / std::to_string(process.pid);
     const auto& command = context.processes().command(process.pid);
     if (!command.readable) continue;  // gone since the process table was read
     if (!command.parent) {
@@ -452,6 +459,9 @@ Outcome ServicesCollector::collect(const ScanContext& context) {
   if (suppressed > 0)
     outcome.error(std::to_string(suppressed) + " more errors not listed");
   replace(std::move(instances));
+  const auto pid_order = [](const CommMemo& a, const CommMemo& b) { return a.pid < b.pid; };
+  if (!std::is_sorted(next_memo.begin(), next_memo.end(), pid_order))
+    std::sort(next_memo.begin(), next_memo.end(), pid_order);
   comm_memo_ = std::move(next_memo);
   return outcome;
 }

@@ -78,11 +78,12 @@ class ServicesCollector final : public ListCollector<ServiceInstance> {
   // Whether a process's comm names a product, remembered per pid while its start time and
   // executable stay the same (comm changes with an exec), so a rescan reads no comm again.
   struct CommMemo {
+    int pid = 0;
     std::uint64_t start_ticks = 0;
     std::size_t exe_hash = 0;
     bool names_a_product = false;
   };
-  std::unordered_map<int, CommMemo> comm_memo_;
+  std::vector<CommMemo> comm_memo_;  // sorted by pid: rebuilt each scan without a node per pid
   std::shared_ptr<const Fingerprints> rules_;
 };
 

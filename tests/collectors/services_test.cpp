@@ -11,6 +11,7 @@
 
 #include "collectors/rules/fingerprints.hpp"
 #include "tests/scan_chain.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -206,6 +207,53 @@ TEST(ServicesCollector, EmptyTableNoServices) {
   EXPECT_EQ(collector.item_count(), 0u);
   ASSERT_TRUE(collector.items());
   EXPECT_TRUE(collector.items()->empty());
+}
+
+// A process that no executable name makes a candidate is one by its comm; the comm is read once
+// per (pid, start, executable) and remembered, so a rescan reads it only for a new process.
+TEST(ServicesCollector, CommIsReadOncePerProcess) {
+  test::TempDir proc;
+  auto write_process = [&](int pid, std::uint64_t start, std::string_view comm) {
+    const std::string dir = std::to_string(pid) + "/";
+    proc.write(dir + "comm", std::string(comm) + "\n");
+    proc.write(dir + "cmdline", std::string("/usr/bin/redis-server 127.0.0.1:6379\0", 37));
+    proc.write(dir + "stat", std::to_string(pid) + " (" + std::string(comm) +
+                                 ") S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " +
+                                 std::to_string(start) + " 0 0\n");
+  };
+  // Given out of pid order, as a table made of several parts may be.
+  auto table = [](std::uint64_t start_of_300) {
+    return std::make_shared<std::vector<ProcessInfo>>(std::vector<ProcessInfo>{
+        {300, start_of_300, proto::SharedText("/opt/cache/bin/launcher"), {}},
+        {200, 7, proto::SharedText("/usr/bin/sleep"), {}}});
+  };
+  write_process(300, 5, "redis-server");
+  write_process(200, 7, "sleep");
+  ServicesCollector collector(std::make_shared<Fingerprints>(builtin()));
+  auto scan = [&](std::uint64_t start_of_300) {
+    proto::AssetSet found;
+    found.add<ProcessInfo>(table(start_of_300));
+    ScanContext context;
+    context.proc = proc.path();
+    context.root = proc.path() / "no-root";
+    context.found = &found;
+    context.readable.set();
+    auto outcome = collector.collect(context);
+    EXPECT_TRUE(outcome.complete);
+    std::vector<std::pair<int, std::string>> seen;
+    for (const auto& s : *collector.items()) seen.emplace_back(s.pid, s.product);
+    return seen;
+  };
+  using Seen = std::vector<std::pair<int, std::string>>;
+  EXPECT_EQ(scan(5), (Seen{{300, "Redis"}}));
+  // The same process renames itself: the comm read when it was first seen stands.
+  write_process(300, 5, "worker");
+  EXPECT_EQ(scan(5), (Seen{{300, "Redis"}}));
+  // Another process under the pid (a new start time): its comm is read.
+  write_process(300, 9, "worker");
+  EXPECT_EQ(scan(9), Seen{});
+  write_process(300, 11, "redis-server");
+  EXPECT_EQ(scan(11), (Seen{{300, "Redis"}}));
 }
 
 }  // namespace
