@@ -1,10 +1,13 @@
 #include "collectors/software.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,7 +21,7 @@
 #include "collectors/formats/rpm_bdb.hpp"
 #include "collectors/formats/rpm_header.hpp"
 #include "collectors/formats/rpm_sqlite.hpp"
-#include "collectors/io/root_files.hpp"
+#include "collectors/io/root_dir.hpp"
 
 namespace hostprint::collectors {
 namespace {
@@ -42,6 +45,52 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
+constexpr int file_flags = O_RDONLY | O_NONBLOCK;  // as RootDir::read opens: a FIFO never blocks
+constexpr int folder_flags = O_RDONLY | O_DIRECTORY | O_NONBLOCK;
+constexpr std::size_t max_update_files = 10000;
+
+// `relative` opened inside the root with `flags` and fstat'ed through that descriptor, which is
+// handed to `keep` for reading.
+SeenFile see(const RootDir& root, const std::string& relative, int flags, UniqueFd* keep) {
+  SeenFile seen;
+  seen.path = relative;
+  seen.flags = flags;
+  UniqueFd fd = root.open(relative, flags);
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+    seen.err = errno;
+    return seen;
+  }
+  seen.mode = st.st_mode;
+  seen.device = st.st_dev;
+  seen.inode = st.st_ino;
+  seen.size = st.st_size;
+  seen.mtime = st.st_mtim;
+  seen.ctime = st.st_ctim;
+  if (keep) *keep = std::move(fd);
+  return seen;
+}
+
+// The names in the folder open at `fd` (so the listing is of the folder whose identity was taken).
+FolderEntries list_open_folder(const RootDir& root, int fd, const std::string& relative) {
+  return RootDir::borrow(fd, root.display(relative)).list("", max_update_files);
+}
+
+bool missing(const SeenFile& seen) { return seen.err == ENOENT || seen.err == ENOTDIR; }
+
+bool same(const SeenFile& a, const SeenFile& b) {
+  if (missing(a) || missing(b)) return missing(a) && missing(b);
+  auto key = [](const SeenFile& f) {
+    return std::tie(f.err, f.device, f.inode, f.size, f.mtime.tv_sec, f.mtime.tv_nsec,
+                    f.ctime.tv_sec, f.ctime.tv_nsec, f.names);
+  };
+  return a.err == 0 && key(a) == key(b);
+}
+
+std::chrono::nanoseconds since_epoch(const timespec& t) {
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+}
+
 }  // namespace
 
 std::vector<SoftwarePackage> distinct_packages(std::vector<SoftwarePackage> packages) {
@@ -59,12 +108,13 @@ namespace {
 // One scan's reading of the sources: each source's packages, or that it failed.
 class SoftwareScan {
  public:
-  SoftwareScan(const ScanContext& context, Outcome& outcome)
-      : context_(context), outcome_(outcome) {}
+  SoftwareScan(const ScanContext& context, Outcome& outcome, std::chrono::nanoseconds racy_window)
+      : context_(context), outcome_(outcome), root_(context.root), racy_window_(racy_window) {}
 
-  void read_dpkg();
-  void read_rpm();
-  void read_apk();
+  // Reads the databases of `reader` ("dpkg", "rpm", "apk"), noting in `reading` what it read.
+  void read(std::string_view reader, SoftwareReading& reading);
+  // Every file and folder `seen` names is as it was: reading them again would read the same.
+  bool unchanged(const std::vector<SeenFile>& seen) const;
   // What each source read whole holds, by source ("dpkg", "apk", an rpm database folder).
   std::map<std::string, std::vector<SoftwarePackage>>& read() { return read_; }
   // The sources that are present but could not be read whole (opened, walked, understood).
@@ -73,9 +123,19 @@ class SoftwareScan {
  private:
   // Reads a text database; nullopt when missing or failed (recorded).
   std::optional<std::string> read_text(const std::string& relative, std::size_t max_bytes);
-  void read_rpm_database(const std::string& relative, const OpenedInRoot& file);
+  void read_dpkg();
+  void read_rpm();
+  void read_apk();
+  // Opens `relative` as the readers do, noting it (or its absence) in the reading's fingerprint.
+  SeenFile& note(const std::string& relative, int flags, UniqueFd* keep = nullptr) {
+    return reading_->seen.emplace_back(see(root_, relative, flags, keep));
+  }
+  std::string open_error(const SeenFile& seen) const {
+    return root_.display(seen.path) + ": " + std::strerror(seen.err);
+  }
+  void read_rpm_database(const std::string& relative, int fd, std::uint64_t size);
   void read_rpm_sqlite(const std::string& relative, int fd);
-  void read_rpm_bdb(const std::string& relative, const OpenedInRoot& file);
+  void read_rpm_bdb(const std::string& relative, int fd, std::uint64_t size);
   // Turns one header blob into a package; counts the malformed and the pseudo-packages.
   void add_rpm_header(std::string_view blob);
   void report_rpm_headers(const std::string& relative);
@@ -88,6 +148,9 @@ class SoftwareScan {
 
   const ScanContext& context_;
   Outcome& outcome_;
+  RootDir root_;
+  std::chrono::nanoseconds racy_window_;
+  SoftwareReading* reading_ = nullptr;
   std::map<std::string, std::vector<SoftwarePackage>> read_;
   std::set<std::string> failed_;
   // The source being read.
@@ -97,7 +160,43 @@ class SoftwareScan {
   std::string first_header_problem_;
 };
 
+void SoftwareScan::read(std::string_view reader, SoftwareReading& reading) {
+  reading_ = &reading;
+  const auto started = std::chrono::system_clock::now().time_since_epoch();
+  const auto errors_before = outcome_.errors.size();
+  if (reader == "dpkg") read_dpkg();
+  if (reader == "rpm") read_rpm();
+  if (reader == "apk") read_apk();
+  reading.errors.assign(outcome_.errors.begin() + static_cast<std::ptrdiff_t>(errors_before),
+                        outcome_.errors.end());
+  // As git's index: a file changed within its timestamps' granularity after our fstat could keep
+  // the same size and times, so one changed lately (2 s covers the coarsest) is read again.
+  const auto racy = [&](const SeenFile& f) {
+    return f.err == 0 && (since_epoch(f.mtime) >= started - racy_window_ ||
+                          since_epoch(f.ctime) >= started - racy_window_);
+  };
+  reading.trusted =
+      std::none_of(reading.sources.begin(), reading.sources.end(),
+                   [&](const std::string& source) { return failed_.contains(source); }) &&
+      std::none_of(reading.seen.begin(), reading.seen.end(), racy);
+  reading_ = nullptr;
+}
+
+bool SoftwareScan::unchanged(const std::vector<SeenFile>& seen) const {
+  return std::all_of(seen.begin(), seen.end(), [&](const SeenFile& was) {
+    UniqueFd fd;
+    auto now = see(root_, was.path, was.flags, &fd);
+    if (now.err == 0 && (was.flags & O_DIRECTORY)) {
+      auto listed = list_open_folder(root_, fd.get(), was.path);
+      if (listed.status != ReadStatus::ok) return false;
+      now.names = std::move(listed.names);
+    }
+    return same(was, now);
+  });
+}
+
 void SoftwareScan::finish(const std::string& source) {
+  reading_->sources.push_back(source);
   if (source_failed_) {
     failed_.insert(source);
   } else {
@@ -111,8 +210,14 @@ void SoftwareScan::finish(const std::string& source) {
 
 std::optional<std::string> SoftwareScan::read_text(const std::string& relative,
                                                    std::size_t max_bytes) {
-  auto read = read_in_root(context_.root, relative, max_bytes);
-  if (read.status == ReadStatus::missing) return std::nullopt;
+  UniqueFd fd;
+  const auto& seen = note(relative, file_flags, &fd);
+  if (missing(seen)) return std::nullopt;
+  if (seen.err != 0) {
+    fail_source(open_error(seen));
+    return std::nullopt;
+  }
+  auto read = read_open_file(fd.get(), root_.display(relative), max_bytes);
   if (read.status == ReadStatus::error) {
     fail_source(read.error);
     return std::nullopt;
@@ -151,8 +256,17 @@ void SoftwareScan::read_dpkg() {
   // applies on top of it (named by a number, read in name order; anything else is dpkg's scratch).
   // Without it the status file may name what is no longer installed: a journal that cannot be
   // listed fails the source.
-  constexpr std::size_t max_update_files = 10000;
-  auto updates = list_folder_in_root(context_.root, "var/lib/dpkg/updates", max_update_files);
+  const std::string updates_path = "var/lib/dpkg/updates";
+  UniqueFd folder;
+  auto& seen = note(updates_path, folder_flags, &folder);
+  FolderEntries updates;
+  if (seen.err == 0) {
+    updates = list_open_folder(root_, folder.get(), updates_path);
+    seen.names = updates.names;
+  } else if (!missing(seen)) {
+    updates.status = ReadStatus::error;
+    updates.error = open_error(seen);
+  }
   if (updates.status == ReadStatus::error) fail_source(updates.error);
   if (updates.truncated)
     outcome_.error("var/lib/dpkg/updates: more than " + std::to_string(max_update_files) +
@@ -200,6 +314,7 @@ void SoftwareScan::read_rpm() {
   // Fedora 36+ and openSUSE keep the database in usr/lib/sysimage/rpm with var/lib/rpm a symlink
   // to it; older systems in var/lib/rpm. A database file reached twice is read once: its
   // identity is taken from the descriptor it is read through, so no swap between can fool it.
+  // Both folders are one reading, so whether the second is a duplicate is decided afresh.
   std::set<std::pair<dev_t, ino_t>> read_files;
   for (const char* folder : {"usr/lib/sysimage/rpm", "var/lib/rpm"}) {
     // One backend per folder, the one rpm itself would open: SQLite (rpm 4.16+) when present,
@@ -207,12 +322,18 @@ void SoftwareScan::read_rpm() {
     // conversion.
     for (const char* file : {"rpmdb.sqlite", "Packages.db", "Packages"}) {
       const std::string relative = std::string(folder) + "/" + file;
-      auto opened = open_in_root(context_.root, relative, OpenKind::regular_file);
-      if (opened.status == ReadStatus::missing) continue;
-      if (opened.status == ReadStatus::error) {
-        fail_source(opened.error);
+      UniqueFd fd;
+      const auto opened = note(relative, file_flags, &fd);
+      if (missing(opened)) continue;
+      if (opened.err != 0) {
+        fail_source(open_error(opened));
+      } else if (!S_ISREG(opened.mode)) {
+        fail_source(root_.display(relative) + ": not a regular file");
       } else if (read_files.emplace(opened.device, opened.inode).second) {
-        read_rpm_database(relative, opened);
+        // A commit to the WAL changes the database without touching rpmdb.sqlite.
+        if (relative.ends_with(".sqlite"))
+          for (const char* companion : {"-wal", "-shm"}) note(relative + companion, O_PATH);
+        read_rpm_database(relative, fd.get(), static_cast<std::uint64_t>(opened.size));
       }
       break;
     }
@@ -220,13 +341,13 @@ void SoftwareScan::read_rpm() {
   }
 }
 
-void SoftwareScan::read_rpm_database(const std::string& relative, const OpenedInRoot& file) {
+void SoftwareScan::read_rpm_database(const std::string& relative, int fd, std::uint64_t size) {
   if (relative.ends_with("rpmdb.sqlite")) {
-    read_rpm_sqlite(relative, file.fd.get());
+    read_rpm_sqlite(relative, fd);
   } else if (relative.ends_with("Packages.db")) {
     fail_source(relative + ": the ndb rpm database is not supported");
   } else {
-    read_rpm_bdb(relative, file);
+    read_rpm_bdb(relative, fd, size);
   }
 }
 void SoftwareScan::add_rpm_header(std::string_view blob) {
@@ -282,8 +403,7 @@ void SoftwareScan::read_rpm_sqlite(const std::string& relative, int fd) {
   }
 }
 
-void SoftwareScan::read_rpm_bdb(const std::string& relative, const OpenedInRoot& file) {
-  const int fd = file.fd.get();
+void SoftwareScan::read_rpm_bdb(const std::string& relative, int fd, std::uint64_t size) {
   ReadAt read_at = [fd](std::uint64_t offset, std::span<char> into) -> std::optional<std::size_t> {
     std::size_t done = 0;
     while (done < into.size()) {
@@ -299,7 +419,7 @@ void SoftwareScan::read_rpm_bdb(const std::string& relative, const OpenedInRoot&
     return done;
   };
   auto scan = read_bdb_hash(
-      read_at, file.size,
+      read_at, size,
       [&](std::string_view key, std::string_view data) {
         // Key 0 holds rpm's counter of header numbers, not a header.
         if (key == std::string_view("\0\0\0\0", 4)) return true;
@@ -320,28 +440,47 @@ void SoftwareScan::read_rpm_bdb(const std::string& relative, const OpenedInRoot&
 
 Outcome SoftwareCollector::collect(const ScanContext& context) {
   Outcome outcome;
-  SoftwareScan scan(context, outcome);
-  scan.read_dpkg();
-  scan.read_rpm();
-  scan.read_apk();
+  SoftwareScan scan(context, outcome, racy_window_);
+  const auto& last = *items();
+  auto last_packages = [&](const std::string& source) {
+    std::vector<SoftwarePackage> kept;
+    if (auto at = by_source_.find(source); at != by_source_.end())
+      for (auto i : at->second)
+        if (i < last.size()) kept.push_back(last[i]);
+    return kept;
+  };
+  // A reader whose files are all as at its last trusted reading is not read again: its packages
+  // are the ones published then, and its errors are reported again.
+  std::map<std::string, SoftwareReading> readings;
+  std::vector<std::string> reused;
+  bool read_any = false;
+  for (const char* reader : {"dpkg", "rpm", "apk"}) {
+    auto was = last_readings_.find(reader);
+    if (was != last_readings_.end() && scan.unchanged(was->second.seen)) {
+      for (const auto& error : was->second.errors) outcome.error(error);
+      reused.insert(reused.end(), was->second.sources.begin(), was->second.sources.end());
+      readings.insert(*was);
+    } else {
+      ++readings_done_;
+      read_any = true;
+      scan.read(reader, readings[reader]);
+    }
+  }
   if (context.expired()) {
     outcome.fail("deadline reached before every package database was read");
     return outcome;
   }
+  if (!read_any) return outcome;  // the list published stands as it is
   // A source that failed (present, but not read whole: cut mid-write, overwritten, a format we
   // cannot read) keeps its last good packages, and the sources read whole are taken fresh. Each
   // manager's part is then the newest exact reading of its own database; keeping the whole last
   // result instead would also throw away a correct fresh reading of the others. The outcome is
   // incomplete, so the failure is reported and last_success stays at the last whole reading.
   auto sources = std::move(scan.read());
-  const auto& last = *items();
+  for (const auto& source : reused) sources[source] = last_packages(source);
   for (const auto& source : scan.failed()) {
     outcome.complete = false;
-    std::vector<SoftwarePackage> kept;
-    if (auto at = by_source_.find(source); at != by_source_.end())
-      for (auto i : at->second)
-        if (i < last.size()) kept.push_back(last[i]);
-    sources[source] = std::move(kept);
+    sources[source] = last_packages(source);
   }
   std::vector<SoftwarePackage> all;
   for (const auto& [source, packages] : sources) all.insert(all.end(), packages.begin(), packages.end());
@@ -361,6 +500,8 @@ Outcome SoftwareCollector::collect(const ScanContext& context) {
     }
   }
   by_source_ = std::move(positions);
+  std::erase_if(readings, [](const auto& r) { return !r.second.trusted; });
+  last_readings_ = std::move(readings);
   replace(std::move(published));
   return outcome;
 }

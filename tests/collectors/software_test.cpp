@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
@@ -1029,6 +1031,229 @@ TEST(SoftwareCollector, AnUnreadRpmSqliteDatabaseIsAnErrorNotZero) {
         mentions(got.outcome.errors, "var/lib/rpm/rpmdb.sqlite: RPM SQLite reader not built"))
         << all_errors(got.outcome);
   }
+}
+
+
+// ---------------------------------------------------------------- unchanged rescans
+
+namespace rescan {
+
+using namespace std::chrono_literals;
+
+// One collector over `root`, scanned again and again. Its racy window is none unless given, so
+// that a file written just before is trusted (the window has its own test).
+struct Rescans {
+  explicit Rescans(const std::filesystem::path& root, std::chrono::nanoseconds window = 0ns)
+      : collector(window) {
+    context.root = root;
+  }
+  Outcome scan() { return collector.collect(context); }
+  std::set<std::string> keys() const { return keys_of(*collector.items()); }
+  SoftwareCollector collector;
+  ScanContext context;
+};
+
+// Past the coarsest timestamp tick, so a change gets other times than the reading it follows.
+void next_tick() { std::this_thread::sleep_for(30ms); }
+
+// Overwrites `path` in place with as many bytes, then puts its modification time back.
+void rewrite_in_place(const std::filesystem::path& path, const std::string& content) {
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  ASSERT_EQ(static_cast<std::uintmax_t>(before.st_size), content.size());
+  int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, content.data(), content.size(), 0),
+            static_cast<ssize_t>(content.size()));
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::futimens(fd, times), 0);
+  ::close(fd);
+}
+
+}  // namespace rescan
+
+TEST(SoftwareRescan, AnUnchangedRescanReusesThePackagesAndTheErrors) {
+  test::TempDir root;
+  root.write("var/lib/dpkg/status", dpkg_stanza("a", "amd64", "install ok installed") +
+                                        "Package: broken\n\n" +
+                                        dpkg_stanza("b", "amd64", "install ok unpacked"));
+  root.write("var/lib/dpkg/updates/0000", dpkg_stanza("b", "amd64", "install ok installed"));
+  root.write("lib/apk/db/installed", "P:musl\nV:1.2.4-r2\nA:x86_64\n\nV:1\n");
+  BdbBuilder b;
+  b.records.push_back({key_of(1), rpm_header("r", "1", "1", "noarch")});
+  b.records.push_back({key_of(2), "junk"});
+  root.write("usr/lib/sysimage/rpm/Packages", b.build());
+  std::filesystem::create_directories(root.path() / "var/lib");
+  std::filesystem::create_symlink("../../usr/lib/sysimage/rpm", root.path() / "var/lib/rpm");
+
+  rescan::Rescans rescans(root.path());
+  auto first = rescans.scan();
+  ASSERT_TRUE(first.complete) << all_errors(first);
+  EXPECT_EQ(first.errors.size(), 3u) << all_errors(first);
+  EXPECT_EQ(rescans.collector.readings_done(), 3u);  // dpkg, rpm, apk
+  const auto keys = rescans.keys();
+  EXPECT_EQ(keys.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    auto again = rescans.scan();
+    EXPECT_TRUE(again.complete);
+    EXPECT_EQ(again.errors, first.errors);
+    EXPECT_EQ(rescans.keys(), keys);
+  }
+  EXPECT_EQ(rescans.collector.readings_done(), 3u) << "an unchanged database was read again";
+  // What a whole reading by a fresh collector reports.
+  auto fresh = collect(root.path());
+  EXPECT_EQ(fresh.outcome.errors, first.errors);
+  EXPECT_EQ(keys_of(fresh.packages), keys);
+}
+
+TEST(SoftwareRescan, EveryChangeToTheDpkgDatabaseIsSeen) {
+  test::TempDir root;
+  const auto status = root.write("var/lib/dpkg/status",
+                                 dpkg_stanza("aaaa", "amd64", "install ok installed") +
+                                     dpkg_stanza("b", "amd64", "install ok unpacked"));
+  std::filesystem::create_directories(root.path() / "var/lib/dpkg/updates");
+  rescan::Rescans rescans(root.path());
+  std::size_t reads = 0;
+  // Scans, expecting the dpkg reader to have read (or not), and then an unchanged rescan that
+  // reuses, so the next change is met by a trusted reading.
+  auto scan = [&](bool reads_dpkg) {
+    auto outcome = rescans.scan();
+    EXPECT_TRUE(outcome.complete) << all_errors(outcome);
+    if (reads_dpkg) ++reads;
+    EXPECT_EQ(rescans.collector.readings_done(), reads + 2);
+    rescans.scan();
+    EXPECT_EQ(rescans.collector.readings_done(), reads + 2) << "the reading was not trusted";
+    rescan::next_tick();
+    return rescans.keys();
+  };
+  reads = 1;
+  EXPECT_EQ(scan(false), (std::set<std::string>{"aaaa:amd64=1.0"}));
+
+  // dpkg's way: a new file renamed over the status file.
+  root.write("var/lib/dpkg/status-new", dpkg_stanza("aaaa", "amd64", "install ok installed") +
+                                            dpkg_stanza("b", "amd64", "install ok installed"));
+  std::filesystem::rename(root.path() / "var/lib/dpkg/status-new", status);
+  EXPECT_EQ(scan(true), (std::set<std::string>{"aaaa:amd64=1.0", "b:amd64=1.0"}));
+
+  // Rewritten in place, as large as it was, its modification time put back: the ctime moved.
+  rescan::rewrite_in_place(status, dpkg_stanza("cccc", "amd64", "install ok installed") +
+                                       dpkg_stanza("b", "amd64", "install ok installed"));
+  EXPECT_EQ(scan(true), (std::set<std::string>{"cccc:amd64=1.0", "b:amd64=1.0"}));
+
+  // A journal file appears, then another; then one is removed.
+  root.write("var/lib/dpkg/updates/0000", dpkg_stanza("d", "amd64", "install ok installed"));
+  EXPECT_EQ(scan(true), (std::set<std::string>{"cccc:amd64=1.0", "b:amd64=1.0", "d:amd64=1.0"}));
+  root.write("var/lib/dpkg/updates/0001", dpkg_stanza("b", "amd64", "deinstall ok config-files"));
+  EXPECT_EQ(scan(true), (std::set<std::string>{"cccc:amd64=1.0", "d:amd64=1.0"}));
+  std::filesystem::remove(root.path() / "var/lib/dpkg/updates/0001");
+  EXPECT_EQ(scan(true), (std::set<std::string>{"cccc:amd64=1.0", "b:amd64=1.0", "d:amd64=1.0"}));
+  // A journal file rewritten in place.
+  rescan::rewrite_in_place(root.path() / "var/lib/dpkg/updates/0000",
+                           dpkg_stanza("e", "amd64", "install ok installed"));
+  EXPECT_EQ(scan(true), (std::set<std::string>{"cccc:amd64=1.0", "b:amd64=1.0", "e:amd64=1.0"}));
+  // The status file gone, then back.
+  std::filesystem::rename(status, root.path() / "var/lib/dpkg/status-old");
+  EXPECT_EQ(scan(true), (std::set<std::string>{}));
+  std::filesystem::rename(root.path() / "var/lib/dpkg/status-old", status);
+  EXPECT_EQ(scan(true), (std::set<std::string>{"cccc:amd64=1.0", "b:amd64=1.0", "e:amd64=1.0"}));
+  // An apk database appearing is read too, and dpkg's stays reused.
+  root.write("lib/apk/db/installed", "P:musl\nV:1\nA:x86_64\n");
+  rescans.scan();
+  EXPECT_EQ(rescans.keys().count("musl:x86_64=1"), 1u);
+  EXPECT_EQ(rescans.collector.readings_done(), reads + 3);
+}
+
+TEST(SoftwareRescan, AFileChangedJustBeforeItsReadingIsReadAgain) {
+  test::TempDir root;
+  const auto status =
+      root.write("var/lib/dpkg/status", dpkg_stanza("aaaa", "amd64", "install ok installed"));
+  // The file's times are not older than the reading by the window: it is not trusted (the
+  // absent rpm and apk databases are).
+  rescan::Rescans rescans(root.path(), std::chrono::seconds(2));
+  rescans.scan();
+  rescans.scan();
+  EXPECT_EQ(rescans.collector.readings_done(), 4u);
+  // Why: a change in the same timestamp tick as the reading keeps size and times. Where the
+  // filesystem's clock lets it happen here, the change must be seen all the same.
+  int same_tick = 0;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const std::string name = attempt % 2 ? "aaaa" : "bbbb";
+    rescan::rewrite_in_place(status, dpkg_stanza(name, "amd64", "install ok installed"));
+    struct stat before {};
+    ASSERT_EQ(::stat(status.c_str(), &before), 0);
+    rescans.scan();
+    const std::string next = attempt % 2 ? "bbbb" : "aaaa";
+    rescan::rewrite_in_place(status, dpkg_stanza(next, "amd64", "install ok installed"));
+    struct stat after {};
+    ASSERT_EQ(::stat(status.c_str(), &after), 0);
+    if (after.st_ctim.tv_sec == before.st_ctim.tv_sec &&
+        after.st_ctim.tv_nsec == before.st_ctim.tv_nsec)
+      ++same_tick;
+    rescans.scan();
+    ASSERT_EQ(rescans.keys(), (std::set<std::string>{next + ":amd64=1.0"})) << attempt;
+  }
+  std::cout << "rewrites within the reading's timestamp tick: " << same_tick << " of 50\n";
+}
+
+TEST(SoftwareRescan, TheRpmSqliteWalAndShmAreWatched) {
+  if (!rpm_sqlite_reader_built()) GTEST_SKIP() << "built without the SQLite RPM reader";
+  test::TempDir root;
+  const auto db = root.path() / "var/lib/rpm/rpmdb.sqlite";
+  make_sqlite(db, rpmdb_schema + insert_blob(1, rpm_header("committed", "1", "1", "noarch")));
+  rescan::Rescans rescans(root.path());
+  std::size_t reads = 3;
+  auto rescan_reads = [&](bool expected) {
+    rescan::next_tick();
+    auto outcome = rescans.scan();
+    EXPECT_TRUE(outcome.complete) << all_errors(outcome);
+    if (expected) ++reads;
+    EXPECT_EQ(rescans.collector.readings_done(), reads);
+    EXPECT_EQ(rescans.keys(), (std::set<std::string>{"committed:noarch=1-1"}));
+  };
+  rescans.scan();
+  rescan_reads(false);
+  root.write("var/lib/rpm/rpmdb.sqlite-wal", "a commit");  // appears
+  rescan_reads(true);
+  rescan_reads(false);
+  root.write("var/lib/rpm/rpmdb.sqlite-wal", "a commit!");  // grows
+  rescan_reads(true);
+  rescan::rewrite_in_place(root.path() / "var/lib/rpm/rpmdb.sqlite-wal", "another!!");
+  rescan_reads(true);
+  root.write("var/lib/rpm/rpmdb.sqlite-shm", "index");
+  rescan_reads(true);
+  std::filesystem::remove(root.path() / "var/lib/rpm/rpmdb.sqlite-wal");  // checkpointed
+  rescan_reads(true);
+  rescan_reads(false);
+}
+
+TEST(SoftwareRescan, AFailedSourceIsReadAgainAtEveryScan) {
+  test::TempDir root;
+  BdbBuilder b;
+  b.buckets = 4;
+  for (std::uint32_t i = 1; i <= 8; ++i)
+    b.records.push_back({key_of(i), rpm_header("r" + std::to_string(i), "1", "1", "noarch")});
+  const std::string good = b.build();
+  root.write("var/lib/rpm/Packages", good.substr(0, good.size() / 2 + 100));
+  std::filesystem::create_directories(root.path() / "var/lib/dpkg/status");  // not a file
+  rescan::Rescans rescans(root.path());
+  for (std::size_t scan = 1; scan <= 3; ++scan) {
+    auto outcome = rescans.scan();
+    EXPECT_FALSE(outcome.complete);
+    EXPECT_TRUE(mentions(outcome.errors, "var/lib/rpm/Packages: ")) << all_errors(outcome);
+    EXPECT_TRUE(mentions(outcome.errors, "var/lib/dpkg/status: not a regular file"))
+        << all_errors(outcome);
+    // Both failed readings again; apk's absence is trusted from the second scan on.
+    EXPECT_EQ(rescans.collector.readings_done(), 1 + 2 * scan);
+  }
+  // Whole again, and then trusted.
+  rescan::next_tick();
+  root.write("var/lib/rpm/Packages", good);
+  std::filesystem::remove(root.path() / "var/lib/dpkg/status");
+  EXPECT_TRUE(rescans.scan().complete);
+  EXPECT_EQ(rescans.keys().size(), 8u);
+  EXPECT_TRUE(rescans.scan().complete);
+  EXPECT_EQ(rescans.keys().size(), 8u);
+  EXPECT_EQ(rescans.collector.readings_done(), 9u);
 }
 
 }  // namespace
