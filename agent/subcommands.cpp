@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 
 #include "agent/cli.hpp"
 #include "agent/fleet.hpp"
@@ -218,6 +219,39 @@ void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
   run_io_loop(io);
 }
 
+// The listening socket, bound and listening (not yet accepting), made once by whichever asks
+// first: the first scan on its own thread, or serve when that scan is held past the deadline.
+class PortOpener {
+ public:
+  explicit PortOpener(std::function<std::unique_ptr<HttpServer>()> make) : make_(std::move(make)) {}
+
+  void open() {
+    std::lock_guard lock(mutex_);
+    if (std::exchange(tried_, true)) return;
+    try {
+      server_ = make_();
+    } catch (const boost::system::system_error& e) {
+      error_ = e.code().message();
+    }
+  }
+  // After open(): the server, or null and why it could not listen.
+  HttpServer* server() {
+    std::lock_guard lock(mutex_);
+    return server_.get();
+  }
+  std::string error() {
+    std::lock_guard lock(mutex_);
+    return error_;
+  }
+
+ private:
+  std::function<std::unique_ptr<HttpServer>()> make_;
+  std::mutex mutex_;
+  bool tried_ = false;
+  std::unique_ptr<HttpServer> server_;
+  std::string error_;
+};
+
 }  // namespace
 
 int run_query(const CommandLine& command_line) {
@@ -254,10 +288,32 @@ int run_serve(const CommandLine& command_line) {
   if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
 
   Scanner scanner(scan_settings_with_state(config));
+  HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
+    auto rt = current_runtime.load();
+    if (!request.token || !rt->tokens.accepts(*request.token))
+      return error_answer(proto::unauthorized());
+    auto snapshot = scanner.current();
+    if (!snapshot)
+      return route_before_first_scan(request.method, request.target, rt->router,
+                                     scanner.created());
+    return route(request.method, request.target, *snapshot, rt->router, request.accept);
+  };
+  PortOpener port([&io, &handler, endpoint = asio::ip::tcp::endpoint(address, config.listen.port),
+                   limits = http_limits(config), tls] {
+    return std::make_unique<HttpServer>(io, endpoint, handler, limits, tls);
+  });
+  // The scanning thread may open the port: it is stopped before the port goes.
+  struct StopScanner {
+    Scanner& scanner;
+    ~StopScanner() { scanner.stop_background(); }
+  } stop_scanner{scanner};
+
   const auto deadline = ScanSettings{}.collector_deadline;
-  // The first scan runs on the scanner's thread. The port opens when it ends, so the first
-  // answer is real; a scan held past a collector's deadline (a stalled mount) opens it anyway,
-  // and answers that need a scan are 503 until it ends.
+  // The first scan runs on the scanner's thread. Its collectors run, then the port opens and the
+  // ports are read again, so the first scan lists the agent's own port; then it is published and
+  // the port accepts, so the first answer is real. A scan held past a collector's deadline (a
+  // stalled mount) has the port open anyway, and answers that need a scan are 503 until it ends.
+  scanner.before_first_publish([&port] { port.open(); }, {"listening_ports"});
   scanner.start_background(true);
   for (auto until = std::chrono::steady_clock::now() + deadline;
        !scanner.current() && std::chrono::steady_clock::now() < until;)
@@ -273,28 +329,13 @@ int run_serve(const CommandLine& command_line) {
         "the first scan is still running after " +
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline).count()) +
             " s; listening anyway (answers that need it are 503 until it ends)");
-
-  HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
-    auto rt = current_runtime.load();
-    if (!request.token || !rt->tokens.accepts(*request.token))
-      return error_answer(proto::unauthorized());
-    auto snapshot = scanner.current();
-    if (!snapshot)
-      return route_before_first_scan(request.method, request.target, rt->router,
-                                     scanner.created());
-    return route(request.method, request.target, *snapshot, rt->router, request.accept);
-  };
-
-  std::unique_ptr<HttpServer> server;
-  try {
-    server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
-                                          handler, http_limits(config), tls);
-  } catch (const boost::system::system_error& e) {
-    log(LogLevel::error, "http",
-        "cannot listen on " + config.listen.text() + ": " + e.code().message());
+  port.open();
+  if (!port.server()) {
+    log(LogLevel::error, "http", "cannot listen on " + config.listen.text() + ": " + port.error());
     return 1;
   }
-  server->start();
+  HttpServer& server = *port.server();
+  server.start();
   log(LogLevel::info, "http",
       "listening on " + config.listen.text() +
           (tls ? " (HTTPS, certificate " + describe_certificate(*tls->current()) + ")"
@@ -309,7 +350,7 @@ int run_serve(const CommandLine& command_line) {
     keep_alive.expires_after(notifier.keep_alive_interval());
     keep_alive.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
-      if (server->threads_answer())
+      if (server.threads_answer())
         notifier.keep_alive();
       else
         log(LogLevel::warning, "http",
@@ -324,7 +365,7 @@ int run_serve(const CommandLine& command_line) {
   if (notifier.keep_alive_interval().count() > 0) schedule_keep_alive();
 
   serve_until_stopped(
-      io, *server, notifier,
+      io, server, notifier,
       [&] {
         // Everything (configuration, tokens, rules) is read and checked before anything changes,
         // so a refused reload leaves the running configuration whole.
