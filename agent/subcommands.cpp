@@ -157,12 +157,14 @@ void warn_restart_only(const Config& running, const Config& fresh, bool serving_
 // Runs `io` until a SIGTERM or SIGINT has drained `server`: SIGHUP calls `reload` (which
 // logs its own outcome); requests in flight get 5 s, and the loop ends as soon as no connection
 // is left. Ready is told only once SIGHUP is handled: systemd sends a queued reload at once.
-void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
-                         const ServiceNotifier& notifier, const std::function<void()>& reload,
+// `signals` (SIGINT, SIGTERM, SIGHUP) is made before the port opens: one sent since is handled
+// here.
+void serve_until_stopped(boost::asio::io_context& io, boost::asio::signal_set& signals,
+                         HttpServer& server, const ServiceNotifier& notifier,
+                         const std::function<void()>& reload,
                          const std::function<std::string()>& ready_text,
                          const std::function<void()>& on_stop) {
   namespace asio = boost::asio;
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer drain_deadline(io);
   asio::steady_timer reload_soon(io);
   bool reload_armed = false;
@@ -223,15 +225,22 @@ void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
 // first: the first scan on its own thread, or serve when that scan is held past the deadline.
 class PortOpener {
  public:
-  explicit PortOpener(std::function<std::unique_ptr<HttpServer>()> make) : make_(std::move(make)) {}
+  PortOpener(boost::asio::io_context& io, std::function<std::unique_ptr<HttpServer>()> make)
+      : io_(io), make_(std::move(make)) {}
 
   void open() {
     std::lock_guard lock(mutex_);
     if (std::exchange(tried_, true)) return;
+    // Caught from before a client can connect, so a stop sent by one that saw the port open is
+    // a graceful stop once serving starts, not the signal's default end.
+    signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
     try {
       server_ = make_();
     } catch (const boost::system::system_error& e) {
       error_ = e.code().message();
+    } catch (const std::exception& e) {
+      // On the scanning thread nothing may escape: serve reports it as it reports a bind.
+      error_ = e.what();
     }
   }
   // After open(): the server, or null and why it could not listen.
@@ -243,11 +252,17 @@ class PortOpener {
     std::lock_guard lock(mutex_);
     return error_;
   }
+  boost::asio::signal_set& signals() {
+    std::lock_guard lock(mutex_);
+    return *signals_;
+  }
 
  private:
+  boost::asio::io_context& io_;
   std::function<std::unique_ptr<HttpServer>()> make_;
   std::mutex mutex_;
   bool tried_ = false;
+  std::unique_ptr<boost::asio::signal_set> signals_;
   std::unique_ptr<HttpServer> server_;
   std::string error_;
 };
@@ -298,10 +313,10 @@ int run_serve(const CommandLine& command_line) {
                                      scanner.created());
     return route(request.method, request.target, *snapshot, rt->router, request.accept);
   };
-  PortOpener port([&io, &handler, endpoint = asio::ip::tcp::endpoint(address, config.listen.port),
-                   limits = http_limits(config), tls] {
-    return std::make_unique<HttpServer>(io, endpoint, handler, limits, tls);
-  });
+  PortOpener port(
+      io, [&io, &handler, endpoint = asio::ip::tcp::endpoint(address, config.listen.port),
+           limits = http_limits(config),
+           tls] { return std::make_unique<HttpServer>(io, endpoint, handler, limits, tls); });
   // The scanning thread may open the port: it is stopped before the port goes.
   struct StopScanner {
     Scanner& scanner;
@@ -365,7 +380,7 @@ int run_serve(const CommandLine& command_line) {
   if (notifier.keep_alive_interval().count() > 0) schedule_keep_alive();
 
   serve_until_stopped(
-      io, server, notifier,
+      io, port.signals(), server, notifier,
       [&] {
         // Everything (configuration, tokens, rules) is read and checked before anything changes,
         // so a refused reload leaves the running configuration whole.
@@ -481,6 +496,7 @@ int run_fleet(const CommandLine& command_line) {
     return fleet_answer(std::get<proto::Query>(checked), fetch, rt->max_age_s);
   };
 
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);  // see serve_until_stopped
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
@@ -497,7 +513,7 @@ int run_fleet(const CommandLine& command_line) {
   const auto notifier = ServiceNotifier::from_environment();
 
   serve_until_stopped(
-      io, *server, notifier,
+      io, signals, *server, notifier,
       [&] {
         try {
           Config fresh = resolve_config(command_line);

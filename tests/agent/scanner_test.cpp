@@ -127,7 +127,8 @@ TEST(Scanner, TheHookBeforeTheFirstPublishRunsOnceAndWhatItChangedIsReadAgain) {
     KindSet writes() const override { return kinds<proto::ListeningPort>(); }
     Outcome collect(const ScanContext& context) override {
       std::vector<proto::ListeningPort> ports;
-      for (const auto& target : context.processes().open_files(static_cast<int>(::getpid())).targets)
+      for (const auto& target :
+           context.processes().open_files(static_cast<int>(::getpid())).targets)
         if (target.starts_with("socket:"))
           ports.push_back({.port = static_cast<std::uint16_t>(ports.size() + 1)});
       counts.push_back(ports.size());

@@ -13,6 +13,7 @@
 
 #include "agent/http_server.hpp"
 #include "tests/integration/agent_harness.hpp"
+#include "tests/integration/engine_harness.hpp"
 
 namespace hostprint::test {
 namespace {
@@ -1011,6 +1012,32 @@ TEST(HttpStart, APortInUseEndsServeWithAnError) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+}
+
+// A client that sees the port take connections may stop the agent at once: SIGTERM is then a
+// graceful stop (exit 0), not the signal's default end.
+TEST(HttpStart, AStopAsSoonAsThePortTakesConnectionsIsGraceful) {
+  TempDir dir;
+  auto token = dir.write("token", "abcdefghijklmnop\n");
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read,
+                               std::filesystem::perm_options::replace);
+  const auto port = free_port();
+  ChildProcess serve({hostprint_binary(), "serve", "--token-file", token.string(), "--listen",
+                      "127.0.0.1:" + std::to_string(port), "--state-dir",
+                      (dir.path() / "state").string(), "--config",
+                      dir.write("c.json", "{}").string()},
+                     dir.path() / "agent.log");
+  bool connected = false;
+  boost::asio::io_context io;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       !connected && std::chrono::steady_clock::now() < until && serve.running();) {
+    boost::asio::ip::tcp::socket s(io);
+    boost::system::error_code ec;
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    connected = !ec;
+  }
+  ASSERT_TRUE(connected) << serve.log_text();
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log_text();
 }
 
 TEST(HttpStart, RefusesAReadableTokenFile) {
