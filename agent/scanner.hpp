@@ -99,9 +99,9 @@ class Scanner {
   ChangeHistory change_history_;
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
-  std::atomic<bool> reload_pending_{false};
-  std::function<void()> first_publish_hook_;
-  std::vector<std::string> rerun_after_hook_;  // a reload's scan is queued and not yet started
+  std::atomic<bool> reload_pending_{false};  // a reload's scan is queued and not yet started
+  std::function<void()> first_publish_hook_;   // see before_first_publish; empty once run
+  std::vector<std::string> rerun_after_hook_;
 
   boost::asio::io_context io_;
   boost::asio::steady_timer timer_{io_};
