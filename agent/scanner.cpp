@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <condition_variable>
 #include <random>
 
@@ -137,6 +138,96 @@ ScanSettings Scanner::settings_snapshot() const {
   return settings_;
 }
 
+void Scanner::run_collector(std::size_t i, const proto::AssetSet& found,
+                            const ScanSettings& settings,
+                            std::shared_ptr<collectors::ProcessReader>& process_reader) {
+  auto& collector = *collectors_[i];
+  auto& status = statuses_[i];
+  auto& worker = *workers_[i];
+  // An input whose writers have never produced a result is missing: the reader waits for it,
+  // the same way for every collector.
+  std::string missing;
+  for (std::size_t j = 0; j < i; ++j)
+    if (!ever_complete_[j] && (collector.reads() & collectors_[j]->writes()).any())
+      missing += (missing.empty() ? "" : ", ") + std::string(collectors_[j]->name());
+  std::unique_lock lock(worker.mutex);
+  if (worker.busy) {
+    // Its previous run is still stuck: not started again, its last good result stands.
+    const auto for_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now() - worker.started)
+                           .count();
+    lock.unlock();
+    status.complete = false;
+    status.errors = {"stuck in a read for " + std::to_string(for_s) + " s since " +
+                     iso_time(worker.started_wall) +
+                     "; not started again until it returns (keeping the last good result)"};
+    log(LogLevel::error, collector.name(), status.errors.front());
+    return;
+  }
+  // A run abandoned earlier may have returned since: its outcome is not taken.
+  if (pending_config_[i]) {
+    collector.reconfigure(*pending_config_[i]);
+    pending_config_[i].reset();
+  }
+  collectors::Outcome outcome;
+  const auto start = std::chrono::steady_clock::now();
+  bool returned = true;
+  if (!missing.empty()) {
+    outcome.fail("no result yet from " + missing + " to read");
+  } else {
+    worker.input = found;
+    worker.context = {};
+    worker.context.root = settings.root;
+    worker.context.proc = settings.proc;
+    worker.context.found = &worker.input;
+    worker.context.readable = collector.reads();
+    worker.context.reader = process_reader;
+    worker.context.deadline = start + settings.collector_deadline;
+    worker.started = start;
+    worker.started_wall = std::chrono::system_clock::now();
+    worker.asked = worker.busy = true;
+    worker.changed.notify_all();
+    returned = worker.changed.wait_until(
+        lock, worker.context.deadline + grace(settings.collector_deadline),
+        [&] { return !worker.busy; });
+    if (returned) {
+      outcome = std::move(worker.outcome);
+      process_reader = std::move(worker.context.reader);
+      // Nothing of this scan stays with the worker until its next run.
+      worker.context = {};
+      worker.input = {};
+    } else {
+      // Left to return or stay blocked; the reader it holds is its own from now on.
+      process_reader = nullptr;
+      outcome.fail("stuck in a read past its deadline since " + iso_time(worker.started_wall) +
+                   "; abandoned, the scan went on without it");
+    }
+  }
+  lock.unlock();
+  const auto end = std::chrono::steady_clock::now();
+  status.last_run = std::chrono::system_clock::now();
+  status.duration_ms = std::chrono::duration<double, std::milli>(end - start).count();
+  status.complete = outcome.complete;
+  status.errors = std::move(outcome.errors);
+  if (outcome.complete) {
+    status.last_success = status.last_run;
+    ever_complete_[i] = true;
+  }
+  if (returned) {
+    status.item_count = collector.item_count();
+    published_[i] = {};
+    collector.publish(published_[i]);
+  }
+  for (const auto& e : status.errors)
+    log(outcome.complete ? LogLevel::warning : LogLevel::error, collector.name(),
+        outcome.complete ? e : e + " (keeping the last good result)");
+}
+
+void Scanner::before_first_publish(std::function<void()> hook, std::vector<std::string> rerun) {
+  first_publish_hook_ = std::move(hook);
+  rerun_after_hook_ = std::move(rerun);
+}
+
 std::shared_ptr<const Snapshot> Scanner::scan_once() {
   const auto settings = settings_snapshot();
   const auto scan_start = std::chrono::steady_clock::now();
@@ -144,88 +235,27 @@ std::shared_ptr<const Snapshot> Scanner::scan_once() {
   // One reader of running processes for the whole scan: each process's facts read once.
   std::shared_ptr<collectors::ProcessReader> process_reader;
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
-    auto& collector = *collectors_[i];
-    auto& status = statuses_[i];
-    auto& worker = *workers_[i];
-    // An input whose writers have never produced a result is missing: the reader waits for it,
-    // the same way for every collector.
-    std::string missing;
-    for (std::size_t j = 0; j < i; ++j)
-      if (!ever_complete_[j] && (collector.reads() & collectors_[j]->writes()).any())
-        missing += (missing.empty() ? "" : ", ") + std::string(collectors_[j]->name());
-    std::unique_lock lock(worker.mutex);
-    if (worker.busy) {
-      // Its previous run is still stuck: not started again, its last good result stands.
-      const auto for_s = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::steady_clock::now() - worker.started)
-                             .count();
-      lock.unlock();
-      status.complete = false;
-      status.errors = {"stuck in a read for " + std::to_string(for_s) + " s since " +
-                       iso_time(worker.started_wall) +
-                       "; not started again until it returns (keeping the last good result)"};
-      merge(found, published_[i]);
-      log(LogLevel::error, collector.name(), status.errors.front());
-      continue;
-    }
-    // A run abandoned earlier may have returned since: its outcome is not taken.
-    if (pending_config_[i]) {
-      collector.reconfigure(*pending_config_[i]);
-      pending_config_[i].reset();
-    }
-    collectors::Outcome outcome;
-    const auto start = std::chrono::steady_clock::now();
-    bool returned = true;
-    if (!missing.empty()) {
-      outcome.fail("no result yet from " + missing + " to read");
-    } else {
-      worker.input = found;
-      worker.context = {};
-      worker.context.root = settings.root;
-      worker.context.proc = settings.proc;
-      worker.context.found = &worker.input;
-      worker.context.readable = collector.reads();
-      worker.context.reader = process_reader;
-      worker.context.deadline = start + settings.collector_deadline;
-      worker.started = start;
-      worker.started_wall = std::chrono::system_clock::now();
-      worker.asked = worker.busy = true;
-      worker.changed.notify_all();
-      returned = worker.changed.wait_until(
-          lock, worker.context.deadline + grace(settings.collector_deadline),
-          [&] { return !worker.busy; });
-      if (returned) {
-        outcome = std::move(worker.outcome);
-        process_reader = std::move(worker.context.reader);
-        // Nothing of this scan stays with the worker until its next run.
-        worker.context = {};
-        worker.input = {};
-      } else {
-        // Left to return or stay blocked; the reader it holds is its own from now on.
-        process_reader = nullptr;
-        outcome.fail("stuck in a read past its deadline since " + iso_time(worker.started_wall) +
-                     "; abandoned, the scan went on without it");
-      }
-    }
-    lock.unlock();
-    const auto end = std::chrono::steady_clock::now();
-    status.last_run = std::chrono::system_clock::now();
-    status.duration_ms = std::chrono::duration<double, std::milli>(end - start).count();
-    status.complete = outcome.complete;
-    status.errors = std::move(outcome.errors);
-    if (outcome.complete) {
-      status.last_success = status.last_run;
-      ever_complete_[i] = true;
-    }
-    if (returned) {
-      status.item_count = collector.item_count();
-      published_[i] = {};
-      collector.publish(published_[i]);
-    }
+    run_collector(i, found, settings, process_reader);
     merge(found, published_[i]);
-    for (const auto& e : status.errors)
-      log(outcome.complete ? LogLevel::warning : LogLevel::error, collector.name(),
-          outcome.complete ? e : e + " (keeping the last good result)");
+  }
+  if (first_publish_hook_) {
+    auto hook = std::exchange(first_publish_hook_, nullptr);
+    hook();
+    // What the hook changed is read again, by the collectors named and those after them that
+    // read what they write, with a reader of its own: the scan's has the facts from before it.
+    std::shared_ptr<collectors::ProcessReader> fresh_reader;
+    collectors::KindSet stale;
+    proto::AssetSet again;
+    for (std::size_t i = 0; i < collectors_.size(); ++i) {
+      const bool named = std::find(rerun_after_hook_.begin(), rerun_after_hook_.end(),
+                                   collectors_[i]->name()) != rerun_after_hook_.end();
+      if (named || (collectors_[i]->reads() & stale).any()) {
+        run_collector(i, again, settings, fresh_reader);
+        stale |= collectors_[i]->writes();
+      }
+      merge(again, published_[i]);
+    }
+    found = std::move(again);
   }
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scan_start)

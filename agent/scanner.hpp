@@ -6,8 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -60,6 +62,12 @@ class Scanner {
   // New settings take effect at the next scan, which is started at once.
   void reload(ScanSettings settings);
 
+  // Runs `hook` once, on the thread of the first scan, after its collectors and before the scan is
+  // compared with the last one or published. Then the collectors named in `rerun` (and any later
+  // one that reads what they write) run again, so the first scan shows what the hook changed.
+  // Given before the first scan starts.
+  void before_first_publish(std::function<void()> hook, std::vector<std::string> rerun);
+
   // How long past its deadline a collector's run is waited for before it is abandoned.
   static std::chrono::milliseconds grace(std::chrono::milliseconds deadline) { return deadline / 4; }
 
@@ -67,6 +75,10 @@ class Scanner {
   struct Worker;
   void schedule_next();
   ScanSettings settings_snapshot() const;
+  // Runs collector i on its worker with the scan's results so far; what it publishes is left in
+  // published_[i] (its last good result when it fails or is stuck).
+  void run_collector(std::size_t i, const proto::AssetSet& found, const ScanSettings& settings,
+                     std::shared_ptr<collectors::ProcessReader>& process_reader);
 
   mutable std::mutex settings_mutex_;
   ScanSettings settings_;
@@ -88,6 +100,8 @@ class Scanner {
   std::uint64_t generation_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   std::atomic<bool> reload_pending_{false};  // a reload's scan is queued and not yet started
+  std::function<void()> first_publish_hook_;   // see before_first_publish; empty once run
+  std::vector<std::string> rerun_after_hook_;
 
   boost::asio::io_context io_;
   boost::asio::steady_timer timer_{io_};

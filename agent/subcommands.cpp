@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 
 #include "agent/cli.hpp"
 #include "agent/fleet.hpp"
@@ -156,12 +157,14 @@ void warn_restart_only(const Config& running, const Config& fresh, bool serving_
 // Runs `io` until a SIGTERM or SIGINT has drained `server`: SIGHUP calls `reload` (which
 // logs its own outcome); requests in flight get 5 s, and the loop ends as soon as no connection
 // is left. Ready is told only once SIGHUP is handled: systemd sends a queued reload at once.
-void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
-                         const ServiceNotifier& notifier, const std::function<void()>& reload,
+// `signals` (SIGINT, SIGTERM, SIGHUP) is made before the port opens: one sent since is handled
+// here.
+void serve_until_stopped(boost::asio::io_context& io, boost::asio::signal_set& signals,
+                         HttpServer& server, const ServiceNotifier& notifier,
+                         const std::function<void()>& reload,
                          const std::function<std::string()>& ready_text,
                          const std::function<void()>& on_stop) {
   namespace asio = boost::asio;
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer drain_deadline(io);
   asio::steady_timer reload_soon(io);
   bool reload_armed = false;
@@ -218,6 +221,52 @@ void serve_until_stopped(boost::asio::io_context& io, HttpServer& server,
   run_io_loop(io);
 }
 
+// The listening socket, bound and listening (not yet accepting), made once by whichever asks
+// first: the first scan on its own thread, or serve when that scan is held past the deadline.
+class PortOpener {
+ public:
+  PortOpener(boost::asio::io_context& io, std::function<std::unique_ptr<HttpServer>()> make)
+      : io_(io), make_(std::move(make)) {}
+
+  void open() {
+    std::lock_guard lock(mutex_);
+    if (std::exchange(tried_, true)) return;
+    // Caught from before a client can connect, so a stop sent by one that saw the port open is
+    // a graceful stop once serving starts, not the signal's default end.
+    signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
+    try {
+      server_ = make_();
+    } catch (const boost::system::system_error& e) {
+      error_ = e.code().message();
+    } catch (const std::exception& e) {
+      // On the scanning thread nothing may escape: serve reports it as it reports a bind.
+      error_ = e.what();
+    }
+  }
+  // After open(): the server, or null and why it could not listen.
+  HttpServer* server() {
+    std::lock_guard lock(mutex_);
+    return server_.get();
+  }
+  std::string error() {
+    std::lock_guard lock(mutex_);
+    return error_;
+  }
+  boost::asio::signal_set& signals() {
+    std::lock_guard lock(mutex_);
+    return *signals_;
+  }
+
+ private:
+  boost::asio::io_context& io_;
+  std::function<std::unique_ptr<HttpServer>()> make_;
+  std::mutex mutex_;
+  bool tried_ = false;
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  std::unique_ptr<HttpServer> server_;
+  std::string error_;
+};
+
 }  // namespace
 
 int run_query(const CommandLine& command_line) {
@@ -254,10 +303,32 @@ int run_serve(const CommandLine& command_line) {
   if (ec) throw ConfigError("listen: " + config.listen.text() + ": " + ec.message());
 
   Scanner scanner(scan_settings_with_state(config));
+  HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
+    auto rt = current_runtime.load();
+    if (!request.token || !rt->tokens.accepts(*request.token))
+      return error_answer(proto::unauthorized());
+    auto snapshot = scanner.current();
+    if (!snapshot)
+      return route_before_first_scan(request.method, request.target, rt->router,
+                                     scanner.created());
+    return route(request.method, request.target, *snapshot, rt->router, request.accept);
+  };
+  PortOpener port(
+      io, [&io, &handler, endpoint = asio::ip::tcp::endpoint(address, config.listen.port),
+           limits = http_limits(config),
+           tls] { return std::make_unique<HttpServer>(io, endpoint, handler, limits, tls); });
+  // The scanning thread may open the port: it is stopped before the port goes.
+  struct StopScanner {
+    Scanner& scanner;
+    ~StopScanner() { scanner.stop_background(); }
+  } stop_scanner{scanner};
+
   const auto deadline = ScanSettings{}.collector_deadline;
-  // The first scan runs on the scanner's thread. The port opens when it ends, so the first
-  // answer is real; a scan held past a collector's deadline (a stalled mount) opens it anyway,
-  // and answers that need a scan are 503 until it ends.
+  // The first scan runs on the scanner's thread. Its collectors run, then the port opens and the
+  // ports are read again, so the first scan lists the agent's own port; then it is published and
+  // the port accepts, so the first answer is real. A scan held past a collector's deadline (a
+  // stalled mount) has the port open anyway, and answers that need a scan are 503 until it ends.
+  scanner.before_first_publish([&port] { port.open(); }, {"listening_ports"});
   scanner.start_background(true);
   for (auto until = std::chrono::steady_clock::now() + deadline;
        !scanner.current() && std::chrono::steady_clock::now() < until;)
@@ -273,28 +344,13 @@ int run_serve(const CommandLine& command_line) {
         "the first scan is still running after " +
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline).count()) +
             " s; listening anyway (answers that need it are 503 until it ends)");
-
-  HttpHandler handler = [&](const HttpRequestView& request) -> Answer {
-    auto rt = current_runtime.load();
-    if (!request.token || !rt->tokens.accepts(*request.token))
-      return error_answer(proto::unauthorized());
-    auto snapshot = scanner.current();
-    if (!snapshot)
-      return route_before_first_scan(request.method, request.target, rt->router,
-                                     scanner.created());
-    return route(request.method, request.target, *snapshot, rt->router, request.accept);
-  };
-
-  std::unique_ptr<HttpServer> server;
-  try {
-    server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
-                                          handler, http_limits(config), tls);
-  } catch (const boost::system::system_error& e) {
-    log(LogLevel::error, "http",
-        "cannot listen on " + config.listen.text() + ": " + e.code().message());
+  port.open();
+  if (!port.server()) {
+    log(LogLevel::error, "http", "cannot listen on " + config.listen.text() + ": " + port.error());
     return 1;
   }
-  server->start();
+  HttpServer& server = *port.server();
+  server.start();
   log(LogLevel::info, "http",
       "listening on " + config.listen.text() +
           (tls ? " (HTTPS, certificate " + describe_certificate(*tls->current()) + ")"
@@ -309,7 +365,7 @@ int run_serve(const CommandLine& command_line) {
     keep_alive.expires_after(notifier.keep_alive_interval());
     keep_alive.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
-      if (server->threads_answer())
+      if (server.threads_answer())
         notifier.keep_alive();
       else
         log(LogLevel::warning, "http",
@@ -324,7 +380,7 @@ int run_serve(const CommandLine& command_line) {
   if (notifier.keep_alive_interval().count() > 0) schedule_keep_alive();
 
   serve_until_stopped(
-      io, *server, notifier,
+      io, port.signals(), server, notifier,
       [&] {
         // Everything (configuration, tokens, rules) is read and checked before anything changes,
         // so a refused reload leaves the running configuration whole.
@@ -440,6 +496,7 @@ int run_fleet(const CommandLine& command_line) {
     return fleet_answer(std::get<proto::Query>(checked), fetch, rt->max_age_s);
   };
 
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);  // see serve_until_stopped
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(address, config.listen.port),
@@ -456,7 +513,7 @@ int run_fleet(const CommandLine& command_line) {
   const auto notifier = ServiceNotifier::from_environment();
 
   serve_until_stopped(
-      io, *server, notifier,
+      io, signals, *server, notifier,
       [&] {
         try {
           Config fresh = resolve_config(command_line);

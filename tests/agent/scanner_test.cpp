@@ -1,6 +1,8 @@
 #include "agent/scanner.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -114,6 +116,85 @@ TEST(Scanner, EachProcessIsReadOncePerScanAndShared) {
   EXPECT_EQ(seen[0], seen[1]);
   EXPECT_EQ(readable, (std::vector<bool>{true, true}));
   EXPECT_EQ(has_argv, (std::vector<bool>{true, true}));
+}
+
+// serve opens its port there: the first scan must list it, compared and published once.
+TEST(Scanner, TheHookBeforeTheFirstPublishRunsOnceAndWhatItChangedIsReadAgain) {
+  // Publishes one port per socket this process holds, read through the scan's process reader.
+  class Sockets final : public Collector {
+   public:
+    std::string_view name() const override { return "sockets"; }
+    KindSet writes() const override { return kinds<proto::ListeningPort>(); }
+    Outcome collect(const ScanContext& context) override {
+      std::vector<proto::ListeningPort> ports;
+      for (const auto& target :
+           context.processes().open_files(static_cast<int>(::getpid())).targets)
+        if (target.starts_with("socket:"))
+          ports.push_back({.port = static_cast<std::uint16_t>(ports.size() + 1)});
+      counts.push_back(ports.size());
+      items_ = std::make_shared<const std::vector<proto::ListeningPort>>(std::move(ports));
+      return {};
+    }
+    void publish(proto::AssetSet& found) const override { found.add(items_); }
+    std::size_t item_count() const override { return items_->size(); }
+    std::vector<std::size_t> counts;
+
+   private:
+    std::shared_ptr<const std::vector<proto::ListeningPort>> items_ =
+        std::make_shared<const std::vector<proto::ListeningPort>>();
+  };
+  // Reads the ports (run again after the hook for that); the other does not (not run again).
+  class PortReader final : public Collector {
+   public:
+    std::string_view name() const override { return "port_reader"; }
+    KindSet reads() const override { return kinds<proto::ListeningPort>(); }
+    KindSet writes() const override { return kinds<proto::WebApp>(); }
+    Outcome collect(const ScanContext& context) override {
+      seen.push_back(context.input_part<proto::ListeningPort>().size());
+      return {};
+    }
+    void publish(proto::AssetSet&) const override {}
+    std::size_t item_count() const override { return 0; }
+    std::vector<std::size_t> seen;
+  };
+  auto sockets_owned = std::make_unique<Sockets>();
+  auto reader_owned = std::make_unique<PortReader>();
+  auto other_owned = std::make_unique<Probe>("other", KindSet{}, kinds<proto::Account>());
+  Sockets* sockets = sockets_owned.get();
+  PortReader* reader = reader_owned.get();
+  Probe* other = other_owned.get();
+  std::vector<std::unique_ptr<Collector>> all;
+  all.push_back(std::move(reader_owned));
+  all.push_back(std::move(other_owned));
+  all.push_back(std::move(sockets_owned));
+  Scanner scanner({}, std::move(all));
+
+  int calls = 0;
+  bool published_before = true;
+  int fd = -1;
+  scanner.before_first_publish(
+      [&] {
+        ++calls;
+        published_before = scanner.current() != nullptr;
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      },
+      {"sockets"});
+  auto first = scanner.scan_once();
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(published_before);
+  ASSERT_EQ(sockets->counts.size(), 2u);
+  EXPECT_EQ(sockets->counts[1], sockets->counts[0] + 1) << "read again with a reader of its own";
+  EXPECT_EQ(reader->seen, (std::vector<std::size_t>{sockets->counts[0], sockets->counts[1]}));
+  EXPECT_EQ(other->runs, 1);
+  EXPECT_EQ(first->host.counts.port_num, static_cast<std::int64_t>(sockets->counts[1]));
+  EXPECT_EQ(first->generation, 1u);
+
+  scanner.scan_once();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(sockets->counts.size(), 3u);
+  EXPECT_EQ(other->runs, 2);
+  ::close(fd);
 }
 
 TEST(ProcessReader, ReadsAProcessOnceAndAReusedPidAsGone) {

@@ -89,6 +89,7 @@ struct AgentOptions {
   std::vector<std::string> args;  // more flags for `serve`
   std::string token = "test-token-1";
   std::string listen_host = "127.0.0.1";
+  unsigned short port = 0;  // 0: a free one
   std::string config = "{}";  // the configuration file's text
   // Set JOURNAL_STREAM to the log file's device and inode, as systemd does for a service whose
   // stderr goes to the journal.
@@ -109,7 +110,7 @@ class Agent {
     std::filesystem::permissions(
         token_file_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
         std::filesystem::perm_options::replace);
-    port_ = free_port();
+    port_ = options.port != 0 ? options.port : free_port();
     host_ = listen_host;
     std::string listen = listen_host.find(':') != std::string::npos
                              ? "[" + listen_host + "]:" + std::to_string(port_)
@@ -190,7 +191,8 @@ class Agent {
       ::execv(args[0], args.data());
       _exit(127);
     }
-    // Ready once the port accepts: the first scan is done before the agent listens.
+    // Ready once the port takes connections: it opens at the end of the first scan, and nothing
+    // is answered before that scan is published.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;

@@ -113,6 +113,11 @@ TEST(Cli, QueryPrintsWhatServeAnswers) {
   };
   const auto root = (work.path() / "root").string();
   int rc = run_in_namespaces([&]() -> int {
+    // serve lists its own port: while the queries run, a listener of the test's stands in for it
+    // on the port serve takes after.
+    const unsigned short port = free_port();
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor stand_in(io, {boost::asio::ip::make_address("127.0.0.1"), port});
     for (std::size_t i = 0; i < targets.size(); ++i) {
       auto q = hostprint({"query", "--config", config.string(), "--root", root, "--state-dir",
                           (work.path() / "state").string(), targets[i]});
@@ -123,9 +128,11 @@ TEST(Cli, QueryPrintsWhatServeAnswers) {
       while (::waitpid(-1, nullptr, 0) > 0) {
       }
     }
+    stand_in.close();
     AgentOptions options;
     options.args = {"--root", root, "--config", config.string()};
     options.token = "ns-token";
+    options.port = port;
     Agent agent(options);
     if (!agent.ready()) return 3;
     for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -145,11 +152,12 @@ TEST(Cli, QueryPrintsWhatServeAnswers) {
     EXPECT_EQ(q.back(), '\n') << targets[i];
     EXPECT_EQ(q.substr(0, q.size() - 1), s) << targets[i];  // the served bytes, then one newline
   }
-  // And the namespace's content is what it should be: pid 1 and hostprint, two accounts.
+  // And the namespace's content is what it should be: pid 1 and hostprint, two accounts, and
+  // the port (the stand-in's, then serve's own).
   auto stats = boost::json::parse(slurp("query-0")).as_object();
   EXPECT_EQ(stats.at("process_num").as_int64(), 2);
   EXPECT_EQ(stats.at("account_num").as_int64(), 2);
-  EXPECT_EQ(stats.at("port_num").as_int64(), 0);
+  EXPECT_EQ(stats.at("port_num").as_int64(), 1);
 }
 
 }  // namespace

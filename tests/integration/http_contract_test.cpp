@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include "agent/http_server.hpp"
 #include "tests/integration/agent_harness.hpp"
+#include "tests/integration/engine_harness.hpp"
 
 namespace hostprint::test {
 namespace {
@@ -954,6 +956,88 @@ TEST(HttpLifecycle, StragglerAtTheDrainDeadlineStillExitsCleanly) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(agent.stop(SIGTERM, 20), 0) << agent.log_text();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// A client knocking from the moment serve starts: its first answer is the first scan's, which
+// lists the agent's own port, owned by the agent (api.md "Freshness").
+TEST(HttpStart, TheFirstAnswerIsTheFirstScanWithTheAgentsOwnPort) {
+  AgentOptions options;
+  options.port = free_port();
+  std::atomic<bool> stop{false};
+  auto first = std::async(std::launch::async, [&]() -> std::optional<Response> {
+    while (!stop) {
+      try {
+        Connection c("127.0.0.1", options.port);
+        c.send(get_request("/v5/p1/asset/ports?category=host&limit=200", options.token));
+        return c.read();
+      } catch (const std::exception&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    return std::nullopt;
+  });
+  Agent agent(options);
+  stop = !agent.ready();
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  auto answer = first.get();
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_EQ(answer->result_int(), 200u) << "answered before the first scan: " << answer->body();
+  bool own = false;
+  const auto ports = body_json(*answer);
+  for (const auto& e : ports.at("data_list").as_array())
+    if (e.at("port").as_int64() == options.port && e.at("type").as_string() == "TCP") {
+      own = true;
+      EXPECT_EQ(e.at("pid").as_int64(), agent.pid()) << e;
+    }
+  EXPECT_TRUE(own) << "the agent's own port is not in its first scan: " << answer->body();
+  EXPECT_EQ(body_json(fetch(agent, "/status")).at("generation").as_int64(), 1);
+}
+
+// A port taken: serve says so and ends, after its first scan, without serving anything.
+TEST(HttpStart, APortInUseEndsServeWithAnError) {
+  TempDir dir;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = taken.local_endpoint().port();
+  auto token = dir.write("token", "abcdefghijklmnop\n");
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read,
+                               std::filesystem::perm_options::replace);
+  auto r = run_program({hostprint_binary(), "serve", "--token-file", token.string(), "--listen",
+                        "127.0.0.1:" + std::to_string(port), "--state-dir",
+                        (dir.path() / "state").string(), "--config",
+                        dir.write("c.json", "{}").string()},
+                       60);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(port) + ": "),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("listening on"), std::string::npos) << r.err;
+}
+
+// A client that sees the port take connections may stop the agent at once: SIGTERM is then a
+// graceful stop (exit 0), not the signal's default end.
+TEST(HttpStart, AStopAsSoonAsThePortTakesConnectionsIsGraceful) {
+  TempDir dir;
+  auto token = dir.write("token", "abcdefghijklmnop\n");
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read,
+                               std::filesystem::perm_options::replace);
+  const auto port = free_port();
+  ChildProcess serve({hostprint_binary(), "serve", "--token-file", token.string(), "--listen",
+                      "127.0.0.1:" + std::to_string(port), "--state-dir",
+                      (dir.path() / "state").string(), "--config",
+                      dir.write("c.json", "{}").string()},
+                     dir.path() / "agent.log");
+  bool connected = false;
+  boost::asio::io_context io;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       !connected && std::chrono::steady_clock::now() < until && serve.running();) {
+    boost::asio::ip::tcp::socket s(io);
+    boost::system::error_code ec;
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    connected = !ec;
+  }
+  ASSERT_TRUE(connected) << serve.log_text();
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log_text();
 }
 
 TEST(HttpStart, RefusesAReadableTokenFile) {
