@@ -386,7 +386,7 @@ std::vector<ListeningPort> ListeningPortsCollector::merge_sockets(
   std::vector<std::uint64_t> wanted;
   for (const auto& [port, group] : groups)
     wanted.insert(wanted.end(), group.inodes.begin(), group.inodes.end());
-  owners_.update(context, wanted, outcome);
+  owners_.update(context, wanted, limits_.owner_reads_per_scan, outcome);
   std::vector<ListeningPort> out;
   out.reserve(groups.size());
   for (auto& [port, group] : groups) {

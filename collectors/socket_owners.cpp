@@ -1,6 +1,10 @@
 #include "collectors/socket_owners.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <iterator>
 #include <tuple>
 
@@ -14,7 +18,7 @@
 //   before (a kernel socket, one held by a process closed to us), makes every process be read.
 // Processes are read in ascending pid order and the reading stops once every socket has an owner
 // of a lower pid (the first owner met is the lowest). So an unchanged host reads no fd links at
-// all. At most max_reads_per_update processes are read per update; a look at every process that
+// all. At most a given number of processes are read per update; a look at every process that
 // needs more goes on in the next scans, and the ports it has not reached yet show no owner. And
 // "the lowest pid" may miss an older process that received a socket later (SCM_RIGHTS)
 // while the owner already known still holds it.
@@ -23,9 +27,6 @@ namespace hostprint::collectors {
 namespace {
 
 constexpr std::size_t deadline_stride = 64;
-// Processes whose open files one update reads: a look at every process (about 30 us each) is
-// spread over scans on a host with many of them (10,000: ten scans).
-constexpr std::size_t max_reads_per_update = 1024;
 
 int pid_of(int pid) { return pid; }
 int pid_of(const ProcessInfo& p) { return p.pid; }
@@ -41,10 +42,21 @@ const ProcessInfo* row_of(std::span<const ProcessInfo> table, int pid) {
   return at != table.end() && at->pid == pid ? &*at : nullptr;
 }
 
+// This process's pid as the procfs at `proc` numbers it; 0 when it has none there.
+int own_pid(const std::filesystem::path& proc) {
+  std::array<char, 32> link{};
+  const auto self = proc / "self";
+  ssize_t n = ::readlink(self.c_str(), link.data(), link.size());
+  int pid = 0;
+  if (n <= 0 || static_cast<std::size_t>(n) >= link.size()) return 0;
+  auto [end, ec] = std::from_chars(link.data(), link.data() + n, pid);
+  return ec == std::errc{} && end == link.data() + n ? pid : 0;
+}
+
 }  // namespace
 
 void SocketOwners::update(const ScanContext& context, std::span<const std::uint64_t> wanted,
-                          Outcome& outcome) {
+                          std::size_t max_reads, Outcome& outcome) {
   now_.clear();
   if (!context.found) return;
   // The scan's process table, sorted by pid and shared with the snapshot: kept as the next
@@ -77,7 +89,7 @@ void SocketOwners::update(const ScanContext& context, std::span<const std::uint6
   bool spent = false;  // the reads of this update are used up
   auto look = [&](int pid) {
     if (expired || spent || looked.contains(pid)) return;
-    if (looked.size() >= max_reads_per_update) {
+    if (looked.size() >= max_reads) {
       spent = true;
       return;
     }
@@ -116,6 +128,10 @@ void SocketOwners::update(const ScanContext& context, std::span<const std::uint6
     const ProcessInfo* row = sought.contains(inode) ? row_of(current, identity.first) : nullptr;
     if (row && row->start_ticks == identity.second) look(identity.first);
   }
+  // The agent's own sockets (its port, opened just before its first scan is published) are found
+  // in its own fds at once, not only after a look at every lower pid, which may take scans.
+  if (unfound > 0)
+    if (int self = own_pid(context.proc); self > 0 && row_of(current, self)) look(self);
   // Processes new since the last update; none when the table is the very same (a quiet host).
   std::vector<int> fresh;
   if (!seen_ || seen_ != shared) {

@@ -24,7 +24,10 @@ class SocketOwners {
 
   // Looks for the owners of `wanted` in the scan's process table. Without one (a collector run on
   // its own, as in a container's network) nothing is looked for.
-  void update(const ScanContext& context, std::span<const std::uint64_t> wanted, Outcome& outcome);
+  // At most `max_reads` processes' open files are read; a look at every process that needs more
+  // goes on in the next updates.
+  void update(const ScanContext& context, std::span<const std::uint64_t> wanted,
+              std::size_t max_reads, Outcome& outcome);
   // The lowest pid found owning `inode` in the last update(); null when none was.
   const Owner* owner(std::uint64_t inode) const;
   // How many updates looked at every process (the first, and those that met a socket no known

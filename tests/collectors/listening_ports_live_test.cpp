@@ -631,6 +631,38 @@ TEST(ListeningPortsLive, HostNamespaceAgreesWithSs) {
   EXPECT_EQ(from_proc_net, from_ss);
 }
 
+// The agent's own port (opened just before its first scan is published) is named as its own at
+// once, even when a look at every lower pid would take more reads than one scan has.
+TEST(ListeningPortsLive, TheScanningProcessOwnsItsSocketsAtOnce) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  std::unique_ptr<int, void (*)(int*)> close_fd(&fd, [](int* f) { ::close(*f); });
+  sockaddr_in loop{};
+  loop.sin_family = AF_INET;
+  loop.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&loop), sizeof loop), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t n = sizeof loop;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&loop), &n), 0);
+
+  ProcessesCollector processes;
+  ASSERT_TRUE(processes.collect(ScanContext{}).complete);
+  proto::AssetSet found;
+  processes.publish(found);
+  auto context = generous_context();
+  context.found = &found;
+  context.readable = kinds<ProcessInfo>();
+  ListeningPortsLimits limits;
+  limits.owner_reads_per_scan = 1;  // pid 1 alone would use it up
+  ListeningPortsCollector collector(PortsSource::netlink, limits);
+  ASSERT_TRUE(collector.collect(context).complete);
+  const auto it = std::find(collector.items()->begin(), collector.items()->end(),
+                            ListeningPort{tcp, ntohs(loop.sin_port)});
+  ASSERT_NE(it, collector.items()->end());
+  EXPECT_EQ(it->pid, ::getpid());
+  EXPECT_EQ(it->exe + "\n", *run_program({"readlink", "/proc/" + std::to_string(::getpid()) + "/exe"}));
+}
+
 // A port's owner as the collector finds it from the scan's process table, against the process
 // that opened it and against ss -p.
 TEST(ListeningPortsLive, OwnersAddressesAgreeWithTheProcessAndSs) {
