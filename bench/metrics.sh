@@ -135,7 +135,7 @@ start_hostprint() {
     --token-file "$work/token" --state-dir "$work/state" --log-level debug --scan-interval 3600 \
     >>"$work/hostprint.log" 2>&1 &
   hostprint_pid=$!
-  for ((i = 0; i < 1200; i++)); do  # the first scan completes before the port opens
+  for ((i = 0; i < 1200; i++)); do  # the first scan is published before the port answers
     kill -0 "$hostprint_pid" 2>/dev/null || { cat "$work/hostprint.log" >&2; die "hostprint exited"; }
     curl -sf --max-time 5 -o /dev/null -H "Authorization: Bearer $token" \
       "http://127.0.0.1:$hp_port/metrics" 2>/dev/null && return 0

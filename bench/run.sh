@@ -169,7 +169,7 @@ start_hostprint() {  # start_hostprint [SCAN-INTERVAL-SECONDS]
     --scan-interval "${1:-3600}" >>"$work/hostprint.log" 2>&1 &
   hostprint_pid=$!
   local i
-  for ((i = 0; i < 1200; i++)); do  # the first scan completes before the port opens
+  for ((i = 0; i < 1200; i++)); do  # the first scan is published before the port answers
     kill -0 "$hostprint_pid" 2>/dev/null || { cat "$work/hostprint.log" >&2; die "hostprint exited at start"; }
     [[ -n $(generation 2>/dev/null || true) ]] && return 0
     sleep 0.1
