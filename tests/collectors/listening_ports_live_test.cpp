@@ -436,6 +436,21 @@ ScanContext generous_context() {
   return context;
 }
 
+// The host's process table as read now, and a context that grants it to a ports collector.
+struct WithProcessTable {
+  proto::AssetSet found;
+  ScanContext context = generous_context();
+  WithProcessTable() {
+    ProcessesCollector processes;
+    EXPECT_TRUE(processes.collect(ScanContext{}).complete);
+    processes.publish(found);
+    context.found = &found;
+    context.readable = kinds<ProcessInfo>();
+  }
+  WithProcessTable(const WithProcessTable&) = delete;
+  WithProcessTable& operator=(const WithProcessTable&) = delete;
+};
+
 bool ipv6_available() {
   int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd >= 0) ::close(fd);
@@ -645,13 +660,8 @@ TEST(ListeningPortsLive, TheScanningProcessOwnsItsSocketsAtOnce) {
   socklen_t n = sizeof loop;
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&loop), &n), 0);
 
-  ProcessesCollector processes;
-  ASSERT_TRUE(processes.collect(ScanContext{}).complete);
-  proto::AssetSet found;
-  processes.publish(found);
-  auto context = generous_context();
-  context.found = &found;
-  context.readable = kinds<ProcessInfo>();
+  WithProcessTable table;
+  auto& context = table.context;
   ListeningPortsLimits limits;
   limits.owner_reads_per_scan = 1;  // pid 1 alone would use it up
   ListeningPortsCollector collector(PortsSource::netlink, limits);
@@ -701,14 +711,12 @@ TEST(ListeningPortsLive, OwnersAddressesAgreeWithTheProcessAndSs) {
   ASSERT_EQ(::read(ready[0], ports, sizeof ports), static_cast<ssize_t>(sizeof ports));
   ::close(ready[0]);
 
-  ProcessesCollector processes;
-  ASSERT_TRUE(processes.collect(ScanContext{}).complete);
-  proto::AssetSet found;
-  processes.publish(found);
-  auto context = generous_context();
-  context.found = &found;
-  context.readable = kinds<ProcessInfo>();
-  ListeningPortsCollector collector;
+  WithProcessTable table;
+  auto& context = table.context;
+  // One look at every process within the first scan, however many the host runs.
+  ListeningPortsLimits limits;
+  limits.owner_reads_per_scan = 1'000'000;
+  ListeningPortsCollector collector(PortsSource::netlink, limits);
   ASSERT_TRUE(collector.collect(context).complete);
   std::map<ListeningPort, ListeningPort> by_port;
   for (const auto& p : *collector.items()) by_port[p] = p;
