@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -111,8 +112,14 @@ class SoftwareScan {
   SoftwareScan(const ScanContext& context, Outcome& outcome, std::chrono::nanoseconds racy_window)
       : context_(context), outcome_(outcome), root_(context.root), racy_window_(racy_window) {}
 
-  // Reads the databases of `reader` ("dpkg", "rpm", "apk"), noting in `reading` what it read.
-  void read(std::string_view reader, SoftwareReading& reading);
+  // One package manager's databases and the member that reads them.
+  struct Reader {
+    const char* name;
+    void (SoftwareScan::*read)();
+  };
+  static const std::array<Reader, 3> readers;
+  // Reads the databases of `reader`, noting in `reading` what it read.
+  void read(const Reader& reader, SoftwareReading& reading);
   // Every file and folder `seen` names is as it was: reading them again would read the same.
   bool unchanged(const std::vector<SeenFile>& seen) const;
   // What each source read whole holds, by source ("dpkg", "apk", an rpm database folder).
@@ -160,13 +167,17 @@ class SoftwareScan {
   std::string first_header_problem_;
 };
 
-void SoftwareScan::read(std::string_view reader, SoftwareReading& reading) {
+const std::array<SoftwareScan::Reader, 3> SoftwareScan::readers{{
+    {"dpkg", &SoftwareScan::read_dpkg},
+    {"rpm", &SoftwareScan::read_rpm},
+    {"apk", &SoftwareScan::read_apk},
+}};
+
+void SoftwareScan::read(const Reader& reader, SoftwareReading& reading) {
   reading_ = &reading;
   const auto started = std::chrono::system_clock::now().time_since_epoch();
   const auto errors_before = outcome_.errors.size();
-  if (reader == "dpkg") read_dpkg();
-  if (reader == "rpm") read_rpm();
-  if (reader == "apk") read_apk();
+  (this->*reader.read)();
   reading.errors.assign(outcome_.errors.begin() + static_cast<std::ptrdiff_t>(errors_before),
                         outcome_.errors.end());
   // As git's index: a file changed within its timestamps' granularity after our fstat could keep
@@ -454,8 +465,8 @@ Outcome SoftwareCollector::collect(const ScanContext& context) {
   std::map<std::string, SoftwareReading> readings;
   std::vector<std::string> reused;
   bool read_any = false;
-  for (const char* reader : {"dpkg", "rpm", "apk"}) {
-    auto was = last_readings_.find(reader);
+  for (const auto& reader : SoftwareScan::readers) {
+    auto was = last_readings_.find(reader.name);
     if (was != last_readings_.end() && scan.unchanged(was->second.seen)) {
       for (const auto& error : was->second.errors) outcome.error(error);
       reused.insert(reused.end(), was->second.sources.begin(), was->second.sources.end());
@@ -463,7 +474,7 @@ Outcome SoftwareCollector::collect(const ScanContext& context) {
     } else {
       ++readings_done_;
       read_any = true;
-      scan.read(reader, readings[reader]);
+      scan.read(reader, readings[reader.name]);
     }
   }
   if (context.expired()) {
