@@ -8,8 +8,10 @@
 #   http     wrk at 1, 8, 64 and 256 connections on /v5/p1/asset/statistics beside Debian's nginx
 #            returning the same bytes from memory; then process statistics, a list page, /metrics
 #   scan     CPU of the processes + listening_ports collectors beside bench/scan_floor.c (the least
-#            work that reads the same state), at the host's own processes and with 10,000 more in a
-#            PID namespace; an unchanged rescan beside the full scan
+#            work that reads what they must: the process table through libproc2, each process's
+#            exe, its mode, cgroup and cmdline, a sock_diag dump and the ports' owners), at the
+#            host's own processes and with 10,000 more in a PID namespace, in a network namespace
+#            whose ports the bench holds; an unchanged rescan beside the full scan
 #   growth   full scan CPU and wall, rescan CPU and RSS at 100, 1,000, 10,000 and 30,000 processes,
 #            and at 10, 100 and 1,000 JARs across 4 JVMs
 #   memory   RSS of `hostprint serve` at 10,000 processes over 100 SIGHUP rescans
@@ -58,6 +60,7 @@ readonly growth_jar_counts=${BENCH_GROWTH_JARS:-"10 100 1000 3000"}
 
 work=""
 hostprint_pid="" nginx_pid="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
+scan_netns="" port_holder_pid=""
 saved_pid_max=""
 
 host_processes() { local pids=(/proc/[0-9]*); echo "${#pids[@]}"; }
@@ -102,6 +105,7 @@ cleanup() {
   stop_pid "$nginx_pid"
   stop_jvms
   stop_swarm
+  stop_scan_network
   [[ -n $saved_pid_max ]] && echo "$saved_pid_max" >/proc/sys/kernel/pid_max
   if [[ -n $work && -d $work ]]; then
     if [[ ${BENCH_KEEP_WORK:-0} == 1 ]]; then log "kept $work"; else rm -rf -- "$work"; fi
@@ -187,14 +191,18 @@ result_of() { awk -v key="$1" '$1 == "RESULT" && $2 == key { print $3 }' "$2"; }
 
 failures=0
 md() { printf '%s\n' "$*" >>"$work/results.md"; }
-section() {  # section TITLE COLUMN...: a heading and a table header
-  local title=$1
+intro=()  # lines the next section prints between its heading and its table
+section() {  # section TITLE COLUMN...: a heading, the intro lines, a table header
+  local title=$1 line
   shift
   md ""
   md "## $title"
   md ""
   md "Load average at the start of this group: $group_load."
   md ""
+  for line in "${intro[@]}"; do md "$line"; done
+  ((${#intro[@]} == 0)) || md ""
+  intro=()
   row "$@"
   md "|$(printf -- '---|%.0s' "$@")"
 }
@@ -244,11 +252,15 @@ start_swarm() {  # start_swarm N: N idle processes in a new PID namespace (repla
   [[ -x $work/pause_swarm ]] ||
     cc -O2 -static -o "$work/pause_swarm" "$bench_dir/pause_swarm.c" 2>/dev/null ||
     cc -O2 -o "$work/pause_swarm" "$bench_dir/pause_swarm.c" || die "cannot compile pause_swarm.c"
-  # Every one of them also takes a pid of the host's: make room (restored at exit).
-  local host_pids want
+  # Every one of them also takes a pid of the host's: make room (restored at exit), and room
+  # above the last pid given out, so the swarm's pids do not wrap below those of the host's
+  # processes (the scan network's port holder among them).
+  local host_pids want last_pid
   host_pids=$(host_processes)
   swarm_baseline=$host_pids
+  last_pid=$(cat /proc/sys/kernel/ns_last_pid)
   want=$(((host_pids + n) * 2))
+  ((want >= last_pid + n + 4096)) || want=$((last_pid + n + 4096))
   if (($(cat /proc/sys/kernel/pid_max) < want)); then
     [[ -n $saved_pid_max ]] || saved_pid_max=$(cat /proc/sys/kernel/pid_max)
     echo "$want" >/proc/sys/kernel/pid_max
@@ -275,6 +287,50 @@ start_swarm() {  # start_swarm N: N idle processes in a new PID namespace (repla
   swarm_now=$n
   log "swarm ready: $(host_processes) processes on the host now"
 }
+
+# --- the network the scans read --------------------------------------------------------------
+
+# The scan and growth groups run the floor and hostprint's scans in a network namespace of their
+# own, whose ports (TCP, TCP6 and UDP on loopback) are held by one process started before any
+# swarm, so its pid is below the swarm's: both then find every port's owner among the host's own
+# processes, whatever else the machine listens on. A port whose owner cannot be seen (a process of
+# another PID namespace, as on a container host) makes hostprint look through every process's
+# fds, at most owner_reads_per_scan (1,024) of them per scan, until a whole look ends; the scan
+# group measures that apart, in the host's own network.
+start_scan_network() {
+  [[ -n $scan_netns ]] && return 0
+  scan_netns=hostprint-bench-$$
+  ip netns add "$scan_netns" || { scan_netns=""; die "cannot make a network namespace"; }
+  ip -n "$scan_netns" link set lo up || die "cannot bring up loopback in $scan_netns"
+  ip netns exec "$scan_netns" python3 -c '
+import signal, socket
+held = []
+for family, kind, host in ((socket.AF_INET, socket.SOCK_STREAM, "127.0.0.1"),
+                           (socket.AF_INET6, socket.SOCK_STREAM, "::1"),
+                           (socket.AF_INET, socket.SOCK_DGRAM, "127.0.0.1")):
+    s = socket.socket(family, kind)
+    s.bind((host, 0))
+    if kind == socket.SOCK_STREAM:
+        s.listen()
+    held.append(s)
+open("/dev/stdout", "w").write("ready\n")
+signal.pause()' >"$work/port_holder.log" 2>&1 &
+  port_holder_pid=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -s $work/port_holder.log ]] && break
+    sleep 0.1
+  done
+  grep -qx ready "$work/port_holder.log" || { cat "$work/port_holder.log" >&2; die "the port holder did not start"; }
+  log "scan network $scan_netns: 3 ports held by pid $port_holder_pid"
+}
+stop_scan_network() {
+  stop_pid "$port_holder_pid"
+  port_holder_pid=""
+  if [[ -n $scan_netns ]]; then ip netns del "$scan_netns" 2>/dev/null || true; fi
+  scan_netns=""
+}
+in_scan_network() { ip netns exec "$scan_netns" "$@"; }
 
 # --- http ------------------------------------------------------------------------------------
 
@@ -431,11 +487,17 @@ readonly floor_collectors=processes,listening_ports
 measure_floor_pair() {
   local prefix=$1 r
   for ((r = 1; r <= scan_rounds; r++)); do
-    "$scan_floor" --rounds 5 >"$prefix-floor-$r.txt" || die "scan_floor failed"
-    "$scan_floor" --rounds 5 --libproc2 >"$prefix-floor2-$r.txt" || die "scan_floor --libproc2 failed"
-    "$scan_bench" scan --collectors "$floor_collectors" --rescans "$rescans" >"$prefix-hp-$r.txt" ||
-      die "scan_bench failed"
+    in_scan_network "$scan_floor" --rounds 5 >"$prefix-floor-$r.txt" || die "scan_floor failed"
+    in_scan_network "$scan_floor" --rounds 5 --libproc2 >"$prefix-floor2-$r.txt" ||
+      die "scan_floor --libproc2 failed"
+    in_scan_network "$scan_bench" scan --collectors "$floor_collectors" --rescans "$rescans" \
+      >"$prefix-hp-$r.txt" || die "scan_bench failed"
   done
+  # The same sockets on both sides, or the comparison is not of the same work.
+  local floor_sockets ports
+  floor_sockets=$(median_of floor_sockets "$prefix"-floor-*.txt)
+  ports=$(median_of port_num "$prefix"-hp-*.txt)
+  holds "$floor_sockets == $ports" || die "the floor met $floor_sockets sockets, hostprint $ports ports"
 }
 median_of() {  # median_of KEY FILE...
   local key=$1 values
@@ -446,6 +508,7 @@ median_of() {  # median_of KEY FILE...
 
 bench_scan() {
   stop_swarm
+  start_scan_network
   log "scan: the host's own processes, floor and hostprint (processes + listening_ports)"
   measure_floor_pair "$work/scan0"
   start_swarm "$swarm_size"
@@ -454,46 +517,70 @@ bench_scan() {
   log "scan: every collector, for the rescan ratio"
   local r
   for ((r = 1; r <= scan_rounds; r++)); do
-    "$scan_bench" scan --rescans "$rescans" >"$work/scanall-$r.txt" || die "scan_bench failed"
+    in_scan_network "$scan_bench" scan --rescans "$rescans" >"$work/scanall-$r.txt" ||
+      die "scan_bench failed"
+    # The host's own network, as it is: here a port may have an owner out of sight.
+    "$scan_bench" scan --collectors "$floor_collectors" --rescans "$rescans" \
+      >"$work/scanhost-$r.txt" || die "scan_bench failed"
   done
   stop_swarm
 
-  local f0 h0 f1 h1 p0 p1 r1 ratio marginal rescan_ratio all_full all_rescan all_ratio
-  f0=$(median_of floor_cpu_ms "$work"/scan0-floor-*.txt)
+  # f: the judged floor (process table through libproc2), q: the same reads without libproc2.
+  local f0 q0 h0 f1 q1 h1 p0 p1 r1 ratio marginal rescan_ratio all_full all_rescan all_ratio
+  f0=$(median_of floor_cpu_ms "$work"/scan0-floor2-*.txt)
+  q0=$(median_of floor_cpu_ms "$work"/scan0-floor-*.txt)
   h0=$(median_of full_cpu_ms "$work"/scan0-hp-*.txt)
   p0=$(median_of process_num "$work"/scan0-hp-*.txt)
-  f1=$(median_of floor_cpu_ms "$work"/scan1-floor-*.txt)
+  f1=$(median_of floor_cpu_ms "$work"/scan1-floor2-*.txt)
+  q1=$(median_of floor_cpu_ms "$work"/scan1-floor-*.txt)
   h1=$(median_of full_cpu_ms "$work"/scan1-hp-*.txt)
   r1=$(median_of rescan_cpu_ms "$work"/scan1-hp-*.txt)
   p1=$(median_of process_num "$work"/scan1-hp-*.txt)
   ratio=$(calc "$h1 / $f1")
-  local g1
-  g1=$(median_of floor_cpu_ms "$work"/scan1-floor2-*.txt)
   marginal=$(calc "($h1 - $h0) / ($f1 - $f0)")
   rescan_ratio=$(calc "$r1 / $h1")
   all_full=$(median_of full_cpu_ms "$work"/scanall-*.txt)
   all_rescan=$(median_of rescan_cpu_ms "$work"/scanall-*.txt)
   all_ratio=$(calc "$all_rescan / $all_full")
+  local owner_reads host_full host_rescan host_ports
+  owner_reads=$(median_of floor_owner_reads "$work"/scan1-floor2-*.txt)
+  host_full=$(median_of full_cpu_ms "$work"/scanhost-*.txt)
+  host_rescan=$(median_of rescan_cpu_ms "$work"/scanhost-*.txt)
+  host_ports=$(median_of port_num "$work"/scanhost-*.txt)
 
-  section "Scan CPU beside the floor (bench/scan_floor.c: /proc listing, stat, exe, cgroup, cmdline; one sock_diag dump)" \
+  intro=("The floor reads, for each process, what assets.md and lists.md need of it: its \`stat\`"
+    "(start time, kernel thread), \`exe\` link (path) and the executable's mode through it"
+    "(run_permission), \`cgroup\` (container) and \`cmdline\`; then one sock_diag dump, and the"
+    "processes' fd links in ascending pid order until every socket's owner is met. The judged"
+    "floor takes the process table from libproc2, as assets.md makes hostprint do"
+    "(\`scan_floor --libproc2\`: one reap of pid, start time and flags, which lists \`/proc\`, stats"
+    "each \`/proc/<pid>\` and parses the whole \`stat\` line); the same floor reading each"
+    "\`/proc/<pid>/stat\` itself is shown beside it. Both run in a network namespace of the bench"
+    "whose 3 ports belong to one process below the swarm's pids; the host's own network, where a"
+    "port's owner may be out of sight, is measured apart.")
+  section "Scan CPU beside the floor (bench/scan_floor.c: what the two collectors must read)" \
     measure measured target result
   row "processes on the host (own / with the swarm)" "$(fmt %.0f "$p0") / $(fmt %.0f "$p1")" "-" "info"
   row "floor CPU, own processes" "$(fmt %.2f "$f0") ms" "-" "info"
   row "hostprint processes + listening_ports full scan, own processes" \
     "$(fmt %.2f "$h0") ms = $(fmt %.2f "$h0 / $f0")x floor" "-" "info"
-  row "floor CPU at $(fmt %.0f "$p1") processes" "$(fmt %.2f "$f1") ms" "-" "info"
+  row "floor CPU at $(fmt %.0f "$p1") processes (owners met after $(fmt %.0f "$owner_reads") processes' fds)" \
+    "$(fmt %.2f "$f1") ms" "-" "info"
   row "hostprint full scan of the two collectors at $(fmt %.0f "$p1") processes" \
     "$(fmt %.2f "$h1") ms = $(fmt %.3f "$ratio")x floor" "<= ${floor_max_ratio}x" \
     "$(verdict "$ratio <= $floor_max_ratio")"
-  row "floor through libproc2 (its listing, a stat of each /proc/<pid>, sscanf of stat) at $(fmt %.0f "$p1") processes" \
-    "$(fmt %.2f "$g1") ms = $(fmt %.3f "$g1 / $f1")x floor; hostprint $(fmt %.3f "$h1 / $g1")x it" "-" "info"
   row "marginal cost of $swarm_size processes (hostprint delta / floor delta)" \
     "$(fmt %.3f "$marginal")x" "<= ${floor_max_ratio}x" "$(verdict "$marginal <= $floor_max_ratio")"
+  row "the floor reading \`/proc/<pid>/stat\` itself, without libproc2, at $(fmt %.0f "$p1") processes" \
+    "$(fmt %.2f "$q1") ms: libproc2's reading is $(fmt %.3f "$f1 / $q1")x it; hostprint $(fmt %.3f "$h1 / $q1")x it, marginal $(fmt %.3f "($h1 - $h0) / ($q1 - $q0)")x" \
+    "-" "info"
   row "  of which processes / listening_ports (wall ms)" \
     "$(fmt %.1f "$(median_of full_collector_ms.processes "$work"/scan1-hp-*.txt)") / $(fmt %.1f "$(median_of full_collector_ms.listening_ports "$work"/scan1-hp-*.txt)")" "-" "info"
   row "unchanged rescan of the two collectors (median of $rescans)" \
     "$(fmt %.2f "$r1") ms = $(fmt %.3f "$rescan_ratio")x full" "<= ${scan_max_rescan_ratio}x" \
     "$(verdict "$rescan_ratio <= $scan_max_rescan_ratio")"
+  row "the two collectors in the host's own network ($(fmt %.0f "$host_ports") ports): full scan / unchanged rescan" \
+    "$(fmt %.1f "$host_full") / $(fmt %.1f "$host_rescan") ms = $(fmt %.3f "$host_rescan / $host_full")x" "-" "info"
   row "every collector: full scan / unchanged rescan" \
     "$(fmt %.1f "$all_full") / $(fmt %.1f "$all_rescan") ms = $(fmt %.3f "$all_ratio")x" \
     "<= ${scan_max_rescan_ratio}x" "$(verdict "$all_ratio <= $scan_max_rescan_ratio")"
@@ -510,12 +597,16 @@ bench_scan() {
 bench_growth() {
   : >"$work/growth.dat"
   local n r
+  stop_swarm
+  start_scan_network
   for n in $growth_sizes; do
     start_swarm "$n"
     log "growth: $n processes"
     for ((r = 1; r <= scan_rounds; r++)); do
-      "$scan_bench" scan --rescans 10 >"$work/growth-$n-$r.txt" || die "scan_bench failed"
-      "$scan_floor" --rounds 3 >"$work/growth-floor-$n-$r.txt" || die "scan_floor failed"
+      in_scan_network "$scan_bench" scan --rescans 10 >"$work/growth-$n-$r.txt" ||
+        die "scan_bench failed"
+      in_scan_network "$scan_floor" --rounds 3 --libproc2 >"$work/growth-floor-$n-$r.txt" ||
+        die "scan_floor failed"
     done
     local fc fw rc rss fl procs
     fc=$(median_of full_cpu_ms "$work"/growth-"$n"-*.txt)
@@ -528,7 +619,7 @@ bench_growth() {
   done
   stop_swarm
 
-  section "Growth with the number of processes (every collector; swarm in a PID namespace)" \
+  section "Growth with the number of processes (every collector; swarm in a PID namespace; the scan network)" \
     "swarm" "processes seen" "full scan CPU ms" "full scan wall ms" "rescan CPU ms" \
     "RSS MiB (scan_bench)" "floor CPU ms"
   local swarm procs fc fw rc rss fl
@@ -652,7 +743,7 @@ set ylabel "ms"
 plot "$work/growth.dat" using 2:3 with linespoints lw 2 title "full scan CPU", \
      "" using 2:4 with linespoints lw 2 title "full scan wall", \
      "" using 2:5 with linespoints lw 2 title "unchanged rescan CPU", \
-     "" using 2:7 with linespoints dt 2 title "floor CPU (scan_floor.c)"
+     "" using 2:7 with linespoints dt 2 title "floor CPU (scan_floor.c --libproc2)"
 set output "$plots/growth-rss.png"
 set title "Resident memory of a scanner vs processes"
 set ylabel "MiB"

@@ -1,14 +1,20 @@
-/* The least work that yields what hostprint's processes and listening_ports collectors must read:
- * the /proc listing, then for each pid its stat, exe link, cgroup and command line; and one
- * NETLINK_SOCK_DIAG dump of the TCP listeners and UDP sockets, IPv4 and IPv6. Nothing is parsed
- * or kept, so its CPU time is a floor for a scan, measured on the same machine in the same run.
+/* The least work that yields what hostprint's processes and listening_ports collectors must read
+ * (assets.md, and lists.md for what a list shows of each item):
+ * - the /proc listing, then for each pid its stat (start time, kernel thread flag), exe link
+ *   (process_path), the exe's mode (run_permission: a stat through the link), cgroup (container)
+ *   and command line (launch_params);
+ * - one NETLINK_SOCK_DIAG dump of the TCP listeners and UDP sockets, IPv4 and IPv6, and the
+ *   sockets' owners (a port's pid and path): the processes' fd links, in ascending pid order, read
+ *   until every socket's inode has been met (all of them when an owner cannot be seen).
+ * Nothing is parsed beyond the socket inodes and nothing is kept, so its CPU time is a floor for a
+ * scan, measured on the same machine in the same run.
  * With --libproc2 the pids and their stat come from libproc2 (one whole-table reap of pid, start
  * time and flags, as the processes collector's first scan does) instead of a listing and a read:
- * the floor for a reader bound to libproc2, which lists /proc itself, stats each /proc/<pid>
- * and parses the whole stat line with sscanf.
+ * the floor for a reader bound to libproc2 (assets.md names it the source of processes), which
+ * lists /proc itself, stats each /proc/<pid> and parses the whole stat line with sscanf.
  *   scan_floor [--proc DIR] [--rounds N] [--libproc2]
  * Prints "RESULT key value" lines for bench/run.sh: floor_cpu_ms (median of the rounds, user +
- * system from getrusage), floor_wall_ms, floor_processes, floor_sockets. */
+ * system from getrusage), floor_wall_ms, floor_processes, floor_sockets, floor_owner_reads. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -23,10 +29,27 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static char buffer[65536];
+
+/* The pids met by the listing, ascending: the owner search walks them. */
+static int *pids;
+static long pid_count, pid_capacity;
+
+static void remember_pid(int pid) {
+  if (pid_count == pid_capacity) {
+    pid_capacity = pid_capacity ? pid_capacity * 2 : 4096;
+    pids = realloc(pids, pid_capacity * sizeof *pids);
+    if (!pids) {
+      perror("scan_floor");
+      exit(1);
+    }
+  }
+  pids[pid_count++] = pid;
+}
 
 static double cpu_ms(void) {
   struct rusage u;
@@ -48,11 +71,15 @@ static void read_file(int dir, const char *name) {
   close(fd);
 }
 
-/* exe, cgroup and cmdline of the pid named `name`: what both variants read besides stat. */
+/* exe (link and mode), cgroup and cmdline of the pid named `name`: what both variants read
+ * besides stat. */
 static void read_pid_files(int proc, const char *name) {
   char path[300]; /* a d_name is at most 255 bytes */
   snprintf(path, sizeof path, "%s/exe", name);
-  (void)readlinkat(proc, path, buffer, sizeof buffer);
+  if (readlinkat(proc, path, buffer, sizeof buffer) > 0) {
+    struct stat st;
+    (void)fstatat(proc, path, &st, 0);
+  }
   snprintf(path, sizeof path, "%s/cgroup", name);
   read_file(proc, path);
   snprintf(path, sizeof path, "%s/cmdline", name);
@@ -69,6 +96,7 @@ static long scan_processes(int proc) {
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
     ++count;
+    remember_pid(atoi(e->d_name));
     snprintf(path, sizeof path, "%s/stat", e->d_name);
     read_file(proc, path);
     read_pid_files(proc, e->d_name);
@@ -90,12 +118,35 @@ static long scan_processes_libproc2(int proc) {
   long count = 0;
   char name[16];
   for (int i = 0; i < fetch->counts->total; ++i) {
-    snprintf(name, sizeof name, "%d", PIDS_VAL(0, s_int, fetch->stacks[i], info));
+    int pid = PIDS_VAL(0, s_int, fetch->stacks[i], info);
     ++count;
+    /* A kernel thread has no executable, command line or open files to read. */
+    if (PIDS_VAL(2, ul_int, fetch->stacks[i], info) & 0x00200000 /* PF_KTHREAD */) continue;
+    snprintf(name, sizeof name, "%d", pid);
+    remember_pid(pid);
     read_pid_files(proc, name);
   }
   procps_pids_unref(&info);
   return count;
+}
+
+/* The inodes of the sockets the dumps returned, and which of them an owner was found for. */
+static unsigned long *inodes;
+static char *owned;
+static long inode_count, inode_capacity;
+
+static void remember_inode(unsigned long inode) {
+  if (inode_count == inode_capacity) {
+    inode_capacity = inode_capacity ? inode_capacity * 2 : 256;
+    inodes = realloc(inodes, inode_capacity * sizeof *inodes);
+    owned = realloc(owned, inode_capacity);
+    if (!inodes || !owned) {
+      perror("scan_floor");
+      exit(1);
+    }
+  }
+  owned[inode_count] = 0;
+  inodes[inode_count++] = inode;
 }
 
 /* One dump request; returns the sockets in the answer, -1 on error. */
@@ -120,6 +171,8 @@ static long dump(int sock, int family, int protocol, unsigned states) {
     for (struct nlmsghdr *h = (struct nlmsghdr *)buffer; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type == NLMSG_DONE) return count;
       if (h->nlmsg_type == NLMSG_ERROR) return -1;
+      if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+        remember_inode(((const struct inet_diag_msg *)NLMSG_DATA(h))->idiag_inode);
       ++count;
     }
   }
@@ -141,6 +194,44 @@ static long scan_sockets(void) {
   }
   close(sock);
   return total;
+}
+
+/* Marks the sockets among `pid`'s open files; returns how many it newly explained. */
+static long read_owner(int proc, int pid) {
+  char path[32];
+  snprintf(path, sizeof path, "%d/fd", pid);
+  int dir = openat(proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return 0;
+  DIR *d = fdopendir(dir);
+  if (!d) {
+    close(dir);
+    return 0;
+  }
+  long explained = 0;
+  struct dirent *e;
+  char link[64];
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    ssize_t n = readlinkat(dir, e->d_name, link, sizeof link - 1);
+    if (n < 9 || memcmp(link, "socket:[", 8) != 0) continue;
+    link[n] = 0;
+    unsigned long inode = strtoul(link + 8, NULL, 10);
+    for (long i = 0; i < inode_count; ++i)
+      if (inodes[i] == inode && !owned[i]) {
+        owned[i] = 1;
+        ++explained;
+      }
+  }
+  closedir(d);
+  return explained;
+}
+
+/* The owners of the dumped sockets: pids ascending until every socket is explained (the first met
+ * is the lowest owner, which is the one hostprint shows). Returns the processes read. */
+static long find_owners(int proc) {
+  long left = inode_count, read = 0;
+  for (long i = 0; i < pid_count && left > 0; ++i, ++read) left -= read_owner(proc, pids[i]);
+  return read;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -178,11 +269,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   double cpu[1000], wall[1000];
-  long processes = 0, sockets = 0;
+  long processes = 0, sockets = 0, owner_reads = 0;
   for (int r = 0; r < rounds; ++r) {
+    pid_count = 0;
+    inode_count = 0;
     double c0 = cpu_ms(), w0 = wall_ms();
     processes = libproc2 ? scan_processes_libproc2(proc) : scan_processes(proc);
     sockets = scan_sockets();
+    if (sockets >= 0) owner_reads = find_owners(proc);
     cpu[r] = cpu_ms() - c0;
     wall[r] = wall_ms() - w0;
     if (processes < 0 || sockets < 0) {
@@ -192,9 +286,10 @@ int main(int argc, char **argv) {
   }
   qsort(cpu, rounds, sizeof cpu[0], by_value);
   qsort(wall, rounds, sizeof wall[0], by_value);
-  printf("floor: %ld processes, %ld sockets; cpu %.2f ms, wall %.2f ms (median of %d)\n", processes, sockets,
-         cpu[rounds / 2], wall[rounds / 2], rounds);
+  printf("floor: %ld processes, %ld sockets, owners sought in %ld processes; cpu %.2f ms, wall %.2f ms (median of %d)\n",
+         processes, sockets, owner_reads, cpu[rounds / 2], wall[rounds / 2], rounds);
   printf("RESULT floor_cpu_ms %.3f\nRESULT floor_wall_ms %.3f\n", cpu[rounds / 2], wall[rounds / 2]);
   printf("RESULT floor_processes %ld\nRESULT floor_sockets %ld\n", processes, sockets);
+  printf("RESULT floor_owner_reads %ld\n", owner_reads);
   return 0;
 }
