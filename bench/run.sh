@@ -54,6 +54,8 @@ readonly floor_max_ratio=1.1 scan_max_rescan_ratio=0.15 growth_max_bend=1.3
 readonly mem_max_rss_kib=$((12 * 1024)) mem_max_growth_kib=256 regress_max=1.10
 readonly swarm_size=10000 scan_rounds=3 rescans=20 sighups=100
 readonly wrk_seconds=${BENCH_WRK_SECONDS:-5}
+clock_ticks=$(getconf CLK_TCK)
+readonly clock_ticks
 readonly http_pairs=${BENCH_HTTP_PAIRS:-3}
 readonly growth_sizes=${BENCH_GROWTH_SIZES:-"100 1000 10000 30000"}
 readonly growth_jar_counts=${BENCH_GROWTH_JARS:-"10 100 1000 3000"}
@@ -343,13 +345,36 @@ wrk_ms() {  # "812.00us" | "1.20ms" | "2.01s" | "1.00m" -> milliseconds
     printf "%.3f", n * f }'
 }
 
-# run_wrk NAME CONNECTIONS URL HEADER [ROUND]: sets wrk_rps, wrk_p99_ms, wrk_bad (non-2xx + socket errors)
+# server_ticks PID...: user + system clock ticks of the processes, all their threads included
+server_ticks() {
+  local pid total=0 t
+  for pid in "$@"; do
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+# The processes serving `name`'s requests: nginx's master and workers, or hostprint.
+server_pids() {
+  if [[ $1 == nginx ]]; then echo "$nginx_pid" $(pgrep -P "$nginx_pid"); else echo "$hostprint_pid"; fi
+}
+
+# run_wrk NAME CONNECTIONS URL HEADER [ROUND]: sets wrk_rps, wrk_p99_ms, wrk_bad (non-2xx + socket
+# errors) and wrk_cpu_us (the server's CPU per request, from its clock ticks over the run)
 run_wrk() {
   local name=$1 conns=$2 url=$3 header=$4 out=$work/wrk-$1-$2-${5:-0}.txt threads=2
   ((conns < 2)) && threads=1
   wrk "-t$threads" "-c$conns" -d1s -H "$header" "$url" >/dev/null 2>&1 || true  # warm-up
+  local pids ticks_before ticks_after requests
+  pids=$(server_pids "$name")
+  # shellcheck disable=SC2086  # a list of pids
+  ticks_before=$(server_ticks $pids)
   wrk "-t$threads" "-c$conns" "-d${wrk_seconds}s" --latency -H "$header" "$url" >"$out" 2>&1 ||
     { cat "$out" >&2; die "wrk failed on $url"; }
+  # shellcheck disable=SC2086
+  ticks_after=$(server_ticks $pids)
+  requests=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$out")
+  wrk_cpu_us=$(calc "($ticks_after - $ticks_before) * 1000000 / $clock_ticks / (${requests:-0} > 0 ? $requests : 1)")
   wrk_rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$out")
   local p99
   p99=$(awk '$1 == "99%" { print $2 }' "$out")
@@ -359,7 +384,7 @@ run_wrk() {
   non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
   errors=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
   wrk_bad=$((${non2xx:-0} + ${errors:-0}))
-  log "  $name at $conns connections: $wrk_rps req/s, p99 $wrk_p99_ms ms, $wrk_bad non-2xx or socket errors"
+  log "  $name at $conns connections: $wrk_rps req/s, p99 $wrk_p99_ms ms, server CPU $wrk_cpu_us us/request, $wrk_bad non-2xx or socket errors"
 }
 
 start_nginx() {  # start_nginx BODY-FILE: nginx on another loopback port returning those bytes
@@ -416,19 +441,20 @@ bench_http() {
 
   section "HTTP: /v5/p1/asset/statistics beside nginx returning the same $body_bytes bytes ($http_pairs alternated pairs of ${wrk_seconds}-s runs; medians, the ratios' range in brackets)" \
     connections "hostprint req/s" "nginx req/s" "req/s ratio" "hostprint p99 ms" "nginx p99 ms" \
-    "p99 ratio" "errors (both)" "target" result
+    "p99 ratio" "server CPU us/request (hostprint / nginx)" "errors (both)" "target" result
   local conns hp_rps hp_p99 hp_bad ng_rps ng_p99 ng_bad rps_ratio p99_ratio ok pair
-  local -a hp_rpss hp_p99s ng_rpss ng_p99s rps_ratios p99_ratios
+  local -a hp_rpss hp_p99s ng_rpss ng_p99s rps_ratios p99_ratios hp_cpus ng_cpus
   : >"$work/http.dat"
   for conns in 1 8 64 256; do
     # Alternated pairs per connection count, each ratio taken within its pair, and the median
     # pair judged: a change of load on the machine hits both servers of a pair alike.
     hp_rpss=() hp_p99s=() ng_rpss=() ng_p99s=() rps_ratios=() p99_ratios=() hp_bad=0 ng_bad=0
+    hp_cpus=() ng_cpus=()
     for ((pair = 1; pair <= http_pairs; pair++)); do
       run_wrk nginx "$conns" "http://127.0.0.1:$nginx_port$base/statistics" "$auth" "$pair"
-      ng_rpss+=("$wrk_rps") ng_p99s+=("$wrk_p99_ms") ng_bad=$((ng_bad + wrk_bad))
+      ng_rpss+=("$wrk_rps") ng_p99s+=("$wrk_p99_ms") ng_bad=$((ng_bad + wrk_bad)) ng_cpus+=("$wrk_cpu_us")
       run_wrk hostprint "$conns" "http://127.0.0.1:$hp_port$base/statistics" "$auth" "$pair"
-      hp_rpss+=("$wrk_rps") hp_p99s+=("$wrk_p99_ms") hp_bad=$((hp_bad + wrk_bad))
+      hp_rpss+=("$wrk_rps") hp_p99s+=("$wrk_p99_ms") hp_bad=$((hp_bad + wrk_bad)) hp_cpus+=("$wrk_cpu_us")
       rps_ratios+=("$(calc "${hp_rpss[-1]} / ${ng_rpss[-1]}")")
       p99_ratios+=("$(calc "${hp_p99s[-1]} / ${ng_p99s[-1]}")")
     done
@@ -440,14 +466,15 @@ bench_http() {
     row "$conns" "$(fmt %.0f "$hp_rps")" "$(fmt %.0f "$ng_rps")" \
       "$(fmt %.2f "$rps_ratio") ($(range_of "${rps_ratios[@]}"))" \
       "$(fmt %.3f "$hp_p99")" "$(fmt %.3f "$ng_p99")" \
-      "$(fmt %.2f "$p99_ratio") ($(range_of "${p99_ratios[@]}"))" "$hp_bad / $ng_bad" \
+      "$(fmt %.2f "$p99_ratio") ($(range_of "${p99_ratios[@]}"))" \
+      "$(fmt %.1f "$(median "${hp_cpus[@]}")") / $(fmt %.1f "$(median "${ng_cpus[@]}")")" "$hp_bad / $ng_bad" \
       "req/s >= ${http_min_ratio}x, p99 <= ${http_max_p99_ratio}x, 0 errors" "$ok"
     echo "$conns $hp_rps $ng_rps $hp_p99 $ng_p99" >>"$work/http.dat"
   done
   stop_pid "$nginx_pid"; nginx_pid=""
 
   section "HTTP: other hostprint endpoints (no peer serves them; for scale)" \
-    endpoint connections "req/s" "p99 ms" "errors" "body bytes"
+    endpoint connections "req/s" "p99 ms" "server CPU us/request" "errors" "body bytes"
   local path header bytes
   for path in "$base/process/statistics?limit=200" "$base/processes/detail?limit=200" /metrics; do
     header=$auth
@@ -456,7 +483,8 @@ bench_http() {
       die "hostprint does not answer 200 on $path"
     for conns in 1 64; do
       run_wrk "other" "$conns" "http://127.0.0.1:$hp_port$path" "$header"
-      row "\`$path\`" "$conns" "$(fmt %.0f "$wrk_rps")" "$(fmt %.3f "$wrk_p99_ms")" "$wrk_bad" "$bytes"
+      row "\`$path\`" "$conns" "$(fmt %.0f "$wrk_rps")" "$(fmt %.3f "$wrk_p99_ms")" \
+        "$(fmt %.1f "$wrk_cpu_us")" "$wrk_bad" "$bytes"
       [[ $wrk_bad == 0 ]] || failures=$((failures + 1))
     done
   done
