@@ -6,7 +6,9 @@
 #   bench/run.sh [http|scan|growth|memory|regress|all|soak] [--record]   (root; loopback only)
 #
 #   http     wrk at 1, 8, 64 and 256 connections on /v5/p1/asset/statistics beside Debian's nginx
-#            returning the same bytes from memory; then process statistics, a list page, /metrics
+#            returning the same bytes from memory, with each server's CPU per request; the same
+#            rule on nginx against an identical nginx (the verdict's noise); then process
+#            statistics, a list page, /metrics
 #   scan     CPU of the processes + listening_ports collectors beside bench/scan_floor.c (the least
 #            work that reads what they must: the process table through libproc2, each process's
 #            exe, its mode, cgroup and cmdline, a sock_diag dump and the ports' owners), at the
@@ -61,7 +63,7 @@ readonly growth_sizes=${BENCH_GROWTH_SIZES:-"100 1000 10000 30000"}
 readonly growth_jar_counts=${BENCH_GROWTH_JARS:-"10 100 1000 3000"}
 
 work=""
-hostprint_pid="" nginx_pid="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
+hostprint_pid="" nginx_pid="" nginx2_pid="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
 scan_netns="" port_holder_pid=""
 saved_pid_max=""
 
@@ -105,6 +107,7 @@ cleanup() {
   stop_pid "$churn_pid"
   stop_pid "$hostprint_pid"
   stop_pid "$nginx_pid"
+  stop_pid "$nginx2_pid"
   stop_jvms
   stop_swarm
   stop_scan_network
@@ -356,7 +359,11 @@ server_ticks() {
 }
 # The processes serving `name`'s requests: nginx's master and workers, or hostprint.
 server_pids() {
-  if [[ $1 == nginx ]]; then echo "$nginx_pid" $(pgrep -P "$nginx_pid"); else echo "$hostprint_pid"; fi
+  case $1 in
+    nginx) echo "$nginx_pid" $(pgrep -P "$nginx_pid") ;;
+    nginx2) echo "$nginx2_pid" $(pgrep -P "$nginx2_pid") ;;
+    *) echo "$hostprint_pid" ;;
+  esac
 }
 
 # run_wrk NAME CONNECTIONS URL HEADER [ROUND]: sets wrk_rps, wrk_p99_ms, wrk_bad (non-2xx + socket
@@ -387,30 +394,30 @@ run_wrk() {
   log "  $name at $conns connections: $wrk_rps req/s, p99 $wrk_p99_ms ms, server CPU $wrk_cpu_us us/request, $wrk_bad non-2xx or socket errors"
 }
 
-start_nginx() {  # start_nginx BODY-FILE: nginx on another loopback port returning those bytes
-  local body_file=$1 body
+start_nginx() {  # start_nginx BODY-FILE [NAME]: nginx on another loopback port returning those bytes
+  local body_file=$1 dir=$work/${2:-nginx} body
   body=$(cat "$body_file")
   # In a return string nginx reads $ as a variable and \ and ' as escapes.
   [[ $body != *'$'* ]] || die "the statistics body holds a \$; nginx's return cannot carry it"
   body=${body//\\/\\\\}
   body=${body//\'/\\\'}
   nginx_port=$(free_port)
-  mkdir -p "$work/nginx"
-  cat >"$work/nginx/nginx.conf" <<EOF
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
 daemon off;
 master_process on;
 worker_processes auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
   keepalive_requests 1000000;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
   server {
     listen 127.0.0.1:$nginx_port;
     default_type application/json;
@@ -418,16 +425,16 @@ http {
   }
 }
 EOF
-  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/nginx/stdout.log" 2>&1 &
+  nginx -c "$dir/nginx.conf" -p "$dir" >"$dir/stdout.log" 2>&1 &
   nginx_pid=$!
   local i
   for ((i = 0; i < 100; i++)); do
-    kill -0 "$nginx_pid" 2>/dev/null || { cat "$work/nginx/stdout.log" "$work/nginx/error.log" >&2; die "nginx exited at start"; }
-    curl -sf --max-time 5 -o "$work/nginx/check" "http://127.0.0.1:$nginx_port/" && break
+    kill -0 "$nginx_pid" 2>/dev/null || { cat "$dir/stdout.log" "$dir/error.log" >&2; die "nginx exited at start"; }
+    curl -sf --max-time 5 -o "$dir/check" "http://127.0.0.1:$nginx_port/" && break
     sleep 0.1
   done
   ((i < 100)) || die "nginx did not answer"
-  cmp -s "$work/nginx/check" "$body_file" || die "nginx does not return the same bytes as hostprint"
+  cmp -s "$dir/check" "$body_file" || die "nginx does not return the same bytes as hostprint"
 }
 
 bench_http() {
@@ -471,7 +478,31 @@ bench_http() {
       "req/s >= ${http_min_ratio}x, p99 <= ${http_max_p99_ratio}x, 0 errors" "$ok"
     echo "$conns $hp_rps $ng_rps $hp_p99 $ng_p99" >>"$work/http.dat"
   done
+  # The verdict's own noise: nginx against an identical second nginx, judged by the same rule.
+  local first_pid=$nginx_pid first_port=$nginx_port nginx2_port aa_rps aa_p99 would
+  start_nginx "$work/statistics.json" nginx2
+  nginx2_pid=$nginx_pid nginx2_port=$nginx_port nginx_pid=$first_pid nginx_port=$first_port
+  intro=("The same rule applied to nginx against an identical second nginx (the second in the place"
+    "of hostprint): where it would fail, the rule cannot tell a difference from this machine's noise.")
+  section "HTTP: nginx against an identical nginx, by the same rule" \
+    connections "req/s ratio" "p99 ratio" "the rule on nginx vs nginx"
+  for conns in 1 8 64 256; do
+    rps_ratios=() p99_ratios=()
+    for ((pair = 1; pair <= http_pairs; pair++)); do
+      run_wrk nginx "$conns" "http://127.0.0.1:$nginx_port$base/statistics" "$auth" "aa$pair"
+      aa_rps=$wrk_rps aa_p99=$wrk_p99_ms
+      run_wrk nginx2 "$conns" "http://127.0.0.1:$nginx2_port$base/statistics" "$auth" "aa$pair"
+      rps_ratios+=("$(calc "$wrk_rps / $aa_rps")")
+      p99_ratios+=("$(calc "$wrk_p99_ms / $aa_p99")")
+    done
+    rps_ratio=$(median "${rps_ratios[@]}") p99_ratio=$(median "${p99_ratios[@]}")
+    would="would fail"
+    holds "$rps_ratio >= $http_min_ratio && $p99_ratio <= $http_max_p99_ratio" && would="would pass"
+    row "$conns" "$(fmt %.2f "$rps_ratio") ($(range_of "${rps_ratios[@]}"))" \
+      "$(fmt %.2f "$p99_ratio") ($(range_of "${p99_ratios[@]}"))" "$would"
+  done
   stop_pid "$nginx_pid"; nginx_pid=""
+  stop_pid "$nginx2_pid"; nginx2_pid=""
 
   section "HTTP: other hostprint endpoints (no peer serves them; for scale)" \
     endpoint connections "req/s" "p99 ms" "server CPU us/request" "errors" "body bytes"
