@@ -15,7 +15,7 @@
 #            host's own processes and with 10,000 more in a PID namespace, in a network namespace
 #            whose ports the bench holds; an unchanged rescan beside the full scan
 #   growth   full scan CPU and wall, rescan CPU and RSS at 100, 1,000, 10,000 and 30,000 processes,
-#            and at 10, 100 and 1,000 JARs across 4 JVMs
+#            and at 10, 100, 1,000 and 3,000 JARs across 4 JVMs
 #   memory   RSS of `hostprint serve` at 10,000 processes over 100 SIGHUP rescans
 #   regress  instructions of a full and an unchanged scan under callgrind (fixture root, small PID
 #            and network namespaces) against bench/baseline.json; --record rewrites the baseline
@@ -26,7 +26,8 @@
 # Exit status: 0 when every target is met, 1 when one is missed, 2 when the run itself failed.
 # Environment: BENCH_KEEP_BUILD=1 skips the build step if build-bench already holds the binaries;
 # BENCH_WRK_SECONDS (default 5) per wrk run; BENCH_HTTP_PAIRS (default 3) alternated nginx/hostprint
-# runs per connection count; BENCH_KEEP_WORK=1 keeps the scratch directory.
+# runs per connection count; BENCH_GROWTH_SIZES and BENCH_GROWTH_JARS (the swarm sizes and JAR
+# counts of growth); BENCH_KEEP_WORK=1 keeps the scratch directory.
 set -euo pipefail
 
 mode=${1:-all}
@@ -34,7 +35,7 @@ record=0
 [[ ${2:-} == --record ]] && record=1
 case $mode in
   http | scan | growth | memory | regress | all | soak) ;;
-  -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d'; exit 0 ;;
   *) echo "usage: $0 [http|scan|growth|memory|regress|all|soak] [--record]" >&2; exit 2 ;;
 esac
 
