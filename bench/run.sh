@@ -64,7 +64,7 @@ readonly growth_sizes=${BENCH_GROWTH_SIZES:-"100 1000 10000 30000"}
 readonly growth_jar_counts=${BENCH_GROWTH_JARS:-"10 100 1000 3000"}
 
 work=""
-hostprint_pid="" nginx_pid="" nginx2_pid="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
+hostprint_pid="" nginx_pid="" nginx2_pid="" nginx_port="" nginx2_port="" swarm_pid="" swarm_unshare="" swarm_init="" churn_pid=""
 scan_netns="" port_holder_pid=""
 saved_pid_max=""
 
@@ -395,14 +395,17 @@ run_wrk() {
   log "  $name at $conns connections: $wrk_rps req/s, p99 $wrk_p99_ms ms, server CPU $wrk_cpu_us us/request, $wrk_bad non-2xx or socket errors"
 }
 
-start_nginx() {  # start_nginx BODY-FILE [NAME]: nginx on another loopback port returning those bytes
-  local body_file=$1 dir=$work/${2:-nginx} body
+# start_nginx BODY-FILE [NAME]: nginx on another loopback port returning those bytes; sets
+# NAME_pid and NAME_port (NAME: nginx, the default, or nginx2)
+start_nginx() {
+  local body_file=$1 name=${2:-nginx} dir=$work/${2:-nginx} body port pid
+  # The globals are set as soon as there is a server, so a failed start is still stopped at exit.
   body=$(cat "$body_file")
   # In a return string nginx reads $ as a variable and \ and ' as escapes.
   [[ $body != *'$'* ]] || die "the statistics body holds a \$; nginx's return cannot carry it"
   body=${body//\\/\\\\}
   body=${body//\'/\\\'}
-  nginx_port=$(free_port)
+  port=$(free_port)
   mkdir -p "$dir"
   cat >"$dir/nginx.conf" <<EOF
 daemon off;
@@ -420,22 +423,47 @@ http {
   uwsgi_temp_path $dir/uwsgi;
   scgi_temp_path $dir/scgi;
   server {
-    listen 127.0.0.1:$nginx_port;
+    listen 127.0.0.1:$port;
     default_type application/json;
     location / { return 200 '$body'; }
   }
 }
 EOF
   nginx -c "$dir/nginx.conf" -p "$dir" >"$dir/stdout.log" 2>&1 &
-  nginx_pid=$!
+  pid=$!
+  printf -v "${name}_pid" %s "$pid"
   local i
   for ((i = 0; i < 100; i++)); do
-    kill -0 "$nginx_pid" 2>/dev/null || { cat "$dir/stdout.log" "$dir/error.log" >&2; die "nginx exited at start"; }
-    curl -sf --max-time 5 -o "$dir/check" "http://127.0.0.1:$nginx_port/" && break
+    kill -0 "$pid" 2>/dev/null || { cat "$dir/stdout.log" "$dir/error.log" >&2; die "nginx exited at start"; }
+    curl -sf --max-time 5 -o "$dir/check" "http://127.0.0.1:$port/" && break
     sleep 0.1
   done
   ((i < 100)) || die "nginx did not answer"
   cmp -s "$dir/check" "$body_file" || die "nginx does not return the same bytes as hostprint"
+  printf -v "${name}_port" %s "$port"
+}
+
+# http_rule REQS-RATIO P99-RATIO: the target's condition, for holds
+http_rule() { echo "$1 >= $http_min_ratio && $2 <= $http_max_p99_ratio"; }
+
+# measure_pairs CONNECTIONS PEER PEER-URL CANDIDATE CANDIDATE-URL HEADER TAG: http_pairs alternated
+# runs of the peer and the candidate, each ratio (candidate / peer) taken within its pair, so a
+# change of load on the machine hits both of a pair alike. Sets peer_rpss, peer_p99s, peer_cpus,
+# cand_rpss, cand_p99s, cand_cpus, rps_ratios, p99_ratios, and peer_bad, cand_bad (errors).
+measure_pairs() {
+  local conns=$1 peer=$2 peer_url=$3 cand=$4 cand_url=$5 header=$6 tag=$7 pair
+  peer_rpss=() peer_p99s=() peer_cpus=() cand_rpss=() cand_p99s=() cand_cpus=()
+  rps_ratios=() p99_ratios=() peer_bad=0 cand_bad=0
+  for ((pair = 1; pair <= http_pairs; pair++)); do
+    run_wrk "$peer" "$conns" "$peer_url" "$header" "$tag$pair"
+    peer_rpss+=("$wrk_rps") peer_p99s+=("$wrk_p99_ms") peer_cpus+=("$wrk_cpu_us")
+    peer_bad=$((peer_bad + wrk_bad))
+    run_wrk "$cand" "$conns" "$cand_url" "$header" "$tag$pair"
+    cand_rpss+=("$wrk_rps") cand_p99s+=("$wrk_p99_ms") cand_cpus+=("$wrk_cpu_us")
+    cand_bad=$((cand_bad + wrk_bad))
+    rps_ratios+=("$(calc "${cand_rpss[-1]} / ${peer_rpss[-1]}")")
+    p99_ratios+=("$(calc "${cand_p99s[-1]} / ${peer_p99s[-1]}")")
+  done
 }
 
 bench_http() {
@@ -450,55 +478,37 @@ bench_http() {
   section "HTTP: /v5/p1/asset/statistics beside nginx returning the same $body_bytes bytes ($http_pairs alternated pairs of ${wrk_seconds}-s runs; medians, the ratios' range in brackets)" \
     connections "hostprint req/s" "nginx req/s" "req/s ratio" "hostprint p99 ms" "nginx p99 ms" \
     "p99 ratio" "server CPU us/request (hostprint / nginx)" "errors (both)" "target" result
-  local conns hp_rps hp_p99 hp_bad ng_rps ng_p99 ng_bad rps_ratio p99_ratio ok pair
-  local -a hp_rpss hp_p99s ng_rpss ng_p99s rps_ratios p99_ratios hp_cpus ng_cpus
+  local conns hp_rps hp_p99 ng_rps ng_p99 rps_ratio p99_ratio ok
   : >"$work/http.dat"
   for conns in 1 8 64 256; do
-    # Alternated pairs per connection count, each ratio taken within its pair, and the median
-    # pair judged: a change of load on the machine hits both servers of a pair alike.
-    hp_rpss=() hp_p99s=() ng_rpss=() ng_p99s=() rps_ratios=() p99_ratios=() hp_bad=0 ng_bad=0
-    hp_cpus=() ng_cpus=()
-    for ((pair = 1; pair <= http_pairs; pair++)); do
-      run_wrk nginx "$conns" "http://127.0.0.1:$nginx_port$base/statistics" "$auth" "$pair"
-      ng_rpss+=("$wrk_rps") ng_p99s+=("$wrk_p99_ms") ng_bad=$((ng_bad + wrk_bad)) ng_cpus+=("$wrk_cpu_us")
-      run_wrk hostprint "$conns" "http://127.0.0.1:$hp_port$base/statistics" "$auth" "$pair"
-      hp_rpss+=("$wrk_rps") hp_p99s+=("$wrk_p99_ms") hp_bad=$((hp_bad + wrk_bad)) hp_cpus+=("$wrk_cpu_us")
-      rps_ratios+=("$(calc "${hp_rpss[-1]} / ${ng_rpss[-1]}")")
-      p99_ratios+=("$(calc "${hp_p99s[-1]} / ${ng_p99s[-1]}")")
-    done
-    hp_rps=$(median "${hp_rpss[@]}") hp_p99=$(median "${hp_p99s[@]}")
-    ng_rps=$(median "${ng_rpss[@]}") ng_p99=$(median "${ng_p99s[@]}")
+    measure_pairs "$conns" nginx "http://127.0.0.1:$nginx_port$base/statistics" \
+      hostprint "http://127.0.0.1:$hp_port$base/statistics" "$auth" ""
+    hp_rps=$(median "${cand_rpss[@]}") hp_p99=$(median "${cand_p99s[@]}")
+    ng_rps=$(median "${peer_rpss[@]}") ng_p99=$(median "${peer_p99s[@]}")
     rps_ratio=$(median "${rps_ratios[@]}")
     p99_ratio=$(median "${p99_ratios[@]}")
-    ok=$(verdict "$rps_ratio >= $http_min_ratio && $p99_ratio <= $http_max_p99_ratio && $hp_bad == 0")
+    ok=$(verdict "$cand_bad == 0 && $(http_rule "$rps_ratio" "$p99_ratio")")
     row "$conns" "$(fmt %.0f "$hp_rps")" "$(fmt %.0f "$ng_rps")" \
       "$(fmt %.2f "$rps_ratio") ($(range_of "${rps_ratios[@]}"))" \
       "$(fmt %.3f "$hp_p99")" "$(fmt %.3f "$ng_p99")" \
       "$(fmt %.2f "$p99_ratio") ($(range_of "${p99_ratios[@]}"))" \
-      "$(fmt %.1f "$(median "${hp_cpus[@]}")") / $(fmt %.1f "$(median "${ng_cpus[@]}")")" "$hp_bad / $ng_bad" \
+      "$(fmt %.1f "$(median "${cand_cpus[@]}")") / $(fmt %.1f "$(median "${peer_cpus[@]}")")" "$cand_bad / $peer_bad" \
       "req/s >= ${http_min_ratio}x, p99 <= ${http_max_p99_ratio}x, 0 errors" "$ok"
     echo "$conns $hp_rps $ng_rps $hp_p99 $ng_p99" >>"$work/http.dat"
   done
   # The verdict's own noise: nginx against an identical second nginx, judged by the same rule.
-  local first_pid=$nginx_pid first_port=$nginx_port nginx2_port aa_rps aa_p99 would
   start_nginx "$work/statistics.json" nginx2
-  nginx2_pid=$nginx_pid nginx2_port=$nginx_port nginx_pid=$first_pid nginx_port=$first_port
   intro=("The same rule applied to nginx against an identical second nginx (the second in the place"
     "of hostprint): where it would fail, the rule cannot tell a difference from this machine's noise.")
   section "HTTP: nginx against an identical nginx, by the same rule" \
     connections "req/s ratio" "p99 ratio" "the rule on nginx vs nginx"
+  local would
   for conns in 1 8 64 256; do
-    rps_ratios=() p99_ratios=()
-    for ((pair = 1; pair <= http_pairs; pair++)); do
-      run_wrk nginx "$conns" "http://127.0.0.1:$nginx_port$base/statistics" "$auth" "aa$pair"
-      aa_rps=$wrk_rps aa_p99=$wrk_p99_ms
-      run_wrk nginx2 "$conns" "http://127.0.0.1:$nginx2_port$base/statistics" "$auth" "aa$pair"
-      rps_ratios+=("$(calc "$wrk_rps / $aa_rps")")
-      p99_ratios+=("$(calc "$wrk_p99_ms / $aa_p99")")
-    done
+    measure_pairs "$conns" nginx "http://127.0.0.1:$nginx_port$base/statistics" \
+      nginx2 "http://127.0.0.1:$nginx2_port$base/statistics" "$auth" aa
     rps_ratio=$(median "${rps_ratios[@]}") p99_ratio=$(median "${p99_ratios[@]}")
     would="would fail"
-    holds "$rps_ratio >= $http_min_ratio && $p99_ratio <= $http_max_p99_ratio" && would="would pass"
+    holds "$(http_rule "$rps_ratio" "$p99_ratio")" && would="would pass"
     row "$conns" "$(fmt %.2f "$rps_ratio") ($(range_of "${rps_ratios[@]}"))" \
       "$(fmt %.2f "$p99_ratio") ($(range_of "${p99_ratios[@]}"))" "$would"
   done

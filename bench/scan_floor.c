@@ -35,19 +35,25 @@
 
 static char buffer[65536];
 
+/* Makes room for one more element in the array `*items` of `*capacity` elements of `size` bytes
+ * holding `count`; exits when memory runs out. */
+static void make_room(void *items, long count, long *capacity, size_t size) {
+  if (count < *capacity) return;
+  *capacity = *capacity ? *capacity * 2 : 256;
+  void *grown = realloc(*(void **)items, (size_t)*capacity * size);
+  if (!grown) {
+    perror("scan_floor");
+    exit(1);
+  }
+  *(void **)items = grown;
+}
+
 /* The pids met by the listing, ascending: the owner search walks them. */
 static int *pids;
 static long pid_count, pid_capacity;
 
 static void remember_pid(int pid) {
-  if (pid_count == pid_capacity) {
-    pid_capacity = pid_capacity ? pid_capacity * 2 : 4096;
-    pids = realloc(pids, pid_capacity * sizeof *pids);
-    if (!pids) {
-      perror("scan_floor");
-      exit(1);
-    }
-  }
+  make_room(&pids, pid_count, &pid_capacity, sizeof *pids);
   pids[pid_count++] = pid;
 }
 
@@ -130,23 +136,17 @@ static long scan_processes_libproc2(int proc) {
   return count;
 }
 
-/* The inodes of the sockets the dumps returned, and which of them an owner was found for. */
-static unsigned long *inodes;
-static char *owned;
-static long inode_count, inode_capacity;
+/* The sockets the dumps returned, and whether an owner was found for each. */
+struct socket_seen {
+  unsigned long inode;
+  int owned;
+};
+static struct socket_seen *sockets_seen;
+static long socket_count, socket_capacity;
 
-static void remember_inode(unsigned long inode) {
-  if (inode_count == inode_capacity) {
-    inode_capacity = inode_capacity ? inode_capacity * 2 : 256;
-    inodes = realloc(inodes, inode_capacity * sizeof *inodes);
-    owned = realloc(owned, inode_capacity);
-    if (!inodes || !owned) {
-      perror("scan_floor");
-      exit(1);
-    }
-  }
-  owned[inode_count] = 0;
-  inodes[inode_count++] = inode;
+static void remember_socket(unsigned long inode) {
+  make_room(&sockets_seen, socket_count, &socket_capacity, sizeof *sockets_seen);
+  sockets_seen[socket_count++] = (struct socket_seen){inode, 0};
 }
 
 /* One dump request; returns the sockets in the answer, -1 on error. */
@@ -172,7 +172,7 @@ static long dump(int sock, int family, int protocol, unsigned states) {
       if (h->nlmsg_type == NLMSG_DONE) return count;
       if (h->nlmsg_type == NLMSG_ERROR) return -1;
       if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-        remember_inode(((const struct inet_diag_msg *)NLMSG_DATA(h))->idiag_inode);
+        remember_socket(((const struct inet_diag_msg *)NLMSG_DATA(h))->idiag_inode);
       ++count;
     }
   }
@@ -216,9 +216,9 @@ static long read_owner(int proc, int pid) {
     if (n < 9 || memcmp(link, "socket:[", 8) != 0) continue;
     link[n] = 0;
     unsigned long inode = strtoul(link + 8, NULL, 10);
-    for (long i = 0; i < inode_count; ++i)
-      if (inodes[i] == inode && !owned[i]) {
-        owned[i] = 1;
+    for (long i = 0; i < socket_count; ++i)
+      if (sockets_seen[i].inode == inode && !sockets_seen[i].owned) {
+        sockets_seen[i].owned = 1;
         ++explained;
       }
   }
@@ -229,7 +229,7 @@ static long read_owner(int proc, int pid) {
 /* The owners of the dumped sockets: pids ascending until every socket is explained (the first met
  * is the lowest owner, which is the one hostprint shows). Returns the processes read. */
 static long find_owners(int proc) {
-  long left = inode_count, read = 0;
+  long left = socket_count, read = 0;
   for (long i = 0; i < pid_count && left > 0; ++i, ++read) left -= read_owner(proc, pids[i]);
   return read;
 }
@@ -272,7 +272,7 @@ int main(int argc, char **argv) {
   long processes = 0, sockets = 0, owner_reads = 0;
   for (int r = 0; r < rounds; ++r) {
     pid_count = 0;
-    inode_count = 0;
+    socket_count = 0;
     double c0 = cpu_ms(), w0 = wall_ms();
     processes = libproc2 ? scan_processes_libproc2(proc) : scan_processes(proc);
     sockets = scan_sockets();
