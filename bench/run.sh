@@ -150,7 +150,12 @@ build() {
 calc() { awk "BEGIN { printf \"%.6g\", $* }"; }  # calc 'EXPR'
 fmt() { awk "BEGIN { printf \"$1\", $2 }"; }      # fmt PRINTF-FORMAT 'EXPR'
 holds() { awk "BEGIN { exit !($*) }"; }          # holds 'CONDITION'
-range_of() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
+# range_of FORMAT VALUE...: "lowest-highest", each printed with FORMAT
+range_of() {
+  local format=$1
+  shift
+  printf '%s\n' "$@" | sort -g | awk -v f="$format" 'NR == 1 { lo = $1 } { hi = $1 } END { printf f "-" f, lo, hi }'
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 free_port() {
@@ -465,18 +470,17 @@ measure_rounds() {
   done
 }
 
-# of_rounds ARRAY NAME: the values of one server over the rounds (for median, range_of)
+# of_rounds ARRAY NAME: the values of one server over the rounds (for median and range_of)
 of_rounds() {
   local -n values=$1
   local round
   for ((round = 1; round <= http_rounds; round++)); do echo "${values[$2,$round]}"; done
 }
-# round_median ARRAY NAME, span_of ARRAY NAME FORMAT: a server's median, and "lowest-highest"
+# round_median ARRAY NAME, round_range ARRAY NAME FORMAT: a server's median and range_of
 # shellcheck disable=SC2046,SC2317  # one number per line; called by bench_http
 round_median() { median $(of_rounds "$1" "$2"); }
-span_of() {
-  of_rounds "$1" "$2" | sort -g | awk -v f="$3" 'NR == 1 { lo = $1 } { hi = $1 } END { printf f "-" f, lo, hi }'
-}
+# shellcheck disable=SC2046,SC2317
+round_range() { range_of "$3" $(of_rounds "$1" "$2"); }
 
 bench_http() {
   log "http: hostprint and two identical nginx on loopback"
@@ -514,11 +518,11 @@ bench_http() {
     slow_rps=$(calc "($ng_rps < $ng2_rps) ? $ng_rps : $ng2_rps")
     slow_p99=$(calc "($ng_p99 > $ng2_p99) ? $ng_p99 : $ng2_p99")
     ok=$(verdict "${bad[hostprint]} == 0 && $hp_rps >= $slow_rps * $http_min_ratio && $hp_p99 <= $slow_p99 * $http_max_p99_ratio")
-    row "$conns" "$(fmt %.0f "$hp_rps") ($(span_of rps hostprint %.0f))" \
-      "$(fmt %.0f "$ng_rps") ($(span_of rps nginx %.0f))" "$(fmt %.0f "$ng2_rps") ($(span_of rps nginx2 %.0f))" \
+    row "$conns" "$(fmt %.0f "$hp_rps") ($(round_range rps hostprint %.0f))" \
+      "$(fmt %.0f "$ng_rps") ($(round_range rps nginx %.0f))" "$(fmt %.0f "$ng2_rps") ($(round_range rps nginx2 %.0f))" \
       "$(fmt %.2f "$hp_rps / $slow_rps")x" \
-      "$(fmt %.3f "$hp_p99") ($(span_of p99 hostprint %.3f))" \
-      "$(fmt %.3f "$ng_p99") ($(span_of p99 nginx %.3f))" "$(fmt %.3f "$ng2_p99") ($(span_of p99 nginx2 %.3f))" \
+      "$(fmt %.3f "$hp_p99") ($(round_range p99 hostprint %.3f))" \
+      "$(fmt %.3f "$ng_p99") ($(round_range p99 nginx %.3f))" "$(fmt %.3f "$ng2_p99") ($(round_range p99 nginx2 %.3f))" \
       "$(fmt %.2f "$hp_p99 / $slow_p99")x" \
       "$(fmt %.1f "$(round_median cpu hostprint)") / $(fmt %.1f "$(round_median cpu nginx)") / $(fmt %.1f "$(round_median cpu nginx2)")" \
       "${bad[hostprint]} / ${bad[nginx]} / ${bad[nginx2]}" "$ok"
