@@ -71,7 +71,7 @@ const Section sections[] = {
      {"max_age_days", "max_events"}},
     {"fleet", "must be an object with query_timeout_s, max_age_s, cache_ms and max_stale_ms",
      {"query_timeout_s", "max_age_s", "cache_ms", "max_stale_ms"}},
-    {"http", "must be an object with threads", {"threads"}},
+    {"http", "must be an object with threads and cpu_affinity", {"threads", "cpu_affinity"}},
     {"tls", "must be an object with cert_file, key_file, allow_plaintext",
      {"cert_file", "key_file", "allow_plaintext"}},
 };
@@ -158,6 +158,10 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
       config.fleet_max_stale_ms = bounded_integer(v, origin, key, 0, 3600000);
     } else if (key == "http.threads") {
       config.http_threads = bounded_integer(v, origin, key, 1, 16);
+    } else if (key == "http.cpu_affinity") {
+      if (!v.is_string() || (v.get_string() != "auto" && v.get_string() != "off"))
+        bad(origin, key, "must be \"auto\" or \"off\"");
+      config.http_cpu_affinity = v.get_string() == "auto";
     } else if (key == "tls.cert_file") {
       config.tls_cert_file = path_value(v, origin, key);
     } else if (key == "tls.key_file") {
@@ -171,7 +175,7 @@ void apply_key(Config& config, std::string_view key, const boost::json::value& v
           "host_id, state_dir, scan_interval_s, rasp.alarm_logs, rasp.agent_jars, rules_file, "
           "metrics.max_process_paths, history.max_age_days, history.max_events, prometheus, "
           "fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms, fleet.max_stale_ms, "
-          "http.threads, tls.cert_file, tls.key_file, tls.allow_plaintext)");
+          "http.threads, http.cpu_affinity, tls.cert_file, tls.key_file, tls.allow_plaintext)");
     }
   } catch (const ConfigError& e) {
     // Value checks shared with the flags name only the key; add the file.

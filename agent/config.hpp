@@ -42,6 +42,9 @@ struct Config {
   unsigned history_max_events = 100000;
   // Threads serving HTTP connections (the loop's own included); a restart applies a change.
   unsigned http_threads = 2;
+  // http.cpu_affinity "auto": each serving thread pinned to its own CPU of the process's set,
+  // the main loop only accepting; "off" (the default) leaves placement to the kernel.
+  bool http_cpu_affinity = false;
   LogLevel log_level = LogLevel::info;
   // fleet: the engine's base URL, how long one query may take, how old a host's scan may be.
   std::optional<std::string> prometheus;

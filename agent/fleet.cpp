@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "agent/cpu_affinity.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics.hpp"
 
@@ -272,6 +273,7 @@ struct FleetEngine::State {
   bool closing = false;
 
   static void run(std::shared_ptr<State> self, std::string promql) {
+    unpin_this_thread();  // started by a serving thread, which may be pinned to one CPU
     {
       // At most max_concurrent queries at once: more only queue inside the engine.
       std::unique_lock lock(self->mutex);

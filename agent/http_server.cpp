@@ -15,9 +15,11 @@
 #include <list>
 #include <optional>
 #include <random>
+#include <system_error>
 #include <thread>
 #include <utility>
 
+#include "agent/cpu_affinity.hpp"
 #include "agent/http_request.hpp"
 #include "agent/logging.hpp"
 #include "agent/tls.hpp"
@@ -688,8 +690,9 @@ struct Handoff {
 }  // namespace
 
 struct HttpServer::Worker {
-  std::unique_ptr<asio::io_context> own_io;  // null for the first thread, which runs the server's
+  std::unique_ptr<asio::io_context> own_io;  // null for the thread that runs the server's loop
   asio::io_context* io = nullptr;
+  int cpu = -1;  // the CPU the thread pins itself to, if any
   std::shared_ptr<HttpServerState> state;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::thread thread;
@@ -703,10 +706,20 @@ HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Http
   const unsigned threads = std::clamp(limits.threads, 1u, 64u);
   auto counter = std::make_shared<std::atomic<std::uint64_t>>(0);
   const std::uint32_t tag = std::random_device{}();
+  // Pinned threads are all the server's own: the caller's thread, which starts others (the
+  // scanner's, the fleet's queries) that would inherit a pin, keeps the process's CPUs.
+  const auto& cpus = process_cpus();
+  const bool pinned = limits.cpu_affinity && threads > 1 && cpus.size() > 1;
+  if (limits.cpu_affinity && !pinned)
+    log(LogLevel::info, "http",
+        "http.cpu_affinity auto: " +
+            std::string(threads > 1 ? "only one CPU is allowed" : "one serving thread") +
+            ", so no thread is pinned");
   for (unsigned i = 0; i < threads; ++i) {
     auto worker = std::make_unique<Worker>();
-    if (i > 0) worker->own_io = std::make_unique<asio::io_context>(1);
-    worker->io = i == 0 ? &io : worker->own_io.get();
+    if (i > 0 || pinned) worker->own_io = std::make_unique<asio::io_context>(1);
+    worker->io = worker->own_io ? worker->own_io.get() : &io;
+    if (pinned) worker->cpu = cpus[i % cpus.size()];
     worker->state = std::make_shared<HttpServerState>();
     auto& state = *worker->state;
     state.handler = handler;
@@ -768,11 +781,25 @@ tcp::endpoint HttpServer::local_endpoint() const {
 }
 
 void HttpServer::start() {
+  std::vector<int> pins;
   for (auto& worker : workers_) {
     if (!worker->own_io || worker->thread.joinable()) continue;
     worker->keep_running.emplace(worker->own_io->get_executor());
-    worker->thread = std::thread([io = worker->own_io.get()] { run_io_loop(*io); });
+    if (worker->cpu >= 0) pins.push_back(worker->cpu);
+    worker->thread = std::thread([io = worker->own_io.get(), cpu = worker->cpu] {
+      if (cpu >= 0) {
+        if (int error = pin_this_thread(cpu))
+          log(LogLevel::warning, "http",
+              "cannot pin a serving thread to CPU " + std::to_string(cpu) + ": " +
+                  std::generic_category().message(error) + "; it runs on any CPU");
+      }
+      run_io_loop(*io);
+    });
   }
+  if (!pins.empty())
+    log(LogLevel::info, "http",
+        "http.cpu_affinity auto: " + std::to_string(pins.size()) +
+            " serving threads, pinned to CPUs " + cpu_list_text(pins) + " in turn");
   accept_next();
 }
 

@@ -37,6 +37,9 @@ struct HttpLimits {
   // Threads serving connections, the caller's (which runs the io_context given to the server)
   // being the first; each serves its share of the connections, given to the least loaded.
   unsigned threads = 1;
+  // Each serving thread pinned to its own CPU of the process's set, in turn (http.cpu_affinity
+  // auto); the caller's loop then only accepts. Without effect for one thread or one CPU.
+  bool cpu_affinity = false;
 };
 
 struct HttpRequestView {
@@ -88,8 +91,8 @@ class HttpServer {
   boost::asio::ip::tcp protocol_;  // the listening endpoint's, given to handed-off sockets
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
-  // One per thread; the first runs on `io_`. Each worker's state is shared with its
-  // connections, which may outlive the server while the loop winds down.
+  // One per serving thread; the first runs on `io_` unless the threads are pinned. Each worker's
+  // state is shared with its connections, which may outlive the server while the loop winds down.
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> shutting_down_{false};
 };

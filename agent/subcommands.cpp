@@ -136,6 +136,7 @@ std::shared_ptr<TlsContext> reloaded_tls(const Config& fresh) {
 HttpLimits http_limits(const Config& config) {
   HttpLimits limits;
   limits.threads = config.http_threads;
+  limits.cpu_affinity = config.http_cpu_affinity;
   return limits;
 }
 
@@ -146,6 +147,10 @@ void warn_restart_only(const Config& running, const Config& fresh, bool serving_
   if (fresh.http_threads != running.http_threads)
     log(LogLevel::warning, "config",
         "http.threads changed to " + std::to_string(fresh.http_threads) +
+            "; it takes effect at the next start");
+  if (fresh.http_cpu_affinity != running.http_cpu_affinity)
+    log(LogLevel::warning, "config",
+        std::string("http.cpu_affinity changed to ") + (fresh.http_cpu_affinity ? "auto" : "off") +
             "; it takes effect at the next start");
   if (fresh.tls_enabled() != serving_tls)
     log(LogLevel::warning, "config",

@@ -116,7 +116,8 @@ TEST(Config, NestedSectionsTakeTheirKeysOnly) {
             "must be an object with query_timeout_s, max_age_s, cache_ms and max_stale_ms",
             "fleet.query_timeout_s, fleet.max_age_s, fleet.cache_ms, fleet.max_stale_ms",
             R"("cache_ms": 5)"},
-           {"http", "must be an object with threads", "http.threads", R"("threads": 3)"},
+           {"http", "must be an object with threads and cpu_affinity",
+            "http.threads, http.cpu_affinity", R"("threads": 3)"},
            {"tls", "must be an object with cert_file, key_file, allow_plaintext",
             "tls.cert_file, tls.key_file, tls.allow_plaintext", R"("allow_plaintext": true)"},
        }) {
@@ -163,6 +164,26 @@ TEST(Config, HttpThreads) {
       apply_config_text(c, text, "f.json");
     });
     EXPECT_EQ(message.rfind("f.json: http", 0), 0u) << text << " -> " << message;
+  }
+}
+
+TEST(Config, HttpCpuAffinity) {
+  EXPECT_FALSE(Config{}.http_cpu_affinity);
+  for (auto [text, expected] : std::initializer_list<std::pair<const char*, bool>>{
+           {R"({"http.cpu_affinity": "auto"})", true},
+           {R"({"http": {"cpu_affinity": "off"}})", false},
+           {R"({"http": {"threads": 4, "cpu_affinity": "auto"}})", true}}) {
+    Config c;
+    apply_config_text(c, text, "f.json");
+    EXPECT_EQ(c.http_cpu_affinity, expected) << text;
+  }
+  for (auto text : {R"({"http.cpu_affinity": true})", R"({"http.cpu_affinity": "on"})",
+                    R"({"http": {"cpu_affinity": 1}})", R"({"http": {"cpu_affinity": "AUTO"}})"}) {
+    auto message = error_of([&] {
+      Config c;
+      apply_config_text(c, text, "f.json");
+    });
+    EXPECT_EQ(message, R"(f.json: http.cpu_affinity: must be "auto" or "off")") << text;
   }
 }
 

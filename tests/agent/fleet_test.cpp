@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
+#include "agent/cpu_affinity.hpp"
 #include "proto/query.hpp"
 
 namespace hostprint {
@@ -308,6 +310,31 @@ std::chrono::milliseconds timed(F f) {
   f();
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                start);
+}
+
+// A query runs on a thread of its own, started by the serving thread that asked; with
+// http.cpu_affinity that thread is pinned, and the query's thread must not stay on its CPU.
+TEST(FleetEngine, AQueryStartedFromAPinnedThreadRunsOnAnyOfTheProcesssCpus) {
+  const std::vector<int> all = process_cpus();
+  if (all.size() < 2) GTEST_SKIP() << "one CPU allowed: a pin changes nothing";
+  std::mutex mutex;
+  std::vector<int> seen;
+  EngineQuery query = [&](const std::string&) {
+    std::lock_guard lock(mutex);
+    seen = calling_thread_cpus();
+    return std::vector<PromSample>{sample({{"host_id", "h"}}, 1)};
+  };
+  FleetEngine engine(query, limits_ms(5000, 10000, 5000));
+  std::vector<int> asker;
+  std::thread([&] {
+    ASSERT_EQ(pin_this_thread(all.back()), 0);
+    asker = calling_thread_cpus();
+    EXPECT_EQ(value_of(engine.fetch("q")), 1);
+  }).join();
+  EXPECT_TRUE(engine.wait_idle(std::chrono::seconds(5)));
+  EXPECT_EQ(asker, std::vector<int>{all.back()});
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, all);
 }
 
 TEST(FleetEngine, AFreshAnswerServesABurstWithOneQuery) {

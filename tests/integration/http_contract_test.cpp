@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <regex>
 #include <set>
 
+#include "agent/cpu_affinity.hpp"
 #include "agent/http_server.hpp"
 #include "tests/integration/agent_harness.hpp"
 #include "tests/integration/engine_harness.hpp"
@@ -827,6 +830,133 @@ TEST(HttpServerThreads, AWedgedThreadStopsAnsweringPings) {
   EXPECT_TRUE(ping()) << "answers again once released";
   io.stop();
   loop.join();
+}
+
+// With http.cpu_affinity, each serving thread is the server's own and pinned to its own CPU,
+// in the order of the process's CPUs; the caller's loop (which starts other threads) is not
+// pinned and only accepts. Each connection is answered on a pinned thread, and the watchdog's
+// pings reach both threads.
+TEST(HttpServerThreads, PinnedThreadsServeAndTheCallersLoopStaysFree) {
+  const std::vector<int> all = calling_thread_cpus();
+  if (all.size() < 2) GTEST_SKIP() << "one CPU allowed: nothing to pin apart";
+  std::mutex mutex;
+  std::set<std::vector<int>> serving_masks;
+  HttpHandler handler = [&](const HttpRequestView&) -> Answer {
+    auto mask = calling_thread_cpus();
+    std::lock_guard lock(mutex);
+    serving_masks.insert(mask);
+    return Answer{};
+  };
+  HttpLimits limits;
+  limits.threads = 2;
+  limits.cpu_affinity = true;
+  boost::asio::io_context io;
+  HttpServer server(io, {boost::asio::ip::make_address("127.0.0.1"), 0}, handler, limits);
+  server.start();
+  std::thread loop([&] { run_io_loop(io); });
+  const auto port = server.local_endpoint().port();
+  auto on_loop = [&](auto f) {
+    std::promise<decltype(f())> done;
+    boost::asio::post(io, [&] { done.set_value(f()); });
+    return done.get_future().get();
+  };
+  std::vector<std::unique_ptr<Connection>> open;
+  for (int i = 0; i < 4; ++i) {
+    open.push_back(std::make_unique<Connection>("127.0.0.1", port));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // each goes to the one with fewer
+  }
+  for (auto& c : open) {
+    c->send(get_request("/x", "t"));
+    EXPECT_EQ(c->read().result_int(), 200u);
+  }
+  EXPECT_EQ(serving_masks, (std::set<std::vector<int>>{{all[0]}, {all[1]}}));
+  EXPECT_EQ(on_loop([] { return calling_thread_cpus(); }), all);
+  EXPECT_EQ(server.connection_count(), 4u);
+  EXPECT_TRUE(on_loop([&] { return server.threads_answer(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(on_loop([&] { return server.threads_answer(); })) << "both pinned threads answer";
+  open.clear();
+  io.stop();
+  loop.join();
+}
+
+// Each thread of a running agent and the CPUs it may run on (Cpus_allowed_list).
+std::vector<std::string> thread_cpu_lists(pid_t pid) {
+  std::vector<std::string> lists;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.starts_with("Cpus_allowed_list:"))
+        lists.push_back(line.substr(line.find_first_not_of(" \t", 18)));
+  }
+  return lists;
+}
+
+std::string cpu_range_text(const std::vector<int>& cpus) {
+  // What the kernel writes for a contiguous set ("0-1"), or one CPU ("3").
+  return cpus.size() == 1 ? std::to_string(cpus[0])
+                          : std::to_string(cpus.front()) + "-" + std::to_string(cpus.back());
+}
+
+// serve with http.cpu_affinity auto: exactly the two serving threads are pinned, to two
+// different CPUs; every other thread (the main loop, the scanner, the collectors) keeps the
+// process's CPUs; the log says where they went; requests are answered.
+TEST(HttpServerThreads, ServeWithCpuAffinityAutoPinsOnlyTheServingThreads) {
+  const std::vector<int> all = calling_thread_cpus();
+  if (all.size() < 2) GTEST_SKIP() << "one CPU allowed: nothing to pin apart";
+  ASSERT_EQ(all.back() - all.front() + 1, static_cast<int>(all.size()))
+      << "a gap in the test's CPUs";
+  AgentOptions options;
+  options.config = R"({"http": {"threads": 2, "cpu_affinity": "auto"}})";
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  for (int i = 0; i < 4; ++i) {
+    Connection c(agent);
+    c.send(get_request("/v5/p1/asset/statistics", agent.token()));
+    EXPECT_EQ(c.read().result_int(), 200u);
+  }
+  std::multiset<std::string> lists;
+  for (auto& list : thread_cpu_lists(agent.pid())) lists.insert(list);
+  EXPECT_EQ(lists.count(std::to_string(all[0])), 1u);
+  EXPECT_EQ(lists.count(std::to_string(all[1])), 1u);
+  EXPECT_EQ(lists.count(cpu_range_text(all)), lists.size() - 2) << "only two threads pinned";
+  EXPECT_GE(lists.size(), 4u);  // main loop, scanner, two serving threads at least
+  EXPECT_NE(agent.log_text().find("http.cpu_affinity auto: 2 serving threads, pinned to CPUs " +
+                                  std::to_string(all[0]) + ", " + std::to_string(all[1])),
+            std::string::npos)
+      << agent.log_text();
+}
+
+// By default nothing is pinned: every thread keeps the process's CPUs.
+TEST(HttpServerThreads, ServeByDefaultPinsNothing) {
+  const std::vector<int> all = calling_thread_cpus();
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  const auto lists = thread_cpu_lists(agent.pid());
+  ASSERT_FALSE(lists.empty());
+  for (const auto& list : lists) EXPECT_EQ(list, cpu_range_text(all));
+  EXPECT_EQ(agent.log_text().find("cpu_affinity"), std::string::npos);
+}
+
+// Started on one CPU (taskset), auto has nothing to spread: it says so, and pins nothing.
+TEST(HttpServerThreads, ServeWithCpuAffinityOnOneCpuPinsNothing) {
+  const std::vector<int> all = calling_thread_cpus();
+  AgentOptions options;
+  options.config = R"({"http": {"threads": 2, "cpu_affinity": "auto"}})";
+  options.prefix = {"/usr/bin/taskset", "-c", std::to_string(all.back())};
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  for (const auto& list : thread_cpu_lists(agent.pid()))
+    EXPECT_EQ(list, std::to_string(all.back()));
+  EXPECT_NE(agent.log_text().find(
+                "http.cpu_affinity auto: only one CPU is allowed, so no thread is pinned"),
+            std::string::npos)
+      << agent.log_text();
+  Connection c(agent);
+  c.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  EXPECT_EQ(c.read().result_int(), 200u);
 }
 
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
