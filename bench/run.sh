@@ -174,11 +174,12 @@ hp_curl() {  # hp_curl PATH: body on stdout; fails on a non-2xx answer
 }
 generation() { hp_curl /status | grep -o '"generation":[0-9]*' | cut -d: -f2; }
 
-start_hostprint() {  # start_hostprint [SCAN-INTERVAL-SECONDS]
+# start_hostprint [SCAN-INTERVAL-SECONDS [CONFIG-JSON]]
+start_hostprint() {
   [[ -z $hostprint_pid ]] || die "hostprint already running"
   hp_port=$(free_port)
   mkdir -p "$work/state"
-  echo '{}' >"$work/hostprint.json"
+  echo "${2:-{\}}" >"$work/hostprint.json"
   "$hostprint" serve --config "$work/hostprint.json" --listen "127.0.0.1:$hp_port" \
     --token-file "$work/token" --state-dir "$work/state" --log-level warning \
     --scan-interval "${1:-3600}" >>"$work/hostprint.log" 2>&1 &
@@ -400,10 +401,11 @@ run_wrk() {
   log "  $name at $conns connections: $wrk_rps req/s, p99 $wrk_p99_ms ms, server CPU $wrk_cpu_us us/request, $wrk_bad non-2xx or socket errors"
 }
 
-# start_nginx BODY-FILE [NAME]: nginx on another loopback port returning those bytes; sets
-# NAME_pid and NAME_port (NAME: nginx, the default, or nginx2)
+# start_nginx BODY-FILE [NAME [AFFINITY]]: nginx on another loopback port returning those bytes;
+# sets NAME_pid and NAME_port (NAME: nginx, the default, or nginx2); AFFINITY "auto" pins each
+# worker to its own CPU (worker_cpu_affinity)
 start_nginx() {
-  local body_file=$1 name=${2:-nginx} dir=$work/${2:-nginx} body port pid
+  local body_file=$1 name=${2:-nginx} dir=$work/${2:-nginx} affinity=${3:-} body port pid
   # The globals are set as soon as there is a server, so a failed start is still stopped at exit.
   body=$(cat "$body_file")
   # In a return string nginx reads $ as a variable and \ and ' as escapes.
@@ -416,6 +418,7 @@ start_nginx() {
 daemon off;
 master_process on;
 worker_processes auto;
+$([[ $affinity == auto ]] && echo "worker_cpu_affinity auto;")
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 1024; }
@@ -482,13 +485,21 @@ round_median() { median $(of_rounds "$1" "$2"); }
 # shellcheck disable=SC2046,SC2317
 round_range() { range_of "$3" $(of_rounds "$1" "$2"); }
 
-bench_http() {
-  log "http: hostprint and two identical nginx on loopback"
-  start_hostprint
+# compare_http PLACEMENT: the statistics endpoint, hostprint beside two identical nginx, at each
+# connection count. PLACEMENT "kernel": every server as configured by default, the kernel placing
+# their threads; "pinned": each server's serving threads pinned one per CPU (nginx's
+# worker_cpu_affinity auto, hostprint's http.cpu_affinity auto).
+compare_http() {
+  local placement=$1 affinity="" config="{}"
+  if [[ $placement == pinned ]]; then
+    affinity=auto
+    config='{"http": {"cpu_affinity": "auto"}}'
+  fi
+  start_hostprint 3600 "$config"
   local base=/v5/p1/asset auth="X-Auth-Token: $token"
   hp_curl "$base/statistics" >"$work/statistics.json" || die "hostprint does not answer $base/statistics"
-  start_nginx "$work/statistics.json"
-  start_nginx "$work/statistics.json" nginx2
+  start_nginx "$work/statistics.json" nginx "$affinity"
+  start_nginx "$work/statistics.json" nginx2 "$affinity"
   local body_bytes
   body_bytes=$(wc -c <"$work/statistics.json")
 
@@ -503,12 +514,18 @@ bench_http() {
     "the slower nginx's, its p99 at most the slower nginx's, no errors. Two nginx are measured because"
     "on this machine one server's median moves between runs by more than the difference to be judged:"
     "the two show how far nginx lands from itself in the same run.")
-  section "HTTP: /v5/p1/asset/statistics beside two nginx returning the same $body_bytes bytes" \
+  local title="serving threads placed by the kernel (every server as configured by default)"
+  if [[ $placement == pinned ]]; then
+    title="serving threads pinned one per CPU"
+    intro+=("" "nginx with \`worker_cpu_affinity auto\`, hostprint with \`\"http\": {\"cpu_affinity\": \"auto\"}\`;"
+      "wrk is not pinned.")
+  fi
+  section "HTTP: /v5/p1/asset/statistics beside two nginx returning the same $body_bytes bytes, $title" \
     connections "hostprint req/s" "nginx req/s" "nginx2 req/s" "req/s vs the slower nginx" \
     "hostprint p99 ms" "nginx p99 ms" "nginx2 p99 ms" "p99 vs the slower nginx" \
     "server CPU us/request (hostprint / nginx / nginx2)" "errors (hostprint / nginx / nginx2)" result
   local conns hp_rps ng_rps ng2_rps hp_p99 ng_p99 ng2_p99 slow_rps slow_p99 ok
-  : >"$work/http.dat"
+  : >"$work/http-$placement.dat"
   for conns in 1 8 64 256; do
     measure_rounds "$conns" "$auth" "nginx=http://127.0.0.1:$nginx_port$base/statistics" \
       "hostprint=http://127.0.0.1:$hp_port$base/statistics" \
@@ -526,14 +543,24 @@ bench_http() {
       "$(fmt %.2f "$hp_p99 / $slow_p99")x" \
       "$(fmt %.1f "$(round_median cpu hostprint)") / $(fmt %.1f "$(round_median cpu nginx)") / $(fmt %.1f "$(round_median cpu nginx2)")" \
       "${bad[hostprint]} / ${bad[nginx]} / ${bad[nginx2]}" "$ok"
-    echo "$conns $hp_rps $ng_rps $ng2_rps $hp_p99 $ng_p99 $ng2_p99" >>"$work/http.dat"
+    echo "$conns $hp_rps $ng_rps $ng2_rps $hp_p99 $ng_p99 $ng2_p99" >>"$work/http-$placement.dat"
   done
   stop_pid "$nginx_pid"; nginx_pid=""
   stop_pid "$nginx2_pid"; nginx2_pid=""
+  stop_hostprint
+  plot_http "$placement" "$title"
+}
 
+bench_http() {
+  log "http: hostprint and two identical nginx on loopback, threads placed by the kernel, then pinned"
+  compare_http kernel
+  compare_http pinned
+
+  start_hostprint
+  local base=/v5/p1/asset auth="X-Auth-Token: $token"
   section "HTTP: other hostprint endpoints (no peer serves them; for scale)" \
     endpoint connections "req/s" "p99 ms" "server CPU us/request" "errors" "body bytes"
-  local path header bytes
+  local path header bytes conns
   for path in "$base/process/statistics?limit=200" "$base/processes/detail?limit=200" /metrics; do
     header=$auth
     [[ $path == /metrics ]] && header="Authorization: Bearer $token"
@@ -547,18 +574,20 @@ bench_http() {
     done
   done
   stop_hostprint
-  plot_http
 }
 
+# plot_http PLACEMENT TITLE: bench/plots/http.png (kernel) or http-PLACEMENT.png
 plot_http() {
+  local png=$plots/http.png
+  [[ $1 == kernel ]] || png=$plots/http-$1.png
   gnuplot <<EOF
 set terminal pngcairo noenhanced size 800,450
-set output "$plots/http.png"
-set title "GET /v5/p1/asset/statistics: hostprint vs two identical nginx (same bytes; medians)"
+set output "$png"
+set title "GET /v5/p1/asset/statistics, hostprint vs two identical nginx (medians)\n$2"
 set xlabel "keep-alive connections"; set ylabel "requests/s"; set y2label "p99 ms"
 set logscale x 2; set ytics nomirror; set y2tics; set key top left
 set yrange [0:*]; set y2range [0:*]
-plot "$work/http.dat" using 1:2 with linespoints lw 2 title "hostprint req/s", \
+plot "$work/http-$1.dat" using 1:2 with linespoints lw 2 title "hostprint req/s", \
      "" using 1:3 with linespoints lw 2 title "nginx req/s", \
      "" using 1:4 with linespoints lw 2 title "nginx2 req/s", \
      "" using 1:5 axes x1y2 with linespoints dt 2 title "hostprint p99", \
