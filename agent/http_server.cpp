@@ -11,6 +11,7 @@
 #include <bit>
 #include <charconv>
 #include <cstdio>
+#include <future>
 #include <limits>
 #include <list>
 #include <optional>
@@ -781,25 +782,32 @@ tcp::endpoint HttpServer::local_endpoint() const {
 }
 
 void HttpServer::start() {
-  std::vector<int> pins;
+  // Each pinned thread tells how its pin went before it serves, so the log says what holds.
+  std::vector<std::pair<int, std::future<int>>> pins;
   for (auto& worker : workers_) {
     if (!worker->own_io || worker->thread.joinable()) continue;
     worker->keep_running.emplace(worker->own_io->get_executor());
-    if (worker->cpu >= 0) pins.push_back(worker->cpu);
-    worker->thread = std::thread([io = worker->own_io.get(), cpu = worker->cpu] {
-      if (cpu >= 0) {
-        if (int error = pin_this_thread(cpu))
-          log(LogLevel::warning, "http",
-              "cannot pin a serving thread to CPU " + std::to_string(cpu) + ": " +
-                  std::generic_category().message(error) + "; it runs on any CPU");
-      }
-      run_io_loop(*io);
-    });
+    std::promise<int> pinned;
+    if (worker->cpu >= 0) pins.emplace_back(worker->cpu, pinned.get_future());
+    worker->thread = std::thread(
+        [io = worker->own_io.get(), cpu = worker->cpu, pinned = std::move(pinned)]() mutable {
+          if (cpu >= 0) pinned.set_value(pin_this_thread(cpu));
+          run_io_loop(*io);
+        });
   }
-  if (!pins.empty())
+  std::vector<int> held;
+  for (auto& [cpu, outcome] : pins) {
+    if (int error = outcome.get())
+      log(LogLevel::warning, "http",
+          "http.cpu_affinity auto: cannot pin a serving thread to CPU " + std::to_string(cpu) +
+              ": " + std::generic_category().message(error) + "; it runs on any CPU");
+    else
+      held.push_back(cpu);
+  }
+  if (!held.empty())
     log(LogLevel::info, "http",
-        "http.cpu_affinity auto: " + std::to_string(pins.size()) +
-            " serving threads, pinned to CPUs " + cpu_list_text(pins) + " in turn");
+        "http.cpu_affinity auto: " + std::to_string(held.size()) +
+            " serving threads, pinned to CPUs " + cpu_list_text(held) + " in turn");
   accept_next();
 }
 
