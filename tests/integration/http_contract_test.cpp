@@ -959,6 +959,31 @@ TEST(HttpServerThreads, ServeWithCpuAffinityOnOneCpuPinsNothing) {
   EXPECT_EQ(c.read().result_int(), 200u);
 }
 
+// A reload cannot move running threads: http.threads and http.cpu_affinity changed in the file
+// are each said to take effect at the next start, and no thread is pinned meanwhile.
+TEST(HttpServerThreads, AReloadLeavesThreadsAndPinsForTheNextStart) {
+  const std::vector<int> all = calling_thread_cpus();
+  Agent agent;
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  std::ofstream(agent.dir().path() / "hostprint.json")
+      << R"({"http": {"threads": 3, "cpu_affinity": "auto"}})";
+  ::kill(agent.pid(), SIGHUP);
+  const std::string said = "http.cpu_affinity changed to auto; it takes effect at the next start";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (agent.log_text().find(said) == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto log = agent.log_text();
+  EXPECT_NE(log.find(said), std::string::npos) << log;
+  EXPECT_NE(log.find("http.threads changed to 3; it takes effect at the next start"),
+            std::string::npos)
+      << log;
+  for (const auto& list : thread_cpu_lists(agent.pid())) EXPECT_EQ(list, cpu_range_text(all));
+  Connection c(agent);
+  c.send(get_request("/v5/p1/asset/statistics", agent.token()));
+  EXPECT_EQ(c.read().result_int(), 200u);
+}
+
 TEST_F(HttpContract, BusyConnectionsAtTheCapGet503) {
   // 520 connections each with half a request: nothing is idle to evict, so newcomers get 503.
   std::vector<std::unique_ptr<Connection>> busy;
