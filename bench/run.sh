@@ -7,7 +7,8 @@
 #
 #   http     wrk at 1, 8, 64 and 256 connections on /v5/p1/asset/statistics beside two identical
 #            Debian nginx returning the same bytes from memory (rounds of the three, judged against
-#            the slower nginx), with each server's CPU per request; then process statistics, a
+#            the slower nginx), with each server's CPU per request, once with every server's
+#            threads placed by the kernel and once pinned one per CPU; then process statistics, a
 #            list page, /metrics
 #   scan     CPU of the processes + listening_ports collectors beside bench/scan_floor.c (the least
 #            work that reads what they must: the process table through libproc2, each process's
@@ -491,9 +492,11 @@ round_range() { range_of "$3" $(of_rounds "$1" "$2"); }
 # worker_cpu_affinity auto, hostprint's http.cpu_affinity auto).
 compare_http() {
   local placement=$1 affinity="" config="{}"
+  local title="serving threads placed by the kernel (every server as configured by default)"
   if [[ $placement == pinned ]]; then
     affinity=auto
     config='{"http": {"cpu_affinity": "auto"}}'
+    title="serving threads pinned one per CPU"
   fi
   start_hostprint 3600 "$config"
   local base=/v5/p1/asset auth="X-Auth-Token: $token"
@@ -514,9 +517,7 @@ compare_http() {
     "the slower nginx's, its p99 at most the slower nginx's, no errors. Two nginx are measured because"
     "on this machine one server's median moves between runs by more than the difference to be judged:"
     "the two show how far nginx lands from itself in the same run.")
-  local title="serving threads placed by the kernel (every server as configured by default)"
   if [[ $placement == pinned ]]; then
-    title="serving threads pinned one per CPU"
     intro+=("" "nginx with \`worker_cpu_affinity auto\`, hostprint with \`\"http\": {\"cpu_affinity\": \"auto\"}\`;"
       "wrk is not pinned.")
   fi
