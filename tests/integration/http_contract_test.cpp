@@ -964,6 +964,32 @@ TEST(HttpServerThreads, ServeWithCpuAffinityOnOneCpuPinsNothing) {
   EXPECT_EQ(c.read().result_int(), 200u);
 }
 
+// Where sched_setaffinity is refused, as the packaged unit's system-call filter refuses it, auto
+// says for each serving thread which CPU it could not have and why, claims no pin, and serves
+// with every thread on the process's CPUs.
+TEST(HttpServerThreads, ServeWithCpuAffinityRefusedWarnsAndServesUnpinned) {
+  const std::vector<int> all = calling_thread_cpus();
+  if (all.size() < 2) GTEST_SKIP() << "one CPU allowed: nothing to pin apart";
+  AgentOptions options;
+  options.config = R"({"http": {"threads": 2, "cpu_affinity": "auto"}})";
+  options.prefix = {HOSTPRINT_TEST_REFUSE_SETAFFINITY};
+  Agent agent(options);
+  ASSERT_TRUE(agent.ready()) << agent.log_text();
+  const auto log = agent.log_text();
+  for (int cpu : {all[0], all[1]})
+    EXPECT_NE(log.find("warning http: http.cpu_affinity auto: cannot pin a serving thread to CPU " +
+                       std::to_string(cpu) + ": Operation not permitted; it runs on any CPU"),
+              std::string::npos)
+        << log;
+  EXPECT_EQ(log.find("pinned to CPUs"), std::string::npos) << log;
+  for (const auto& list : thread_cpu_lists(agent.pid())) EXPECT_EQ(list, cpu_range_text(all));
+  for (int i = 0; i < 4; ++i) {
+    Connection c(agent);
+    c.send(get_request("/v5/p1/asset/statistics", agent.token()));
+    EXPECT_EQ(c.read().result_int(), 200u);
+  }
+}
+
 // A reload cannot move running threads: http.threads and http.cpu_affinity changed in the file
 // are each said to take effect at the next start, and no thread is pinned meanwhile.
 TEST(HttpServerThreads, AReloadLeavesThreadsAndPinsForTheNextStart) {
