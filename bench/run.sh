@@ -20,7 +20,7 @@
 #   memory   RSS of `hostprint serve` at 10,000 processes over 100 SIGHUP rescans
 #   regress  instructions of a full and an unchanged scan under callgrind (fixture root, small PID
 #            and network namespaces) against bench/baseline.json; --record rewrites the baseline
-#   all      http, scan, growth, memory and regress (about 12 minutes on 2 cores)
+#   all      http, scan, growth, memory and regress (about 20 minutes on 2 cores)
 #   soak     30 minutes of `serve` with a scan every 10 s and 50 processes started and stopped
 #            per second: RSS must stay flat (BENCH_SOAK_MINUTES to shorten it); not part of all
 #
