@@ -351,12 +351,12 @@ in_scan_network() { ip netns exec "$scan_netns" "$@"; }
 
 # --- http ------------------------------------------------------------------------------------
 
-# signed_rank TAIL D...: the p-value of the Wilcoxon signed-rank test on the differences D, exact
-# (every sign pattern counted, ties given their mean rank, zeros dropped). TAIL "below": that D
-# lie this far below 0 by chance; "both": that they lie this far from 0 either way.
+# signed_rank D...: the one-sided p-value of the Wilcoxon signed-rank test that differences D lie
+# this far below 0 by chance; exact (every sign pattern counted, ties given their mean rank,
+# zeros dropped)
 signed_rank() {
-  awk -v tail="$1" 'BEGIN {
-    for (i = 2; i < ARGC; i++) if (ARGV[i] + 0 != 0) { n++; d[n] = ARGV[i] + 0; a[n] = d[n] < 0 ? -d[n] : d[n] }
+  awk 'BEGIN {
+    for (i = 1; i < ARGC; i++) if (ARGV[i] + 0 != 0) { n++; d[n] = ARGV[i] + 0; a[n] = d[n] < 0 ? -d[n] : d[n] }
     if (n == 0) { print 1; exit }
     for (i = 1; i <= n; i++) {  # twice the mean rank of |d[i]|, an integer
       below = 0; same = 0
@@ -365,10 +365,8 @@ signed_rank() {
     }
     count[0] = 1  # count[s]: sign patterns whose positive ranks sum to s
     for (i = 1; i <= n; i++) for (s = total; s >= r[i]; s--) count[s] += count[s - r[i]]
-    for (s = 0; s <= total; s++) { if (s <= w) low += count[s]; if (s >= w) high += count[s] }
-    p = low / 2 ^ n
-    if (tail == "both") { p = 2 * (low < high ? low : high) / 2 ^ n; if (p > 1) p = 1 }
-    printf "%.4g\n", p
+    for (s = 0; s <= w; s++) low += count[s]
+    printf "%.4g\n", low / 2 ^ n
   }' "$@"
 }
 
@@ -524,14 +522,17 @@ log_ratios() {
 # one-sided signed-rank p-value that NAME is more than http_margin worse than them by chance
 # (WORSE "lower" for req/s, "higher" for p99); below http_alpha, NAME misses.
 judge_rounds() {
-  local array=$1 worse=$2 ratios
+  local array=$1 worse=$2 ratios ratio p
   shift 2
   mapfile -t ratios < <(log_ratios "$array" "$@")
-  local sign=1
-  [[ $worse == higher ]] && sign=-1
+  ((${#ratios[@]} == http_rounds)) || die "judge_rounds: ${#ratios[@]} rounds of $*, not $http_rounds"
+  ratio=$(calc "exp($(median "${ratios[@]}"))")
+  # Each round's distance from "just http_margin worse", positive where NAME does better than that.
+  local shifted=('{ print $1 - log(1 - m) }')
+  [[ $worse == higher ]] && shifted=('{ print log(1 + m) - $1 }')
   # shellcheck disable=SC2046  # one number per line
-  echo "$(calc "exp($(median "${ratios[@]}"))")" \
-    "$(signed_rank below $(printf '%s\n' "${ratios[@]}" | awk -v s="$sign" -v m="$http_margin" '{ print s * $1 + log(1 + m) }'))"
+  p=$(signed_rank $(printf '%s\n' "${ratios[@]}" | awk -v m="$http_margin" "${shifted[0]}"))
+  echo "$ratio $p"
 }
 
 # compare_http PLACEMENT: the statistics endpoint, hostprint beside two identical nginx, at each
@@ -558,9 +559,10 @@ compare_http() {
   # round by far more than the difference to be judged (at 8 connections, by a factor of 20 in p99
   # as the kernel places wrk's and the server's threads), so a medians' comparison "at least equal"
   # fails an equal server about as often as it passes. Instead each round compares hostprint with
-  # the two nginx of that same round, and hostprint misses only when the rounds show it worse, as
-  # benchstat judges Go benchmarks: a one-sided Wilcoxon signed-rank test that hostprint is more
-  # than http_margin worse, at level http_alpha. The same test of nginx against nginx2 is shown
+  # the two nginx of that same round, and hostprint misses only when the rounds show it worse (as
+  # benchstat lets a rank test, not the medians, say whether two Go benchmarks differ): a paired,
+  # one-sided Wilcoxon signed-rank test that hostprint is more than http_margin worse, at level
+  # http_alpha. The same test of nginx against nginx2 is shown
   # beside it, so the reader sees what it makes of two identical servers.
   local margin_pct alpha_pct
   margin_pct=$(fmt %.0f "$http_margin * 100") alpha_pct=$(fmt %.0f "$http_alpha * 100")
@@ -591,10 +593,14 @@ compare_http() {
       "nginx2=http://127.0.0.1:$nginx2_port$base/statistics"
     hp_rps=$(round_median rps hostprint) ng_rps=$(round_median rps nginx) ng2_rps=$(round_median rps nginx2)
     hp_p99=$(round_median p99 hostprint) ng_p99=$(round_median p99 nginx) ng2_p99=$(round_median p99 nginx2)
-    read -r rps_ratio rps_p < <(judge_rounds rps lower hostprint nginx nginx2)
-    read -r p99_ratio p99_p < <(judge_rounds p99 higher hostprint nginx nginx2)
-    judged=$(judge_rounds rps lower nginx nginx2) ctl_rps="$(fmt %.2f "${judged% *}")x (p ${judged#* })"
-    judged=$(judge_rounds p99 higher nginx nginx2) ctl_p99="$(fmt %.2f "${judged% *}")x (p ${judged#* })"
+    judged=$(judge_rounds rps lower hostprint nginx nginx2)
+    read -r rps_ratio rps_p <<<"$judged"
+    judged=$(judge_rounds p99 higher hostprint nginx nginx2)
+    read -r p99_ratio p99_p <<<"$judged"
+    judged=$(judge_rounds rps lower nginx nginx2)
+    ctl_rps="$(fmt %.2f "${judged% *}")x (p ${judged#* })"
+    judged=$(judge_rounds p99 higher nginx nginx2)
+    ctl_p99="$(fmt %.2f "${judged% *}")x (p ${judged#* })"
     ok=$(verdict "${bad[hostprint]} == 0 && $rps_p >= $http_alpha && $p99_p >= $http_alpha")
     row "$conns" "$(fmt %.0f "$hp_rps") ($(round_range rps hostprint %.0f))" \
       "$(fmt %.0f "$ng_rps") ($(round_range rps nginx %.0f))" "$(fmt %.0f "$ng2_rps") ($(round_range rps nginx2 %.0f))" \
