@@ -146,6 +146,17 @@ class Agent {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
   bool ready() const { return ready_; }
+  // Waits up to `timeout` for the log to hold `text` (lines written after the port opens, such as
+  // start-up warnings, can come a moment after ready()); true once it does.
+  bool wait_for_log(const std::string& text,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(15)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (log_text().find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
 
   // Sends `signal` and waits for the exit; returns the exit status (or 128+signal).
   int stop(int signal = SIGTERM, int timeout_s = 15) {
