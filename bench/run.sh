@@ -202,8 +202,6 @@ stop_hostprint() { stop_pid "$hostprint_pid"; hostprint_pid=""; }
 
 rss_kib() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
 
-result_of() { awk -v key="$1" '$1 == "RESULT" && $2 == key { print $3 }' "$2"; }
-
 # --- RESULTS.md ------------------------------------------------------------------------------
 
 failures=0
@@ -535,6 +533,13 @@ judge_rounds() {
   echo "$ratio $p"
 }
 
+# judged_text "RATIO P": a table cell, "0.98x (p 0.75)"
+judged_text() {
+  local ratio p
+  read -r ratio p <<<"$1"
+  echo "$(fmt %.2f "$ratio")x (p $p)"
+}
+
 # compare_http PLACEMENT: the statistics endpoint, hostprint beside two identical nginx, at each
 # connection count. PLACEMENT "kernel": every server as configured by default, the kernel placing
 # their threads; "pinned": each server's serving threads pinned one per CPU (nginx's
@@ -598,16 +603,16 @@ compare_http() {
     judged=$(judge_rounds p99 higher hostprint nginx nginx2)
     read -r p99_ratio p99_p <<<"$judged"
     judged=$(judge_rounds rps lower nginx nginx2)
-    ctl_rps="$(fmt %.2f "${judged% *}")x (p ${judged#* })"
+    ctl_rps=$(judged_text "$judged")
     judged=$(judge_rounds p99 higher nginx nginx2)
-    ctl_p99="$(fmt %.2f "${judged% *}")x (p ${judged#* })"
+    ctl_p99=$(judged_text "$judged")
     ok=$(verdict "${bad[hostprint]} == 0 && $rps_p >= $http_alpha && $p99_p >= $http_alpha")
     row "$conns" "$(fmt %.0f "$hp_rps") ($(round_range rps hostprint %.0f))" \
       "$(fmt %.0f "$ng_rps") ($(round_range rps nginx %.0f))" "$(fmt %.0f "$ng2_rps") ($(round_range rps nginx2 %.0f))" \
-      "$(fmt %.2f "$rps_ratio")x (p $rps_p)" "$ctl_rps" \
+      "$(judged_text "$rps_ratio $rps_p")" "$ctl_rps" \
       "$(fmt %.3f "$hp_p99") ($(round_range p99 hostprint %.3f))" \
       "$(fmt %.3f "$ng_p99") ($(round_range p99 nginx %.3f))" "$(fmt %.3f "$ng2_p99") ($(round_range p99 nginx2 %.3f))" \
-      "$(fmt %.2f "$p99_ratio")x (p $p99_p)" "$ctl_p99" \
+      "$(judged_text "$p99_ratio $p99_p")" "$ctl_p99" \
       "$(fmt %.1f "$(round_median cpu hostprint)") / $(fmt %.1f "$(round_median cpu nginx)") / $(fmt %.1f "$(round_median cpu nginx2)")" \
       "${bad[hostprint]} / ${bad[nginx]} / ${bad[nginx2]}" "$ok"
     echo "$conns $hp_rps $ng_rps $ng2_rps $hp_p99 $ng_p99 $ng2_p99" >>"$work/http-$placement.dat"

@@ -147,12 +147,8 @@ TEST(HttpTokens, SeveralTokensAndReloadOnSighup) {
   std::filesystem::permissions(agent.token_file(), std::filesystem::perms::others_read,
                                std::filesystem::perm_options::add);
   ::kill(agent.pid(), SIGHUP);
-  std::string log;
-  for (int i = 0; i < 300 && log.find("reload refused") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    log = agent.log_text();
-  }
-  ASSERT_NE(log.find("reload refused"), std::string::npos) << log;
+  ASSERT_TRUE(agent.wait_for_log("reload refused", std::chrono::seconds(6))) << agent.log_text();
+  const std::string log = agent.log_text();
   EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "second-token").result_int(), 200u);
   EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "third-token").result_int(), 200u);
   EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics", "fourth-token").result_int(), 401u);
@@ -188,12 +184,8 @@ TEST(HttpTokens, ARefusedReloadChangesNothing) {
   std::ofstream(agent.dir().path() / "hostprint.json")
       << R"({"host_id": "host-b", "rules_file": ")" << broken.string() << R"("})";
   ::kill(agent.pid(), SIGHUP);
-  std::string log;
-  for (int i = 0; i < 300 && log.find("reload refused") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    log = agent.log_text();
-  }
-  ASSERT_NE(log.find("reload refused"), std::string::npos) << log;
+  ASSERT_TRUE(agent.wait_for_log("reload refused", std::chrono::seconds(6))) << agent.log_text();
+  const std::string log = agent.log_text();
   EXPECT_NE(log.find("rules_file"), std::string::npos) << log;
   EXPECT_GT(processes("test-token-1", "host-a"), 0);
   EXPECT_EQ(processes("test-token-1", "host-b"), 0);

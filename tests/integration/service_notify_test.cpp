@@ -195,11 +195,8 @@ TEST(Journald, LinesCarryThePriorityAndNoTimestamp) {
   EXPECT_EQ(fetch(agent, "/v5/p1/asset/statistics").result_int(), 200u);
   std::ofstream(agent.token_file(), std::ios::trunc) << "\n";  // holds no token: refused
   ::kill(agent.pid(), SIGHUP);
-  std::string log;
-  for (int i = 0; i < 200 && log.find("reload refused") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    log = agent.log_text();
-  }
+  agent.wait_for_log("reload refused", std::chrono::seconds(4));  // asserted below, with the rest
+  const std::string log = agent.log_text();
   std::set<std::string> prefixes;
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {
